@@ -1,0 +1,5 @@
+import sys
+
+from dra.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The demo project: a small shop, generated deterministically."""

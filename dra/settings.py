@@ -1,0 +1,176 @@
+"""The one settings module: every setting comes from an environment variable.
+
+Settings are read when the web app or the Dagster definitions are built
+(``load_settings()``), never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes between a laptop, CI and production."""
+
+    env: str
+    data_dir: Path
+    database_url: str | None
+    secret_key: str
+    encryption_keys: tuple[str, ...]
+    web_host: str = "127.0.0.1"
+    web_port: int = 5000
+    dagster_port: int = 3000
+    dagster_home: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "dagster")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "DRA Platform <no-reply@localhost>"
+    gemini_api_key: str | None = None
+    gemini_base_url: str | None = None
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    public_base_url: str = "http://127.0.0.1:5000"
+    statement_timeout_ms: int = 15000
+    upload_max_bytes: int = 500 * 1024 * 1024
+    daily_ingest_cron: str = "0 3 * * *"
+    backup_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "backups")
+    rate_limit_storage_uri: str = "memory://"
+    demo_admin_email: str = "admin@demo.local"
+    demo_admin_password: str = "demo-admin-pass-2026"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+
+def _local_secret(path: Path, make: callable) -> str:
+    """Read a secret kept in the ignored data folder, creating it on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment; raise SettingsError naming the variable."""
+    env = os.environ if env is None else env
+    mode = env.get("DRA_ENV", "development").strip().lower()
+    if mode not in {"development", "test", "production"}:
+        raise SettingsError(f"DRA_ENV must be development, test or production, not {mode!r}")
+    data_dir = Path(env.get("DRA_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+
+    secret_key = env.get("DRA_SECRET_KEY", "")
+    keys_raw = env.get("DRA_ENCRYPTION_KEYS", "")
+    if mode == "production":
+        if not secret_key:
+            raise SettingsError("DRA_SECRET_KEY must be set in production (DRA_ENV=production)")
+        if not keys_raw:
+            raise SettingsError(
+                "DRA_ENCRYPTION_KEYS must be set in production (DRA_ENV=production)"
+            )
+    if not secret_key:
+        secret_key = _local_secret(data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+    if not keys_raw:
+        keys_raw = _local_secret(
+            data_dir / "encryption_key", lambda: Fernet.generate_key().decode()
+        )
+    keys = tuple(k.strip() for k in keys_raw.split(",") if k.strip())
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise SettingsError(
+                f"DRA_ENCRYPTION_KEYS entry {index + 1} is not a valid Fernet key"
+            ) from None
+
+    database_url = env.get("DRA_DATABASE_URL") or None
+    if database_url is not None:
+        from dra.db import normalise_url  # local import: keeps settings free of SQLAlchemy
+
+        database_url = normalise_url(database_url, variable="DRA_DATABASE_URL")
+
+    web_port = _int(env, "DRA_WEB_PORT", 5000)
+    web_host = env.get("DRA_WEB_HOST", "127.0.0.1")
+    return Settings(
+        env=mode,
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=secret_key,
+        encryption_keys=keys,
+        web_host=web_host,
+        web_port=web_port,
+        dagster_port=_int(env, "DRA_DAGSTER_PORT", 3000),
+        dagster_home=Path(env.get("DAGSTER_HOME") or data_dir / "dagster").resolve(),
+        smtp_host=env.get("DRA_SMTP_HOST") or None,
+        smtp_port=_int(env, "DRA_SMTP_PORT", 587),
+        smtp_user=env.get("DRA_SMTP_USER") or None,
+        smtp_password=env.get("DRA_SMTP_PASSWORD") or None,
+        smtp_starttls=_bool(env, "DRA_SMTP_STARTTLS", True),
+        mail_from=env.get("DRA_MAIL_FROM", "DRA Platform <no-reply@localhost>"),
+        gemini_api_key=env.get("DRA_GEMINI_API_KEY") or None,
+        gemini_base_url=env.get("DRA_GEMINI_BASE_URL") or None,
+        google_client_id=env.get("DRA_GOOGLE_CLIENT_ID") or None,
+        google_client_secret=env.get("DRA_GOOGLE_CLIENT_SECRET") or None,
+        google_discovery_url=env.get(
+            "DRA_GOOGLE_DISCOVERY_URL",
+            "https://accounts.google.com/.well-known/openid-configuration",
+        ),
+        public_base_url=env.get("DRA_PUBLIC_BASE_URL", f"http://{web_host}:{web_port}"),
+        statement_timeout_ms=_int(env, "DRA_STATEMENT_TIMEOUT_MS", 15000),
+        upload_max_bytes=_int(env, "DRA_UPLOAD_MAX_BYTES", 500 * 1024 * 1024),
+        daily_ingest_cron=env.get("DRA_DAILY_INGEST_CRON", "0 3 * * *"),
+        backup_dir=Path(env.get("DRA_BACKUP_DIR") or data_dir / "backups").resolve(),
+        rate_limit_storage_uri=env.get("DRA_RATE_LIMIT_STORAGE_URI", "memory://"),
+        demo_admin_email=env.get("DRA_DEMO_ADMIN_EMAIL", "admin@demo.local"),
+        demo_admin_password=env.get("DRA_DEMO_ADMIN_PASSWORD", "demo-admin-pass-2026"),
+    )
