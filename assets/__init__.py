@@ -1,0 +1,1 @@
+"""Dagster assets: ingestion, data models, dbt, quality, attribution, backups."""

@@ -1,0 +1,53 @@
+"""Ingestion assets: each data source is a partition; one source table per raw table."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dra.ingestion.service import ingest_all_active, ingest_source
+from orchestration.resources import PlatformResource
+
+data_sources_partitions = dg.DynamicPartitionsDefinition(name="data_sources")
+
+
+@dg.asset(
+    partitions_def=data_sources_partitions,
+    group_name="ingestion",
+    kinds={"postgres"},
+    description="The tables of one data source, loaded into the project's raw schema.",
+)
+def raw_source_tables(
+    context: dg.AssetExecutionContext, platform: PlatformResource
+) -> dg.MaterializeResult:
+    outcome = ingest_source(platform.database, platform.settings, int(context.partition_key),
+                            log=context.log.info)
+    return dg.MaterializeResult(metadata=outcome.metadata())
+
+
+@dg.asset(
+    group_name="ingestion",
+    kinds={"postgres"},
+    description="Refresh of every active data source of every project (the daily run).",
+)
+def all_sources_refreshed(
+    context: dg.AssetExecutionContext, platform: PlatformResource
+) -> dg.MaterializeResult:
+    known = set(context.instance.get_dynamic_partitions(data_sources_partitions.name))
+    summary = ingest_all_active(platform.database, platform.settings, log=context.log.info)
+    for outcome in summary.outcomes:
+        key = str(outcome.source_id)
+        if outcome.ok:
+            if key not in known:
+                context.instance.add_dynamic_partitions(data_sources_partitions.name, [key])
+            context.log_event(dg.AssetMaterialization(
+                asset_key=raw_source_tables.key, partition=key, metadata=outcome.metadata()))
+    context.log.info(
+        f"daily_ingest completed: {summary.succeeded} of {len(summary.outcomes)} sources, "
+        f"{summary.rows} rows processed"
+    )
+    if summary.failed:
+        raise dg.Failure(
+            description=f"{summary.failed} source(s) failed: "
+            + "; ".join(f"#{o.source_id}: {o.error}" for o in summary.outcomes if not o.ok)
+        )
+    return dg.MaterializeResult(metadata={"sources": len(summary.outcomes), "rows": summary.rows})

@@ -1,0 +1,1 @@
+"""Loading data sources into the project's raw schema."""

@@ -1,0 +1,114 @@
+"""Atomic table loads: COPY into a fresh table, then swap it in one transaction.
+
+Readers never see a partial table, and a failed load leaves the last good data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from dra.db import READONLY_ROLE
+from dra.ingestion.csv_files import Column, CsvLayout, FileFormatError, iter_utf8_chunks, sniff
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    schema: str
+    table: str
+    rows: int
+    columns: list[Column]
+
+
+def _create_table(cur: psycopg.Cursor, schema: str, table: str, columns: Sequence[Column]) -> None:
+    cols = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in columns
+    )
+    cur.execute(sql.SQL("create table {}.{} ({})").format(
+        sql.Identifier(schema), sql.Identifier(table), cols))
+
+
+def ensure_schema(cur: psycopg.Cursor, schema: str) -> None:
+    cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+    cur.execute(sql.SQL("grant usage on schema {} to {}").format(
+        sql.Identifier(schema), sql.Identifier(READONLY_ROLE)))
+
+
+def swap_in(cur: psycopg.Cursor, schema: str, staging: str, table: str) -> None:
+    """Replace ``table`` by ``staging`` (same transaction) and let the read-only role read it."""
+    cur.execute(sql.SQL("drop table if exists {}.{}").format(
+        sql.Identifier(schema), sql.Identifier(table)))
+    cur.execute(sql.SQL("alter table {}.{} rename to {}").format(
+        sql.Identifier(schema), sql.Identifier(staging), sql.Identifier(table)))
+    cur.execute(sql.SQL("grant select on {}.{} to {}").format(
+        sql.Identifier(schema), sql.Identifier(table), sql.Identifier(READONLY_ROLE)))
+
+
+def _copy_file(cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout,
+               path: Path) -> int:
+    statement = sql.SQL(
+        "copy {}.{} ({}) from stdin with (format csv, header true, delimiter {}, quote {})"
+    ).format(
+        sql.Identifier(schema), sql.Identifier(table),
+        sql.SQL(", ").join(sql.Identifier(c.name) for c in layout.columns),
+        sql.Literal(layout.delimiter), sql.Literal(layout.quotechar),
+    )
+    with cur.copy(statement) as copy:
+        for chunk in iter_utf8_chunks(path, layout.encoding):
+            copy.write(chunk)
+    return cur.rowcount
+
+
+def load_csv(conn: psycopg.Connection, schema: str, table: str, path: Path,
+             layout: CsvLayout | None = None) -> LoadResult:
+    """Load a CSV file into ``schema.table`` atomically; types inferred, text as fallback."""
+    layout = layout or sniff(path)
+    staging = f"_load_{secrets.token_hex(6)}"
+    for attempt in ("typed", "text"):
+        columns = layout.columns if attempt == "typed" else [
+            Column(c.name, c.source_name, "text") for c in layout.columns]
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                ensure_schema(cur, schema)
+                _create_table(cur, schema, staging, columns)
+                rows = _copy_file(cur, schema, staging, CsvLayout(
+                    layout.encoding, layout.delimiter, layout.quotechar, columns), path)
+                swap_in(cur, schema, staging, table)
+            return LoadResult(schema=schema, table=table, rows=rows, columns=columns)
+        except psycopg.errors.DataError as exc:
+            if attempt == "text":
+                raise FileFormatError(_copy_message(exc)) from None
+            # a value later in the file does not fit the inferred type: load all as text
+        except psycopg.errors.BadCopyFileFormat as exc:
+            raise FileFormatError(_copy_message(exc)) from None
+    raise AssertionError("unreachable")
+
+
+def _copy_message(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    where = f" ({diag.context.splitlines()[0]})" if diag and diag.context else ""
+    return f"The file cannot be loaded: {diag.message_primary if diag else exc}{where}."
+
+
+def load_rows(conn: psycopg.Connection, schema: str, table: str, columns: Sequence[Column],
+              rows: Iterable[Sequence[object]]) -> LoadResult:
+    """Load rows from any iterator (databases, sheets, PDFs) atomically with COPY."""
+    staging = f"_load_{secrets.token_hex(6)}"
+    count = 0
+    with conn.transaction(), conn.cursor() as cur:
+        ensure_schema(cur, schema)
+        _create_table(cur, schema, staging, columns)
+        statement = sql.SQL("copy {}.{} ({}) from stdin").format(
+            sql.Identifier(schema), sql.Identifier(staging),
+            sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+        with cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        swap_in(cur, schema, staging, table)
+    return LoadResult(schema=schema, table=table, rows=count, columns=list(columns))

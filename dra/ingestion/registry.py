@@ -1,0 +1,61 @@
+"""Source types plug in here: one module per type under dra/ingestion/sources/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+
+from dra.ingestion.loader import LoadResult
+
+
+@dataclass(frozen=True)
+class SourceSnapshot:
+    """What a loader needs to know about a data source, detached from the ORM."""
+
+    id: int
+    project_id: int
+    name: str
+    type: str
+    file_path: Path | None
+    connection: dict[str, Any]
+    selected_tables: list[str]
+    settings: dict[str, Any]
+    taken_names: frozenset[str] = field(default_factory=frozenset)
+    """Raw table names other sources of the project already use."""
+
+
+class SourceLoader(Protocol):
+    def __call__(self, conn: psycopg.Connection, source: SourceSnapshot, schema: str,
+                 log: Callable[[str], None]) -> list[tuple[str, LoadResult]]:
+        """Load the source's tables into ``schema``; return (source table name, result) pairs."""
+
+
+_LOADERS: dict[str, SourceLoader] = {}
+
+
+def register(*types: str) -> Callable[[SourceLoader], SourceLoader]:
+    def decorator(fn: SourceLoader) -> SourceLoader:
+        for t in types:
+            _LOADERS[t] = fn
+        return fn
+
+    return decorator
+
+
+def loader_for(source_type: str) -> SourceLoader:
+    import dra.ingestion.sources  # noqa: F401 - registers the built-in types
+
+    try:
+        return _LOADERS[source_type]
+    except KeyError:
+        raise LookupError(f"Data sources of type {source_type!r} cannot be ingested yet.") from None
+
+
+def supported_types() -> list[str]:
+    import dra.ingestion.sources  # noqa: F401
+
+    return sorted(_LOADERS)

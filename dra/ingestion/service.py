@@ -1,0 +1,155 @@
+"""Ingesting a data source: the plain function the Dagster assets call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from dra.db import Database
+from dra.ingestion.naming import raw_schema
+from dra.ingestion.registry import SourceSnapshot, loader_for
+from dra.models import DataSource, DataSourceTable
+from dra.security.crypto import Vault
+from dra.settings import Settings
+
+ACTIVE_STATUSES = ("pending", "ready", "failed", "ingesting")
+
+
+class SourceGone(LookupError):
+    """The data source was deleted (perhaps while its ingestion was running)."""
+
+
+@dataclass
+class IngestOutcome:
+    source_id: int
+    ok: bool
+    rows: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    skipped: bool = False
+
+    def metadata(self) -> dict[str, object]:
+        meta: dict[str, object] = {"rows": self.rows, "tables": ", ".join(self.tables) or "-"}
+        if self.error:
+            meta["error"] = self.error
+        return meta
+
+
+@dataclass
+class IngestSummary:
+    outcomes: list[IngestOutcome]
+
+    @property
+    def rows(self) -> int:
+        return sum(o.rows for o in self.outcomes)
+
+    @property
+    def succeeded(self) -> int:
+        return sum(1 for o in self.outcomes if o.ok)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if not o.ok and not o.skipped)
+
+
+def active_source_ids(database: Database) -> list[int]:
+    with database.system_session() as s:
+        return list(s.scalars(select(DataSource.id).where(
+            DataSource.status.in_(ACTIVE_STATUSES)).order_by(DataSource.id)))
+
+
+def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceSnapshot:
+    with database.system_session() as s:
+        source = s.get(DataSource, source_id)
+        if source is None:
+            raise SourceGone(f"Data source {source_id} no longer exists.")
+        source.status = "ingesting"
+        taken = s.scalars(
+            select(DataSourceTable.raw_table).join(DataSource)
+            .where(DataSource.project_id == source.project_id, DataSource.id != source.id))
+        connection = {}
+        if source.connection_encrypted:
+            connection = Vault(settings.encryption_keys).decrypt_json(source.connection_encrypted)
+        file_path = None
+        if source.file_path:
+            file_path = Path(source.file_path)
+            if not file_path.is_absolute():
+                file_path = settings.data_dir / file_path
+        return SourceSnapshot(
+            id=source.id, project_id=source.project_id, name=source.name, type=source.type,
+            file_path=file_path, connection=connection,
+            selected_tables=list(source.selected_tables or []),
+            settings=dict(source.settings or {}), taken_names=frozenset(taken),
+        )
+
+
+def _record_success(database: Database, source_id: int, loaded) -> None:
+    now = datetime.now(UTC)
+    with database.system_session() as s:
+        source = s.get(DataSource, source_id, with_for_update=True)
+        if source is None:
+            return
+        existing = {t.source_table: t for t in source.tables}
+        for source_table, result in loaded:
+            row = existing.pop(source_table, None) or DataSourceTable(
+                data_source_id=source_id, source_table=source_table, raw_table=result.table)
+            row.raw_table = result.table
+            row.row_count = result.rows
+            row.columns = [{"name": c.name, "source_name": c.source_name, "type": c.pg_type}
+                           for c in result.columns]
+            row.last_loaded_at = now
+            row.last_error = None
+            s.add(row)
+        source.row_count = sum(r.rows for _, r in loaded)
+        source.last_refreshed_at = now
+        source.last_error = None
+        source.status = "ready"
+
+
+def _record_failure(database: Database, source_id: int, message: str) -> None:
+    with database.system_session() as s:
+        source = s.get(DataSource, source_id)
+        if source is not None:
+            source.status = "failed"
+            source.last_error = message
+
+
+def ingest_source(database: Database, settings: Settings, source_id: int,
+                  log: Callable[[str], None] = lambda _m: None) -> IngestOutcome:
+    """Load every table of one source into the project's raw schema, atomically per table."""
+    snapshot = _snapshot(database, settings, source_id)
+    schema = raw_schema(snapshot.project_id)
+    raw = database.system_engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        conn.autocommit = True  # each table load is its own explicit transaction
+        loaded = loader_for(snapshot.type)(conn, snapshot, schema, log)
+    except Exception as exc:
+        _record_failure(database, source_id, str(exc))
+        raise
+    finally:
+        raw.close()
+    _record_success(database, source_id, loaded)
+    rows = sum(r.rows for _, r in loaded)
+    log(f"source #{source_id} {snapshot.name!r}: processed {rows} rows")
+    return IngestOutcome(source_id=source_id, ok=True, rows=rows,
+                         tables={r.table: r.rows for _, r in loaded})
+
+
+def ingest_all_active(database: Database, settings: Settings,
+                      log: Callable[[str], None] = lambda _m: None) -> IngestSummary:
+    """Refresh every active source; one failing source does not stop the others."""
+    outcomes = []
+    for source_id in active_source_ids(database):
+        try:
+            outcomes.append(ingest_source(database, settings, source_id, log))
+        except SourceGone:
+            outcomes.append(IngestOutcome(source_id, ok=False, skipped=True, error="deleted"))
+        except Exception as exc:  # noqa: BLE001 - recorded on the source, reported in the summary
+            log(f"source #{source_id}: failed: {exc}")
+            outcomes.append(IngestOutcome(source_id, ok=False, error=str(exc)))
+    return IngestSummary(outcomes)

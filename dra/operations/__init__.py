@@ -1,0 +1,1 @@
+"""Database operations: migrations, backups, restores, schema documentation."""

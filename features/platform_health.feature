@@ -1,0 +1,11 @@
+Feature: The platform reports its own health
+
+  As an operator
+  I want one address that tells whether the database and pipelines are reachable
+  So that monitoring can tell a healthy install from a broken one
+
+  Scenario: A freshly migrated platform is healthy
+    Given the platform database is migrated to the latest revision
+    When the operator asks the web app for its health
+    Then the answer says the database is "ok"
+    And the answer names the current schema revision

@@ -1,0 +1,1 @@
+"""Dagster: the one Definitions object, jobs, schedules and resources."""

@@ -1,0 +1,32 @@
+"""The one Definitions object of the platform."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.ingestion import all_sources_refreshed, data_sources_partitions, raw_source_tables
+from orchestration.jobs import daily_ingest_job, ingest_source_job
+from orchestration.resources import build_resources
+from orchestration.schedules import build_daily_ingest_schedule
+from sensors.requests import (
+    build_request_sensor,
+    pipeline_request_succeeded,
+    pipeline_run_failed,
+)
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[raw_source_tables, all_sources_refreshed],
+        jobs=[ingest_source_job, daily_ingest_job],
+        schedules=[build_daily_ingest_schedule()],
+        sensors=[
+            build_request_sensor(data_sources_partitions.name),
+            pipeline_request_succeeded,
+            pipeline_run_failed,
+        ],
+        resources=build_resources(),
+    )
+
+
+defs = build_definitions()

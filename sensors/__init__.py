@@ -1,0 +1,1 @@
+"""Dagster sensors: pipeline requests from the web app, new sources, run failures."""

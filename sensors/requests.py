@@ -1,0 +1,99 @@
+"""The web-to-pipeline queue: queued requests in ``app.pipeline_requests`` become runs.
+
+The request id is the run key, so a request runs once; requests wait in the table while
+Dagster is down and are picked up when it comes back.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dra.pipeline_requests import (
+    JOB_FOR_KIND,
+    list_queued,
+    mark_finished,
+    mark_launched,
+)
+from dra.ingestion.service import active_source_ids
+from orchestration.resources import PlatformResource
+
+REQUEST_TAG = "dra/request_id"
+
+
+def build_request_sensor(partitions_name: str) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="pipeline_request_sensor",
+        minimum_interval_seconds=5,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Launches a run for each request the web app queued (request id = run key).",
+    )
+    def pipeline_request_sensor(
+        context: dg.SensorEvaluationContext, platform: PlatformResource
+    ) -> dg.SensorResult:
+        database = platform.database
+        known = set(context.instance.get_dynamic_partitions(partitions_name))
+        sources = {str(i) for i in active_source_ids(database)}
+        new_partitions = sorted(sources - known, key=int)
+        run_requests = []
+        launched = []
+        for request in list_queued(database, limit=50):
+            job = JOB_FOR_KIND.get(request.kind)
+            if job is None:
+                mark_finished(database, request.id, ok=False,
+                              error=f"No pipeline handles requests of kind {request.kind!r}.")
+                continue
+            partition = str(request.target_id) if job.partitioned else None
+            if partition is not None and partition not in sources | known:
+                mark_finished(database, request.id, ok=False,
+                              error="The target no longer exists.")
+                continue
+            run_requests.append(dg.RunRequest(
+                run_key=f"request-{request.id}",
+                job_name=job.name,
+                partition_key=partition,
+                tags={REQUEST_TAG: str(request.id)},
+            ))
+            launched.append(request.id)
+        mark_launched(database, launched)
+        return dg.SensorResult(
+            run_requests=run_requests,
+            dynamic_partitions_requests=[
+                dg.AddDynamicPartitionsRequest(partitions_name, new_partitions)
+            ] if new_partitions else [],
+        )
+
+    return pipeline_request_sensor
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="pipeline_request_succeeded",
+    monitor_all_code_locations=False,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=5,
+)
+def pipeline_request_succeeded(context: dg.RunStatusSensorContext, platform: PlatformResource):
+    request_id = context.dagster_run.tags.get(REQUEST_TAG)
+    if request_id:
+        mark_finished(platform.database, int(request_id), ok=True,
+                      run_id=context.dagster_run.run_id)
+
+
+@dg.run_failure_sensor(
+    name="pipeline_run_failed",
+    monitor_all_code_locations=False,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=5,
+)
+def pipeline_run_failed(context: dg.RunFailureSensorContext, platform: PlatformResource):
+    """Record the failure on its request, raise an alert and notify admins and owners."""
+    from dra.alerts import record_pipeline_failure
+
+    run = context.dagster_run
+    message = context.failure_event.message or "The run failed."
+    request_id = run.tags.get(REQUEST_TAG)
+    if request_id:
+        mark_finished(platform.database, int(request_id), ok=False, error=message,
+                      run_id=run.run_id)
+    record_pipeline_failure(platform.database, job_name=run.job_name, run_id=run.run_id,
+                            message=message, request_id=int(request_id) if request_id else None)

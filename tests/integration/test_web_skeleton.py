@@ -1,0 +1,77 @@
+"""The web app's skeleton: health, sign-in, error pages, local static files, CSRF."""
+
+from webapp import create_app
+
+
+def test_healthz_reports_database_state(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["status"] == "ok"
+    assert body["database"]["revision"]
+    assert "pipeline_storage" in body
+
+
+def test_login_page_answers_and_home_needs_sign_in(client):
+    assert client.get("/auth/login").status_code == 200
+    resp = client.get("/")
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def test_sign_in_and_out(client, make_user):
+    user = make_user(email="ana@example.com")
+    bad = client.post("/auth/login", data={"email": user.email, "password": "wrong"})
+    assert bad.status_code == 401 and b"Invalid email or password." in bad.data
+    unknown = client.post("/auth/login", data={"email": "nobody@example.com", "password": "x"})
+    assert unknown.status_code == 401 and b"Invalid email or password." in unknown.data
+    ok = client.post("/auth/login", data={"email": "ANA@example.com",
+                                          "password": "correct-horse-9"})
+    assert ok.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200 and b"Welcome" in home.data
+    assert client.post("/auth/logout").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_open_redirect_after_sign_in_is_ignored(client, make_user):
+    user = make_user()
+    resp = client.post("/auth/login?next=https://evil.example/", data={
+        "email": user.email, "password": "correct-horse-9"})
+    assert resp.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_error_pages_html_and_json(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and b"Not found" in page.data and b"<html" in page.data
+    api = client.get("/api/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["status"] == 404
+
+
+def test_plotly_is_served_locally(client):
+    resp = client.get("/vendor/plotly.min.js")
+    assert resp.status_code == 200 and len(resp.data) > 1_000_000
+    resp.close()
+
+
+def test_pages_use_no_external_assets(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert "http://" not in html.replace("http://localhost", "")
+    assert "https://" not in html
+
+
+def test_csrf_is_enforced_when_enabled(settings, make_user):
+    app = create_app(settings, config={"TESTING": True, "RATELIMIT_ENABLED": False})
+    user = make_user()
+    resp = app.test_client().post("/auth/login", data={"email": user.email,
+                                                       "password": "correct-horse-9"})
+    assert resp.status_code == 400
+    app.extensions["dra_database"].dispose()
+
+
+def test_production_cookies_are_secure(settings):
+    from dataclasses import replace
+
+    app = create_app(replace(settings, env="production"))
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    app.extensions["dra_database"].dispose()

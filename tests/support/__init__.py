@@ -1,0 +1,1 @@
+"""Shared test helpers (the fixtures live in tests/conftest.py)."""

@@ -1,0 +1,48 @@
+import pytest
+from cryptography.fernet import Fernet
+
+from dra.db import DatabaseConfigError
+from dra.settings import SettingsError, load_settings
+
+
+def test_local_mode_generates_and_keeps_secrets(tmp_path):
+    env = {"DRA_DATA_DIR": str(tmp_path)}
+    first = load_settings(env)
+    second = load_settings(env)
+    assert first.secret_key == second.secret_key and len(first.secret_key) > 40
+    assert first.encryption_keys == second.encryption_keys
+    Fernet(first.encryption_keys[0])
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("missing", ["DRA_SECRET_KEY", "DRA_ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without_secrets(tmp_path, missing):
+    env = {"DRA_ENV": "production", "DRA_DATA_DIR": str(tmp_path),
+           "DRA_SECRET_KEY": "x" * 50, "DRA_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+    del env[missing]
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(env)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_malformed_database_url_names_the_variable(tmp_path):
+    with pytest.raises(DatabaseConfigError, match="DRA_DATABASE_URL"):
+        load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_DATABASE_URL": "not a url"})
+    with pytest.raises(DatabaseConfigError, match="PostgreSQL"):
+        load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_DATABASE_URL": "mysql://h/db"})
+
+
+def test_database_url_uses_psycopg3(tmp_path):
+    s = load_settings({"DRA_DATA_DIR": str(tmp_path),
+                       "DRA_DATABASE_URL": "postgresql://u:p@db.example.com:5433/dra"})
+    assert s.database_url == "postgresql+psycopg://u:p@db.example.com:5433/dra"
+    assert not s.embedded_database
+
+
+def test_bad_numbers_and_keys_are_named(tmp_path):
+    with pytest.raises(SettingsError, match="DRA_WEB_PORT"):
+        load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_WEB_PORT": "eighty"})
+    with pytest.raises(SettingsError, match="DRA_ENCRYPTION_KEYS entry 1"):
+        load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_ENCRYPTION_KEYS": "short"})
+    with pytest.raises(SettingsError, match="DRA_ENV"):
+        load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_ENV": "staging"})

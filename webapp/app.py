@@ -1,0 +1,80 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from dra.db import Database
+from dra.settings import Settings, SettingsError, load_settings
+
+
+def create_app(
+    settings: Settings | None = None, config: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the web app from settings (read from the environment unless given)."""
+    settings = settings or load_settings()
+    if settings.database_url is None:
+        raise SettingsError(
+            "DRA_DATABASE_URL is not set: start the platform with `python3 manage.py run`, "
+            "which starts the database and sets it"
+        )
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.upload_max_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=7),
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        DRA_SETTINGS=settings,
+    )
+    if config:
+        app.config.update(config)
+    app.extensions["dra_database"] = Database(settings.database_url)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp.auth.loader import configure_login
+    from webapp.database import close_session
+    from webapp.extensions import csrf, limiter, login_manager
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    configure_login(login_manager)
+    app.teardown_appcontext(close_session)
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.auth.views import bp as auth_bp
+    from webapp.core.views import bp as core_bp
+
+    for blueprint in (core_bp, auth_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from webapp.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from webapp.templating import register
+
+    register(app)

@@ -1,0 +1,45 @@
+"""One database session per request, opened lazily, acting as the signed-in user."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from dra.db import Database, act_as
+
+
+def get_database() -> Database:
+    return current_app.extensions["dra_database"]
+
+
+def db_session() -> Session:
+    """The request's session: row-level security applies as the signed-in user."""
+    session = g.get("_dra_session")
+    if session is None:
+        session = get_database().AppSession()
+        g._dra_session = session
+        _apply_identity(session)
+    return session
+
+
+def _apply_identity(session: Session) -> None:
+    user = current_user if current_user and current_user.is_authenticated else None
+    act_as(
+        session,
+        user.id if user else None,
+        platform_admin=bool(user and user.is_platform_admin),
+    )
+
+
+def commit() -> None:
+    """Commit the request's work; the acting user is set again for what follows."""
+    session = db_session()
+    session.commit()
+    _apply_identity(session)
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("_dra_session", None)
+    if session is not None:
+        session.close()  # anything not committed is rolled back

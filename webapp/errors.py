@@ -1,0 +1,49 @@
+"""Error pages (HTML for browsers, JSON for API clients)."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign-in needed",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Cannot process",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _render(code: int, message: str):
+    if wants_json():
+        return jsonify(error=TITLES.get(code, "Error"), message=message, status=code), code
+    return render_template("errors/error.html", code=code, title=TITLES.get(code, "Error"),
+                           message=message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        response = _render(exc.code or 500, exc.description or "")
+        if exc.code == 429 and exc.response is not None:
+            body, code = response
+            return body, code, {k: v for k, v in exc.response.headers.items()
+                                if k.lower().startswith(("retry-after", "x-ratelimit"))}
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error", exc_info=exc)
+        return _render(500, InternalServerError.description)

@@ -1,0 +1,26 @@
+"""Template globals and filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    @app.template_filter("datetime")
+    def _fmt_datetime(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+    app.jinja_env.globals["nav_items"] = nav_items
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """Main navigation entries (endpoint, label) of the blueprints that are registered."""
+    from flask import current_app
+
+    candidates = [
+        ("projects.index", "Projects"),
+        ("admin.index", "Admin"),
+    ]
+    return [(ep, label) for ep, label in candidates if ep in current_app.view_functions]
