@@ -90,6 +90,7 @@ def configure(connection: Connection | None, partitions: set[str], **options: An
         include_schemas=True,
         include_name=include_name,
         compare_type=True,
+        compare_server_default=True,
         **options,
     )
 

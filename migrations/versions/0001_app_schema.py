@@ -14,6 +14,7 @@ by hand; the parts autogenerate cannot express are below ``create_tables``:
 Roles, grants and row-level security follow in ``0002_roles_rls``.
 """
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -2073,10 +2074,8 @@ def seed_reference_data() -> None:
             for position, (name, limits) in enumerate(SUBSCRIPTION_TIERS.items(), start=1)
         ],
     )
-    settings = sa.table(
-        "platform_settings",
-        sa.column("key", sa.String),
-        sa.column("value", postgresql.JSONB),
-        schema="app",
+    # Raw SQL: offline mode (--sql) cannot render JSONB bind values.
+    values = ", ".join(
+        f"('{key}', '{json.dumps(value)}'::jsonb)" for key, value in PLATFORM_SETTINGS.items()
     )
-    op.bulk_insert(settings, [{"key": k, "value": v} for k, v in PLATFORM_SETTINGS.items()])
+    op.execute(f"INSERT INTO app.platform_settings (key, value) VALUES {values}")
