@@ -1,6 +1,5 @@
 """Ingestion assets: each data source is a partition; one source table per raw table."""
 
-from __future__ import annotations
 
 import dagster as dg
 

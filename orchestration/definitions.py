@@ -1,6 +1,5 @@
 """The one Definitions object of the platform."""
 
-from __future__ import annotations
 
 import dagster as dg
 

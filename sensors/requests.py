@@ -4,7 +4,6 @@ The request id is the run key, so a request runs once; requests wait in the tabl
 Dagster is down and are picked up when it comes back.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -16,7 +16,7 @@ def test_dagster_definitions_validate(tmp_path):
 def test_definitions_hold_the_expected_pieces():
     from orchestration.definitions import defs
 
-    assert defs.get_job_def("daily_ingest")
+    assert defs.resolve_job_def("daily_ingest")
     assert defs.get_schedule_def("daily_ingest_schedule").cron_schedule == "0 3 * * *"
     assert defs.get_sensor_def("pipeline_request_sensor")
     assert defs.get_sensor_def("pipeline_run_failed")

@@ -67,7 +67,7 @@ def test_daily_ingest_logs_processed_and_completed(database, settings, materiali
     load_demo(database.url, settings)
     result = materialize([all_sources_refreshed])
     assert result.success
-    messages = [e.message for e in result.all_events if e.message]
+    messages = [r.user_message for r in materialize.instance.all_logs(result.run_id)]
     assert any("processed" in m for m in messages)
     assert any("daily_ingest completed: 4 of 4 sources" in m for m in messages)
     records = materialize.instance.get_latest_materialization_events(

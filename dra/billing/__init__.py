@@ -1,0 +1,1 @@
+"""Subscription tiers and the limits they set."""

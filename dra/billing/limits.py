@@ -1,0 +1,127 @@
+"""Tier limits, checked before anything they count is created (BR-GLOBAL-04).
+
+Callers: ``check_limit(session, user_id, Limit.PROJECTS)`` raises ``LimitExceeded``
+(the web layer answers 403 with ``exc.message``). One place for every limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dra.models import (
+    Dashboard,
+    DataModel,
+    DataSource,
+    Project,
+    ProjectMember,
+    SubscriptionTier,
+    UserSubscription,
+)
+from dra.models.billing import UNLIMITED
+
+
+class Limit(StrEnum):
+    PROJECTS = "max_projects"
+    SOURCES_PER_PROJECT = "max_sources_per_project"
+    DASHBOARDS = "max_dashboards"
+    MODELS_PER_SOURCE = "max_models_per_source"
+    MEMBERS_PER_PROJECT = "max_members_per_project"
+    AI_GENERATIONS_PER_MONTH = "max_ai_generations_per_month"
+    ROWS_PER_MODEL = "max_rows_per_model"
+
+
+LABELS = {
+    Limit.PROJECTS: "projects",
+    Limit.SOURCES_PER_PROJECT: "data sources in this project",
+    Limit.DASHBOARDS: "dashboards in this project",
+    Limit.MODELS_PER_SOURCE: "data models for this data source",
+    Limit.MEMBERS_PER_PROJECT: "members in this project",
+    Limit.AI_GENERATIONS_PER_MONTH: "AI generations this month",
+    Limit.ROWS_PER_MODEL: "rows per data model",
+}
+
+
+class LimitExceeded(Exception):
+    def __init__(self, limit: Limit, maximum: int, tier: str) -> None:
+        self.limit, self.maximum, self.tier = limit, maximum, tier
+        self.message = (
+            f"Your {tier} plan allows {maximum} {LABELS[limit]}. "
+            "Upgrade your plan to add more."
+        )
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Usage:
+    limit: Limit
+    used: int
+    maximum: int  # -1 = unlimited
+
+    @property
+    def unlimited(self) -> bool:
+        return self.maximum == UNLIMITED
+
+    @property
+    def percent(self) -> int:
+        if self.unlimited or self.maximum == 0:
+            return 0 if self.unlimited else 100
+        return min(100, round(100 * self.used / self.maximum))
+
+
+def tier_for(session: Session, user_id: int) -> SubscriptionTier:
+    """The user's tier; users without a subscription are on the default tier."""
+    tier = session.scalar(select(SubscriptionTier).join(
+        UserSubscription, UserSubscription.tier_id == SubscriptionTier.id)
+        .where(UserSubscription.user_id == user_id))
+    if tier is None:
+        tier = session.scalar(select(SubscriptionTier).where(SubscriptionTier.is_default))
+    if tier is None:
+        raise LookupError("no default subscription tier is configured")
+    return tier
+
+
+def current_count(session: Session, user_id: int, limit: Limit, *, project_id: int | None = None,
+                  data_source_id: int | None = None) -> int:
+    """How many of what ``limit`` counts exist now (for the owner whose tier applies)."""
+    if limit is Limit.PROJECTS:
+        q = select(func.count()).select_from(Project).where(Project.owner_id == user_id)
+    elif limit is Limit.SOURCES_PER_PROJECT:
+        q = select(func.count()).select_from(DataSource).where(DataSource.project_id == project_id)
+    elif limit is Limit.DASHBOARDS:
+        q = select(func.count()).select_from(Dashboard).where(Dashboard.project_id == project_id)
+    elif limit is Limit.MODELS_PER_SOURCE:
+        q = select(func.count()).select_from(DataModel).where(
+            DataModel.data_source_id == data_source_id)
+    elif limit is Limit.MEMBERS_PER_PROJECT:
+        q = select(func.count()).select_from(ProjectMember).where(
+            ProjectMember.project_id == project_id, ProjectMember.role != "owner")
+    elif limit is Limit.AI_GENERATIONS_PER_MONTH:
+        from dra.models import AIUsage
+
+        month = datetime.now(UTC).date().replace(day=1)
+        q = select(func.coalesce(func.sum(AIUsage.count), 0)).where(
+            AIUsage.user_id == user_id, AIUsage.month == month)
+    else:
+        raise ValueError(f"{limit} is not a count limit")
+    return int(session.scalar(q) or 0)
+
+
+def check_limit(session: Session, user_id: int, limit: Limit, **scope: int | None) -> Usage:
+    """Raise LimitExceeded when one more item would exceed the user's tier limit."""
+    tier = tier_for(session, user_id)
+    maximum = getattr(tier, limit.value)
+    used = current_count(session, user_id, limit, **scope)
+    if maximum != UNLIMITED and used >= maximum:
+        raise LimitExceeded(limit, maximum, tier.name)
+    return Usage(limit, used, maximum)
+
+
+def row_limit(session: Session, user_id: int) -> int | None:
+    """Rows per model the user's tier allows (None: unlimited)."""
+    maximum = tier_for(session, user_id).max_rows_per_model
+    return None if maximum == UNLIMITED else maximum
