@@ -131,6 +131,16 @@ FUNCTIONS = {
             SELECT project_id FROM app.project_members
             WHERE user_id = app.current_user_id() AND role IN ('owner', 'admin')
         $$""",
+    # The models behind a public dashboard's widgets. SECURITY DEFINER so that the
+    # policy on data_models does not query dashboard_widgets, whose own policy
+    # queries data_models (PostgreSQL would report infinite recursion).
+    "public_data_model_ids()": """
+        RETURNS SETOF bigint LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = app, pg_temp
+        AS $$
+            SELECT data_model_id FROM app.dashboard_widgets
+            WHERE dashboard_id = app.public_dashboard_id() AND data_model_id IS NOT NULL
+        $$""",
     # Lookups by secret made before anyone is signed in; each returns NULL (or no row)
     # for unknown, revoked or expired secrets.
     "api_token_user_id(token_hash text)": """
@@ -300,14 +310,7 @@ def policies() -> list[Policy]:
     public = "app.public_dashboard_id()"
     add("dashboards", "public_read", "SELECT", f"id = {public}", None)
     add("dashboard_widgets", "public_read", "SELECT", f"dashboard_id = {public}", None)
-    add(
-        "data_models",
-        "public_read",
-        "SELECT",
-        "id IN (SELECT w.data_model_id FROM app.dashboard_widgets w"
-        f" WHERE w.dashboard_id = {public})",
-        None,
-    )
+    add("data_models", "public_read", "SELECT", "id IN (SELECT app.public_data_model_ids())", None)
 
     # The tracking endpoint, once the write key is verified: insert that project's
     # events and claim their ids (RETURNING / ON CONFLICT read the claim back).
