@@ -361,9 +361,16 @@ def create_policy(table: str, name: str, command: str, using: str | None, check:
 
 
 def create_role(name: str, options: str) -> None:
+    # The exception covers a migration of another database creating it concurrently.
     op.execute(
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN"
-        f" CREATE ROLE {name} {options}; END IF; END $$"
+        f"""
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
+                CREATE ROLE {name} {options};
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$
+        """
     )
 
 
