@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -265,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver keeps its lock file there
+        runtime_dir = Path(tempfile.gettempdir()) / f"dra-runtime-{os.getuid()}"
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     args = build_parser().parse_args(argv)
     from dra.db import DatabaseConfigError
     from dra.runtime import StartupError

@@ -24,8 +24,7 @@ def _check_pipeline_storage() -> dict[str, Any]:
     url = os.environ.get("DRA_DAGSTER_PG_URL")
     if not url:
         return {"status": "unconfigured", "detail": "DRA_DAGSTER_PG_URL is not set"}
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                           connect_args={"connect_timeout": 3})
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as conn:
             has_runs = conn.execute(text("select to_regclass('public.runs') is not null")).scalar()

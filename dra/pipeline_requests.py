@@ -57,13 +57,13 @@ def list_queued(database: Database, limit: int = 50) -> list[PipelineRequest]:
                               .order_by(PipelineRequest.id).limit(limit)))
 
 
-def mark_launched(database: Database, request_ids: list[int]) -> None:
-    if not request_ids:
-        return
+def mark_started(database: Database, request_id: int, run_id: str) -> None:
+    """The request's run has started (called by a run-status sensor)."""
     with database.system_session() as s:
-        s.execute(update(PipelineRequest).where(PipelineRequest.id.in_(request_ids),
+        s.execute(update(PipelineRequest).where(PipelineRequest.id == request_id,
                                                 PipelineRequest.status == "queued")
-                  .values(status="running", started_at=datetime.now(UTC)))
+                  .values(status="running", started_at=datetime.now(UTC),
+                          dagster_run_id=run_id))
 
 
 def report_progress(database: Database, request_id: int, progress: int,

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dra import embedded
-from dra.db import DatabaseConfigError, check_reachable, libpq_url, with_database
+from sqlalchemy.engine import make_url
+
+from dra.db import DatabaseConfigError, check_reachable, with_database
 from dra.settings import Settings
 
 
@@ -122,12 +124,22 @@ def write_dagster_home(dagster_home: Path) -> Path:
     return path
 
 
+def dagster_storage_url(url: str) -> str:
+    """Dagster's storage URL, pinned to psycopg2.
+
+    SQLAlchemy 2.1 defaults to psycopg 3, whose server-side parameter binding breaks
+    dagster-postgres's ``NOTIFY run_events, %(id)s`` statement.
+    """
+    return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(
+        hide_password=False)
+
+
 def child_environment(settings: Settings, db: DatabaseHandle) -> dict[str, str]:
     """Environment for the web app, Dagster and dbt processes."""
     env = dict(os.environ)
     env.update(
         DRA_DATABASE_URL=db.app_url,
-        DRA_DAGSTER_PG_URL=libpq_url(db.dagster_url),
+        DRA_DAGSTER_PG_URL=dagster_storage_url(db.dagster_url),
         DRA_DATA_DIR=str(settings.data_dir),
         DAGSTER_HOME=str(settings.dagster_home),
         DO_NOT_TRACK="1",
@@ -135,7 +147,6 @@ def child_environment(settings: Settings, db: DatabaseHandle) -> dict[str, str]:
         SODA_CORE_TELEMETRY_ENABLED="false",
         DAGSTER_DISABLE_TELEMETRY="1",
     )
-    env.setdefault("XDG_RUNTIME_DIR", str(settings.data_dir / "runtime"))
     return env
 
 

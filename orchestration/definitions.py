@@ -9,9 +9,14 @@ from orchestration.resources import build_resources
 from orchestration.schedules import build_daily_ingest_schedule
 from sensors.requests import (
     build_request_sensor,
+    pipeline_request_started,
     pipeline_request_succeeded,
     pipeline_run_failed,
 )
+
+
+# Every job the request sensor may launch (dra.pipeline_requests.JOB_FOR_KIND names them).
+REQUEST_JOBS = [ingest_source_job]
 
 
 def build_definitions() -> dg.Definitions:
@@ -20,7 +25,8 @@ def build_definitions() -> dg.Definitions:
         jobs=[ingest_source_job, daily_ingest_job],
         schedules=[build_daily_ingest_schedule()],
         sensors=[
-            build_request_sensor(data_sources_partitions.name),
+            build_request_sensor(data_sources_partitions.name, jobs=REQUEST_JOBS),
+            pipeline_request_started,
             pipeline_request_succeeded,
             pipeline_run_failed,
         ],

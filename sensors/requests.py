@@ -7,21 +7,23 @@ Dagster is down and are picked up when it comes back.
 
 import dagster as dg
 
-from dra.pipeline_requests import (
-    JOB_FOR_KIND,
-    list_queued,
-    mark_finished,
-    mark_launched,
-)
 from dra.ingestion.service import active_source_ids
+from dra.pipeline_requests import JOB_FOR_KIND, list_queued, mark_finished, mark_started
 from orchestration.resources import PlatformResource
 
 REQUEST_TAG = "dra/request_id"
 
 
-def build_request_sensor(partitions_name: str) -> dg.SensorDefinition:
+def build_request_sensor(partitions_name: str, jobs: list) -> dg.SensorDefinition:
+    """Queued requests become runs; a request stays queued until its run starts.
+
+    Each tick may offer the same request again until then: the run key makes Dagster
+    skip it, so a request runs once even across daemon restarts.
+    """
+
     @dg.sensor(
         name="pipeline_request_sensor",
+        jobs=jobs,
         minimum_interval_seconds=5,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Launches a run for each request the web app queued (request id = run key).",
@@ -34,7 +36,6 @@ def build_request_sensor(partitions_name: str) -> dg.SensorDefinition:
         sources = {str(i) for i in active_source_ids(database)}
         new_partitions = sorted(sources - known, key=int)
         run_requests = []
-        launched = []
         for request in list_queued(database, limit=50):
             job = JOB_FOR_KIND.get(request.kind)
             if job is None:
@@ -52,8 +53,6 @@ def build_request_sensor(partitions_name: str) -> dg.SensorDefinition:
                 partition_key=partition,
                 tags={REQUEST_TAG: str(request.id)},
             ))
-            launched.append(request.id)
-        mark_launched(database, launched)
         return dg.SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=[
@@ -62,6 +61,19 @@ def build_request_sensor(partitions_name: str) -> dg.SensorDefinition:
         )
 
     return pipeline_request_sensor
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.STARTED,
+    name="pipeline_request_started",
+    monitor_all_code_locations=False,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=5,
+)
+def pipeline_request_started(context: dg.RunStatusSensorContext, platform: PlatformResource):
+    request_id = context.dagster_run.tags.get(REQUEST_TAG)
+    if request_id:
+        mark_started(platform.database, int(request_id), run_id=context.dagster_run.run_id)
 
 
 @dg.run_status_sensor(
