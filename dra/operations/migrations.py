@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from dra import migrate
+from dra.operations import faults
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ def apply_migrations(url: str, revision: str = "head") -> MigrationResult:
     """Upgrade to ``revision``. A failing migration rolls back whole and raises an alert."""
     before = migrate.status(url).current
     try:
+        faults.raise_if("migration")
         migrate.upgrade(url, revision)
     except Exception as exc:  # noqa: BLE001 - any failure is reported and recorded
         after = migrate.status(url).current
@@ -44,6 +47,7 @@ def _record_failure(url: str, **details: str | None) -> None:
             raise_alert(s, source="migration", title="Database migration failed",
                         details={**details, "message": details.get("error") or "failed"})
     except Exception:  # noqa: BLE001 - the schema may be too old to hold alerts
-        pass
+        logging.getLogger(__name__).warning("could not record the migration alert",
+                                            exc_info=True)
     finally:
         database.dispose()
