@@ -63,8 +63,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
+    from webapp.projects.views import bp as projects_bp
 
-    for blueprint in (core_bp, auth_bp):
+    for blueprint in (core_bp, auth_bp, projects_bp):
         app.register_blueprint(blueprint)
 
 

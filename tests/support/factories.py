@@ -56,3 +56,53 @@ def create_project(session: Session, owner: UserRef, name: str | None = None) ->
 def add_member(session: Session, project_id: int, user: UserRef, role: str) -> None:
     session.add(ProjectMember(project_id=project_id, user_id=user.id, role=role))
     session.flush()
+
+
+def set_tier(session: Session, user: UserRef, tier_name: str) -> None:
+    """Put the user on the named subscription tier (creating or moving their subscription)."""
+    from sqlalchemy import select
+
+    from dra.models import SubscriptionTier, UserSubscription
+
+    tier_id = session.scalar(select(SubscriptionTier.id).where(SubscriptionTier.name == tier_name))
+    assert tier_id is not None, f"no tier named {tier_name!r}"
+    sub = session.scalar(select(UserSubscription).where(UserSubscription.user_id == user.id))
+    if sub is None:
+        session.add(UserSubscription(user_id=user.id, tier_id=tier_id))
+    else:
+        sub.tier_id = tier_id
+    session.flush()
+
+
+@dataclass(frozen=True)
+class ProjectWithRoles:
+    """A project with one user per role, plus an outsider with a project of their own."""
+
+    project_id: int
+    owner: UserRef
+    admin: UserRef
+    editor: UserRef
+    viewer: UserRef
+    outsider: UserRef
+    outsider_project_id: int
+    platform_admin: UserRef
+
+    def user(self, role: str) -> UserRef:
+        return getattr(self, role)
+
+
+def project_with_roles(session: Session, *, tier: str = "Enterprise") -> ProjectWithRoles:
+    """Owner (on ``tier``), admin, editor and viewer members; an outsider; a platform admin."""
+    owner = create_user(session, first_name="Olga")
+    set_tier(session, owner, tier)
+    project_id = create_project(session, owner)
+    users = {}
+    for role in ("admin", "editor", "viewer"):
+        users[role] = create_user(session, first_name=role.title())
+        add_member(session, project_id, users[role], role)
+    outsider = create_user(session, first_name="Otto")
+    outsider_project = create_project(session, outsider)
+    platform_admin = create_user(session, first_name="Paula", platform_admin=True)
+    return ProjectWithRoles(project_id=project_id, owner=owner, outsider=outsider,
+                            outsider_project_id=outsider_project, platform_admin=platform_admin,
+                            **users)

@@ -1,0 +1,215 @@
+"""Project pages. Every project view goes through ``webapp.authz``; logic is in dra.projects."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from dra.permissions import ROLES, Permission
+from dra.projects import invitations, members, projects
+from dra.projects.errors import ProjectError
+from webapp.authz import ProjectAccess, requires
+from webapp.database import commit, db_session, get_database
+from webapp.extensions import limiter
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+INVITATION_RATE = "10 per 15 minutes"
+
+
+def _per_user() -> str:
+    """Rate-limit key: the signed-in user (their address when anonymous)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
+def _base_url() -> str:
+    return current_app.config["DRA_SETTINGS"].public_base_url
+
+
+@bp.get("/")
+@login_required
+def index():
+    rows = projects.list_projects(db_session(), current_user.id)
+    return render_template("projects/index.html", projects=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = {"name": "", "description": ""}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in form}
+        try:
+            project = projects.create_project(db_session(), current_user.id, form["name"],
+                                              form["description"])
+            commit()
+        except ProjectError as exc:
+            db_session().rollback()
+            return render_template("projects/new.html", form=form, error=exc), exc.status
+        flash("The project has been added.", "success")
+        return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/new.html", form=form, error=None)
+
+
+@bp.get("/<int:project_id>")
+@requires(Permission.PROJECT_VIEW)
+def detail(project_id: int, access: ProjectAccess):
+    info = projects.project_detail(db_session(), project_id)
+    return render_template("projects/detail.html", info=info, access=access,
+                           P=Permission)
+
+
+@bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
+@requires(Permission.PROJECT_DELETE)
+def delete(project_id: int, access: ProjectAccess):
+    project = projects.get_project(db_session(), project_id)
+    if request.method == "POST":
+        try:
+            name = projects.delete_project(db_session(), project_id,
+                                           request.form.get("confirm_name"))
+            commit()
+        except ProjectError as exc:
+            db_session().rollback()
+            return render_template("projects/delete.html", project=project,
+                                   error=exc), exc.status
+        flash(f"The project “{name}” has been deleted.", "success")
+        return redirect(url_for("projects.index"))
+    return render_template("projects/delete.html", project=project, error=None)
+
+
+def _members_page(project_id: int, access: ProjectAccess, *, error: ProjectError | None = None,
+                  form: dict | None = None, status: int = 200):
+    session = db_session()
+    project = projects.get_project(session, project_id)
+    can_manage = access.can(Permission.PROJECT_MANAGE_MEMBERS)
+    pending = invitations.pending_invitations(session, project_id) if can_manage else []
+    return render_template(
+        "projects/members.html", project=project, members=members.list_members(session, project_id),
+        pending=pending, access=access, can_manage=can_manage, roles=list(reversed(ROLES)),
+        invitable=invitations.INVITABLE, error=error,
+        form=form or {"email": "", "role": "viewer"}), status
+
+
+@bp.get("/<int:project_id>/members")
+@requires(Permission.PROJECT_VIEW)
+def members_list(project_id: int, access: ProjectAccess):
+    return _members_page(project_id, access)
+
+
+@bp.post("/<int:project_id>/invitations")
+@limiter.limit(INVITATION_RATE, key_func=_per_user)
+@requires(Permission.PROJECT_MANAGE_MEMBERS)
+def invite(project_id: int, access: ProjectAccess):
+    form = {"email": request.form.get("email", ""), "role": request.form.get("role", "")}
+    try:
+        # The owner's tier decides the member limit; RLS shows a subscription only to its
+        # user, so the limit is read through a system session (read-only, nothing written).
+        with get_database().system_session() as limits:
+            result = invitations.invite(db_session(), project_id, form["email"], form["role"],
+                                        inviter_id=current_user.id, base_url=_base_url(),
+                                        limit_session=limits)
+        commit()
+    except ProjectError as exc:
+        db_session().rollback()
+        return _members_page(project_id, access, error=exc, form=form, status=exc.status)
+    if result.added_directly:
+        flash(f"{result.email} already had an account and was added as {result.role}.", "success")
+    else:
+        flash(f"Invitation sent to {result.email} ({result.role}).", "success")
+    return redirect(url_for("projects.members_list", project_id=project_id))
+
+
+@bp.post("/<int:project_id>/invitations/<int:invitation_id>/cancel")
+@requires(Permission.PROJECT_MANAGE_MEMBERS)
+def cancel_invitation(project_id: int, invitation_id: int, access: ProjectAccess):
+    try:
+        email = invitations.cancel_invitation(db_session(), project_id, invitation_id)
+        commit()
+    except ProjectError as exc:
+        db_session().rollback()
+        return _members_page(project_id, access, error=exc, status=exc.status)
+    flash(f"The invitation to {email} was cancelled.", "success")
+    return redirect(url_for("projects.members_list", project_id=project_id))
+
+
+@bp.post("/<int:project_id>/members/<int:member_id>/role")
+@requires(Permission.PROJECT_MANAGE_MEMBERS)
+def change_role(project_id: int, member_id: int, access: ProjectAccess):
+    try:
+        row = members.change_role(db_session(), project_id, member_id, request.form.get("role"),
+                                  actor_role=access.role)
+        commit()
+    except ProjectError as exc:
+        db_session().rollback()
+        return _members_page(project_id, access, error=exc, status=exc.status)
+    flash(f"{row.name} is now {row.role}.", "success")
+    return redirect(url_for("projects.members_list", project_id=project_id))
+
+
+@bp.post("/<int:project_id>/members/<int:member_id>/remove")
+@requires(Permission.PROJECT_MANAGE_MEMBERS)
+def remove_member(project_id: int, member_id: int, access: ProjectAccess):
+    try:
+        row = members.remove_member(db_session(), project_id, member_id, actor_role=access.role)
+        commit()
+    except ProjectError as exc:
+        db_session().rollback()
+        return _members_page(project_id, access, error=exc, status=exc.status)
+    flash(f"{row.name} was removed from the project.", "success")
+    return redirect(url_for("projects.members_list", project_id=project_id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """The link in an invitation email: sign in (or register), then accept or decline.
+
+    Uses a system session on purpose: the invitee is not a member of the project yet, so
+    row-level security would hide the project's name, its member count and the owner's
+    tier, which the page and the member-limit check need. The secret token plus the
+    signed-in user's email matching the invited one are the authorization here.
+    """
+    database = get_database()
+    try:
+        with database.system_session() as session:
+            inv = invitations.invitation_by_token(session, token)
+            project_name = projects.get_project(session, inv.project_id).name
+            view = {"email": inv.email, "role": inv.role, "project_name": project_name,
+                    "status": inv.status, "expires_at": inv.expires_at}
+            if request.method == "GET":
+                invitations.check_open(inv)
+            if not current_user.is_authenticated:
+                return _anonymous_invitation(view)
+            accept = request.form.get("action") == "accept"
+            project_id = None
+            if request.method == "POST":
+                project_id = invitations.respond(session, inv, current_user.id, accept=accept)
+    except ProjectError as exc:
+        return render_template("projects/invitation.html", error=exc, view=None), exc.status
+    if project_id is None:
+        return render_template("projects/invitation.html", error=None, view=view)
+    if accept:
+        flash(f"Welcome to {project_name}.", "success")
+        return redirect(url_for("projects.detail", project_id=project_id))
+    flash(f"You declined the invitation to {project_name}.", "info")
+    return redirect(url_for("projects.index"))
+
+
+def _anonymous_invitation(view: dict):
+    next_url = request.path
+    register_url = None
+    if "auth.register" in current_app.view_functions:
+        register_url = url_for("auth.register", next=next_url, email=view["email"])
+    return render_template("projects/invitation.html", error=None, view=view, anonymous=True,
+                           login_url=url_for("auth.login", next=next_url),
+                           register_url=register_url)
+
