@@ -5,6 +5,7 @@ Readers never see a partial table, and a failed load leaves the last good data.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,17 @@ class LoadResult:
     schema: str
     table: str
     rows: int
+    """Rows processed by this load (for an incremental load: the rows appended)."""
     columns: list[Column]
+    previous_rows: int = 0
+    """Rows kept from the previous table by an incremental load."""
+    cursor_column: str | None = None
+    cursor_value: str | None = None
+    """Incremental cursor after this load (encoded, see dra.ingestion.connectors)."""
+
+    @property
+    def total_rows(self) -> int:
+        return self.rows + self.previous_rows
 
 
 def _create_table(cur: psycopg.Cursor, schema: str, table: str, columns: Sequence[Column]) -> None:
@@ -91,24 +102,67 @@ def load_csv(conn: psycopg.Connection, schema: str, table: str, path: Path,
 
 def _copy_message(exc: psycopg.Error) -> str:
     diag = exc.diag
-    where = f" ({diag.context.splitlines()[0]})" if diag and diag.context else ""
-    return f"The file cannot be loaded: {diag.message_primary if diag else exc}{where}."
+    where = ""
+    if diag and diag.context:
+        line = re.search(r"line (\d+)", diag.context.splitlines()[0])
+        where = f" (line {line.group(1)} of the file)" if line else ""
+    primary = (diag.message_primary if diag else None) or str(exc)
+    return f"The file cannot be loaded: {primary[:300]}{where}."
+
+
+def existing_columns(cur: psycopg.Cursor, schema: str, table: str) -> list[str] | None:
+    """Column names of ``schema.table`` in order, or None when it does not exist."""
+    cur.execute("select a.attname from pg_attribute a where a.attrelid = to_regclass(%s) "
+                "and a.attnum > 0 and not a.attisdropped order by a.attnum",
+                (sql.Identifier(schema, table).as_string(cur),))
+    names = [r[0] for r in cur.fetchall()]
+    return names or None
 
 
 def load_rows(conn: psycopg.Connection, schema: str, table: str, columns: Sequence[Column],
-              rows: Iterable[Sequence[object]]) -> LoadResult:
-    """Load rows from any iterator (databases, sheets, PDFs) atomically with COPY."""
+              rows: Iterable[Sequence[object]], *, keep_existing: bool = False) -> LoadResult:
+    """Load rows from any iterator (databases, sheets, PDFs) atomically with COPY.
+
+    With ``keep_existing`` the new table starts as a copy of the current one (same
+    columns required), so an incremental load appends and still swaps in atomically.
+    """
     staging = f"_load_{secrets.token_hex(6)}"
-    count = 0
+    count = previous = 0
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
     with conn.transaction(), conn.cursor() as cur:
         ensure_schema(cur, schema)
         _create_table(cur, schema, staging, columns)
+        if keep_existing:
+            if existing_columns(cur, schema, table) != [c.name for c in columns]:
+                raise ValueError(f"{schema}.{table} does not have the same columns; "
+                                 "load it in full instead of appending.")
+            cur.execute(sql.SQL("insert into {}.{} ({}) select {} from {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(staging), names, names,
+                sql.Identifier(schema), sql.Identifier(table)))
+            previous = cur.rowcount
         statement = sql.SQL("copy {}.{} ({}) from stdin").format(
-            sql.Identifier(schema), sql.Identifier(staging),
-            sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+            sql.Identifier(schema), sql.Identifier(staging), names)
         with cur.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1
         swap_in(cur, schema, staging, table)
-    return LoadResult(schema=schema, table=table, rows=count, columns=list(columns))
+    return LoadResult(schema=schema, table=table, rows=count, columns=list(columns),
+                      previous_rows=previous)
+
+
+def drop_raw_tables(database, schema: str, tables: Iterable[str]) -> None:
+    """Drop ingested tables (a deleted source's, or a cancelled load's) in one transaction."""
+    names = list(tables)
+    if not names:
+        return
+    raw = database.system_engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        with conn.cursor() as cur:
+            for name in names:
+                cur.execute(sql.SQL("drop table if exists {}.{}").format(
+                    sql.Identifier(schema), sql.Identifier(name)))
+        conn.commit()
+    finally:
+        raw.close()

@@ -32,7 +32,8 @@ def unique_names(names: list[str], *, fallback: str = "col") -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for index, raw in enumerate(names, start=1):
-        base = slugify(raw or "", fallback=fallback) if (raw or "").strip() else f"{fallback}_{index}"
+        raw = raw or ""
+        base = slugify(raw, fallback=fallback) if raw.strip() else f"{fallback}_{index}"
         name, n = base, 2
         while name in seen:
             suffix = f"_{n}"

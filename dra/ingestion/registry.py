@@ -26,6 +26,15 @@ class SourceSnapshot:
     settings: dict[str, Any]
     taken_names: frozenset[str] = field(default_factory=frozenset)
     """Raw table names other sources of the project already use."""
+    tables_state: dict[str, TableState] = field(default_factory=dict)
+    """What the last load left, per source table (raw table name, incremental cursor)."""
+
+
+@dataclass(frozen=True)
+class TableState:
+    raw_table: str
+    cursor_column: str | None = None
+    cursor_value: str | None = None
 
 
 class SourceLoader(Protocol):

@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dra.db import Database
+from dra.ingestion.loader import drop_raw_tables
 from dra.ingestion.naming import raw_schema
-from dra.ingestion.registry import SourceSnapshot, loader_for
+from dra.ingestion.registry import SourceSnapshot, TableState, loader_for
 from dra.models import DataSource, DataSourceTable
 from dra.security.crypto import Vault
 from dra.settings import Settings
@@ -84,38 +85,47 @@ def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceS
             file_path=file_path, connection=connection,
             selected_tables=list(source.selected_tables or []),
             settings=dict(source.settings or {}), taken_names=frozenset(taken),
+            tables_state={t.source_table: TableState(t.raw_table, t.cursor_column, t.cursor_value)
+                          for t in source.tables},
         )
 
 
-def _record_success(database: Database, source_id: int, loaded) -> None:
+def _record_success(database: Database, source_id: int, loaded) -> bool:
+    """Record the loaded tables; False when the source was deleted meanwhile."""
     now = datetime.now(UTC)
     with database.system_session() as s:
         source = s.get(DataSource, source_id, with_for_update=True)
         if source is None:
-            return
+            return False
         existing = {t.source_table: t for t in source.tables}
         for source_table, result in loaded:
             row = existing.pop(source_table, None) or DataSourceTable(
                 data_source_id=source_id, source_table=source_table, raw_table=result.table)
             row.raw_table = result.table
-            row.row_count = result.rows
+            row.row_count = result.total_rows
+            row.cursor_column = result.cursor_column
+            row.cursor_value = result.cursor_value
             row.columns = [{"name": c.name, "source_name": c.source_name, "type": c.pg_type}
                            for c in result.columns]
             row.last_loaded_at = now
             row.last_error = None
             s.add(row)
-        source.row_count = sum(r.rows for _, r in loaded)
+        source.row_count = sum(r.total_rows for _, r in loaded)
         source.last_refreshed_at = now
         source.last_error = None
         source.status = "ready"
+    return True
 
 
-def _record_failure(database: Database, source_id: int, message: str) -> None:
+def _record_failure(database: Database, source_id: int, message: str) -> bool:
+    """Mark the source failed; False when it no longer exists."""
     with database.system_session() as s:
         source = s.get(DataSource, source_id)
-        if source is not None:
-            source.status = "failed"
-            source.last_error = message
+        if source is None:
+            return False
+        source.status = "failed"
+        source.last_error = message[:4000]
+        return True
 
 
 def ingest_source(database: Database, settings: Settings, source_id: int,
@@ -124,16 +134,24 @@ def ingest_source(database: Database, settings: Settings, source_id: int,
     snapshot = _snapshot(database, settings, source_id)
     schema = raw_schema(snapshot.project_id)
     raw = database.system_engine.raw_connection()
+    conn = raw.driver_connection
     try:
-        conn = raw.driver_connection
         conn.autocommit = True  # each table load is its own explicit transaction
         loaded = loader_for(snapshot.type)(conn, snapshot, schema, log)
     except Exception as exc:
-        _record_failure(database, source_id, str(exc))
+        if not _record_failure(database, source_id, str(exc) or exc.__class__.__name__):
+            raise SourceGone(f"Data source {source_id} was deleted during its ingestion.") \
+                from exc
         raise
     finally:
+        conn.autocommit = False  # the connection goes back to the pool as it came
         raw.close()
-    _record_success(database, source_id, loaded)
+    if not _record_success(database, source_id, loaded):
+        # deleted while loading: what this run wrote belongs to nobody, so it goes too
+        drop_raw_tables(database, schema, [r.table for _, r in loaded])
+        log(f"source #{source_id} {snapshot.name!r} was deleted during its ingestion; "
+            "its tables were removed")
+        return IngestOutcome(source_id=source_id, ok=False, skipped=True, error="deleted")
     rows = sum(r.rows for _, r in loaded)
     log(f"source #{source_id} {snapshot.name!r}: processed {rows} rows")
     return IngestOutcome(source_id=source_id, ok=True, rows=rows,

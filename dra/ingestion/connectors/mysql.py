@@ -1,0 +1,117 @@
+"""MySQL and MariaDB sources through PyMySQL, streamed with an unbuffered SSCursor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+
+from dra.ingestion.connectors import (
+    ConnectionFailed,
+    Connector,
+    SourceColumn,
+    SourceTable,
+    register_connector,
+)
+
+MYSQL_TYPES = {
+    "tinyint": "bigint", "smallint": "bigint", "mediumint": "bigint", "int": "bigint",
+    "integer": "bigint", "year": "bigint", "bigint": "numeric",  # unsigned bigint overflows
+    "decimal": "numeric", "numeric": "numeric", "float": "double precision",
+    "double": "double precision", "real": "double precision", "date": "date",
+    "datetime": "timestamp", "timestamp": "timestamp", "time": "interval", "json": "jsonb",
+    "blob": "bytea", "tinyblob": "bytea", "mediumblob": "bytea", "longblob": "bytea",
+    "binary": "bytea", "varbinary": "bytea",
+}
+
+_INTROSPECT = """
+select table_name, column_name, column_type, data_type
+from information_schema.columns
+where table_schema = %s
+order by table_name, ordinal_position
+"""
+
+
+def quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def failure_reason(exc: Exception, host: str, port: int, timeout: float) -> str:
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    if code == 1045:
+        return "the user name or password was refused."
+    if code == 1049:
+        return f"{message}."
+    if "timed out" in message.lower():
+        return f"no answer from {host}:{port} within {timeout:g} seconds."
+    if code == 2003 and "refused" in message.lower():
+        return f"nothing is listening at {host}:{port} (connection refused)."
+    if "name or service not known" in message.lower() or "getaddrinfo" in message.lower():
+        return f"the host {host!r} is unknown."
+    return message
+
+
+@register_connector("mysql")
+class MySQLConnector(Connector):
+    type = "mysql"
+    label = "MySQL"
+
+    @contextmanager
+    def connect(self, unbuffered: bool = False) -> Iterator[pymysql.connections.Connection]:
+        d = self.details
+        try:
+            conn = pymysql.connect(
+                host=d["host"], port=d["port"], user=d["username"], password=d["password"],
+                database=d["database_name"], connect_timeout=self.timeout, charset="utf8mb4",
+                cursorclass=pymysql.cursors.SSCursor if unbuffered else pymysql.cursors.Cursor,
+            )
+        except pymysql.err.MySQLError as exc:
+            reason = failure_reason(exc, d["host"], d["port"], self.timeout)
+            raise ConnectionFailed(reason) from None
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def test(self) -> None:
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute("select 1")
+
+    def introspect(self) -> list[SourceTable]:
+        tables: dict[str, list[SourceColumn]] = {}
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(_INTROSPECT, (self.details["database_name"],))
+            for table, column, column_type, data_type in cur.fetchall():
+                pg_type = MYSQL_TYPES.get(str(data_type).lower(), "text")
+                if data_type == "bigint" and "unsigned" not in column_type:
+                    pg_type = "bigint"
+                tables.setdefault(table, []).append(SourceColumn(column, column_type, pg_type))
+        return [SourceTable(name, cols) for name, cols in tables.items()]
+
+    @contextmanager
+    def stream(self, table: SourceTable, *, cursor_column: str | None = None,
+               after: Any = None, limit: int | None = None) -> Iterator[Iterator[tuple]]:
+        query = "select {} from {}".format(
+            ", ".join(quote(c.name) for c in table.columns), quote(table.name))
+        params: list[Any] = []
+        if cursor_column:
+            if after is not None:
+                query += f" where {quote(cursor_column)} > %s"
+                params.append(after)
+            query += f" order by {quote(cursor_column)}"
+        if limit is not None:
+            query += f" limit {int(limit)}"
+        with self.connect(unbuffered=True) as conn:
+            cur = conn.cursor()
+            cur.execute(query, params)
+            yield iter(cur.fetchone, None)
+
+
+@register_connector("mariadb")
+class MariaDBConnector(MySQLConnector):
+    type = "mariadb"
+    label = "MariaDB"

@@ -1,0 +1,118 @@
+"""PostgreSQL sources through psycopg, streamed with a server-side (named) cursor."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dra.ingestion.connectors import (
+    ConnectionFailed,
+    Connector,
+    SourceColumn,
+    SourceTable,
+    register_connector,
+)
+
+ITERSIZE = 5000
+
+PG_TYPES = {
+    "int2": "bigint", "int4": "bigint", "int8": "bigint", "oid": "bigint",
+    "numeric": "numeric", "float4": "double precision", "float8": "double precision",
+    "money": "text", "bool": "boolean", "date": "date", "timestamp": "timestamp",
+    "timestamptz": "timestamptz", "time": "time", "interval": "interval", "uuid": "uuid",
+    "json": "jsonb", "jsonb": "jsonb", "bytea": "bytea",
+}
+
+_INTROSPECT = """
+select n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typname
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+join pg_type t on t.oid = a.atttypid
+where c.relkind in ('r', 'v', 'm', 'p', 'f')
+  and n.nspname not in ('pg_catalog', 'information_schema')
+  and n.nspname not like 'pg\\_toast%%' and n.nspname not like 'pg\\_temp%%'
+  and (%(schema)s::text is null or n.nspname = %(schema)s::text)
+  and has_table_privilege(c.oid, 'select')
+order by n.nspname, c.relname, a.attnum
+"""
+
+
+def failure_reason(exc: Exception, host: str, port: int, timeout: float) -> str:
+    """A plain-language reason from a libpq connection error."""
+    text = str(exc)
+    lower = text.lower()
+    if "password authentication failed" in lower or "no password supplied" in lower:
+        return "the user name or password was refused."
+    if "timeout expired" in lower:
+        return f"no answer from {host}:{port} within {timeout:g} seconds."
+    if "connection refused" in lower or "no such file or directory" in lower:
+        return f"nothing is listening at {host}:{port} (connection refused)."
+    if "could not translate host name" in lower or "name or service not known" in lower:
+        return f"the host {host!r} is unknown."
+    if "does not exist" in lower:
+        return next((line.split("FATAL:")[-1].strip() for line in text.splitlines()
+                     if "does not exist" in line), text.splitlines()[0]) + "."
+    return text.strip().splitlines()[-1] if text.strip() else exc.__class__.__name__
+
+
+@register_connector("postgresql")
+class PostgresConnector(Connector):
+    type = "postgresql"
+    label = "PostgreSQL"
+
+    @contextmanager
+    def connect(self) -> Iterator[psycopg.Connection]:
+        d = self.details
+        try:
+            conn = psycopg.connect(
+                host=d["host"], port=d["port"], dbname=d["database_name"], user=d["username"],
+                password=d["password"] or None, connect_timeout=max(2, round(self.timeout)),
+                application_name="dra-ingestion",
+            )
+        except psycopg.OperationalError as exc:
+            reason = failure_reason(exc, d["host"], d["port"], self.timeout)
+            raise ConnectionFailed(reason) from None
+        try:
+            conn.read_only = True
+            yield conn
+        finally:
+            conn.close()
+
+    def test(self) -> None:
+        with self.connect() as conn:
+            conn.execute("select 1")
+
+    def introspect(self) -> list[SourceTable]:
+        tables: dict[str, list[SourceColumn]] = {}
+        with self.connect() as conn:
+            rows = conn.execute(_INTROSPECT, {"schema": self.details.get("schema") or None})
+            for schema, table, column, formatted, typname in rows:
+                tables.setdefault(f"{schema}.{table}", []).append(
+                    SourceColumn(column, formatted, PG_TYPES.get(typname, "text")))
+        return [SourceTable(name, cols) for name, cols in tables.items()]
+
+    @contextmanager
+    def stream(self, table: SourceTable, *, cursor_column: str | None = None,
+               after: Any = None, limit: int | None = None) -> Iterator[Iterator[tuple]]:
+        schema, _, name = table.name.partition(".")
+        query = sql.SQL("select {} from {}.{}").format(
+            sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
+            sql.Identifier(schema), sql.Identifier(name))
+        params: list[Any] = []
+        if cursor_column:
+            if after is not None:
+                query += sql.SQL(" where {} > %s").format(sql.Identifier(cursor_column))
+                params.append(after)
+            query += sql.SQL(" order by {}").format(sql.Identifier(cursor_column))
+        if limit is not None:
+            query += sql.SQL(" limit {}").format(sql.Literal(int(limit)))
+        with self.connect() as conn, conn.cursor(name=f"dra_{secrets.token_hex(4)}") as cur:
+            cur.itersize = ITERSIZE
+            cur.execute(query, params)
+            yield iter(cur)
