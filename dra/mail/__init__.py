@@ -1,0 +1,24 @@
+"""Outgoing email: rendered from templates, recorded in ``app.email_outbox``, sent by SMTP.
+
+Callers use :func:`send_email`. Without ``DRA_SMTP_HOST`` messages stay unsent in the
+outbox (readable by admins, and by tests), so the platform works offline.
+"""
+
+from dra.mail.render import RenderedEmail, render_email
+from dra.mail.sender import (
+    ALWAYS_SENT,
+    MailConfig,
+    deliver,
+    send_email,
+    user_accepts,
+)
+
+__all__ = [
+    "ALWAYS_SENT",
+    "MailConfig",
+    "RenderedEmail",
+    "deliver",
+    "render_email",
+    "send_email",
+    "user_accepts",
+]
