@@ -26,6 +26,8 @@ class JobRoute:
 # Request kind -> the Dagster job that serves it. Later features add their kinds here.
 JOB_FOR_KIND: dict[str, JobRoute] = {
     "ingest_source": JobRoute("ingest_source_job", partitioned=True),
+    "backup": JobRoute("backup_job", partitioned=False),
+    "restore": JobRoute("restore_job", partitioned=False),
 }
 
 OPEN_STATUSES = ("queued", "running")

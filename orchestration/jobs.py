@@ -15,3 +15,9 @@ daily_ingest_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(all_sources_refreshed),
     description="Refresh every active source of every project; logs rows processed per source.",
 )
+
+backup_job = dg.define_asset_job(
+    "backup_job",
+    selection=dg.AssetSelection.keys("database_backup"),
+    description="Back up the platform database (pg_dump + metadata ZIP), then prove it restores.",
+)

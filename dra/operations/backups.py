@@ -69,25 +69,35 @@ class BackupError(RuntimeError):
 def request_backup(session: Session, *, requested_by: int | None, kind: str = "manual",
                    schedule_id: int | None = None) -> tuple[Backup, PipelineRequest]:
     """Record a queued backup and its pipeline request; OperationBusy if one is open."""
-    busy = session.scalar(select(PipelineRequest.id).where(
-        PipelineRequest.dedupe_key == OPERATION_DEDUPE_KEY,
-        PipelineRequest.status.in_(("queued", "running"))))
-    if busy is not None:
-        raise OperationBusy("A backup or restore is already in progress.")
+    ensure_idle(session)
     backup = Backup(file_name=_free_name(session), kind=kind, status="queued",
                     schedule_id=schedule_id, requested_by=requested_by, phase="queued")
     session.add(backup)
     session.flush()
-    request = PipelineRequest(kind="backup", target_id=backup.id, requested_by=requested_by,
-                              payload={"backup_id": backup.id}, status="queued",
-                              dedupe_key=OPERATION_DEDUPE_KEY, message="Backup job queued.")
+    request = enqueue_operation(session, "backup", backup.id, requested_by,
+                                "Backup job queued.")
+    return backup, request
+
+
+def ensure_idle(session: Session) -> None:
+    """Raise OperationBusy when a backup or restore is queued or running."""
+    if operation_in_progress(session) is not None:
+        raise OperationBusy("A backup or restore is already in progress.")
+
+
+def enqueue_operation(session: Session, kind: str, backup_id: int, requested_by: int | None,
+                      message: str) -> PipelineRequest:
+    """A backup/restore request; the unique dedupe key allows one open at a time."""
+    request = PipelineRequest(kind=kind, target_id=backup_id, requested_by=requested_by,
+                              payload={"backup_id": backup_id}, status="queued",
+                              dedupe_key=OPERATION_DEDUPE_KEY, message=message)
     try:
         with session.begin_nested():
             session.add(request)
             session.flush()
     except IntegrityError:  # a concurrent request won the unique index
         raise OperationBusy("A backup or restore is already in progress.") from None
-    return backup, request
+    return request
 
 
 def _free_name(session: Session) -> str:

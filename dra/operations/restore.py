@@ -58,9 +58,9 @@ class RestoreResult:
     seconds: float
 
 
-def check_revision(info: ArchiveInfo, url: str) -> bool:
+def check_revision(info: ArchiveInfo) -> bool:
     """Refuse a backup newer than the code; True when it must be migrated after restoring."""
-    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    script = ScriptDirectory.from_config(migrate.alembic_config("postgresql://"))
     revision = info.revision
     head = script.get_current_head()
     if not revision:
@@ -104,7 +104,7 @@ def restore_archive(url: str, settings: Settings, archive: Path, *,
     started = time.monotonic()
     report("validating", 5)
     info = inspect_archive(archive)
-    needs_migration = check_revision(info, url)
+    needs_migration = check_revision(info)
     current = make_url(url).database or ""
     before = migrate.status(url).current
     with operation_lock(url, "restore"), temp_folder(settings) as folder:
@@ -231,6 +231,46 @@ def _terminate(conn, name: str, timeout: float = 15) -> None:
         if time.monotonic() > deadline:
             raise RestoreError(f"Sessions on {name!r} did not end; the restore was not switched.")
         time.sleep(0.1)
+
+
+def request_restore(session, *, backup_id: int, requested_by: int | None) -> PipelineRequest:
+    """Queue the restore of a listed backup; OperationBusy while a backup or restore is open."""
+    from dra.operations.backups import enqueue_operation, ensure_idle
+
+    ensure_idle(session)
+    backup = session.get(Backup, backup_id)
+    if backup is None or backup.status != "succeeded":
+        raise RestoreError("Only a finished backup can be restored.")
+    return enqueue_operation(session, "restore", backup_id, requested_by, "Restore job queued.")
+
+
+def store_upload(session, settings: Settings, stream, *, requested_by: int | None) -> Backup:
+    """Save an uploaded archive, validate it before anything else, and list it.
+
+    Raises InvalidBackup (the file is removed) when the archive cannot be restored.
+    """
+    from dra.operations.archive import timestamped_name
+
+    settings.backup_dir.mkdir(parents=True, exist_ok=True)
+    name = timestamped_name(prefix="uploaded").replace(".zip", f"-{os.urandom(3).hex()}.zip")
+    path = settings.backup_dir / name
+    partial = path.with_name(name + ".partial")
+    try:
+        with partial.open("wb") as fh:
+            while chunk := stream.read(1024 * 1024):
+                fh.write(chunk)
+        info = inspect_archive(partial)
+        check_revision(info)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    backup = Backup(file_name=name, kind="uploaded", status="succeeded", phase="uploaded",
+                    progress=100, size_bytes=path.stat().st_size, sha256=info.sha256,
+                    metadata_=info.metadata, requested_by=requested_by)
+    session.add(backup)
+    session.flush()
+    return backup
 
 
 def restore_backup_file(database: Database, settings: Settings, backup_id: int,
