@@ -74,7 +74,7 @@ def open_connector(source_type: str, details: Mapping[str, Any], settings: Setti
     return connector
 
 
-def test_connection(source_type: str, details: Mapping[str, Any], settings: Settings,
+def check_connection(source_type: str, details: Mapping[str, Any], settings: Settings,
                     timeout: float = CONNECT_TIMEOUT) -> list[SourceTable]:
     """UC-DS-01: connect live and list the tables; nothing is saved. SourceError on failure."""
     connector = open_connector(source_type, details, settings, timeout)
@@ -101,7 +101,7 @@ def create_database_source(session: Session, *, project_id: int, user_id: int, n
     """UC-DS-02/03: tier limit, live test, encrypted details, ingestion request (caller commits)."""
     check_limit(session, user_id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
     name = _check_name(name)
-    tables = {t.name: t for t in test_connection(source_type, details, settings, timeout)}
+    tables = {t.name: t for t in check_connection(source_type, details, settings, timeout)}
     chosen = [t for t in dict.fromkeys(selected_tables) if t]
     if not chosen:
         raise SourceError("Choose at least one table to ingest.", field="tables")

@@ -116,7 +116,8 @@ def load_database_source(conn: psycopg.Connection, source: SourceSnapshot, schem
     used = {s.raw_table for s in source.tables_state.values()}
     for name in wanted:
         state = source.tables_state.get(name)
-        raw_table = state.raw_table if state else raw_table_name(source, name, used)
+        part = name.removeprefix("public.")
+        raw_table = state.raw_table if state else raw_table_name(source, part, used)
         cursor_column = cursors.get(name) or None
         cursor_value = state.cursor_value if state and state.cursor_column == cursor_column \
             else None
