@@ -12,9 +12,7 @@ from dra.db import Database
 from dra.settings import Settings, SettingsError, load_settings
 
 
-def create_app(
-    settings: Settings | None = None, config: Mapping[str, Any] | None = None
-) -> Flask:
+def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app from settings (read from the environment unless given)."""
     settings = settings or load_settings()
     if settings.database_url is None:
@@ -61,11 +59,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.admin.views import bp as admin_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
     from webapp.projects.views import bp as projects_bp
 
-    for blueprint in (core_bp, auth_bp, projects_bp):
+    for blueprint in (core_bp, auth_bp, projects_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -23,4 +23,11 @@ def nav_items() -> list[tuple[str, str]]:
         ("projects.index", "Projects"),
         ("admin.index", "Admin"),
     ]
-    return [(ep, label) for ep, label in candidates if ep in current_app.view_functions]
+    from flask_login import current_user
+
+    admin = bool(getattr(current_user, "is_platform_admin", False))
+    return [
+        (ep, label)
+        for ep, label in candidates
+        if ep in current_app.view_functions and (admin or not ep.startswith("admin."))
+    ]

@@ -1,0 +1,2 @@
+"""Admin pages for platform administrators (users, tiers, beta, settings, cancellations,
+outbox, alerts)."""

@@ -1,0 +1,304 @@
+"""Admin pages: every view is for platform admins only (``@platform_admin_required``).
+
+The request session acts as the signed-in platform admin, for whom row-level
+security opens platform tables; the logic lives in ``dra.admin``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from dra.admin import beta, cancellations, operations, platform, tiers, users
+from dra.admin.errors import AdminError
+from dra.models import AccountCancellationRequest, Alert, EmailOutbox, User
+from dra.models.users import CancellationStatus
+from webapp.authz import platform_admin_required
+from webapp.database import commit, db_session
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _failed(exc: AdminError) -> None:
+    db_session().rollback()
+    flash(exc.message, "error")
+
+
+def _count(q) -> int:
+    return int(db_session().scalar(q) or 0)
+
+
+@bp.get("/")
+@platform_admin_required
+def index():
+    counts = {
+        "users": _count(select(func.count()).select_from(User)),
+        "suspended": _count(select(func.count()).select_from(User)
+                            .where(User.suspended_at.is_not(None))),
+        "cancellations": _count(select(func.count()).select_from(AccountCancellationRequest)
+                                .where(AccountCancellationRequest.status
+                                       == CancellationStatus.PENDING)),
+        "alerts": _count(select(func.count()).select_from(Alert)
+                         .where(Alert.acknowledged_at.is_(None))),
+        "outbox": _count(select(func.count()).select_from(EmailOutbox)),
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+# --- users (UC-ADM-01, UC-ADM-03) ----------------------------------------------------
+
+def _users_page(status: int = 200):
+    q = request.values.get("q", "")
+    page = request.args.get("page", "1")
+    result = users.list_users(db_session(), q, int(page) if page.isdigit() else 1)
+    tier_list = [t for t, _ in tiers.list_tiers(db_session())]
+    return render_template("admin/users.html", result=result, q=q, tiers=tier_list), status
+
+
+@bp.get("/users")
+@platform_admin_required
+def users_list():
+    return _users_page()
+
+
+def _back_to_users():
+    return redirect(url_for("admin.users_list", q=request.form.get("q") or None))
+
+
+@bp.post("/users/<int:user_id>/suspension")
+@platform_admin_required
+def user_suspension(user_id: int):
+    suspend = request.form.get("suspend") == "1"
+    try:
+        user = users.set_suspended(db_session(), user_id, suspend, actor_id=current_user.id)
+        commit()
+    except AdminError as exc:
+        _failed(exc)
+        return _users_page(exc.status)
+    flash(f"{user.email} is {'suspended' if suspend else 'active again'}.", "success")
+    return _back_to_users()
+
+
+@bp.post("/users/<int:user_id>/admin-rights")
+@platform_admin_required
+def user_admin_rights(user_id: int):
+    grant = request.form.get("grant") == "1"
+    try:
+        user = users.set_platform_admin(db_session(), user_id, grant, actor_id=current_user.id)
+        commit()
+    except AdminError as exc:
+        _failed(exc)
+        return _users_page(exc.status)
+    verb = "is now a platform admin" if grant else "is no longer a platform admin"
+    flash(f"{user.email} {verb}.", "success")
+    return _back_to_users()
+
+
+@bp.post("/users/<int:user_id>/tier")
+@platform_admin_required
+def user_tier(user_id: int):
+    try:
+        tier = users.assign_tier(db_session(), user_id, request.form.get("tier_id"))
+        email = users.get_user(db_session(), user_id).email
+        commit()
+    except AdminError as exc:
+        _failed(exc)
+        return _users_page(exc.status)
+    flash(f"{email} is on the {tier.name} tier.", "success")
+    return _back_to_users()
+
+
+# --- tiers (UC-ADM-02) ---------------------------------------------------------------
+
+@bp.get("/tiers")
+@platform_admin_required
+def tiers_list():
+    return render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session()))
+
+
+def _tier_form(tier, form, error: AdminError | None = None, status: int = 200):
+    return render_template("admin/tier_form.html", tier=tier, form=form, error=error,
+                           labels=tiers.LIMIT_LABELS), status
+
+
+def _form_of(tier) -> dict[str, str]:
+    values = {field: getattr(tier, field) for field in tiers.FIELDS}
+    return {k: "" if v is None else str(v) for k, v in values.items()}
+
+
+@bp.route("/tiers/new", methods=["GET", "POST"])
+@platform_admin_required
+def tier_new():
+    if request.method == "POST":
+        form = {f: request.form.get(f, "") for f in tiers.FIELDS}
+        try:
+            tier = tiers.create_tier(db_session(), form)
+            commit()
+        except AdminError as exc:
+            db_session().rollback()
+            return _tier_form(None, form, exc, exc.status)
+        flash(f"Tier {tier.name} created.", "success")
+        return redirect(url_for("admin.tiers_list"))
+    form = {f: "" for f in tiers.FIELDS} | {k: "-1" for k in tiers.LIMIT_LABELS}
+    return _tier_form(None, form | {"sort_order": "0"})
+
+
+@bp.route("/tiers/<int:tier_id>", methods=["GET", "POST"])
+@platform_admin_required
+def tier_edit(tier_id: int):
+    try:
+        tier = tiers.get_tier(db_session(), tier_id)
+    except AdminError as exc:
+        return render_template("errors/error.html", code=404, title="Not found",
+                               message=exc.message), 404
+    if request.method == "POST":
+        form = {f: request.form.get(f, "") for f in tiers.FIELDS}
+        try:
+            tiers.update_tier(db_session(), tier_id, form)
+            commit()
+        except AdminError as exc:
+            db_session().rollback()
+            return _tier_form(tier, form, exc, exc.status)
+        flash(f"Tier {tier.name} saved; its limits apply at once.", "success")
+        return redirect(url_for("admin.tiers_list"))
+    return _tier_form(tier, _form_of(tier))
+
+
+@bp.post("/tiers/<int:tier_id>/delete")
+@platform_admin_required
+def tier_delete(tier_id: int):
+    try:
+        name = tiers.delete_tier(db_session(), tier_id)
+        commit()
+    except AdminError as exc:
+        _failed(exc)
+        return render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session())), \
+            exc.status
+    flash(f"Tier {name} deleted.", "success")
+    return redirect(url_for("admin.tiers_list"))
+
+
+# --- private beta (UC-ADM-04) and platform settings (UC-ADM-08) --------------------------
+
+def _beta_page(form: dict | None = None, status: int = 200):
+    return render_template("admin/beta.html", entries=beta.list_entries(db_session()),
+                           form=form or {"email": "", "note": ""},
+                           settings=platform.current_settings(db_session())), status
+
+
+@bp.route("/beta", methods=["GET", "POST"])
+@platform_admin_required
+def beta_list():
+    if request.method == "POST":
+        form = {"email": request.form.get("email", ""), "note": request.form.get("note", "")}
+        try:
+            entry = beta.add_entry(db_session(), form["email"], form["note"],
+                                   actor_id=current_user.id)
+            commit()
+        except AdminError as exc:
+            _failed(exc)
+            return _beta_page(form, exc.status)
+        flash(f"{entry.email} can now register during the private beta.", "success")
+        return redirect(url_for("admin.beta_list"))
+    return _beta_page()
+
+
+@bp.post("/beta/<int:entry_id>/delete")
+@platform_admin_required
+def beta_remove(entry_id: int):
+    try:
+        email = beta.remove_entry(db_session(), entry_id)
+        commit()
+    except AdminError as exc:
+        _failed(exc)
+        return _beta_page(status=exc.status)
+    flash(f"{email} was removed from the allowlist.", "success")
+    return redirect(url_for("admin.beta_list"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@platform_admin_required
+def platform_settings():
+    status = 200
+    if request.method == "POST":
+        try:
+            platform.update_settings(db_session(), request.form, actor_id=current_user.id)
+            commit()
+            flash("Platform settings saved.", "success")
+            return redirect(url_for("admin.platform_settings"))
+        except AdminError as exc:
+            _failed(exc)
+            status = exc.status
+    return render_template("admin/settings.html", values=platform.current_settings(db_session()),
+                           labels=platform.BOOLEAN_SETTINGS), status
+
+
+# --- account cancellations (UC-ADM-12) ---------------------------------------------------
+
+def _cancellations_page(status: int = 200):
+    return render_template("admin/cancellations.html",
+                           requests=cancellations.list_requests(db_session())), status
+
+
+@bp.get("/cancellations")
+@platform_admin_required
+def cancellations_list():
+    return _cancellations_page()
+
+
+@bp.post("/cancellations/<int:request_id>/<any(approve, reject):decision>")
+@platform_admin_required
+def cancellation_decide(request_id: int, decision: str):
+    action = cancellations.approve if decision == "approve" else cancellations.reject
+    try:
+        action(db_session(), request_id, request.form.get("note"), actor_id=current_user.id)
+        commit()
+    except AdminError as exc:
+        _failed(exc)
+        return _cancellations_page(exc.status)
+    flash(f"Request {'approved' if decision == 'approve' else 'rejected'}; the user was "
+          "emailed.", "success")
+    return redirect(url_for("admin.cancellations_list"))
+
+
+# --- outbox and alerts ----------------------------------------------------------------
+
+@bp.get("/outbox")
+@platform_admin_required
+def outbox():
+    to = request.args.get("to", "")
+    return render_template("admin/outbox.html", mails=operations.outbox(db_session(), to), to=to)
+
+
+@bp.get("/outbox/<int:mail_id>")
+@platform_admin_required
+def outbox_mail(mail_id: int):
+    try:
+        mail = operations.get_mail(db_session(), mail_id)
+    except AdminError as exc:
+        return render_template("errors/error.html", code=404, title="Not found",
+                               message=exc.message), 404
+    return render_template("admin/outbox_mail.html", mail=mail)
+
+
+@bp.get("/alerts")
+@platform_admin_required
+def alerts():
+    show_all = request.args.get("all") == "1"
+    return render_template("admin/alerts.html", show_all=show_all,
+                           alerts=operations.alerts(db_session(), include_acknowledged=show_all))
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@platform_admin_required
+def alert_acknowledge(alert_id: int):
+    try:
+        operations.acknowledge(db_session(), alert_id, actor_id=current_user.id)
+        commit()
+    except AdminError as exc:
+        db_session().rollback()
+        return render_template("errors/error.html", code=exc.status, title="Not found",
+                               message=exc.message), exc.status
+    flash("Alert acknowledged.", "success")
+    return redirect(url_for("admin.alerts"))
