@@ -20,7 +20,7 @@ STAMP = VENV / ".dra-installed"
 
 
 def main() -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on any python3
         print("dra: Python 3.11 or newer is needed", file=sys.stderr)
         return 2
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
@@ -29,15 +29,25 @@ def main() -> int:
         print(f"dra: creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     if not STAMP.exists() or STAMP.read_text() != digest:
-        print("dra: installing the project and its dependencies (first run: a minute or two)",
-              flush=True)
+        print(
+            "dra: installing the project and its dependencies (first run: a minute or two)",
+            flush=True,
+        )
         subprocess.check_call(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-e", f"{ROOT}[dev]"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-e",
+                f"{ROOT}[dev]",
+            ],
             cwd=ROOT,
         )
         STAMP.write_text(digest)
-    os.execv(str(python), [str(python), "-m", "dra", *sys.argv[1:]])
+    os.execv(str(python), [str(python), "-m", "dra", *sys.argv[1:]])  # noqa: S606
 
 
 if __name__ == "__main__":

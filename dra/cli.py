@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -42,19 +43,15 @@ def _wait_http(url: str, timeout: float, procs: list[subprocess.Popen]) -> bool:
 def _stop_children(procs: list[subprocess.Popen]) -> None:
     for proc in procs:
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + 20
     for proc in procs:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait()
 
 
@@ -88,7 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "webapp.serve"],
-                env=env, cwd=PROJECT_ROOT, stdout=web_log, stderr=subprocess.STDOUT,
+                env=env,
+                cwd=PROJECT_ROOT,
+                stdout=web_log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         )
@@ -96,9 +96,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             dagster_log = (logs / "dagster.log").open("ab")
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml",
-                     "-h", settings.web_host, "-p", str(settings.dagster_port)],
-                    env=env, cwd=PROJECT_ROOT, stdout=dagster_log, stderr=subprocess.STDOUT,
+                    [
+                        sys.executable,
+                        "-m",
+                        "dagster",
+                        "dev",
+                        "-w",
+                        "workspace.yaml",
+                        "-h",
+                        settings.web_host,
+                        "-p",
+                        str(settings.dagster_port),
+                    ],
+                    env=env,
+                    cwd=PROJECT_ROOT,
+                    stdout=dagster_log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             )
@@ -131,8 +144,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         while not stop["now"]:
             dead = [p for p in procs if p.poll() is not None]
             if dead:
-                print(f"dra: a process exited (code {dead[0].returncode}); stopping; "
-                      f"see {logs}", file=sys.stderr)
+                print(
+                    f"dra: a process exited (code {dead[0].returncode}); stopping; see {logs}",
+                    file=sys.stderr,
+                )
                 return 1
             time.sleep(0.5)
         print("\ndra: stopping …")
@@ -159,7 +174,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     if (PROJECT_ROOT / "features").is_dir() and any((PROJECT_ROOT / "features").glob("*.feature")):
         bcode = subprocess.call(
             [sys.executable, "-m", "behave", "--format", "progress", "features"],
-            cwd=PROJECT_ROOT, env=env,
+            cwd=PROJECT_ROOT,
+            env=env,
         )
         code = code or bcode
     return code

@@ -137,5 +137,8 @@ def act_as(session: Session, user_id: int | None, *, platform_admin: bool = Fals
             "select set_config('dra.user_id', :uid, true),"
             " set_config('dra.platform_admin', :adm, true)"
         ),
-        {"uid": "" if user_id is None else str(int(user_id)), "adm": "on" if platform_admin else "off"},
+        {
+            "uid": "" if user_id is None else str(int(user_id)),
+            "adm": "on" if platform_admin else "off",
+        },
     )

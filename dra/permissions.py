@@ -28,15 +28,23 @@ class Permission(StrEnum):
 
 P = Permission
 ALL = frozenset(Permission)
-DELETES = frozenset({P.PROJECT_DELETE, P.DATA_SOURCE_DELETE, P.DATA_MODEL_DELETE,
-                     P.DASHBOARD_DELETE})
+DELETES = frozenset(
+    {P.PROJECT_DELETE, P.DATA_SOURCE_DELETE, P.DATA_MODEL_DELETE, P.DASHBOARD_DELETE}
+)
 VIEWS = frozenset({P.PROJECT_VIEW, P.DATA_SOURCE_VIEW, P.DATA_MODEL_VIEW, P.DASHBOARD_VIEW})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "owner": ALL,
     "admin": ALL - DELETES,
-    "editor": VIEWS | {P.DATA_MODEL_CREATE, P.DATA_MODEL_EDIT, P.DATA_MODEL_EXECUTE,
-                       P.DASHBOARD_CREATE, P.DASHBOARD_EDIT, P.DASHBOARD_SHARE},
+    "editor": VIEWS
+    | {
+        P.DATA_MODEL_CREATE,
+        P.DATA_MODEL_EDIT,
+        P.DATA_MODEL_EXECUTE,
+        P.DASHBOARD_CREATE,
+        P.DASHBOARD_EDIT,
+        P.DASHBOARD_SHARE,
+    },
     "viewer": VIEWS | {P.DATA_MODEL_EXECUTE},
 }
 

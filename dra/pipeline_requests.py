@@ -33,14 +33,26 @@ JOB_FOR_KIND: dict[str, JobRoute] = {
 OPEN_STATUSES = ("queued", "running")
 
 
-def enqueue(session: Session, kind: str, *, target_id: int | None = None,
-            project_id: int | None = None, requested_by: int | None = None,
-            payload: dict[str, Any] | None = None) -> PipelineRequest:
+def enqueue(
+    session: Session,
+    kind: str,
+    *,
+    target_id: int | None = None,
+    project_id: int | None = None,
+    requested_by: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> PipelineRequest:
     """Record a request (committed by the caller's transaction)."""
     if kind not in JOB_FOR_KIND:
         raise ValueError(f"unknown pipeline request kind {kind!r}")
-    request = PipelineRequest(kind=kind, target_id=target_id, project_id=project_id,
-                              requested_by=requested_by, payload=payload or {}, status="queued")
+    request = PipelineRequest(
+        kind=kind,
+        target_id=target_id,
+        project_id=project_id,
+        requested_by=requested_by,
+        payload=payload or {},
+        status="queued",
+    )
     session.add(request)
     session.flush()
     return request
@@ -48,28 +60,47 @@ def enqueue(session: Session, kind: str, *, target_id: int | None = None,
 
 def open_request(session: Session, kind: str, target_id: int | None) -> PipelineRequest | None:
     """The queued or running request for the same work, if any (to avoid duplicates)."""
-    return session.scalar(select(PipelineRequest).where(
-        PipelineRequest.kind == kind, PipelineRequest.target_id == target_id,
-        PipelineRequest.status.in_(OPEN_STATUSES)).order_by(PipelineRequest.id.desc()).limit(1))
+    return session.scalar(
+        select(PipelineRequest)
+        .where(
+            PipelineRequest.kind == kind,
+            PipelineRequest.target_id == target_id,
+            PipelineRequest.status.in_(OPEN_STATUSES),
+        )
+        .order_by(PipelineRequest.id.desc())
+        .limit(1)
+    )
 
 
 def list_queued(database: Database, limit: int = 50) -> list[PipelineRequest]:
     with database.system_session() as s:
-        return list(s.scalars(select(PipelineRequest).where(PipelineRequest.status == "queued")
-                              .order_by(PipelineRequest.id).limit(limit)))
+        return list(
+            s.scalars(
+                select(PipelineRequest)
+                .where(PipelineRequest.status == "queued")
+                .order_by(PipelineRequest.id)
+                .limit(limit)
+            )
+        )
 
 
 def mark_started(database: Database, request_id: int, run_id: str) -> None:
     """The request's run has started (called by a run-status sensor)."""
     with database.system_session() as s:
-        s.execute(update(PipelineRequest).where(PipelineRequest.id == request_id,
-                                                PipelineRequest.status == "queued")
-                  .values(status="running", started_at=datetime.now(UTC),
-                          dagster_run_id=run_id))
+        s.execute(
+            update(PipelineRequest)
+            .where(PipelineRequest.id == request_id, PipelineRequest.status == "queued")
+            .values(status="running", started_at=datetime.now(UTC), dagster_run_id=run_id)
+        )
 
 
-def report_progress(database: Database, request_id: int, progress: int,
-                    message: str | None = None, run_id: str | None = None) -> None:
+def report_progress(
+    database: Database,
+    request_id: int,
+    progress: int,
+    message: str | None = None,
+    run_id: str | None = None,
+) -> None:
     values: dict[str, Any] = {"progress": max(0, min(100, progress))}
     if message is not None:
         values["message"] = message
@@ -79,8 +110,14 @@ def report_progress(database: Database, request_id: int, progress: int,
         s.execute(update(PipelineRequest).where(PipelineRequest.id == request_id).values(**values))
 
 
-def mark_finished(database: Database, request_id: int, *, ok: bool, error: str | None = None,
-                  run_id: str | None = None) -> None:
+def mark_finished(
+    database: Database,
+    request_id: int,
+    *,
+    ok: bool,
+    error: str | None = None,
+    run_id: str | None = None,
+) -> None:
     values: dict[str, Any] = {
         "status": "succeeded" if ok else "failed",
         "finished_at": datetime.now(UTC),
@@ -91,6 +128,8 @@ def mark_finished(database: Database, request_id: int, *, ok: bool, error: str |
     if run_id is not None:
         values["dagster_run_id"] = run_id
     with database.system_session() as s:
-        s.execute(update(PipelineRequest).where(PipelineRequest.id == request_id,
-                                                PipelineRequest.status.in_(OPEN_STATUSES))
-                  .values(**values))
+        s.execute(
+            update(PipelineRequest)
+            .where(PipelineRequest.id == request_id, PipelineRequest.status.in_(OPEN_STATUSES))
+            .values(**values)
+        )

@@ -8,9 +8,9 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from dra import embedded
 from sqlalchemy.engine import make_url
 
+from dra import embedded
 from dra.db import DatabaseConfigError, check_reachable, with_database
 from dra.settings import Settings
 
@@ -130,8 +130,7 @@ def dagster_storage_url(url: str) -> str:
     SQLAlchemy 2.1 defaults to psycopg 3, whose server-side parameter binding breaks
     dagster-postgres's ``NOTIFY run_events, %(id)s`` statement.
     """
-    return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(
-        hide_password=False)
+    return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
 
 
 def child_environment(settings: Settings, db: DatabaseHandle) -> dict[str, str]:

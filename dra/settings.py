@@ -74,7 +74,7 @@ class Settings:
     backup_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "backups")
     rate_limit_storage_uri: str = "memory://"
     demo_admin_email: str = "admin@demo.local"
-    demo_admin_password: str = "demo-admin-pass-2026"
+    demo_admin_password: str = "demo-admin-pass-2026"  # noqa: S105 - the documented demo login
 
     @property
     def is_production(self) -> bool:

@@ -15,8 +15,7 @@ def before_all(context):
     from tests.support.pg import start_cluster
 
     context.tmp = tempfile.TemporaryDirectory(prefix="dra-behave-")
-    context.cluster = start_cluster(Path(context.tmp.name),
-                                    os.environ.get("DRA_TEST_DATABASE_URL"))
+    context.cluster = start_cluster(Path(context.tmp.name), os.environ.get("DRA_TEST_DATABASE_URL"))
 
 
 def before_scenario(context, scenario):
@@ -27,11 +26,13 @@ def before_scenario(context, scenario):
     context.database_url = context.cluster.create_database()
     upgrade(context.database_url)
     context.database = Database(context.database_url)
-    context.settings = load_settings({
-        "DRA_ENV": "test",
-        "DRA_DATA_DIR": str(Path(context.tmp.name) / "data"),
-        "DRA_DATABASE_URL": context.database_url,
-    })
+    context.settings = load_settings(
+        {
+            "DRA_ENV": "test",
+            "DRA_DATA_DIR": str(Path(context.tmp.name) / "data"),
+            "DRA_DATABASE_URL": context.database_url,
+        }
+    )
 
 
 def after_scenario(context, scenario):

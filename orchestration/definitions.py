@@ -1,6 +1,5 @@
 """The one Definitions object of the platform."""
 
-
 import dagster as dg
 
 from assets.backups import build_backup_asset, restore_job

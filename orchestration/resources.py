@@ -18,11 +18,13 @@ class PlatformResource(dg.ConfigurableResource):
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings({
-            **__import__("os").environ,
-            "DRA_DATABASE_URL": self.database_url,
-            "DRA_DATA_DIR": self.data_dir,
-        })
+        return load_settings(
+            {
+                **__import__("os").environ,
+                "DRA_DATABASE_URL": self.database_url,
+                "DRA_DATA_DIR": self.data_dir,
+            }
+        )
 
     @cached_property
     def database(self) -> Database:

@@ -4,7 +4,6 @@ The request id is the run key, so a request runs once; requests wait in the tabl
 Dagster is down and are picked up when it comes back.
 """
 
-
 import dagster as dg
 
 from dra.ingestion.service import active_source_ids
@@ -39,25 +38,32 @@ def build_request_sensor(partitions_name: str, jobs: list) -> dg.SensorDefinitio
         for request in list_queued(database, limit=50):
             job = JOB_FOR_KIND.get(request.kind)
             if job is None:
-                mark_finished(database, request.id, ok=False,
-                              error=f"No pipeline handles requests of kind {request.kind!r}.")
+                mark_finished(
+                    database,
+                    request.id,
+                    ok=False,
+                    error=f"No pipeline handles requests of kind {request.kind!r}.",
+                )
                 continue
             partition = str(request.target_id) if job.partitioned else None
             if partition is not None and partition not in sources | known:
-                mark_finished(database, request.id, ok=False,
-                              error="The target no longer exists.")
+                mark_finished(database, request.id, ok=False, error="The target no longer exists.")
                 continue
-            run_requests.append(dg.RunRequest(
-                run_key=f"request-{request.id}",
-                job_name=job.name,
-                partition_key=partition,
-                tags={REQUEST_TAG: str(request.id)},
-            ))
+            run_requests.append(
+                dg.RunRequest(
+                    run_key=f"request-{request.id}",
+                    job_name=job.name,
+                    partition_key=partition,
+                    tags={REQUEST_TAG: str(request.id)},
+                )
+            )
         return dg.SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=[
                 dg.AddDynamicPartitionsRequest(partitions_name, new_partitions)
-            ] if new_partitions else [],
+            ]
+            if new_partitions
+            else [],
         )
 
     return pipeline_request_sensor
@@ -86,8 +92,9 @@ def pipeline_request_started(context: dg.RunStatusSensorContext, platform: Platf
 def pipeline_request_succeeded(context: dg.RunStatusSensorContext, platform: PlatformResource):
     request_id = context.dagster_run.tags.get(REQUEST_TAG)
     if request_id:
-        mark_finished(platform.database, int(request_id), ok=True,
-                      run_id=context.dagster_run.run_id)
+        mark_finished(
+            platform.database, int(request_id), ok=True, run_id=context.dagster_run.run_id
+        )
 
 
 @dg.run_failure_sensor(
@@ -104,7 +111,13 @@ def pipeline_run_failed(context: dg.RunFailureSensorContext, platform: PlatformR
     message = context.failure_event.message or "The run failed."
     request_id = run.tags.get(REQUEST_TAG)
     if request_id:
-        mark_finished(platform.database, int(request_id), ok=False, error=message,
-                      run_id=run.run_id)
-    record_pipeline_failure(platform.database, job_name=run.job_name, run_id=run.run_id,
-                            message=message, request_id=int(request_id) if request_id else None)
+        mark_finished(
+            platform.database, int(request_id), ok=False, error=message, run_id=run.run_id
+        )
+    record_pipeline_failure(
+        platform.database,
+        job_name=run.job_name,
+        run_id=run.run_id,
+        message=message,
+        request_id=int(request_id) if request_id else None,
+    )

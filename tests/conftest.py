@@ -30,8 +30,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 @pytest.fixture(scope="session")
 def pg_cluster(tmp_path_factory):
-    cluster = start_cluster(tmp_path_factory.mktemp("pgcluster"),
-                            os.environ.get("DRA_TEST_DATABASE_URL"))
+    cluster = start_cluster(
+        tmp_path_factory.mktemp("pgcluster"), os.environ.get("DRA_TEST_DATABASE_URL")
+    )
     yield cluster
     cluster.stop()
 
@@ -81,12 +82,15 @@ def settings(database, tmp_path):
 def app(settings):
     from webapp import create_app
 
-    app = create_app(settings, config={
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": "localhost",
-    })
+    app = create_app(
+        settings,
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "localhost",
+        },
+    )
     yield app
     app.extensions["dra_database"].dispose()
 
@@ -131,16 +135,24 @@ def materialize(database, settings):
 
     instance = dg.DagsterInstance.ephemeral()
 
-    def _materialize(assets, partition_key: str | None = None, dynamic_partitions=None,
-                     raise_on_error: bool = True, tags=None):
+    def _materialize(
+        assets,
+        partition_key: str | None = None,
+        dynamic_partitions=None,
+        raise_on_error: bool = True,
+        tags=None,
+    ):
         for name, keys in (dynamic_partitions or {}).items():
             instance.add_dynamic_partitions(name, [str(k) for k in keys])
         return dg.materialize(
             assets,
             partition_key=partition_key,
             instance=instance,
-            resources={"platform": PlatformResource(database_url=database.url,
-                                                    data_dir=str(settings.data_dir))},
+            resources={
+                "platform": PlatformResource(
+                    database_url=database.url, data_dir=str(settings.data_dir)
+                )
+            },
             raise_on_error=raise_on_error,
             tags=tags,
         )

@@ -62,9 +62,10 @@ def register_blueprints(app: Flask) -> None:
     from webapp.admin.views import bp as admin_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
+    from webapp.dbadmin.views import bp as dbadmin_bp
     from webapp.projects.views import bp as projects_bp
 
-    for blueprint in (core_bp, auth_bp, projects_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp):
         app.register_blueprint(blueprint)
 
 

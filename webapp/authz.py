@@ -28,8 +28,11 @@ def project_role(project_id: int) -> str | None:
     """The signed-in user's role in the project, or None."""
     if not current_user.is_authenticated:
         return None
-    return db_session().scalar(select(ProjectMember.role).where(
-        ProjectMember.project_id == project_id, ProjectMember.user_id == current_user.id))
+    return db_session().scalar(
+        select(ProjectMember.role).where(
+            ProjectMember.project_id == project_id, ProjectMember.user_id == current_user.id
+        )
+    )
 
 
 def authorize(project_id: int, permission: Permission | str) -> ProjectAccess:

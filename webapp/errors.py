@@ -23,14 +23,16 @@ def wants_json() -> bool:
     if request.path.startswith("/api/") or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    accepted = request.accept_mimetypes
+    return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
 def _render(code: int, message: str):
     if wants_json():
         return jsonify(error=TITLES.get(code, "Error"), message=message, status=code), code
-    return render_template("errors/error.html", code=code, title=TITLES.get(code, "Error"),
-                           message=message), code
+    return render_template(
+        "errors/error.html", code=code, title=TITLES.get(code, "Error"), message=message
+    ), code
 
 
 def register(app: Flask) -> None:
@@ -39,8 +41,15 @@ def register(app: Flask) -> None:
         response = _render(exc.code or 500, exc.description or "")
         if exc.code == 429 and exc.response is not None:
             body, code = response
-            return body, code, {k: v for k, v in exc.response.headers.items()
-                                if k.lower().startswith(("retry-after", "x-ratelimit"))}
+            return (
+                body,
+                code,
+                {
+                    k: v
+                    for k, v in exc.response.headers.items()
+                    if k.lower().startswith(("retry-after", "x-ratelimit"))
+                },
+            )
         return response
 
     @app.errorhandler(Exception)

@@ -22,6 +22,7 @@ def nav_items() -> list[tuple[str, str]]:
     candidates = [
         ("projects.index", "Projects"),
         ("admin.index", "Admin"),
+        ("dbadmin.index", "Database"),
     ]
     from flask_login import current_user
 
@@ -30,4 +31,5 @@ def nav_items() -> list[tuple[str, str]]:
         (ep, label)
         for ep, label in candidates
         if ep in current_app.view_functions and (admin or not ep.startswith("admin."))
+        and (admin or ep != "dbadmin.index" or bool(getattr(current_user, "is_db_admin", False)))
     ]

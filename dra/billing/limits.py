@@ -50,8 +50,7 @@ class LimitExceeded(Exception):
     def __init__(self, limit: Limit, maximum: int, tier: str) -> None:
         self.limit, self.maximum, self.tier = limit, maximum, tier
         self.message = (
-            f"Your {tier} plan allows {maximum} {LABELS[limit]}. "
-            "Upgrade your plan to add more."
+            f"Your {tier} plan allows {maximum} {LABELS[limit]}. Upgrade your plan to add more."
         )
         super().__init__(self.message)
 
@@ -75,9 +74,11 @@ class Usage:
 
 def tier_for(session: Session, user_id: int) -> SubscriptionTier:
     """The user's tier; users without a subscription are on the default tier."""
-    tier = session.scalar(select(SubscriptionTier).join(
-        UserSubscription, UserSubscription.tier_id == SubscriptionTier.id)
-        .where(UserSubscription.user_id == user_id))
+    tier = session.scalar(
+        select(SubscriptionTier)
+        .join(UserSubscription, UserSubscription.tier_id == SubscriptionTier.id)
+        .where(UserSubscription.user_id == user_id)
+    )
     if tier is None:
         tier = session.scalar(select(SubscriptionTier).where(SubscriptionTier.is_default))
     if tier is None:
@@ -85,8 +86,14 @@ def tier_for(session: Session, user_id: int) -> SubscriptionTier:
     return tier
 
 
-def current_count(session: Session, user_id: int, limit: Limit, *, project_id: int | None = None,
-                  data_source_id: int | None = None) -> int:
+def current_count(
+    session: Session,
+    user_id: int,
+    limit: Limit,
+    *,
+    project_id: int | None = None,
+    data_source_id: int | None = None,
+) -> int:
     """How many of what ``limit`` counts exist now (for the owner whose tier applies)."""
     if limit is Limit.PROJECTS:
         q = select(func.count()).select_from(Project).where(Project.owner_id == user_id)
@@ -95,17 +102,24 @@ def current_count(session: Session, user_id: int, limit: Limit, *, project_id: i
     elif limit is Limit.DASHBOARDS:
         q = select(func.count()).select_from(Dashboard).where(Dashboard.project_id == project_id)
     elif limit is Limit.MODELS_PER_SOURCE:
-        q = select(func.count()).select_from(DataModel).where(
-            DataModel.data_source_id == data_source_id)
+        q = (
+            select(func.count())
+            .select_from(DataModel)
+            .where(DataModel.data_source_id == data_source_id)
+        )
     elif limit is Limit.MEMBERS_PER_PROJECT:
-        q = select(func.count()).select_from(ProjectMember).where(
-            ProjectMember.project_id == project_id, ProjectMember.role != "owner")
+        q = (
+            select(func.count())
+            .select_from(ProjectMember)
+            .where(ProjectMember.project_id == project_id, ProjectMember.role != "owner")
+        )
     elif limit is Limit.AI_GENERATIONS_PER_MONTH:
         from dra.models import AIUsage
 
         month = datetime.now(UTC).date().replace(day=1)
         q = select(func.coalesce(func.sum(AIUsage.count), 0)).where(
-            AIUsage.user_id == user_id, AIUsage.month == month)
+            AIUsage.user_id == user_id, AIUsage.month == month
+        )
     else:
         raise ValueError(f"{limit} is not a count limit")
     return int(session.scalar(q) or 0)

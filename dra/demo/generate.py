@@ -11,10 +11,48 @@ SEED = 20261125
 START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 75
 
-FIRST = ["Ada", "Ben", "Chloe", "Dev", "Eva", "Finn", "Gita", "Hugo", "Ines", "Jon", "Kira",
-         "Liam", "Mina", "Noah", "Olga", "Pia", "Quinn", "Rosa", "Sam", "Tara"]
-LAST = ["Adler", "Berg", "Costa", "Diaz", "Evans", "Fischer", "Garcia", "Hansen", "Ito",
-        "Jensen", "Khan", "Lopez", "Meyer", "Novak", "Olsen", "Petrov", "Rossi", "Silva"]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Eva",
+    "Finn",
+    "Gita",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kira",
+    "Liam",
+    "Mina",
+    "Noah",
+    "Olga",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+]
+LAST = [
+    "Adler",
+    "Berg",
+    "Costa",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Khan",
+    "Lopez",
+    "Meyer",
+    "Novak",
+    "Olsen",
+    "Petrov",
+    "Rossi",
+    "Silva",
+]
 COUNTRIES = ["DE", "FR", "GB", "NL", "ES", "IT", "SE", "PL", "US"]
 CATEGORIES = {
     "Coffee": ["Espresso beans", "Filter roast", "Decaf blend", "Cold brew pack"],
@@ -49,7 +87,7 @@ def generate(
 
     The same arguments always produce byte-identical files.
     """
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311 - sample data, not secrets
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
 
@@ -57,14 +95,16 @@ def generate(
     for cid in range(1, customers + 1):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         signup = START + timedelta(days=rng.randrange(DAYS), minutes=rng.randrange(1440))
-        customer_rows.append({
-            "customer_id": cid,
-            "first_name": first,
-            "last_name": last,
-            "email": f"{first}.{last}.{cid}@example.com".lower(),
-            "country": rng.choice(COUNTRIES),
-            "signed_up_at": _iso(signup),
-        })
+        customer_rows.append(
+            {
+                "customer_id": cid,
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first}.{last}.{cid}@example.com".lower(),
+                "country": rng.choice(COUNTRIES),
+                "signed_up_at": _iso(signup),
+            }
+        )
     counts["customers.csv"] = _write(out_dir / "customers.csv", customer_rows)
 
     product_rows = []
@@ -72,13 +112,15 @@ def generate(
     for category, names in CATEGORIES.items():
         for name in names:
             pid += 1
-            product_rows.append({
-                "product_id": pid,
-                "sku": f"SKU-{pid:04d}",
-                "name": name,
-                "category": category,
-                "unit_price": f"{rng.uniform(4, 180):.2f}",
-            })
+            product_rows.append(
+                {
+                    "product_id": pid,
+                    "sku": f"SKU-{pid:04d}",
+                    "name": name,
+                    "category": category,
+                    "unit_price": f"{rng.uniform(4, 180):.2f}",
+                }
+            )
     counts["products.csv"] = _write(out_dir / "products.csv", product_rows)
 
     order_rows = []
@@ -86,15 +128,17 @@ def generate(
         product = rng.choice(product_rows)
         quantity = rng.choices([1, 2, 3, 4], weights=[60, 25, 10, 5])[0]
         ordered = START + timedelta(days=rng.randrange(DAYS), minutes=rng.randrange(1440))
-        order_rows.append({
-            "order_id": oid,
-            "customer_id": rng.randint(1, customers),
-            "product_id": product["product_id"],
-            "quantity": quantity,
-            "amount": f"{float(product['unit_price']) * quantity:.2f}",
-            "status": rng.choices(["paid", "shipped", "refunded"], weights=[30, 65, 5])[0],
-            "ordered_at": _iso(ordered),
-        })
+        order_rows.append(
+            {
+                "order_id": oid,
+                "customer_id": rng.randint(1, customers),
+                "product_id": product["product_id"],
+                "quantity": quantity,
+                "amount": f"{float(product['unit_price']) * quantity:.2f}",
+                "status": rng.choices(["paid", "shipped", "refunded"], weights=[30, 65, 5])[0],
+                "ordered_at": _iso(ordered),
+            }
+        )
     counts["orders.csv"] = _write(out_dir / "orders.csv", order_rows)
 
     event_rows = []
@@ -106,34 +150,38 @@ def generate(
             source, medium, campaign, referrer = rng.choices(TRAFFIC, weights=TRAFFIC_WEIGHTS)[0]
             for page_index in range(rng.randint(1, 5)):
                 eid += 1
-                event_rows.append({
-                    "event_id": f"e{eid:07d}",
-                    "anonymous_id": anonymous_id,
-                    "event_type": "page_view",
-                    "page_url": f"https://shop.example.com{rng.choice(PAGES)}",
-                    "referrer": referrer if page_index == 0 else "",
-                    "utm_source": source,
-                    "utm_medium": medium,
-                    "utm_campaign": campaign,
-                    "value": "",
-                    "occurred_at": _iso(t),
-                })
+                event_rows.append(
+                    {
+                        "event_id": f"e{eid:07d}",
+                        "anonymous_id": anonymous_id,
+                        "event_type": "page_view",
+                        "page_url": f"https://shop.example.com{rng.choice(PAGES)}",
+                        "referrer": referrer if page_index == 0 else "",
+                        "utm_source": source,
+                        "utm_medium": medium,
+                        "utm_campaign": campaign,
+                        "value": "",
+                        "occurred_at": _iso(t),
+                    }
+                )
                 t += timedelta(seconds=rng.randint(5, 240))
             if rng.random() < 0.18:
                 eid += 1
                 kind = rng.choices(["signup", "purchase"], weights=[35, 65])[0]
-                event_rows.append({
-                    "event_id": f"e{eid:07d}",
-                    "anonymous_id": anonymous_id,
-                    "event_type": kind,
-                    "page_url": "https://shop.example.com/checkout/done",
-                    "referrer": "",
-                    "utm_source": "",
-                    "utm_medium": "",
-                    "utm_campaign": "",
-                    "value": f"{rng.uniform(8, 240):.2f}" if kind == "purchase" else "",
-                    "occurred_at": _iso(t),
-                })
+                event_rows.append(
+                    {
+                        "event_id": f"e{eid:07d}",
+                        "anonymous_id": anonymous_id,
+                        "event_type": kind,
+                        "page_url": "https://shop.example.com/checkout/done",
+                        "referrer": "",
+                        "utm_source": "",
+                        "utm_medium": "",
+                        "utm_campaign": "",
+                        "value": f"{rng.uniform(8, 240):.2f}" if kind == "purchase" else "",
+                        "occurred_at": _iso(t),
+                    }
+                )
             t += timedelta(hours=rng.randint(6, 120))
     counts["web_events.csv"] = _write(out_dir / "web_events.csv", event_rows)
     return counts

@@ -28,45 +28,71 @@ def load_demo(url: str, settings: Settings) -> str:
     database = Database(url)
     try:
         with database.system_session() as s:
-            admin = s.scalar(select(User).where(
-                func.lower(User.email) == settings.demo_admin_email.lower()))
+            admin = s.scalar(
+                select(User).where(func.lower(User.email) == settings.demo_admin_email.lower())
+            )
             if admin is None:
-                admin = User(email=settings.demo_admin_email,
-                             password_hash=hash_password(settings.demo_admin_password),
-                             first_name="Demo", last_name="Admin", is_verified=True,
-                             is_platform_admin=True, is_db_admin=True)
+                admin = User(
+                    email=settings.demo_admin_email,
+                    password_hash=hash_password(settings.demo_admin_password),
+                    first_name="Demo",
+                    last_name="Admin",
+                    is_verified=True,
+                    is_platform_admin=True,
+                    is_db_admin=True,
+                )
                 s.add(admin)
                 s.flush()
-            project = s.scalar(select(Project).where(Project.owner_id == admin.id,
-                                                     Project.name == DEMO_PROJECT))
+            project = s.scalar(
+                select(Project).where(Project.owner_id == admin.id, Project.name == DEMO_PROJECT)
+            )
             if project is None:
-                project = Project(owner_id=admin.id, name=DEMO_PROJECT,
-                                  description="A small coffee shop: customers, products, "
-                                              "orders and website visits with UTM tags.")
+                project = Project(
+                    owner_id=admin.id,
+                    name=DEMO_PROJECT,
+                    description="A small coffee shop: customers, products, "
+                    "orders and website visits with UTM tags.",
+                )
                 s.add(project)
                 s.flush()
                 s.add(ProjectMember(project_id=project.id, user_id=admin.id, role="owner"))
             queued = 0
             for file_name in FILES:
-                source = s.scalar(select(DataSource).where(
-                    DataSource.project_id == project.id,
-                    DataSource.name == SOURCE_NAMES[file_name]))
+                source = s.scalar(
+                    select(DataSource).where(
+                        DataSource.project_id == project.id,
+                        DataSource.name == SOURCE_NAMES[file_name],
+                    )
+                )
                 if source is None:
                     path = demo_dir / file_name
-                    source = DataSource(project_id=project.id, name=SOURCE_NAMES[file_name],
-                                        type="csv", status="pending",
-                                        file_path=str(path.relative_to(settings.data_dir)),
-                                        original_filename=file_name,
-                                        file_size_bytes=path.stat().st_size,
-                                        created_by=admin.id)
+                    source = DataSource(
+                        project_id=project.id,
+                        name=SOURCE_NAMES[file_name],
+                        type="csv",
+                        status="pending",
+                        file_path=str(path.relative_to(settings.data_dir)),
+                        original_filename=file_name,
+                        file_size_bytes=path.stat().st_size,
+                        created_by=admin.id,
+                    )
                     s.add(source)
                     s.flush()
-                if source.last_refreshed_at is None and open_request(
-                        s, "ingest_source", source.id) is None:
-                    enqueue(s, "ingest_source", target_id=source.id, project_id=project.id,
-                            requested_by=admin.id)
+                if (
+                    source.last_refreshed_at is None
+                    and open_request(s, "ingest_source", source.id) is None
+                ):
+                    enqueue(
+                        s,
+                        "ingest_source",
+                        target_id=source.id,
+                        project_id=project.id,
+                        requested_by=admin.id,
+                    )
                     queued += 1
-            return f"project {DEMO_PROJECT!r} #{project.id}, {len(FILES)} sources, " \
-                   f"{queued} ingestion request(s) queued"
+            return (
+                f"project {DEMO_PROJECT!r} #{project.id}, {len(FILES)} sources, "
+                f"{queued} ingestion request(s) queued"
+            )
     finally:
         database.dispose()

@@ -5,11 +5,20 @@ from dra.settings import PROJECT_ROOT
 
 
 def test_dagster_definitions_validate(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path),
-           "DAGSTER_DISABLE_TELEMETRY": "1"}
-    proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate",
-                           "-w", "workspace.yaml"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DAGSTER_HOME": str(tmp_path),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

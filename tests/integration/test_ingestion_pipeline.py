@@ -24,14 +24,23 @@ def test_source_partition_materializes_typed_raw_table(database, settings, mater
     with database.system_session() as s:
         orders = s.scalar(select(DataSource).where(DataSource.name == "Orders"))
         source_id, project_id = orders.id, orders.project_id
-    result = materialize([raw_source_tables], partition_key=str(source_id),
-                         dynamic_partitions={data_sources_partitions.name: [source_id]})
+    result = materialize(
+        [raw_source_tables],
+        partition_key=str(source_id),
+        dynamic_partitions={data_sources_partitions.name: [source_id]},
+    )
     assert result.success
     with database.system_engine.connect() as conn:
         count = conn.execute(text(f"select count(*) from raw_p{project_id}.orders")).scalar()
-        types = dict(conn.execute(text(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = :s and table_name = 'orders'"), {"s": f"raw_p{project_id}"}).all())
+        types = dict(
+            conn.execute(
+                text(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = :s and table_name = 'orders'"
+                ),
+                {"s": f"raw_p{project_id}"},
+            ).all()
+        )
     assert count == 2500
     assert types["amount"] == "numeric" and types["ordered_at"] == "timestamp with time zone"
     with database.system_session() as s:
@@ -47,16 +56,22 @@ def test_failed_load_keeps_last_good_table(database, settings, materialize):
         source_id, project_id = source.id, source.project_id
         path = settings.data_dir / source.file_path
     parts = {data_sources_partitions.name: [source_id]}
-    assert materialize([raw_source_tables], partition_key=str(source_id),
-                       dynamic_partitions=parts).success
+    assert materialize(
+        [raw_source_tables], partition_key=str(source_id), dynamic_partitions=parts
+    ).success
     path.write_bytes(b"\x00\x00binary junk\x00")
-    result = materialize([raw_source_tables], partition_key=str(source_id),
-                         dynamic_partitions=parts, raise_on_error=False)
+    result = materialize(
+        [raw_source_tables],
+        partition_key=str(source_id),
+        dynamic_partitions=parts,
+        raise_on_error=False,
+    )
     assert not result.success
     with database.system_engine.connect() as conn:
         assert conn.execute(text(f"select count(*) from raw_p{project_id}.products")).scalar() == 16
-        leftovers = conn.execute(text(
-            "select count(*) from pg_tables where tablename like '\\_load\\_%'")).scalar()
+        leftovers = conn.execute(
+            text("select count(*) from pg_tables where tablename like '\\_load\\_%'")
+        ).scalar()
     assert leftovers == 0
     with database.system_session() as s:
         failed = s.get(DataSource, source_id)
@@ -70,8 +85,7 @@ def test_daily_ingest_logs_processed_and_completed(database, settings, materiali
     messages = [r.user_message for r in materialize.instance.all_logs(result.run_id)]
     assert any("processed" in m for m in messages)
     assert any("daily_ingest completed: 4 of 4 sources" in m for m in messages)
-    records = materialize.instance.get_latest_materialization_events(
-        [raw_source_tables.key])
+    records = materialize.instance.get_latest_materialization_events([raw_source_tables.key])
     assert records[raw_source_tables.key] is not None
 
 
@@ -82,8 +96,9 @@ def test_request_sensor_launches_each_request_once(database, settings):
     load_demo(database.url, settings)
     sensor = defs.get_sensor_def("pipeline_request_sensor")
     instance = dg.DagsterInstance.ephemeral()
-    resources = {"platform": PlatformResource(database_url=database.url,
-                                              data_dir=str(settings.data_dir))}
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
     ctx = dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
     first = sensor(ctx)
     assert len(first.run_requests) == 4
@@ -92,8 +107,9 @@ def test_request_sensor_launches_each_request_once(database, settings):
     assert len(first.dynamic_partitions_requests[0].partition_keys) == 4
     # Until a run starts, the request is offered again with the same run key, which the
     # daemon skips: a request runs once.
-    again = sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                           definitions=defs))
+    again = sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
+    )
     assert {r.run_key for r in again.run_requests} == {r.run_key for r in first.run_requests}
     with database.system_session() as s:  # queued until their runs start
         assert {r.status for r in s.scalars(select(PipelineRequest))} == {"queued"}

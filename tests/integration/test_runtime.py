@@ -37,11 +37,21 @@ def test_unreachable_server_is_reported_quickly():
 
 
 def test_run_command_exits_nonzero_with_one_line_for_a_bad_url(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "DRA_DATA_DIR": str(tmp_path),
-           "DRA_DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:1/dra",
-           "DRA_WEB_PORT": "0", "HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "dra", "run", "--no-dagster"], env=env,
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DRA_DATA_DIR": str(tmp_path),
+        "DRA_DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:1/dra",
+        "DRA_WEB_PORT": "0",
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "dra", "run", "--no-dagster"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr

@@ -25,8 +25,9 @@ def test_sign_in_and_out(client, make_user):
     assert bad.status_code == 401 and b"Invalid email or password." in bad.data
     unknown = client.post("/auth/login", data={"email": "nobody@example.com", "password": "x"})
     assert unknown.status_code == 401 and b"Invalid email or password." in unknown.data
-    ok = client.post("/auth/login", data={"email": "ANA@example.com",
-                                          "password": "correct-horse-9"})
+    ok = client.post(
+        "/auth/login", data={"email": "ANA@example.com", "password": "correct-horse-9"}
+    )
     assert ok.status_code == 302
     home = client.get("/")
     assert home.status_code == 200 and b"Welcome" in home.data
@@ -36,8 +37,10 @@ def test_sign_in_and_out(client, make_user):
 
 def test_open_redirect_after_sign_in_is_ignored(client, make_user):
     user = make_user()
-    resp = client.post("/auth/login?next=https://evil.example/", data={
-        "email": user.email, "password": "correct-horse-9"})
+    resp = client.post(
+        "/auth/login?next=https://evil.example/",
+        data={"email": user.email, "password": "correct-horse-9"},
+    )
     assert resp.headers["Location"] in ("/", "http://localhost/")
 
 
@@ -63,8 +66,9 @@ def test_pages_use_no_external_assets(client):
 def test_csrf_is_enforced_when_enabled(settings, make_user):
     app = create_app(settings, config={"TESTING": True, "RATELIMIT_ENABLED": False})
     user = make_user()
-    resp = app.test_client().post("/auth/login", data={"email": user.email,
-                                                       "password": "correct-horse-9"})
+    resp = app.test_client().post(
+        "/auth/login", data={"email": user.email, "password": "correct-horse-9"}
+    )
     assert resp.status_code == 400
     app.extensions["dra_database"].dispose()
 

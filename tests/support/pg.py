@@ -60,17 +60,24 @@ def snapshot_reference_data(url: str) -> None:
         for table in _app_tables(conn):
             has_rows = conn.execute(text(f'select exists (select 1 from app."{table}")')).scalar()
             if has_rows:
-                conn.execute(text(
-                    f'create table {REFERENCE_SCHEMA}."{table}" as select * from app."{table}"'))
+                conn.execute(
+                    text(
+                        f'create table {REFERENCE_SCHEMA}."{table}" as select * from app."{table}"'
+                    )
+                )
     engine.dispose()
 
 
 def _app_tables(conn) -> list[str]:
-    return list(conn.execute(text(
-        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = 'app' and c.relkind in ('r', 'p') and not c.relispartition "
-        "and c.relname <> 'alembic_version' order by 1"
-    )).scalars())
+    return list(
+        conn.execute(
+            text(
+                "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname = 'app' and c.relkind in ('r', 'p') and not c.relispartition "
+                "and c.relname <> 'alembic_version' order by 1"
+            )
+        ).scalars()
+    )
 
 
 def reset_database(url: str) -> None:
@@ -80,15 +87,23 @@ def reset_database(url: str) -> None:
         tables = _app_tables(conn)
         if tables:
             conn.execute(text("truncate " + ", ".join(f'app."{t}"' for t in tables) + " cascade"))
-        saved = conn.execute(text(
-            "select table_name from information_schema.tables where table_schema = :s"
-        ), {"s": REFERENCE_SCHEMA}).scalars().all()
+        saved = (
+            conn.execute(
+                text("select table_name from information_schema.tables where table_schema = :s"),
+                {"s": REFERENCE_SCHEMA},
+            )
+            .scalars()
+            .all()
+        )
         for table in saved:
-            conn.execute(text(
-                f'insert into app."{table}" overriding system value '
-                f'select * from {REFERENCE_SCHEMA}."{table}"'))
-        for schema in conn.execute(text(
-            "select nspname from pg_namespace where nspname ~ '^(raw|models|clean)_p[0-9]+$'"
-        )).scalars():
+            conn.execute(
+                text(
+                    f'insert into app."{table}" overriding system value '
+                    f'select * from {REFERENCE_SCHEMA}."{table}"'
+                )
+            )
+        for schema in conn.execute(
+            text("select nspname from pg_namespace where nspname ~ '^(raw|models|clean)_p[0-9]+$'")
+        ).scalars():
             conn.execute(text(f'drop schema "{schema}" cascade'))
     engine.dispose()

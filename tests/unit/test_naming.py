@@ -10,8 +10,13 @@ def test_slugify_makes_safe_identifiers():
 
 
 def test_unique_names_fill_blanks_and_deduplicate():
-    assert unique_names(["id", "ID", "", "name", "name"]) == ["id", "id_2", "col_3", "name",
-                                                             "name_2"]
+    assert unique_names(["id", "ID", "", "name", "name"]) == [
+        "id",
+        "id_2",
+        "col_3",
+        "name",
+        "name_2",
+    ]
 
 
 def test_schema_names_are_integers_only():

@@ -17,8 +17,12 @@ def test_local_mode_generates_and_keeps_secrets(tmp_path):
 
 @pytest.mark.parametrize("missing", ["DRA_SECRET_KEY", "DRA_ENCRYPTION_KEYS"])
 def test_production_refuses_to_start_without_secrets(tmp_path, missing):
-    env = {"DRA_ENV": "production", "DRA_DATA_DIR": str(tmp_path),
-           "DRA_SECRET_KEY": "x" * 50, "DRA_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+    env = {
+        "DRA_ENV": "production",
+        "DRA_DATA_DIR": str(tmp_path),
+        "DRA_SECRET_KEY": "x" * 50,
+        "DRA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
     del env[missing]
     with pytest.raises(SettingsError, match=missing):
         load_settings(env)
@@ -33,8 +37,12 @@ def test_malformed_database_url_names_the_variable(tmp_path):
 
 
 def test_database_url_uses_psycopg3(tmp_path):
-    s = load_settings({"DRA_DATA_DIR": str(tmp_path),
-                       "DRA_DATABASE_URL": "postgresql://u:p@db.example.com:5433/dra"})
+    s = load_settings(
+        {
+            "DRA_DATA_DIR": str(tmp_path),
+            "DRA_DATABASE_URL": "postgresql://u:p@db.example.com:5433/dra",
+        }
+    )
     assert s.database_url == "postgresql+psycopg://u:p@db.example.com:5433/dra"
     assert not s.embedded_database
 
