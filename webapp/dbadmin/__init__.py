@@ -1,0 +1,2 @@
+"""Database administration pages (/admin/database): migrations, backups, restores,
+schedules and database-admin access."""

@@ -1,0 +1,252 @@
+"""/admin/database: thin views over dra.operations.
+
+The backups, alerts and schedules tables are visible under row-level security to platform
+admins only; database admins who are not platform admins are authorized here by
+``db_admin_required``, so these views read and write through the system session.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from dra import migrate
+from dra.models import Alert, Backup, BackupSchedule, User
+from dra.operations import faults
+from dra.operations.archive import InvalidBackup
+from dra.operations.backups import backup_path, list_backups, operation_in_progress, request_backup
+from dra.operations.db_access import AccessError, grant_db_admin, revoke_db_admin, role_state
+from dra.operations.locking import OperationBusy
+from dra.operations.migrations import apply_migrations
+from dra.operations.restore import RestoreError, request_restore, store_upload
+from dra.operations.schedules import ScheduleError, save_schedule
+from webapp.authz import platform_admin_required
+from webapp.database import get_database
+from webapp.dbadmin.access import db_admin_required
+from webapp.errors import wants_json
+
+bp = Blueprint("dbadmin", __name__, url_prefix="/admin/database")
+
+
+def _settings():
+    return current_app.config["DRA_SETTINGS"]
+
+
+def _page(status: int = 200, **extra):
+    """The database page, with ``extra`` (errors, a one-time password) on top."""
+    database = get_database()
+    with database.system_session() as s:
+        context = {
+            "migration": migrate.status(database.url),
+            "backups": list_backups(s, _settings()),
+            "operation": operation_in_progress(s),
+            "schedules": s.scalars(select(BackupSchedule).order_by(BackupSchedule.id)).all(),
+            "alerts": s.scalars(select(Alert).where(Alert.acknowledged_at.is_(None))
+                                .order_by(Alert.created_at.desc()).limit(20)).all(),
+            "db_admins": [(u, role_state(database, u.id)) for u in s.scalars(
+                select(User).where(User.is_db_admin.is_(True)).order_by(User.email))],
+        }
+    context["faults"] = sorted(faults.active_faults())
+    context.update(extra)
+    return render_template("dbadmin/index.html", **context), status
+
+
+def _answer(status: int, message: str, category: str = "success", **data):
+    """JSON for API clients, otherwise the page with the message (same status)."""
+    if wants_json():
+        return jsonify(message=message, **data), status
+    flash(message, category)
+    if status in (200, 303):
+        return redirect(url_for("dbadmin.index"), code=303)
+    return _page(status)
+
+
+@bp.get("/")
+@db_admin_required
+def index():
+    return _page()
+
+
+@bp.post("/migrations/apply")
+@db_admin_required
+def apply():
+    result = apply_migrations(get_database().url)
+    if not result.ok:
+        return _answer(500, result.message + " An alert was recorded for review.", "error",
+                       ok=False)
+    return _answer(303, result.message, ok=True, revision=result.after)
+
+
+@bp.post("/backups")
+@db_admin_required
+def backup_now():
+    try:
+        with get_database().system_session() as s:
+            backup, req = request_backup(s, requested_by=current_user.id)
+            ids = {"backup_id": backup.id, "request_id": req.id}
+    except OperationBusy as exc:
+        return _answer(409, str(exc), "error")
+    return _answer(202, "Backup job queued.", **ids)
+
+
+@bp.get("/backups/<int:backup_id>/progress")
+@db_admin_required
+def progress(backup_id: int):
+    with get_database().system_session() as s:
+        b = s.get(Backup, backup_id)
+        if b is None:
+            abort(404)
+        return jsonify(id=b.id, status=b.status, phase=b.phase, progress=b.progress,
+                       drill_status=b.drill_status, drill_seconds=b.drill_seconds,
+                       error=b.error, attempt=b.attempt,
+                       next_retry_at=b.next_retry_at.isoformat() if b.next_retry_at else None)
+
+
+@bp.get("/backups/<int:backup_id>/download")
+@db_admin_required
+def download(backup_id: int):
+    with get_database().system_session() as s:
+        b = s.get(Backup, backup_id)
+        if b is None or b.status != "succeeded":
+            abort(404)
+        path = backup_path(_settings(), b.file_name)
+    if not path.is_file():
+        abort(404, description="The file is no longer in the backup folder.")
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+def _confirmed() -> bool:
+    return request.form.get("confirm", "").strip().lower() == "restore"
+
+
+@bp.post("/backups/<int:backup_id>/restore")
+@db_admin_required
+def restore(backup_id: int):
+    if not _confirmed():
+        return _answer(400, "Type RESTORE in the confirmation field: restoring replaces the "
+                            "whole database.", "error")
+    try:
+        with get_database().system_session() as s:
+            req = request_restore(s, backup_id=backup_id, requested_by=current_user.id)
+            request_id = req.id
+    except OperationBusy as exc:
+        return _answer(409, str(exc), "error")
+    except RestoreError as exc:
+        return _answer(400, str(exc), "error")
+    return _answer(202, "Restore job queued.", request_id=request_id)
+
+
+@bp.post("/restore/upload")
+@db_admin_required
+def upload():
+    file = request.files.get("archive")
+    if file is None or not file.filename:
+        return _answer(400, "Choose a backup ZIP file to upload (field 'archive').", "error")
+    if not _confirmed():
+        return _answer(400, "Type RESTORE in the confirmation field: restoring replaces the "
+                            "whole database.", "error")
+    try:
+        with get_database().system_session() as s:
+            from dra.operations.backups import ensure_idle
+
+            ensure_idle(s)
+            backup = store_upload(s, _settings(), file.stream, requested_by=current_user.id)
+            req = request_restore(s, backup_id=backup.id, requested_by=current_user.id)
+            ids = {"backup_id": backup.id, "request_id": req.id}
+    except OperationBusy as exc:
+        return _answer(409, str(exc), "error")
+    except InvalidBackup as exc:
+        return _answer(400, f"The archive cannot be restored: {exc}", "error")
+    return _answer(202, "Upload accepted and validated; restore job queued.", **ids)
+
+
+@bp.post("/schedules")
+@bp.post("/schedules/<int:schedule_id>")
+@db_admin_required
+def schedule(schedule_id: int | None = None):
+    form = request.form
+    try:
+        with get_database().system_session() as s:
+            saved = save_schedule(s, schedule_id=schedule_id, name=form.get("name", ""),
+                                  cron=form.get("cron", ""),
+                                  retention_count=form.get("retention_count", ""),
+                                  enabled=form.get("enabled") in ("on", "true", "1"),
+                                  timezone=form.get("timezone", "UTC") or "UTC",
+                                  created_by=current_user.id)
+            next_at = saved.next_run_at
+    except ScheduleError as exc:
+        if wants_json():
+            return jsonify(message=exc.message, field=exc.field), 422
+        return _page(422, schedule_error=exc, schedule_form=form)
+    when = f"; next backup {next_at:%Y-%m-%d %H:%M} UTC" if next_at else " (disabled)"
+    return _answer(303, f"Backup schedule saved{when}.")
+
+
+@bp.post("/schedules/<int:schedule_id>/delete")
+@db_admin_required
+def delete_schedule(schedule_id: int):
+    with get_database().system_session() as s:
+        found = s.get(BackupSchedule, schedule_id)
+        if found is None:
+            abort(404)
+        s.delete(found)
+    return _answer(303, "Backup schedule deleted.")
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@db_admin_required
+def acknowledge(alert_id: int):
+    from datetime import UTC, datetime
+
+    with get_database().system_session() as s:
+        alert = s.get(Alert, alert_id)
+        if alert is None:
+            abort(404)
+        alert.acknowledged_at, alert.acknowledged_by = datetime.now(UTC), current_user.id
+    return _answer(303, "Alert acknowledged.")
+
+
+@bp.post("/access")
+@platform_admin_required
+def grant():
+    email = request.form.get("email", "").strip().lower()
+    with get_database().system_session() as s:
+        user_id = (s.scalar(select(User.id).where(func.lower(User.email) == email))
+                   if email else None)
+    if user_id is None:
+        if wants_json():
+            return jsonify(message="No user has this email.", field="email"), 422
+        return _page(422, access_error="No user has this email.")
+    try:
+        granted = grant_db_admin(get_database(), user_id,
+                                 login_role=request.form.get("login_role") in ("on", "true", "1"))
+    except AccessError as exc:
+        return _answer(422, str(exc), "error")
+    message = f"{granted.email} now has database-admin access."
+    if wants_json():
+        return jsonify(message=message, role=granted.role, password=granted.password), 200
+    # The role's password is shown once, in this response only (never stored, never flashed).
+    return _page(200, granted=granted, notice=message)
+
+
+@bp.post("/access/<int:user_id>/revoke")
+@platform_admin_required
+def revoke(user_id: int):
+    try:
+        dropped = revoke_db_admin(get_database(), user_id)
+    except AccessError:
+        abort(404)
+    return _answer(303, "Database-admin access revoked"
+                   + (" and the PostgreSQL login role dropped." if dropped else "."))
