@@ -21,7 +21,11 @@ import pytest
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/dra-runtime")
+if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver keeps a lock file there; must be 0700
+    _runtime = Path(f"/tmp/dra-runtime-{os.getuid()}")
+    _runtime.mkdir(mode=0o700, exist_ok=True)
+    _runtime.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(_runtime)
 
 from tests.support.pg import reset_database, snapshot_reference_data, start_cluster  # noqa: E402
 
