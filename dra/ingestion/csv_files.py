@@ -111,7 +111,8 @@ def sniff(path: Path) -> CsvLayout:
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        raise FileFormatError(f"The header row cannot be read ({exc}).") from None
+        raise FileFormatError(
+            f"The header row cannot be read: {exc} (an unbalanced quote?).") from None
     if not any(h.strip() for h in header):
         raise FileFormatError("The first row must hold the column names; it is empty.")
     if any("\n" in h or "\r" in h for h in header):
