@@ -1,0 +1,1 @@
+"""Attribution: the public tracking API and the project's attribution pages."""
