@@ -1,0 +1,163 @@
+"""Profiling against the real PostgreSQL, on hand-built tables whose answers are known."""
+
+from __future__ import annotations
+
+import pytest
+from psycopg import sql
+
+from dra.quality.profiling import TableNotFound, profile_table
+
+SCHEMA = "models_p900001"
+
+ROWS = [
+    # id, email, amount, signup (text), created_on, updated_on, status, tags
+    (1, "a1@x.io", 10, "2024-01-01", "2024-01-01", "2024-01-02", "active", None),
+    (2, "a2@x.io", 11, "2024-01-02", "2024-01-01", "2024-01-02", "active", None),
+    (3, "a3@x.io", 12, "2024-01-03", "2024-01-01", "2024-01-02", "active", None),
+    (4, "a4@x.io", 13, "2024-01-04", "2024-01-01", "2024-01-02", "active", None),
+    (5, "a5@x.io", 14, "2024-01-05", "2024-01-01", "2024-01-02", "active", None),
+    (6, "a6@x.io", 15, "2024-01-06", "2024-01-01", "2024-01-02", "active", "{}"),
+    (7, "a7@x.io", 16, "2024-01-07", "2024-01-03", "2024-01-02", "Active", None),
+    (8, "a8@x.io", 17, "01/05/2024", "2999-01-01", None, "Active", None),
+    (9, "not-an-email", -1, "01/06/2024", None, None, "inactive", None),
+    (9, None, 500, None, None, None, "inactive", None),
+]
+
+
+@pytest.fixture
+def conn(database):
+    raw = database.system_engine.raw_connection()
+    connection = raw.driver_connection
+    connection.autocommit = True
+    connection.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA)))
+    yield connection
+    raw.close()
+
+
+def make_table(conn, name: str, ddl: str, rows: list[tuple]) -> None:
+    table = sql.Identifier(SCHEMA, name)
+    conn.execute(sql.SQL("create table {} ({})").format(table, sql.SQL(ddl)))
+    if rows:
+        marks = sql.SQL(", ").join(sql.Placeholder() * len(rows[0]))
+        with conn.cursor() as cur:
+            cur.executemany(sql.SQL("insert into {} values ({})").format(table, marks), rows)
+
+
+@pytest.fixture
+def report(conn):
+    make_table(conn, "customers", "id int, email text, amount numeric, signup text, "
+               "created_on date, updated_on date, status text, tags jsonb", ROWS)
+    return profile_table(conn, SCHEMA, "customers")
+
+
+def column(report, name):
+    return next(c for c in report["columns"] if c["name"] == name)
+
+
+def test_per_column_metrics_match_hand_computed_values(report):
+    expected = {  # completeness, uniqueness, validity, consistency
+        "id": (100.0, 90.0, 100.0, 100.0),
+        "email": (90.0, 100.0, 88.89, 100.0),
+        "amount": (100.0, 100.0, 100.0, 90.0),
+        "signup": (90.0, 100.0, 100.0, 77.78),
+        "created_on": (80.0, 37.5, 100.0, 87.5),
+        "updated_on": (70.0, 14.29, 100.0, 85.71),
+        "status": (100.0, 30.0, 100.0, 80.0),
+    }
+    for name, values in expected.items():
+        col = column(report, name)
+        got = (col["completeness"], col["uniqueness"], col["validity"], col["consistency"])
+        assert got == values, name
+    assert column(report, "email")["detected"] == "email"
+    assert column(report, "signup")["detected"] == "date"
+
+
+def test_table_metrics_and_overall_score(report):
+    assert report["status"] == "ok"
+    assert report["row_count"] == 10
+    assert report["metrics"] == {"completeness": 90.0, "validity": 98.41,
+                                 "uniqueness": 67.4, "consistency": 88.71}
+    # 90*0.35 + 98.41*0.30 + 67.4*0.20 + 88.71*0.15 = 87.81
+    assert report["score"] == 88
+    assert report["passes"] == 2
+
+
+def test_outliers_use_iqr_fences(report):
+    amount = column(report, "amount")
+    assert (amount["q1"], amount["median"], amount["q3"]) == (11.25, 13.5, 15.75)
+    assert (amount["lower_fence"], amount["upper_fence"]) == (4.5, 22.5)
+    assert amount["outlier_count"] == 2
+
+
+def test_keys_and_duplicates(report):
+    assert report["keys"] == ["id", "amount", "email"]
+    assert report["duplicates"] == {"id": 1, "amount": 0, "email": 0}
+
+
+def test_consistency_findings(report):
+    checks = {(c["name"], f["check"]): f["count"]
+              for c in report["columns"] for f in c["consistency_findings"]}
+    assert checks == {
+        ("amount", "negative_values"): 1,
+        ("signup", "mixed_date_formats"): 2,
+        ("created_on", "future_dates"): 1,
+        ("updated_on", "date_order"): 1,
+        ("status", "mixed_case"): 2,
+    }
+
+
+def test_unsupported_columns_are_skipped(report):
+    tags = column(report, "tags")
+    assert tags["status"] == "skipped"
+    assert "jsonb" in tags["skip_reason"]
+    assert tags["completeness"] == 10.0
+    assert report["skipped_columns"] == ["tags"]
+
+
+def test_issues_are_graded_by_share_of_rows(report):
+    grades = {(i["column"], i["kind"]): i["severity"] for i in report["issues"]}
+    assert grades[("tags", "missing")] == "critical"
+    assert grades[("updated_on", "missing")] == "high"
+    assert grades[("created_on", "missing")] == "medium"
+    assert grades[("id", "duplicates")] == "medium"
+    assert report["issues"][0]["severity"] == "critical"
+
+
+def test_empty_table_is_reported_as_empty(conn):
+    make_table(conn, "nothing", "id int, name text", [])
+    report = profile_table(conn, SCHEMA, "nothing")
+    assert report["status"] == "empty"
+    assert report["row_count"] == 0
+    assert report["score"] == 0
+    assert all(c["null_pct"] == 0.0 and c["completeness"] == 0.0 for c in report["columns"])
+    assert report["issues"][0]["kind"] == "empty"
+
+
+def test_patterns_detected_from_values_and_names(conn):
+    make_table(conn, "contacts", "website text, home_phone text, ref text, score text", [
+        ("https://a.example", "+1 (555) 010-2000", "x1@y.org", "1.5"),
+        ("http://b.example/path?q=1", "555-0100-22", "x2@y.org", "2"),
+        ("not a url", "call me", "x3@y.org", "n/a"),
+        ("www.c.example", None, "nope", "3.25"),
+    ])
+    report = profile_table(conn, SCHEMA, "contacts")
+    assert column(report, "website")["detected"] == "url"
+    assert column(report, "website")["validity"] == 75.0
+    assert column(report, "home_phone")["detected"] == "phone"
+    assert column(report, "home_phone")["validity"] == pytest.approx(66.67)
+    assert column(report, "ref")["detected"] == "email"
+    assert column(report, "ref")["invalid_count"] == 1
+    assert column(report, "score")["detected"] == "decimal"
+    assert column(report, "score")["validity"] == 75.0
+
+
+def test_at_most_three_keys(conn):
+    make_table(conn, "wide", "a_id int, b_id int, c_code text, sku text, n int",
+               [(i, i, f"c{i}", f"s{i}", i) for i in range(5)])
+    report = profile_table(conn, SCHEMA, "wide")
+    assert report["keys"] == ["a_id", "b_id", "c_code"]
+
+
+def test_missing_table(conn):
+    with pytest.raises(TableNotFound):
+        profile_table(conn, SCHEMA, "absent")
