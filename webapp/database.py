@@ -39,6 +39,13 @@ def commit() -> None:
     _apply_identity(session)
 
 
+def rollback() -> None:
+    """Undo the request's uncommitted work; the acting user is set again for what follows."""
+    session = db_session()
+    session.rollback()
+    _apply_identity(session)
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("_dra_session", None)
     if session is not None:

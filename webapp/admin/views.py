@@ -15,13 +15,13 @@ from dra.admin.errors import AdminError
 from dra.models import AccountCancellationRequest, Alert, EmailOutbox, User
 from dra.models.users import CancellationStatus
 from webapp.authz import platform_admin_required
-from webapp.database import commit, db_session
+from webapp.database import commit, db_session, rollback
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _failed(exc: AdminError) -> None:
-    db_session().rollback()
+    rollback()
     flash(exc.message, "error")
 
 
@@ -136,7 +136,7 @@ def tier_new():
             tier = tiers.create_tier(db_session(), form)
             commit()
         except AdminError as exc:
-            db_session().rollback()
+            rollback()
             return _tier_form(None, form, exc, exc.status)
         flash(f"Tier {tier.name} created.", "success")
         return redirect(url_for("admin.tiers_list"))
@@ -158,7 +158,7 @@ def tier_edit(tier_id: int):
             tiers.update_tier(db_session(), tier_id, form)
             commit()
         except AdminError as exc:
-            db_session().rollback()
+            rollback()
             return _tier_form(tier, form, exc, exc.status)
         flash(f"Tier {tier.name} saved; its limits apply at once.", "success")
         return redirect(url_for("admin.tiers_list"))
@@ -297,7 +297,7 @@ def alert_acknowledge(alert_id: int):
         operations.acknowledge(db_session(), alert_id, actor_id=current_user.id)
         commit()
     except AdminError as exc:
-        db_session().rollback()
+        rollback()
         return render_template("errors/error.html", code=exc.status, title="Not found",
                                message=exc.message), exc.status
     flash("Alert acknowledged.", "success")

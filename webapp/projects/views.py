@@ -17,7 +17,7 @@ from dra.permissions import ROLES, Permission
 from dra.projects import invitations, members, projects
 from dra.projects.errors import ProjectError
 from webapp.authz import ProjectAccess, requires
-from webapp.database import commit, db_session, get_database
+from webapp.database import commit, db_session, get_database, rollback
 from webapp.extensions import limiter
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -54,7 +54,7 @@ def create():
                                               form["description"])
             commit()
         except ProjectError as exc:
-            db_session().rollback()
+            rollback()
             return render_template("projects/new.html", form=form, error=exc), exc.status
         flash("The project has been added.", "success")
         return redirect(url_for("projects.detail", project_id=project.id))
@@ -79,7 +79,7 @@ def delete(project_id: int, access: ProjectAccess):
                                            request.form.get("confirm_name"))
             commit()
         except ProjectError as exc:
-            db_session().rollback()
+            rollback()
             return render_template("projects/delete.html", project=project,
                                    error=exc), exc.status
         flash(f"The project “{name}” has been deleted.", "success")
@@ -120,7 +120,7 @@ def invite(project_id: int, access: ProjectAccess):
                                         limit_session=limits)
         commit()
     except ProjectError as exc:
-        db_session().rollback()
+        rollback()
         return _members_page(project_id, access, error=exc, form=form, status=exc.status)
     if result.added_directly:
         flash(f"{result.email} already had an account and was added as {result.role}.", "success")
@@ -136,7 +136,7 @@ def cancel_invitation(project_id: int, invitation_id: int, access: ProjectAccess
         email = invitations.cancel_invitation(db_session(), project_id, invitation_id)
         commit()
     except ProjectError as exc:
-        db_session().rollback()
+        rollback()
         return _members_page(project_id, access, error=exc, status=exc.status)
     flash(f"The invitation to {email} was cancelled.", "success")
     return redirect(url_for("projects.members_list", project_id=project_id))
@@ -150,7 +150,7 @@ def change_role(project_id: int, member_id: int, access: ProjectAccess):
                                   actor_role=access.role)
         commit()
     except ProjectError as exc:
-        db_session().rollback()
+        rollback()
         return _members_page(project_id, access, error=exc, status=exc.status)
     flash(f"{row.name} is now {row.role}.", "success")
     return redirect(url_for("projects.members_list", project_id=project_id))
@@ -163,7 +163,7 @@ def remove_member(project_id: int, member_id: int, access: ProjectAccess):
         row = members.remove_member(db_session(), project_id, member_id, actor_role=access.role)
         commit()
     except ProjectError as exc:
-        db_session().rollback()
+        rollback()
         return _members_page(project_id, access, error=exc, status=exc.status)
     flash(f"{row.name} was removed from the project.", "success")
     return redirect(url_for("projects.members_list", project_id=project_id))
