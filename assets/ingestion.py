@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from dra.ingestion.service import ingest_all_active, ingest_source
+from dra.ingestion.service import SourceGone, ingest_all_active, ingest_source
 from orchestration.resources import PlatformResource
 
 data_sources_partitions = dg.DynamicPartitionsDefinition(name="data_sources")
@@ -18,8 +18,13 @@ data_sources_partitions = dg.DynamicPartitionsDefinition(name="data_sources")
 def raw_source_tables(
     context: dg.AssetExecutionContext, platform: PlatformResource
 ) -> dg.MaterializeResult:
-    outcome = ingest_source(platform.database, platform.settings, int(context.partition_key),
-                            log=context.log.info)
+    try:
+        outcome = ingest_source(platform.database, platform.settings,
+                                int(context.partition_key), log=context.log.info)
+    except SourceGone as exc:
+        # Deleted before or during the run: nothing to load and nothing left behind.
+        context.log.warning(f"{exc} Nothing was loaded.")
+        return dg.MaterializeResult(metadata={"rows": 0, "tables": "-", "deleted": True})
     return dg.MaterializeResult(metadata=outcome.metadata())
 
 

@@ -84,7 +84,7 @@ def store_upload(stream: BinaryIO, filename: str, *, data_dir: Path, project_id:
     folder.mkdir(parents=True, exist_ok=True)
     safe = sanitise_filename(filename)
     final = folder / f"{time.strftime('%Y%m%d%H%M%S')}_{secrets.token_hex(3)}_{safe}"
-    temp = folder / f".part_{secrets.token_hex(8)}"
+    temp = folder / f".part_{secrets.token_hex(8)}{Path(safe).suffix}"
     try:
         size = 0
         with temp.open("wb") as out:

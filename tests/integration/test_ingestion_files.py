@@ -1,0 +1,112 @@
+"""Uploaded files through the ingestion asset, and a source deleted while it loads."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from assets.ingestion import data_sources_partitions, raw_source_tables
+from dra.ingestion.service import ingest_source
+from dra.models import DataModel, DataSource
+from dra.sources.service import create_file_source, delete_source, remove_source_data
+from dra.sources.uploads import store_upload
+from tests.support.factories import create_project, create_user
+from tests.unit.test_ingestion_files import make_pdf, make_xlsx
+
+
+def _file_source(database, settings, name: str, data: bytes) -> tuple[int, int]:
+    with database.system_session() as s:
+        owner = create_user(s)
+        project_id = create_project(s, owner)
+        stored = store_upload(io.BytesIO(data), name, data_dir=settings.data_dir,
+                              project_id=project_id)
+        source = create_file_source(s, project_id=project_id, user_id=owner.id, name=None,
+                                    upload=stored)
+        return source.id, project_id
+
+
+def _run(materialize, source_id, raise_on_error=True):
+    return materialize([raw_source_tables], partition_key=str(source_id),
+                       dynamic_partitions={data_sources_partitions.name: [source_id]},
+                       raise_on_error=raise_on_error)
+
+
+def _tables(database, schema):
+    with database.system_engine.connect() as conn:
+        return set(conn.exec_driver_sql(
+            "select tablename from pg_tables where schemaname = %s", (schema,)).scalars())
+
+
+def test_excel_sheets_become_tables(database, settings, materialize, tmp_path):
+    data = make_xlsx(tmp_path / "book.xlsx").read_bytes()
+    source_id, project_id = _file_source(database, settings, "Shop Book.xlsx", data)
+    result = _run(materialize, source_id)
+    messages = [r.user_message for r in materialize.instance.all_logs(result.run_id)]
+    assert any("Sheet 'Empty' is empty and was skipped" in m for m in messages)
+    assert _tables(database, f"raw_p{project_id}") == {"shop_book_sales", "shop_book_stock"}
+    with database.system_session() as s:
+        source = s.get(DataSource, source_id)
+        assert source.status == "ready" and source.row_count == 52
+        assert {t.source_table for t in source.tables} == {"Sales", "Stock"}
+
+
+def test_pdf_tables_and_text_become_tables(database, settings, materialize, tmp_path):
+    source_id, project_id = _file_source(database, settings, "report.pdf",
+                                         make_pdf(tmp_path / "r.pdf").read_bytes())
+    _run(materialize, source_id)
+    schema = f"raw_p{project_id}"
+    assert _tables(database, schema) == {"report_table_1", "report_text"}
+    with database.system_engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"select region, sales from {schema}.report_table_1 "
+                                    "order by region").all()
+        first = conn.exec_driver_sql(f"select page, line, text from {schema}.report_text "
+                                     "order by page, line limit 1").one()
+    assert [tuple(r) for r in rows] == [("north", "120"), ("south", "80")]
+    assert tuple(first) == (1, 1, "Quarterly report")
+
+
+def test_ragged_row_past_the_sample_fails_cleanly(database, settings, materialize):
+    body = b"id,name\n" + b"".join(b"%d,n%d\n" % (i, i) for i in range(30000)) + b"1,2,3\n"
+    source_id, project_id = _file_source(database, settings, "long.csv", body)
+    result = _run(materialize, source_id, raise_on_error=False)
+    assert not result.success
+    with database.system_session() as s:
+        source = s.get(DataSource, source_id)
+        assert source.status == "failed"
+        assert "extra data after last expected column" in source.last_error
+        assert "line 30002 of the file" in source.last_error
+    assert not any(t.startswith("_load_") for t in _tables(database, f"raw_p{project_id}"))
+
+
+def test_source_deleted_while_it_loads_ends_cleanly(database, settings):
+    source_id, project_id = _file_source(database, settings, "gone.csv", b"a,b\n1,2\n3,4\n")
+    with database.system_session() as s:
+        s.add(DataModel(project_id=project_id, data_source_id=source_id, name="Uses gone",
+                        status="active"))
+
+    def delete_meanwhile(message: str) -> None:
+        if "loaded" in message:  # the table is loaded; the run has not recorded it yet
+            with database.system_session() as s:
+                deleted = delete_source(s, s.get(DataSource, source_id))
+            remove_source_data(database, settings, deleted)
+
+    outcome = ingest_source(database, settings, source_id, log=delete_meanwhile)
+    assert outcome.skipped and outcome.error == "deleted"
+    assert _tables(database, f"raw_p{project_id}") == set()
+    with database.system_session() as s:
+        assert s.get(DataSource, source_id) is None
+        model = s.scalar(select(DataModel).where(DataModel.name == "Uses gone"))
+        assert model.status == "broken" and "gone" in model.last_error
+
+
+def test_partition_of_a_deleted_source_materializes_nothing(database, settings, materialize):
+    source_id, project_id = _file_source(database, settings, "x.csv", b"a\n1\n")
+    with database.system_session() as s:
+        deleted = delete_source(s, s.get(DataSource, source_id))
+    remove_source_data(database, settings, deleted)
+    result = _run(materialize, source_id)
+    assert result.success
+    messages = [r.user_message for r in materialize.instance.all_logs(result.run_id)]
+    assert any("no longer exists" in m for m in messages)
+    assert _tables(database, f"raw_p{project_id}") == set()
