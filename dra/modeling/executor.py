@@ -1,0 +1,143 @@
+"""Run a query as the read-only role, in a read-only transaction, with a statement
+timeout and a row limit.
+
+The transaction is opened on the system engine and narrowed at once:
+``SET TRANSACTION READ ONLY``, ``SET LOCAL ROLE dra_readonly`` (no privilege on schema
+``app``; SELECT on raw/models tables only), ``SET LOCAL statement_timeout``. It is
+always rolled back.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+
+from dra.db import READONLY_ROLE, Database
+from dra.modeling.errors import ModelingError
+
+TIER_MESSAGE = "Showing first {n} rows (tier limit applied)."
+
+
+@dataclass
+class QueryResult:
+    columns: list[dict[str, str]]
+    rows: list[list[Any]]
+    row_limit_applied: bool = False
+    truncated: bool = False
+    limit: int | None = None
+    elapsed_ms: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str | None:
+        if self.row_limit_applied:
+            return TIER_MESSAGE.format(n=len(self.rows))
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "rows": [[jsonable(v) for v in r] for r in self.rows],
+                "rowLimitApplied": self.row_limit_applied, "truncated": self.truncated,
+                "rowCount": len(self.rows), "message": self.message,
+                "elapsedMs": round(self.elapsed_ms, 1)}
+
+
+def jsonable(value: Any) -> Any:
+    """A value JSON can carry (numbers stay numbers, times become ISO text)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 \
+            else float(value)
+    if isinstance(value, (datetime, date, dtime)):
+        return value.isoformat()
+    if isinstance(value, (timedelta, UUID)):
+        return str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def effective_limit(requested: int | None, tier: int | None) -> tuple[int | None, bool]:
+    """(rows to return, whether that bound is the tier's)."""
+    if tier is None:
+        return requested, False
+    if requested is None or tier <= requested:
+        return tier, True
+    return requested, False
+
+
+def narrow(cur: psycopg.Cursor, timeout_ms: int) -> None:
+    """Make the current transaction read-only, as dra_readonly, with a timeout."""
+    cur.execute("set transaction read only")
+    cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
+    cur.execute(sql.SQL("set local statement_timeout = {}").format(
+        sql.Literal(f"{int(timeout_ms)}ms")))
+    cur.execute("set local search_path = pg_catalog, pg_temp")
+
+
+def translate_error(exc: psycopg.Error, timeout_ms: int) -> ModelingError:
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return ModelingError(f"The query took longer than {timeout_ms / 1000:g} seconds and "
+                             "was stopped.", status=408, field="query")
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return ModelingError("The query reads something data models may not read.",
+                             field="query")
+    if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+        return ModelingError("Data model queries are read-only.", field="query")
+    diag = exc.diag
+    primary = (diag.message_primary if diag else None) or str(exc).splitlines()[0]
+    return ModelingError(f"The query failed: {primary[:400]}", field="query")
+
+
+def run_readonly(database: Database, text: str, params: dict[str, Any] | None = None, *,
+                 limit: int | None = None, tier_limit: int | None = None,
+                 timeout_ms: int = 15000) -> QueryResult:
+    """Run one SELECT (already checked or compiled) and return at most the limit's rows."""
+    bound, by_tier = effective_limit(limit, tier_limit)
+    wrapped = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
+    if bound is not None:
+        wrapped = sql.SQL("{} limit {}").format(wrapped, sql.Literal(bound + 1))
+    raw = database.system_engine.raw_connection()
+    started = time.perf_counter()
+    try:
+        conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
+        conn.rollback()
+        try:
+            with conn.cursor() as cur:
+                narrow(cur, timeout_ms)
+                cur.execute(wrapped, params or None)
+                rows = [list(r) for r in cur.fetchall()]
+                columns = [{"name": d.name, "type": _type_name(conn, d.type_code)}
+                           for d in cur.description or []]
+        except psycopg.Error as exc:
+            raise translate_error(exc, timeout_ms) from None
+        finally:
+            conn.rollback()
+    finally:
+        raw.close()
+    truncated = bound is not None and len(rows) > bound
+    if truncated:
+        rows = rows[:bound]
+    return QueryResult(columns=columns, rows=rows, row_limit_applied=truncated and by_tier,
+                       truncated=truncated, limit=bound,
+                       elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def _type_name(conn: psycopg.Connection, oid: int) -> str:
+    info = conn.adapters.types.get(oid)
+    return info.name if info else "unknown"

@@ -1,0 +1,117 @@
+"""Build a model's table in ``models_p<project>``: CREATE TABLE AS into a new table, then
+swap it in within the same transaction. On failure the last good table stays and the
+model records the error."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import update
+
+from dra.billing.limits import row_limit
+from dra.db import Database
+from dra.ingestion.loader import ensure_schema, swap_in
+from dra.ingestion.naming import models_schema
+from dra.modeling.catalog import load_catalog
+from dra.modeling.errors import ModelingError
+from dra.modeling.executor import translate_error
+from dra.modeling.prepare import prepare_model
+from dra.models import DataModel, Project
+from dra.models.data_models import DataModelStatus
+
+MATERIALIZE_TIMEOUT_MS = 30 * 60 * 1000
+
+
+def table_name(model_id: int) -> str:
+    return f"model_{int(model_id)}"
+
+
+@dataclass(frozen=True)
+class MaterializeOutcome:
+    model_id: int
+    schema: str
+    table: str
+    rows: int
+    version: int
+    tables_read: list[str]
+
+
+def materialize_model(database: Database, model_id: int, *,
+                      timeout_ms: int = MATERIALIZE_TIMEOUT_MS) -> MaterializeOutcome:
+    """Rebuild the model's table; ModelingError (recorded on the model) when it fails."""
+    with database.system_session() as s:
+        model = s.get(DataModel, model_id)
+        if model is None:
+            raise ModelingError("The data model no longer exists.", status=404)
+        project_id, query, query_json = model.project_id, model.query, model.query_json
+        owner_id = s.get(Project, project_id).owner_id
+        tier_rows = row_limit(s, owner_id)
+        catalog = load_catalog(s, project_id)
+    schema, table = models_schema(project_id), table_name(model_id)
+    try:
+        prepared = prepare_model(catalog, query, query_json)
+        rows = _build(database, schema, table, prepared.sql, prepared.params, tier_rows,
+                      timeout_ms)
+    except ModelingError as exc:
+        _record_failure(database, model_id, exc.message)
+        raise
+    with database.system_session() as s:
+        model = s.get(DataModel, model_id)
+        model.materialized_table = table
+        model.row_count = rows
+        model.last_materialized_at = datetime.now(UTC)
+        model.last_error = None
+        model.status = DataModelStatus.ACTIVE
+        model.version = model.version + 1
+        version = model.version
+    return MaterializeOutcome(model_id, schema, table, rows, version, prepared.tables)
+
+
+def _build(database: Database, schema: str, table: str, text: str, params: dict,
+           tier_rows: int | None, timeout_ms: int) -> int:
+    staging = f"_build_{secrets.token_hex(6)}"
+    query = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
+    if tier_rows is not None:
+        query = sql.SQL("{} limit {}").format(query, sql.Literal(tier_rows))
+    raw = database.system_engine.raw_connection()
+    try:
+        conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
+        conn.rollback()
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(sql.SQL("set local statement_timeout = {}").format(
+                    sql.Literal(f"{int(timeout_ms)}ms")))
+                cur.execute("set local search_path = pg_catalog, pg_temp")
+                ensure_schema(cur, schema)
+                cur.execute(sql.SQL("create table {}.{} as {}").format(
+                    sql.Identifier(schema), sql.Identifier(staging), query), params or None)
+                rows = cur.rowcount
+                swap_in(cur, schema, staging, table)
+        except psycopg.Error as exc:
+            raise translate_error(exc, timeout_ms) from None
+    finally:
+        raw.close()
+    return max(rows, 0)
+
+
+def _record_failure(database: Database, model_id: int, message: str) -> None:
+    with database.system_session() as s:
+        model = s.get(DataModel, model_id)
+        if model is None:
+            return
+        s.execute(update(DataModel).where(DataModel.id == model_id).values(
+            last_error=message[:2000],
+            status=DataModelStatus.FAILED if model.materialized_table else DataModelStatus.BROKEN))
+
+
+def drop_model_table(database: Database, project_id: int, table: str | None) -> None:
+    """Drop a deleted model's table (nothing when it was never built)."""
+    if not table:
+        return
+    with database.system_engine.begin() as conn:
+        conn.exec_driver_sql(sql.SQL("drop table if exists {}.{}").format(
+            sql.Identifier(models_schema(project_id)), sql.Identifier(table)).as_string(None))
