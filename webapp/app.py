@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
 
 
 def register_extensions(app: Flask) -> None:
+    from webapp.auth import init_app as init_auth
     from webapp.auth.loader import configure_login
     from webapp.database import close_session
     from webapp.extensions import csrf, limiter, login_manager
@@ -55,18 +56,23 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(login_manager)
+    init_auth(app)
     app.teardown_appcontext(close_session)
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.account.api import bp as account_api_bp
+    from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
     from webapp.attribution.api import bp as tracking_bp
+    from webapp.auth.views import api_bp as auth_api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
     from webapp.dbadmin.views import bp as dbadmin_bp
     from webapp.projects.views import bp as projects_bp
 
-    for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp, tracking_bp):
+    for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp,
+                      auth_api_bp, account_bp, account_api_bp, tracking_bp):
         app.register_blueprint(blueprint)
 
 

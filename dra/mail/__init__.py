@@ -8,8 +8,12 @@ from dra.mail.render import RenderedEmail, render_email
 from dra.mail.sender import (
     ALWAYS_SENT,
     MailConfig,
+    configure,
+    current_config,
     deliver,
+    deliver_pending,
     send_email,
+    send_mail,
     user_accepts,
 )
 
@@ -17,8 +21,12 @@ __all__ = [
     "ALWAYS_SENT",
     "MailConfig",
     "RenderedEmail",
+    "configure",
+    "current_config",
     "deliver",
+    "deliver_pending",
     "render_email",
     "send_email",
+    "send_mail",
     "user_accepts",
 ]

@@ -59,6 +59,20 @@ class MailConfig:
         )
 
 
+_process_config: MailConfig | None = None
+
+
+def configure(config: MailConfig | None) -> None:
+    """Set the SMTP settings ``send_mail`` uses in this process (the web app does it)."""
+    global _process_config
+    _process_config = config
+
+
+def current_config() -> MailConfig:
+    """The process's SMTP settings; without ``configure`` mail stays in the outbox."""
+    return _process_config or MailConfig(host=None)
+
+
 def user_accepts(session: Session, user_id: int, category: str) -> bool:
     """Whether the user wants emails of this category (account mail is always sent)."""
     if category in ALWAYS_SENT:
@@ -75,7 +89,7 @@ def user_accepts(session: Session, user_id: int, category: str) -> bool:
 
 def send_email(
     session: Session,
-    config: MailConfig,
+    config: MailConfig | None = None,
     *,
     to: str,
     template: str,
@@ -102,6 +116,7 @@ def send_email(
     )
     session.add(row)
     session.flush()
+    config = config or current_config()
     if config.host:
         deliver(config, row, rendered)
     return row
@@ -115,7 +130,8 @@ def build_message(config: MailConfig, to: str, rendered: RenderedEmail) -> Email
     message["Subject"] = rendered.subject
     message["Message-ID"] = make_msgid(domain="dra.local")
     message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    if rendered.html:
+        message.add_alternative(rendered.html, subtype="html")
     return message
 
 
@@ -139,3 +155,29 @@ def deliver(config: MailConfig, row: EmailOutbox, rendered: RenderedEmail | None
     row.sent_at = datetime.now(UTC)
     row.error = None
     return True
+
+
+def send_mail(session: Session, *, to: str, subject: str, body: str, category: str,
+              user_id: int | None = None, html: str | None = None,
+              config: MailConfig | None = None) -> EmailOutbox | None:
+    """Record and deliver a message whose bodies the caller already has (no template)."""
+    if user_id is not None and not user_accepts(session, user_id, category):
+        return None
+    config = config or current_config()
+    row = EmailOutbox(to_address=to, subject=subject[:300], body_text=body, body_html=html,
+                      category=category, user_id=user_id)
+    session.add(row)
+    session.flush()
+    if config.host:
+        deliver(config, row)
+    return row
+
+
+def deliver_pending(session: Session, config: MailConfig, *, limit: int = 100,
+                    max_attempts: int = 5) -> int:
+    """Send unsent outbox rows (oldest first, up to ``limit``); how many were sent."""
+    rows = session.scalars(select(EmailOutbox).where(
+        EmailOutbox.sent_at.is_(None), EmailOutbox.attempts < max_attempts)
+        .order_by(EmailOutbox.created_at, EmailOutbox.id).limit(limit)
+        .with_for_update(skip_locked=True))
+    return sum(1 for row in rows if deliver(config, row))
