@@ -1,0 +1,30 @@
+"""The dbt connection (``DRA_DBT_*`` variables read by dbt_project/profiles.yml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+MARTS_SCHEMA = "marts"
+INTERMEDIATE_SCHEMA = "intermediate"
+
+
+def dbt_connection_env(database_url: str) -> dict[str, str]:
+    """``DRA_DBT_*`` variables for the database of a platform URL (unix sockets included)."""
+    url = make_url(database_url)
+    socket_dir = url.query.get("host")
+    if isinstance(socket_dir, tuple):
+        socket_dir = socket_dir[0]
+    port = url.port or url.query.get("port") or 5432
+    return {
+        "DRA_DBT_HOST": str(url.host or socket_dir or "127.0.0.1"),
+        "DRA_DBT_PORT": str(port),
+        "DRA_DBT_USER": url.username or "postgres",
+        "DRA_DBT_PASSWORD": url.password or "",
+        "DRA_DBT_DBNAME": url.database or "",
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
