@@ -70,9 +70,10 @@ def register_blueprints(app: Flask) -> None:
     from webapp.core.views import bp as core_bp
     from webapp.dbadmin.views import bp as dbadmin_bp
     from webapp.projects.views import bp as projects_bp
+    from webapp.sources.views import bp as sources_bp
 
     for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp,
-                      auth_api_bp, account_bp, account_api_bp, tracking_bp):
+                      auth_api_bp, account_bp, account_api_bp, tracking_bp, sources_bp):
         app.register_blueprint(blueprint)
 
 

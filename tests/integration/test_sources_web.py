@@ -1,0 +1,230 @@
+"""Data source pages through the web app, against the real database (UC-DS-01..06, 12..15)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import pytest
+from sqlalchemy import select
+
+from dra.ingestion.service import ingest_source
+from dra.models import DataModel, DataSource, PipelineRequest
+from tests.integration.test_connectors_postgres import details_for, source_db  # noqa: F401
+from tests.support.factories import add_member, create_project
+
+
+@pytest.fixture
+def owner_project(database, make_user):
+    owner = make_user()
+    with database.system_session() as s:
+        project_id = create_project(s, owner)
+    return owner, project_id
+
+
+def _url(project_id, tail=""):
+    return f"/projects/{project_id}/sources{tail}"
+
+
+def _upload(client, project_id, name, data, kind="csv", **extra):
+    return client.post(_url(project_id, "/new/file"), data={
+        "kind": kind, "file": (io.BytesIO(data), name), **extra},
+        content_type="multipart/form-data")
+
+
+def _uploads(settings, project_id):
+    folder = settings.data_dir / "uploads" / f"p{project_id}"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def _count(database, model):
+    with database.system_session() as s:
+        return len(s.scalars(select(model)).all())
+
+
+def test_roles_and_strangers(database, owner_project, make_user, login):
+    owner, project_id = owner_project
+    viewer, editor, stranger = make_user(), make_user(), make_user()
+    with database.system_session() as s:
+        add_member(s, project_id, viewer, "viewer")
+        add_member(s, project_id, editor, "editor")
+    assert login(owner).get(_url(project_id, "/")).status_code == 200
+    assert login(viewer).get(_url(project_id, "/")).status_code == 200
+    assert login(viewer).get(_url(project_id, "/new/file")).status_code == 403
+    assert login(editor).post(_url(project_id, "/new/database"), data={}).status_code == 403
+    assert login(stranger).get(_url(project_id, "/")).status_code == 404
+    assert login(stranger).get(_url(project_id, "/status.json")).status_code == 404
+
+
+def test_upload_csv_creates_source_and_request(database, settings, owner_project, login):
+    owner, project_id = owner_project
+    client = login(owner)
+    resp = _upload(client, project_id, "../../Sales 2026.csv", b"id,amount\n1,2.5\n2,3\n")
+    assert resp.status_code == 302
+    with database.system_session() as s:
+        source = s.scalar(select(DataSource))
+        assert (source.name, source.type, source.original_filename) == (
+            "Sales 2026", "csv", "Sales 2026.csv")
+        assert source.file_path.startswith(f"uploads/p{project_id}/")
+        assert ".." not in source.file_path
+        request = s.scalar(select(PipelineRequest))
+        assert (request.kind, request.target_id, request.status) == (
+            "ingest_source", source.id, "queued")
+    page = client.get(resp.headers["Location"])
+    assert page.status_code == 200 and b"Sales 2026" in page.data
+    listing = client.get(_url(project_id, "/"))
+    assert b"queued" in listing.data
+    status = client.get(_url(project_id, "/status.json")).get_json()
+    assert status["sources"][0]["busy"] is True
+
+
+@pytest.mark.parametrize("name,data,kind,message", [
+    ("notes.txt", b"hello", "csv",
+     "Invalid file type. Only Excel (.xlsx, .xls) and CSV files are allowed."),
+    ("report.csv", b"a,b\n1,2\n", "pdf", "Invalid file type. Only PDF files are allowed."),
+    ("ragged.csv", b"a,b\n1,2\n3,4,5\n", "csv", "Row 3 has 3 value(s)"),
+    ("empty.csv", b"", "csv", "The file is empty."),
+    ("junk.xlsx", b"\x00\x01junk", "excel", "not a readable Excel workbook"),
+])
+def test_bad_uploads_answer_400_and_leave_nothing(database, settings, owner_project, login,
+                                                  name, data, kind, message):
+    owner, project_id = owner_project
+    resp = _upload(login(owner), project_id, name, data, kind=kind)
+    assert resp.status_code == 400
+    assert message.encode() in resp.data.replace(b"&#39;", b"'")
+    assert _count(database, DataSource) == 0 and _count(database, PipelineRequest) == 0
+    assert _uploads(settings, project_id) == []
+
+
+def test_upload_over_the_limit_answers_413(database, settings, owner_project, make_user):
+    from webapp import create_app
+
+    owner, project_id = owner_project
+    small = create_app(dataclasses.replace(settings, upload_max_bytes=1024), config={
+        "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost"})
+    try:
+        client = small.test_client()
+        client.post("/auth/login", data={"email": owner.email, "password": "correct-horse-9"})
+        resp = _upload(client, project_id, "big.csv", b"a\n" + b"1\n" * 5000)
+        assert resp.status_code == 413
+    finally:
+        small.extensions["dra_database"].dispose()
+    assert _count(database, DataSource) == 0 and _uploads(settings, project_id) == []
+
+
+def test_tier_limit_is_enforced_before_creating(database, settings, owner_project, login):
+    owner, project_id = owner_project
+    with database.system_session() as s:
+        for n in range(5):  # the Free tier allows 5 sources per project
+            s.add(DataSource(project_id=project_id, name=f"s{n}", type="csv"))
+    resp = _upload(login(owner), project_id, "six.csv", b"a\n1\n")
+    assert resp.status_code == 403
+    assert b"allows 5 data sources in this project" in resp.data
+    assert _count(database, DataSource) == 5 and _uploads(settings, project_id) == []
+
+
+def test_connect_database_test_then_save(database, settings, owner_project, login,
+                                         source_db):  # noqa: F811
+    owner, project_id = owner_project
+    client = login(owner)
+    details = {**details_for(source_db), "password": "pw-never-shown"}
+    missing = client.post(_url(project_id, "/new/database"),
+                          data={"type": "postgresql", "host": "x", "action": "test"})
+    assert missing.status_code == 400
+    assert b"Please provide all connection fields" in missing.data
+    tested = client.post(_url(project_id, "/new/database"),
+                         data={"type": "postgresql", "action": "test", **details})
+    assert tested.status_code == 200
+    assert b"public.orders" in tested.data and b"sales.orders" in tested.data
+    assert b"pw-never-shown" not in tested.data
+    assert _count(database, DataSource) == 0  # a test saves nothing
+    saved = client.post(_url(project_id, "/new/database"), data={
+        "type": "postgresql", "action": "save", "name": "Shop", "tables": ["public.orders"],
+        "cursor__public.orders": "id", **{k: v for k, v in details.items() if k != "password"}})
+    assert saved.status_code == 302
+    with database.system_session() as s:
+        source = s.scalar(select(DataSource))
+        assert source.selected_tables == ["public.orders"]
+        assert source.settings == {"incremental": {"public.orders": "id"}}
+        assert s.scalar(select(PipelineRequest)).target_id == source.id
+    page = client.get(saved.headers["Location"])
+    assert b"pw-never-shown" not in page.data and b"Read live from the source" in page.data
+
+
+def test_unreachable_database_answers_400_and_saves_nothing(database, owner_project, login):
+    owner, project_id = owner_project
+    resp = login(owner).post(_url(project_id, "/new/database"), data={
+        "type": "mysql", "action": "test", "host": "127.0.0.1", "port": "1",
+        "database_name": "x", "username": "u", "password": "p"})
+    assert resp.status_code == 400
+    assert b"The data source could not be connected" in resp.data
+    assert _count(database, DataSource) == 0
+
+
+def test_schema_preview_and_stale_cache(database, settings, owner_project, login, pg_cluster,
+                                        source_db):  # noqa: F811
+    owner, project_id = owner_project
+    client = login(owner)
+    client.post(_url(project_id, "/new/database"),
+                data={"type": "postgresql", "action": "test", **details_for(source_db)})
+    client.post(_url(project_id, "/new/database"), data={
+        "type": "postgresql", "action": "save", "name": "Shop", "tables": ["sales.orders"],
+        **details_for(source_db)})
+    with database.system_session() as s:
+        source_id = s.scalar(select(DataSource.id))
+    ingest_source(database, settings, source_id)
+    page = client.get(_url(project_id, f"/{source_id}?table=shop_sales_orders"))
+    assert page.status_code == 200
+    assert b"north" in page.data and b"region" in page.data
+    pg_cluster.drop_database(source_db.rsplit("/", 1)[1].split("?")[0])
+    stale = client.get(_url(project_id, f"/{source_id}"))
+    assert stale.status_code == 200
+    assert b"Stale:" in stale.data and b"public.orders" in stale.data
+    bogus = client.get(_url(project_id, f"/{source_id}?table=pg_authid"))
+    assert b"does not belong to the data source" in bogus.data
+
+
+def test_refresh_queues_once(database, owner_project, login):
+    owner, project_id = owner_project
+    with database.system_session() as s:
+        source = DataSource(project_id=project_id, name="s", type="csv", status="ready")
+        s.add(source)
+        s.flush()
+        source_id = source.id
+    client = login(owner)
+    assert client.post(_url(project_id, f"/{source_id}/refresh")).status_code == 302
+    again = client.post(_url(project_id, f"/{source_id}/refresh"),
+                        headers={"Accept": "application/json"})
+    assert again.status_code == 202 and again.get_json()["queued"] is False
+    assert _count(database, PipelineRequest) == 1
+
+
+def test_delete_warns_then_breaks_models_and_removes_data(database, settings, owner_project,
+                                                           login, make_user):
+    owner, project_id = owner_project
+    client = login(owner)
+    _upload(client, project_id, "gone.csv", b"a,b\n1,2\n")
+    with database.system_session() as s:
+        source_id = s.scalar(select(DataSource.id))
+        s.add(DataModel(project_id=project_id, data_source_id=source_id, name="Revenue model",
+                        status="active"))
+    ingest_source(database, settings, source_id)
+    admin = make_user()
+    with database.system_session() as s:
+        add_member(s, project_id, admin, "admin")
+    assert login(admin).post(_url(project_id, f"/{source_id}/delete"),
+                             data={"confirm": "yes"}).status_code == 403
+    warning = client.get(_url(project_id, f"/{source_id}/delete"))
+    assert b"Revenue model" in warning.data and b"marked broken" in warning.data
+    assert client.post(_url(project_id, f"/{source_id}/delete")).status_code == 400
+    done = client.post(_url(project_id, f"/{source_id}/delete"), data={"confirm": "yes"})
+    assert done.status_code == 302
+    with database.system_session() as s:
+        assert s.get(DataSource, source_id) is None
+        assert s.scalar(select(DataModel.status)) == "broken"
+    with database.system_engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "select count(*) from pg_tables where schemaname = %s",
+            (f"raw_p{project_id}",)).scalar() == 0
+    assert _uploads(settings, project_id) == []
