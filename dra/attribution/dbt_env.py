@@ -28,3 +28,27 @@ def dbt_connection_env(database_url: str) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+def run_dbt(database_url: str, args: list[str], *, target_path: Path | None = None,
+            timeout: int = 600) -> str:
+    """Run the dbt CLI on the platform project against ``database_url``; its output.
+
+    For tests and benchmarks; pipelines go through the ``@dbt_assets`` of assets/dbt.py.
+    Raises RuntimeError with dbt's output when the command fails.
+    """
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **dbt_connection_env(database_url)}
+    if target_path is not None:
+        env["DBT_TARGET_PATH"] = str(target_path)
+        env["DBT_LOG_PATH"] = str(target_path)
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run([str(dbt), *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
+                          cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}{proc.stderr}")
+    return proc.stdout
