@@ -188,6 +188,13 @@ def check_open(invitation: ProjectInvitation) -> None:
                            "you.", status=400)
 
 
+def check_addressed_to(invitation: ProjectInvitation, email: str) -> None:
+    """403 unless ``email`` is the invited address (the link may have been forwarded)."""
+    if email.lower() != invitation.email.lower():
+        raise ProjectError(f"This invitation was sent to {invitation.email}. Sign in with that "
+                           "address to answer it.", status=403)
+
+
 def respond(session: Session, invitation: ProjectInvitation, user_id: int, *,
             accept: bool) -> int:
     """The invited user accepts (joins with the invited role) or declines; returns the
@@ -198,9 +205,7 @@ def respond(session: Session, invitation: ProjectInvitation, user_id: int, *,
     member yet).
     """
     user = session.get(User, user_id)
-    if user is None or user.email.lower() != invitation.email.lower():
-        raise ProjectError(f"This invitation was sent to {invitation.email}. Sign in with that "
-                           "address to answer it.", status=403)
+    check_addressed_to(invitation, user.email if user else "")
     check_open(invitation)
     now = datetime.now(UTC)
     already = session.scalar(select(ProjectMember.id).where(

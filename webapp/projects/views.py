@@ -189,6 +189,7 @@ def invitation(token: str):
                 invitations.check_open(inv)
             if not current_user.is_authenticated:
                 return _anonymous_invitation(view)
+            invitations.check_addressed_to(inv, current_user.email)
             accept = request.form.get("action") == "accept"
             project_id = None
             if request.method == "POST":

@@ -1,0 +1,446 @@
+"""Who may reach which route: every rule of ``app.url_map`` x every kind of actor.
+
+``MATRIX`` below is the one explicit table, keyed by endpoint name. A route without an
+entry fails ``test_every_route_has_an_entry``: whoever adds a route adds its line here.
+
+Outcomes
+- ``ALLOWED``: the request got past authorization (any status below 500 other than a
+  sign-in redirect/401, 403 and 404; a 400 for an empty form still counts as allowed);
+- ``LOGIN``: redirected to the sign-in page (401 for ``/api/`` routes);
+- an int: exactly that status (403 = signed in but not allowed, 404 = not a member of
+  the project, whose existence stays hidden).
+
+Expectations come from the entry's access level (``PUBLIC``, ``USER``,
+``PLATFORM_ADMIN``, ``DB_ADMIN`` or a project ``Permission``, derived per role through
+``dra.permissions.role_allows``), with explicit per-actor overrides where a route
+differs. Each request runs on fresh objects made by the entry's ``args`` factory (a new
+project with one member per role, a new throwaway user...), so a request that deletes
+or changes something cannot affect the next one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import url_for
+from sqlalchemy import func, insert, select
+
+from dra.models import (
+    AccountCancellationRequest,
+    Alert,
+    ApiToken,
+    Backup,
+    BackupSchedule,
+    BetaAllowlistEntry,
+    DataSource,
+    EmailOutbox,
+    Notification,
+    ProjectInvitation,
+    ProjectMember,
+    SubscriptionTier,
+)
+from dra.permissions import Permission, role_allows
+from dra.projects.invitations import hash_token
+from tests.support.factories import (
+    DEFAULT_PASSWORD,
+    UserRef,
+    add_member,
+    create_project,
+    create_user,
+    set_tier,
+)
+
+P = Permission
+ACTORS = ("anonymous", "outsider", "platform_admin", "viewer", "editor", "admin", "owner")
+ROLE_ACTORS = ("viewer", "editor", "admin", "owner")
+ALLOWED, LOGIN = "allowed", "login"
+PUBLIC, USER, PLATFORM_ADMIN, DB_ADMIN = "public", "user", "platform:admin", "platform:db_admin"
+_seq = itertools.count(1)
+
+
+# --- the world each request runs in --------------------------------------------------------
+
+@dataclass
+class Fresh:
+    """Objects made for one request."""
+
+    project_id: int
+    members: dict[str, int]  # role -> project_members.id
+
+
+@dataclass
+class World:
+    database: object
+    users: dict[str, UserRef]
+    outsider_project_id: int
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def system(self):
+        return self.database.system_session()
+
+    def project(self) -> Fresh:
+        """A new project of the owner with the admin, editor and viewer as members."""
+        with self.system() as s:
+            project_id = create_project(s, self.users["owner"], name=f"Matrix {next(_seq)}")
+            for role in ("admin", "editor", "viewer"):
+                add_member(s, project_id, self.users[role], role)
+            members = {m.role: m.id for m in s.scalars(select(ProjectMember).where(
+                ProjectMember.project_id == project_id))}
+        return Fresh(project_id=project_id, members=members)
+
+    def user(self, **kwargs) -> UserRef:
+        with self.system() as s:
+            return create_user(s, **kwargs)
+
+    def add(self, row) -> int:
+        with self.system() as s:
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def actor_id(self, actor: str) -> int:
+        """The acting user's id (a throwaway user for the anonymous visitor)."""
+        return self.users[actor].id if actor in self.users else self.user().id
+
+
+Args = Callable[[World, str], dict]
+
+
+# --- argument factories ------------------------------------------------------------------
+
+def project(w: World, _actor: str) -> dict:
+    return {"project_id": w.project().project_id}
+
+
+def project_member(w: World, _actor: str) -> dict:
+    fresh = w.project()
+    return {"project_id": fresh.project_id, "member_id": fresh.members["viewer"]}
+
+
+def project_invitation(w: World, _actor: str) -> dict:
+    fresh = w.project()
+    invitation_id = w.add(ProjectInvitation(
+        project_id=fresh.project_id, email=f"invitee{next(_seq)}@example.com", role="viewer",
+        token_hash=hash_token(f"t-{next(_seq)}"), expires_at=datetime.now(UTC) + timedelta(days=7)))
+    return {"project_id": fresh.project_id, "invitation_id": invitation_id}
+
+
+def invitation_token_for_outsider(w: World, _actor: str) -> dict:
+    """A pending invitation of a fresh project, addressed to the outsider."""
+    fresh = w.project()
+    token = f"token-{next(_seq)}"
+    w.add(ProjectInvitation(project_id=fresh.project_id, email=w.users["outsider"].email,
+                            role="editor", token_hash=hash_token(token),
+                            expires_at=datetime.now(UTC) + timedelta(days=7)))
+    return {"token": token}
+
+
+def data_source(w: World, _actor: str) -> dict:
+    fresh = w.project()
+    source_id = w.add(DataSource(project_id=fresh.project_id, name=f"S{next(_seq)}", type="csv"))
+    return {"project_id": fresh.project_id, "source_id": source_id}
+
+
+def throwaway_user(w: World, _actor: str) -> dict:
+    return {"user_id": w.user().id}
+
+
+def tier(w: World, _actor: str) -> dict:
+    n = next(_seq)
+    tier_id = w.add(SubscriptionTier(name=f"Matrix tier {n}", sort_order=90, **{
+        c: 1 for c in ("max_rows_per_model", "max_projects", "max_sources_per_project",
+                       "max_dashboards", "max_models_per_source", "max_members_per_project",
+                       "max_ai_generations_per_month")}))
+    return {"tier_id": tier_id}
+
+
+def beta_entry(w: World, _actor: str) -> dict:
+    return {"entry_id": w.add(BetaAllowlistEntry(email=f"beta{next(_seq)}@example.com"))}
+
+
+def cancellation(w: World, _actor: str) -> dict:
+    request_id = w.add(AccountCancellationRequest(user_id=w.user().id, reason="matrix"))
+    return {"request_id": request_id, "decision": "approve"}
+
+
+def mail(w: World, _actor: str) -> dict:
+    return {"mail_id": w.add(EmailOutbox(to_address="m@example.com", subject="s",
+                                         body_text="b"))}
+
+
+def alert(w: World, _actor: str) -> dict:
+    return {"alert_id": w.add(Alert(source="pipeline", severity="error", title="t"))}
+
+
+def backup(w: World, _actor: str) -> dict:
+    return {"backup_id": w.add(Backup(file_name=f"matrix-{next(_seq)}.zip"))}
+
+
+def schedule(w: World, _actor: str) -> dict:
+    return {"schedule_id": w.add(BackupSchedule(cron="0 2 * * *"))}
+
+
+def own_notification(w: World, actor: str) -> dict:
+    """A notification of the acting user (read back by its owner only)."""
+    with w.system() as s:
+        s.execute(insert(Notification.__table__).inline().values(
+            user_id=w.actor_id(actor), type="info", title="matrix"))
+        notification_id = s.scalar(select(func.max(Notification.id)))
+    return {"notification_id": notification_id}
+
+
+def own_api_token(w: World, actor: str) -> dict:
+    token_id = w.add(ApiToken(user_id=w.actor_id(actor), name="matrix",
+                              token_hash=hash_token(f"api-{next(_seq)}"), prefix="dra_x"))
+    return {"token_id": token_id}
+
+
+def own_cancellation_request(w: World, actor: str) -> dict:
+    """A pending account-cancellation request of the acting user (so it can be withdrawn)."""
+    w.add(AccountCancellationRequest(user_id=w.actor_id(actor), reason="matrix"))
+    return {}
+
+
+def token(w: World, _actor: str) -> dict:
+    return {"token": "not-a-real-token"}
+
+
+def static_file(_w: World, _actor: str) -> dict:
+    return {"filename": "css/app.css"}
+
+
+# --- the table -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    access: str
+    args: Args | None = None
+    data: dict[str, str] | None = None
+    # overrides, keyed by actor or "METHOD actor": ALLOWED, LOGIN or an exact status
+    expect: dict[str, str | int] = field(default_factory=dict)
+    note: str = ""
+
+
+ANY_404 = {actor: 404 for actor in ACTORS}
+ADMIN_404 = {"platform_admin": 404}
+
+MATRIX: dict[str, Entry] = {
+    # core and static files
+    "core.index": Entry(USER),
+    "core.healthz": Entry(PUBLIC),
+    "core.plotly_js": Entry(PUBLIC),
+    "static": Entry(PUBLIC, static_file),
+    # sign-in and registration (part A)
+    "auth.login": Entry(PUBLIC, expect={"POST anonymous": 401},
+                        note="401: an empty form is not valid credentials"),
+    "auth.logout": Entry(USER, expect={a: LOGIN for a in ACTORS},
+                         note="signing out sends everyone to the sign-in page"),
+    "auth.register": Entry(PUBLIC),
+    "auth.verify": Entry(PUBLIC, token),
+    "auth.resend_verification": Entry(PUBLIC),
+    "auth.forgot_password": Entry(PUBLIC),
+    "auth.reset": Entry(PUBLIC, token),
+    "auth.unsubscribe": Entry(PUBLIC, token),
+    "auth.google_login": Entry(PUBLIC, expect=ANY_404, note="404: Google not configured"),
+    "auth.google_callback": Entry(PUBLIC, expect=ANY_404, note="404: Google not configured"),
+    "auth_api.me": Entry(USER),
+    "auth_api.session_check": Entry(PUBLIC, expect={"anonymous": LOGIN},
+                                    note="UC-AUTH-08: answers 401 itself when signed out"),
+    # the signed-in user's own account
+    "account.index": Entry(USER),
+    "account.edit_profile": Entry(USER),
+    "account.password": Entry(USER),
+    "account.email_preferences": Entry(USER),
+    "account.notifications": Entry(USER),
+    "account.mark_notification_read": Entry(USER, own_notification),
+    "account.mark_all_notifications_read": Entry(USER),
+    "account.delete_notification": Entry(USER, own_notification),
+    "account.subscription": Entry(USER),
+    "account.cancel": Entry(USER),
+    "account.withdraw_cancel": Entry(USER, own_cancellation_request),
+    "account.tokens": Entry(USER),
+    "account.create_token": Entry(USER),
+    "account.revoke_token": Entry(USER, own_api_token),
+    "account_api.list_notifications": Entry(USER),
+    "account_api.unread_count": Entry(USER),
+    "account_api.mark_read": Entry(USER, own_notification),
+    "account_api.mark_all_read": Entry(USER),
+    "account_api.delete": Entry(USER, own_notification),
+    "account_api.patch_profile": Entry(USER),
+    # projects (UC-PROJ)
+    "projects.index": Entry(USER),
+    "projects.create": Entry(USER),
+    "projects.detail": Entry(P.PROJECT_VIEW, project),
+    "projects.delete": Entry(P.PROJECT_DELETE, project),
+    "projects.members_list": Entry(P.PROJECT_VIEW, project),
+    "projects.invite": Entry(P.PROJECT_MANAGE_MEMBERS, project),
+    "projects.cancel_invitation": Entry(P.PROJECT_MANAGE_MEMBERS, project_invitation),
+    "projects.change_role": Entry(P.PROJECT_MANAGE_MEMBERS, project_member,
+                                  data={"role": "editor"}),
+    "projects.remove_member": Entry(P.PROJECT_MANAGE_MEMBERS, project_member),
+    # the token link: anyone holding it sees the invitation; only the invitee may answer
+    "projects.invitation": Entry(
+        PUBLIC, invitation_token_for_outsider, data={"action": "accept"},
+        expect={"anonymous": ALLOWED, "outsider": ALLOWED, "platform_admin": 403,
+                "viewer": 403, "editor": 403, "admin": 403, "owner": 403}),
+    # data sources
+    "sources.index": Entry(P.DATA_SOURCE_VIEW, project),
+    "sources.status": Entry(P.DATA_SOURCE_VIEW, project),
+    "sources.new_database": Entry(P.DATA_SOURCE_CREATE, project),
+    "sources.new_file": Entry(P.DATA_SOURCE_CREATE, project),
+    "sources.detail": Entry(P.DATA_SOURCE_VIEW, data_source),
+    "sources.refresh": Entry(P.DATA_SOURCE_EDIT, data_source),
+    "sources.delete": Entry(P.DATA_SOURCE_DELETE, data_source),
+    # platform administration
+    "admin.index": Entry(PLATFORM_ADMIN),
+    "admin.users_list": Entry(PLATFORM_ADMIN),
+    "admin.user_suspension": Entry(PLATFORM_ADMIN, throwaway_user, data={"suspend": "1"}),
+    "admin.user_admin_rights": Entry(PLATFORM_ADMIN, throwaway_user, data={"grant": "1"}),
+    "admin.user_tier": Entry(PLATFORM_ADMIN, throwaway_user),
+    "admin.tiers_list": Entry(PLATFORM_ADMIN),
+    "admin.tier_new": Entry(PLATFORM_ADMIN),
+    "admin.tier_edit": Entry(PLATFORM_ADMIN, tier),
+    "admin.tier_delete": Entry(PLATFORM_ADMIN, tier),
+    "admin.beta_list": Entry(PLATFORM_ADMIN),
+    "admin.beta_remove": Entry(PLATFORM_ADMIN, beta_entry),
+    "admin.platform_settings": Entry(PLATFORM_ADMIN, data={"registration_open": "on"}),
+    "admin.cancellations_list": Entry(PLATFORM_ADMIN),
+    "admin.cancellation_decide": Entry(PLATFORM_ADMIN, cancellation),
+    "admin.outbox": Entry(PLATFORM_ADMIN),
+    "admin.outbox_mail": Entry(PLATFORM_ADMIN, mail),
+    "admin.alerts": Entry(PLATFORM_ADMIN),
+    "admin.alert_acknowledge": Entry(PLATFORM_ADMIN, alert),
+    # database administration
+    "dbadmin.index": Entry(DB_ADMIN),
+    "dbadmin.apply": Entry(DB_ADMIN),
+    "dbadmin.backup_now": Entry(DB_ADMIN),
+    "dbadmin.progress": Entry(DB_ADMIN, backup),
+    "dbadmin.download": Entry(DB_ADMIN, backup, expect=ADMIN_404,
+                              note="404 for admins: the backup row has no file"),
+    "dbadmin.restore": Entry(DB_ADMIN, backup, note="no confirmation: refused with 400"),
+    "dbadmin.upload": Entry(DB_ADMIN, note="no file: refused with 400"),
+    "dbadmin.schedule": Entry(DB_ADMIN, None),  # two rules; see _args_for
+    "dbadmin.delete_schedule": Entry(DB_ADMIN, schedule),
+    "dbadmin.acknowledge": Entry(DB_ADMIN, alert),
+    "dbadmin.grant": Entry(PLATFORM_ADMIN),
+    "dbadmin.revoke": Entry(PLATFORM_ADMIN, throwaway_user),
+    # attribution tracking: public, authenticated by the write key, not by a session
+    "tracking.track_one": Entry(PUBLIC, expect={a: 401 for a in ACTORS},
+                                note="401: no write key"),
+    "tracking.track_batch": Entry(PUBLIC, expect={a: 401 for a in ACTORS},
+                                  note="401: no write key"),
+}
+
+
+def expected(entry: Entry, method: str, actor: str) -> str | int:
+    for key in (f"{method} {actor}", actor):
+        if key in entry.expect:
+            return entry.expect[key]
+    if entry.access == PUBLIC:
+        return ALLOWED
+    if actor == "anonymous":
+        return LOGIN
+    if entry.access == USER:
+        return ALLOWED
+    if entry.access in (PLATFORM_ADMIN, DB_ADMIN):
+        return ALLOWED if actor == "platform_admin" else 403
+    if actor in ("outsider", "platform_admin"):
+        return 404  # not a member: the project stays hidden, platform admin or not
+    return ALLOWED if role_allows(actor, entry.access) else 403
+
+
+def outcome(path: str, status: int, location: str) -> str | int:
+    if path.startswith("/api/") and status == 401:
+        return LOGIN
+    if status in (301, 302, 303, 307) and "/auth/login" in location and not path.startswith(
+            "/auth/login"):
+        return LOGIN
+    if status in (401, 403, 404) or status >= 500:
+        return status
+    return ALLOWED
+
+
+def _args_for(endpoint: str, rule, w: World, actor: str) -> dict:
+    entry = MATRIX[endpoint]
+    if entry.args is not None:
+        return entry.args(w, actor)
+    if "schedule_id" in rule.arguments:
+        return schedule(w, actor)
+    return {}
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+def test_every_route_has_an_entry(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - MATRIX.keys())
+    assert not missing, (
+        f"routes without an entry in MATRIX of {__file__}: {missing}. Whoever adds a route "
+        "adds its line there: who may reach it (PUBLIC, USER, PLATFORM_ADMIN, DB_ADMIN or a "
+        "project Permission) and, for URL arguments, a factory that builds them.")
+
+
+def test_table_agrees_with_the_views_declared_permissions(app):
+    """Views decorated by webapp.authz (or alike) declare what they require: same as the table."""
+    disagree = []
+    for endpoint, view in app.view_functions.items():
+        declared = getattr(view, "required_permission", None)
+        entry = MATRIX.get(endpoint)
+        if declared is not None and entry is not None and str(entry.access) != declared:
+            disagree.append((endpoint, str(entry.access), declared))
+    assert not disagree, f"table vs view decorator (endpoint, table, view): {disagree}"
+
+
+@pytest.fixture
+def world(database, app):
+    with database.system_session() as s:
+        users = {"owner": create_user(s, first_name="Owner")}
+        set_tier(s, users["owner"], "Enterprise")
+        for role in ("admin", "editor", "viewer", "outsider"):
+            users[role] = create_user(s, first_name=role.title())
+        users["platform_admin"] = create_user(s, first_name="Root", platform_admin=True)
+        outsider_project = create_project(s, users["outsider"])
+    w = World(database=database, users=users, outsider_project_id=outsider_project)
+    for actor, user in users.items():
+        client = app.test_client()
+        resp = client.post("/auth/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
+        assert resp.status_code == 302, actor
+        w.cookies[actor] = client.get_cookie("session", domain="localhost").value
+    return w
+
+
+def _client(app, w: World, actor: str):
+    client = app.test_client()
+    if actor in w.cookies:
+        client.set_cookie("session", w.cookies[actor], domain="localhost")
+    return client
+
+
+def test_authorization_matrix(app, world):
+    mismatches = []
+    checked = 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule)):
+        entry = MATRIX.get(rule.endpoint)
+        if entry is None:
+            continue  # reported by test_every_route_has_an_entry
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for actor in ACTORS:
+                with app.test_request_context():
+                    path = url_for(rule.endpoint, **_args_for(rule.endpoint, rule, world, actor))
+                client = _client(app, world, actor)
+                kwargs = {"data": entry.data or {}} if method != "GET" else {}
+                resp = client.open(path, method=method, **kwargs)
+                want = expected(entry, method, actor)
+                got = resp.status_code if isinstance(want, int) else outcome(
+                    path, resp.status_code, resp.headers.get("Location", ""))
+                resp.close()
+                checked += 1
+                if got != want:
+                    mismatches.append(f"{method} {path} [{rule.endpoint}] as {actor}: "
+                                      f"expected {want}, got {got} ({resp.status_code})")
+    assert checked > 300
+    assert not mismatches, "\n".join(mismatches)
