@@ -64,7 +64,7 @@ def approve(session: Session, request_id: int, note: str | None, *,
                      f"approved. Your subscription is cancelled and the account will be "
                      f"deleted on {req.deletion_scheduled_for:%Y-%m-%d}."
                      + (f"\n\nNote from the team: {req.admin_note}" if req.admin_note else "")
-                     + "\n"), category="notification", user_id=user.id)
+                     + "\n"), category="account", user_id=user.id)
     session.flush()
     return req
 
@@ -83,6 +83,6 @@ def reject(session: Session, request_id: int, note: str | None, *,
     queue_mail(session, to=user.email, subject="About your account cancellation request",
                body=(f"Hello {user.full_name},\n\nYour request to close your account was not "
                      f"approved.\n\nNote from the team: {note}\n"),
-               category="notification", user_id=user.id)
+               category="account", user_id=user.id)
     session.flush()
     return req
