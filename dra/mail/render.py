@@ -1,7 +1,7 @@
 """Email bodies from the templates in ``webapp/templates/emails/`` (plain Jinja, no Flask).
 
-Each email ``name`` has ``name.txt`` (first line ``Subject: ...``, then the text body)
-and ``name.html`` (extends ``_layout.html``). HTML is autoescaped; the text body is not
+Each email ``<template>`` has ``<template>.txt`` (first line ``Subject: ...``, then the text body)
+and ``<template>.html`` (extends ``_layout.html``). HTML is autoescaped; the text body is not
 HTML and is not escaped. Links in the context are absolute URLs built by the caller.
 """
 
@@ -36,13 +36,14 @@ def _environment() -> Environment:
     )
 
 
-def render_email(name: str, **context: Any) -> RenderedEmail:
-    """Render ``name.txt`` and ``name.html``; the subject is the text template's first line."""
+def render_email(template: str, /, **context: Any) -> RenderedEmail:
+    """Render ``<template>.txt`` and ``<template>.html``; the subject is the text
+    template's first line (``Subject: ...``)."""
     env = _environment()
-    text = env.get_template(f"{name}.txt").render(**context)
+    text = env.get_template(f"{template}.txt").render(**context)
     first, _, body = text.partition("\n")
     if not first.startswith("Subject:"):
-        raise ValueError(f"email template {name}.txt must start with 'Subject: '")
+        raise ValueError(f"email template {template}.txt must start with 'Subject: '")
     subject = first.removeprefix("Subject:").strip()
-    html = env.get_template(f"{name}.html").render(subject=subject, **context)
+    html = env.get_template(f"{template}.html").render(subject=subject, **context)
     return RenderedEmail(subject=subject, text=body.lstrip("\n"), html=html)

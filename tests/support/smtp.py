@@ -77,3 +77,28 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def outbox(database, to: str | None = None) -> list:
+    """Rows of app.email_outbox (oldest first), optionally for one address."""
+    from sqlalchemy import func, select
+
+    from dra.models import EmailOutbox
+
+    with database.system_session() as s:
+        q = select(EmailOutbox).order_by(EmailOutbox.id)
+        if to:
+            q = q.where(func.lower(EmailOutbox.to_address) == to.lower())
+        return list(s.scalars(q))
+
+
+def link_in(text: str, path_part: str) -> str:
+    """The path (and query) of the first link in ``text`` containing ``path_part``."""
+    import re
+    from urllib.parse import urlsplit
+
+    for url in re.findall(r"https?://[^\s\"'<>]+", text):
+        if path_part in url:
+            parts = urlsplit(url)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    raise AssertionError(f"no link containing {path_part!r} in:\n{text}")
