@@ -114,7 +114,7 @@ def invite(session: Session, project_id: int, email: str | None, role: str | Non
         queue_mail(session, to=user.email, subject=f"You were added to {project.name}",
                    body=(f"Hello {user.full_name},\n\n{inviter_name} added you to the project "
                          f"“{project.name}” as {role}.\n\nOpen it: {link}\n"),
-                   category="notification", user_id=user.id)
+                   category="notification", user_id=user.id, prefs_session=limit_session)
         return InviteResult(added_directly=True, email=user.email, role=role)
     _expire_stale(session, project_id, email)
     if session.scalar(select(ProjectInvitation.id).where(

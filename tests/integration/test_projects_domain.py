@@ -117,6 +117,20 @@ def test_invite_registered_user_adds_and_notifies(database, team):
         409, "User is already a member of this project.")
 
 
+def test_direct_add_respects_the_members_email_preferences(database, team):
+    from dra.models import EmailPreferences
+
+    with database.system_session() as s:
+        quiet = create_user(s, email="quiet@example.com")
+        s.add(EmailPreferences(user_id=quiet.id, notifications=False))
+    with as_user(database, team.admin) as s, database.system_session() as limits:
+        invitations.invite(s, team.project_id, quiet.email, "viewer", inviter_id=team.admin.id,
+                           base_url="http://x", limit_session=limits)
+    with database.system_session() as s:
+        assert s.scalar(select(EmailOutbox.id).where(EmailOutbox.to_address == quiet.email)) is None
+        assert s.scalar(select(Notification.id).where(Notification.user_id == quiet.id))
+
+
 @pytest.mark.parametrize(("email", "role", "field", "message"), [
     ("not-an-email", "viewer", "email", "Invalid email format."),
     ("a@b.co", "owner", "role", "Invalid role. Must be one of: viewer, editor, admin."),
