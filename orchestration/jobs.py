@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.data_models import data_model_tables
 from assets.ingestion import all_sources_refreshed, raw_source_tables
 
 ingest_source_job = dg.define_asset_job(
@@ -20,4 +21,10 @@ backup_job = dg.define_asset_job(
     "backup_job",
     selection=dg.AssetSelection.keys("database_backup"),
     description="Back up the platform database (pg_dump + metadata ZIP), then prove it restores.",
+)
+
+refresh_model_job = dg.define_asset_job(
+    "refresh_model_job",
+    selection=dg.AssetSelection.assets(data_model_tables),
+    description="Rebuild one data model's table (partition = data model id).",
 )

@@ -4,8 +4,11 @@ The request id is the run key, so a request runs once; requests wait in the tabl
 Dagster is down and are picked up when it comes back.
 """
 
+from collections.abc import Callable, Iterable, Mapping
+
 import dagster as dg
 
+from dra.db import Database
 from dra.ingestion.service import active_source_ids
 from dra.pipeline_requests import JOB_FOR_KIND, list_queued, mark_finished, mark_started
 from orchestration.resources import PlatformResource
@@ -13,12 +16,21 @@ from orchestration.resources import PlatformResource
 REQUEST_TAG = "dra/request_id"
 
 
-def build_request_sensor(partitions_name: str, jobs: list) -> dg.SensorDefinition:
+PartitionTargets = Mapping[str, tuple[str, Callable[[Database], Iterable[int]]]]
+"""Request kind -> (dynamic partitions name, ids of the targets that exist now)."""
+
+
+def build_request_sensor(
+    partitions_name: str, jobs: list, partitions_for_kind: PartitionTargets | None = None
+) -> dg.SensorDefinition:
     """Queued requests become runs; a request stays queued until its run starts.
 
     Each tick may offer the same request again until then: the run key makes Dagster
-    skip it, so a request runs once even across daemon restarts.
+    skip it, so a request runs once even across daemon restarts. Partitioned kinds use
+    the data sources' partitions (``partitions_name``) unless ``partitions_for_kind``
+    names another partitions definition for them (``refresh_model``: data models).
     """
+    other_kinds = dict(partitions_for_kind or {})
 
     @dg.sensor(
         name="pipeline_request_sensor",
@@ -35,6 +47,7 @@ def build_request_sensor(partitions_name: str, jobs: list) -> dg.SensorDefinitio
         sources = {str(i) for i in active_source_ids(database)}
         new_partitions = sorted(sources - known, key=int)
         run_requests = []
+        other_new: dict[str, set[str]] = {}
         for request in list_queued(database, limit=50):
             job = JOB_FOR_KIND.get(request.kind)
             if job is None:
@@ -46,7 +59,15 @@ def build_request_sensor(partitions_name: str, jobs: list) -> dg.SensorDefinitio
                 )
                 continue
             partition = str(request.target_id) if job.partitioned else None
-            if partition is not None and partition not in sources | known:
+            if partition is not None and request.kind in other_kinds:
+                name, existing = other_kinds[request.kind]
+                if partition not in {str(i) for i in existing(database)}:
+                    mark_finished(database, request.id, ok=False,
+                                  error="The target no longer exists.")
+                    continue
+                if partition not in set(context.instance.get_dynamic_partitions(name)):
+                    other_new.setdefault(name, set()).add(partition)
+            elif partition is not None and partition not in sources | known:
                 mark_finished(database, request.id, ok=False, error="The target no longer exists.")
                 continue
             run_requests.append(
@@ -59,11 +80,15 @@ def build_request_sensor(partitions_name: str, jobs: list) -> dg.SensorDefinitio
             )
         return dg.SensorResult(
             run_requests=run_requests,
-            dynamic_partitions_requests=[
-                dg.AddDynamicPartitionsRequest(partitions_name, new_partitions)
-            ]
-            if new_partitions
-            else [],
+            dynamic_partitions_requests=(
+                [dg.AddDynamicPartitionsRequest(partitions_name, new_partitions)]
+                if new_partitions
+                else []
+            )
+            + [
+                dg.AddDynamicPartitionsRequest(name, sorted(keys, key=int))
+                for name, keys in sorted(other_new.items())
+            ],
         )
 
     return pipeline_request_sensor

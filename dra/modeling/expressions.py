@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from sqlalchemy import func, literal
+from sqlalchemy import BigInteger, Integer, Numeric, Text, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from dra.modeling.errors import ModelingError
@@ -102,10 +102,13 @@ class _Parser:
             inner = self.expr()
             self.take(")")
             return inner.self_group()
-        if kind == "number":
-            return literal(Decimal(value) if "." in value else int(value))
+        if kind == "number":  # bound, with a type so that any function accepts it
+            if "." in value:
+                return cast(literal(Decimal(value)), Numeric)
+            number = int(value)
+            return cast(literal(number), Integer if number < 2**31 else BigInteger)
         if kind == "string":
-            return literal(value[1:-1].replace("''", "'"))
+            return cast(literal(value[1:-1].replace("''", "'")), Text)
         if kind == "name":
             nxt = self.peek()
             if nxt == ("op", "("):

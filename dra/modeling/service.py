@@ -239,3 +239,9 @@ def models_reading_source(database: Database, source_id: int) -> list[int]:
         return list(s.scalars(select(DataModelSource.data_model_id).where(
             DataModelSource.data_source_id == source_id).order_by(
             DataModelSource.data_model_id)))
+
+
+def model_ids(database: Database) -> list[int]:
+    """Every data model (the request sensor checks a refresh target still exists)."""
+    with database.system_session() as s:
+        return list(s.scalars(select(DataModel.id)))

@@ -1,0 +1,111 @@
+"""The data-model asset: atomic builds, version bumps, kept tables on failure, requests."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from sqlalchemy import select, text
+
+from assets.data_models import data_model_tables
+from dra.modeling import service
+from dra.models import DataModel, PipelineRequest
+from tests.support.factories import project_with_roles
+from tests.support.modeling import JOIN_QUERY, seed_shop
+
+
+@pytest.fixture
+def shop(database):
+    with database.system_session() as s:
+        roles = project_with_roles(s)
+    seed_shop(database, roles.project_id)
+    return roles
+
+
+def saved_model(database, shop, **definition):
+    with database.system_session() as s:
+        return service.save_model(s, database, shop.project_id, shop.owner.id, name="Revenue",
+                                  **definition).model.id
+
+
+def test_asset_builds_the_table_and_bumps_the_version(database, shop, materialize):
+    model_id = saved_model(database, shop, query_json=JOIN_QUERY)
+    with database.system_session() as s:
+        version = s.get(DataModel, model_id).version
+    result = materialize([data_model_tables], partition_key=str(model_id),
+                         dynamic_partitions={"data_models": [model_id]})
+    assert result.success
+    with database.system_session() as s:
+        model = s.get(DataModel, model_id)
+        assert (model.status, model.materialized_table, model.row_count) == (
+            "active", f"model_{model_id}", 2)
+        assert model.version == version + 1 and model.last_materialized_at is not None
+        rows = s.execute(text(f"select country, revenue from models_p{shop.project_id}."
+                              f"model_{model_id} order by country")).all()
+        assert [r[0] for r in rows] == ["FR", "US"]
+        # the read-only role can read it (dashboards do)
+        granted = s.scalar(text("select has_table_privilege('dra_readonly', :t, 'select')"),
+                           {"t": f"models_p{shop.project_id}.model_{model_id}"})
+        assert granted
+    events = materialize.instance.get_latest_materialization_events([data_model_tables.key])
+    assert events[data_model_tables.key] is not None
+
+
+def test_failed_build_keeps_the_last_good_table_and_records_the_error(database, shop,
+                                                                      materialize):
+    model_id = saved_model(database, shop, sql="select id, amount from orders")
+    assert materialize([data_model_tables], partition_key=str(model_id),
+                       dynamic_partitions={"data_models": [model_id]}).success
+    with database.system_session() as s:
+        s.execute(text(f"alter table raw_p{shop.project_id}.orders rename column amount to total"))
+    result = materialize([data_model_tables], partition_key=str(model_id), raise_on_error=False)
+    assert not result.success
+    with database.system_session() as s:
+        model = s.get(DataModel, model_id)
+        assert model.status == "failed" and "amount" in model.last_error
+        kept = s.scalar(text(f"select count(*) from models_p{shop.project_id}.model_{model_id}"))
+        assert kept == 30
+
+
+def test_refresh_request_runs_through_the_request_sensor(database, shop, settings):
+    from orchestration.definitions import defs
+    from orchestration.resources import PlatformResource
+
+    model_id = saved_model(database, shop, query_json=JOIN_QUERY)
+    with database.system_session() as s:
+        s.add(DataModel(project_id=shop.project_id, name="ghost", query="select 1"))
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {"platform": PlatformResource(database_url=database.url,
+                                              data_dir=str(settings.data_dir))}
+    sensor = defs.get_sensor_def("pipeline_request_sensor")
+    result = sensor(dg.build_sensor_context(instance=instance, resources=resources,
+                                            definitions=defs))
+    [run] = [r for r in result.run_requests if r.job_name == "refresh_model_job"]
+    assert run.partition_key == str(model_id)
+    assert any(req.partitions_def_name == "data_models" and req.partition_keys == [str(model_id)]
+               for req in result.dynamic_partitions_requests)
+    # a request whose model was deleted fails with a message instead of launching a run
+    with database.system_session() as s:
+        service.delete_model(s, database, shop.project_id, model_id)
+    sensor(dg.build_sensor_context(instance=instance, resources=resources, definitions=defs))
+    with database.system_session() as s:
+        request = s.scalar(select(PipelineRequest).where(PipelineRequest.target_id == model_id))
+        assert (request.status, request.error) == ("failed", "The target no longer exists.")
+
+
+def test_ingesting_a_source_queues_its_models(database, shop, settings, materialize):
+    from orchestration.definitions import defs
+    from orchestration.resources import PlatformResource
+
+    model_id = saved_model(database, shop, sql="select * from customers")
+    with database.system_session() as s:
+        source_id = s.get(DataModel, model_id).data_source_id
+    instance = materialize.instance
+    instance.add_dynamic_partitions("data_sources", [str(source_id)])
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key="raw_source_tables", partition=str(source_id)))
+    resources = {"platform": PlatformResource(database_url=database.url,
+                                              data_dir=str(settings.data_dir))}
+    sensor = defs.get_sensor_def("model_refresh_after_ingest_sensor")
+    result = sensor(dg.build_sensor_context(instance=instance, resources=resources,
+                                            definitions=defs))
+    assert [r.partition_key for r in result.run_requests] == [str(model_id)]
