@@ -2,7 +2,8 @@
 
 A real HTTP server on a random localhost port (werkzeug ``make_server`` in a thread)
 with discovery, authorize, token and JWKS endpoints; ID tokens are signed RS256 with a
-key generated at start. Set ``provider.identity`` before a sign-in to choose who the
+key generated at start (joserfc, the JOSE library authlib itself uses; ``authlib.jose`` is
+deprecated). Set ``provider.identity`` before a sign-in to choose who the
 "Google user" is (sub, email, email_verified, given_name, family_name).
 """
 
@@ -11,15 +12,12 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-import warnings
 from typing import Any
 
 from flask import Flask, abort, jsonify, redirect, request
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from werkzeug.serving import make_server
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from authlib.jose import JsonWebKey, jwt
 
 CLIENT_ID = "test-client.apps.example"
 CLIENT_SECRET = "test-client-secret"  # noqa: S105 - a test credential
@@ -27,8 +25,8 @@ CLIENT_SECRET = "test-client-secret"  # noqa: S105 - a test credential
 
 class OidcProvider:
     def __init__(self) -> None:
-        self.key = JsonWebKey.generate_key("RSA", 2048, is_private=True,
-                                           options={"kid": secrets.token_hex(4)})
+        self.kid = secrets.token_hex(4)
+        self.key = RSAKey.generate_key(2048, parameters={"kid": self.kid})
         self.identity: dict[str, Any] = {"sub": "g-1", "email": "someone@gmail.test",
                                          "email_verified": True, "given_name": "Some",
                                          "family_name": "One"}
@@ -55,8 +53,7 @@ class OidcProvider:
         now = int(time.time())
         claims = {"iss": self.base_url, "aud": CLIENT_ID, "iat": now, "exp": now + 600,
                   "nonce": grant["nonce"], **grant["identity"]}
-        header = {"alg": "RS256", "kid": self.key.kid}
-        return jwt.encode(header, claims, self.key).decode()
+        return jwt.encode({"alg": "RS256", "kid": self.kid}, claims, self.key)
 
     def _build_app(self) -> Flask:
         app = Flask("oidc_provider")
@@ -105,6 +102,6 @@ class OidcProvider:
 
         @app.get("/jwks")
         def jwks():
-            return jsonify(keys=[self.key.as_dict(is_private=False)])
+            return jsonify(keys=[self.key.as_dict(private=False)])
 
         return app
