@@ -1,0 +1,46 @@
+"""The one Definitions object of the platform."""
+
+import dagster as dg
+
+from assets.backups import build_backup_asset, restore_job
+from assets.data_models import data_model_tables, data_models_partitions
+from assets.ingestion import all_sources_refreshed, data_sources_partitions, raw_source_tables
+from dra.modeling.service import model_ids
+from orchestration.jobs import backup_job, daily_ingest_job, ingest_source_job, refresh_model_job
+from orchestration.resources import build_resources
+from orchestration.schedules import build_daily_ingest_schedule
+from sensors.backups import scheduled_backup_sensor
+from sensors.data_models import build_model_refresh_sensor
+from sensors.requests import (
+    build_request_sensor,
+    pipeline_request_started,
+    pipeline_request_succeeded,
+    pipeline_run_failed,
+)
+
+# Every job the request sensor may launch (dra.pipeline_requests.JOB_FOR_KIND names them).
+REQUEST_JOBS = [ingest_source_job, backup_job, restore_job, refresh_model_job]
+# Partitioned request kinds whose partitions are not the data sources'.
+REQUEST_PARTITIONS = {"refresh_model": (data_models_partitions.name, model_ids)}
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[raw_source_tables, all_sources_refreshed, build_backup_asset(),
+                data_model_tables],
+        jobs=[ingest_source_job, daily_ingest_job, backup_job, restore_job, refresh_model_job],
+        schedules=[build_daily_ingest_schedule()],
+        sensors=[
+            build_request_sensor(data_sources_partitions.name, jobs=REQUEST_JOBS,
+                                 partitions_for_kind=REQUEST_PARTITIONS),
+            build_model_refresh_sensor(refresh_model_job),
+            pipeline_request_started,
+            pipeline_request_succeeded,
+            pipeline_run_failed,
+            scheduled_backup_sensor,
+        ],
+        resources=build_resources(),
+    )
+
+
+defs = build_definitions()
