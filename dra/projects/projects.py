@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import func, select
+from psycopg import sql
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, LimitExceeded, check_limit
+from dra.db import Database
 from dra.models import Dashboard, DataModel, DataSource, Project, ProjectMember, User
 from dra.models.projects import ProjectRole
 from dra.projects.errors import ProjectError
@@ -133,3 +137,35 @@ def delete_project(session: Session, project_id: int, confirmation: str | None) 
     session.delete(project)  # foreign keys cascade to sources, models, dashboards, members
     session.flush()
     return name
+
+
+def project_schemas(database: Database, project_id: int) -> list[str]:
+    """The project's data schemas: ``<layer>_p<id>`` (raw_p7, models_p7, clean_p7...)."""
+    with database.system_engine.connect() as conn:
+        return list(conn.execute(text(
+            "select nspname from pg_namespace where nspname ~ :pattern order by 1"),
+            {"pattern": f"^[a-z]+_p{int(project_id)}$"}).scalars())
+
+
+def remove_project_data(database: Database, data_dir: Path, project_id: int) -> list[str]:
+    """After a project's rows are deleted: drop its data schemas and uploaded files.
+
+    Runs on the system engine on purpose: the schemas belong to the pipelines' owner
+    role, which the web app's ``dra_app`` role cannot drop. Returns the dropped schemas.
+    """
+    schemas = project_schemas(database, project_id)
+    raw = database.system_engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        with conn.cursor() as cur:
+            for schema in schemas:
+                cur.execute(sql.SQL("drop schema if exists {} cascade").format(
+                    sql.Identifier(schema)))
+        conn.commit()
+    finally:
+        raw.close()
+    uploads = (data_dir / "uploads").resolve()
+    folder = (uploads / f"p{int(project_id)}").resolve()
+    if folder.is_relative_to(uploads) and folder.is_dir():
+        shutil.rmtree(folder)
+    return schemas

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dra.db import act_as
 from dra.models import (
@@ -75,9 +75,16 @@ def test_list_shows_owned_and_member_projects_with_roles(database, team):
             team.outsider_project_id]
 
 
-def test_detail_counts_and_delete_cascades(database, team):
+def test_detail_counts_and_delete_cascades(database, team, tmp_path):
     with database.system_session() as s:
         s.add(DataSource(project_id=team.project_id, name="Orders", type="csv"))
+        for schema in (f"raw_p{team.project_id}", f"models_p{team.project_id}"):
+            s.execute(text(f'create schema "{schema}"'))
+            s.execute(text(f'create table "{schema}".t (x int)'))
+        s.execute(text(f'create schema "raw_p{team.outsider_project_id}"'))
+    upload = tmp_path / "uploads" / f"p{team.project_id}" / "orders.csv"
+    upload.parent.mkdir(parents=True)
+    upload.write_text("x\n1\n")
     with as_user(database, team.viewer) as s:
         info = projects.project_detail(s, team.project_id)
     assert (info.data_sources, info.members, info.dashboards) == (1, 4, 0)
@@ -92,6 +99,12 @@ def test_detail_counts_and_delete_cascades(database, team):
         assert s.scalar(select(func.count()).select_from(DataSource)) == 0
         assert s.scalar(select(func.count()).select_from(ProjectMember).where(
             ProjectMember.project_id == team.project_id)) == 0
+    dropped = projects.remove_project_data(database, tmp_path, team.project_id)
+    assert dropped == [f"models_p{team.project_id}", f"raw_p{team.project_id}"]
+    assert projects.project_schemas(database, team.project_id) == []
+    assert projects.project_schemas(database, team.outsider_project_id) == [
+        f"raw_p{team.outsider_project_id}"]  # other projects keep their data
+    assert not upload.parent.exists()
 
 
 def test_invite_registered_user_adds_and_notifies(database, team):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dra.models import EmailOutbox, Project, ProjectInvitation, ProjectMember
 from webapp import create_app
@@ -47,11 +47,15 @@ def test_create_list_view_delete(login, make_user, database):
     assert confirm.status_code == 200 and b"Type the project name" in confirm.data
     wrong = client.post(f"/projects/{project_id}/delete", data={"confirm_name": "Coffee"})
     assert wrong.status_code == 400
+    with database.system_session() as s:
+        s.execute(text(f'create schema "raw_p{project_id}"'))
     gone = client.post(f"/projects/{project_id}/delete", data={"confirm_name": "Coffee <shop>"})
     assert gone.status_code == 302
     assert client.get(f"/projects/{project_id}").status_code == 404
     with database.system_session() as s:
         assert s.scalar(select(func.count()).select_from(Project)) == 0
+        assert s.scalar(text("select count(*) from pg_namespace where nspname = :n"),
+                        {"n": f"raw_p{project_id}"}) == 0  # its data schema went too
 
 
 def test_tier_limit_answers_403_with_upgrade_message(login, make_user):

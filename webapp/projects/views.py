@@ -78,6 +78,8 @@ def delete(project_id: int, access: ProjectAccess):
             name = projects.delete_project(db_session(), project_id,
                                            request.form.get("confirm_name"))
             commit()
+            projects.remove_project_data(get_database(),
+                                         current_app.config["DRA_SETTINGS"].data_dir, project_id)
         except ProjectError as exc:
             rollback()
             return render_template("projects/delete.html", project=project,
