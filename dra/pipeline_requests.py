@@ -28,6 +28,7 @@ JOB_FOR_KIND: dict[str, JobRoute] = {
     "ingest_source": JobRoute("ingest_source_job", partitioned=True),
     "backup": JobRoute("backup_job", partitioned=False),
     "restore": JobRoute("restore_job", partitioned=False),
+    "attribution_report": JobRoute("attribution_report_job", partitioned=False),
     "refresh_model": JobRoute("refresh_model_job", partitioned=True),
 }
 

@@ -146,6 +146,9 @@ def child_environment(settings: Settings, db: DatabaseHandle) -> dict[str, str]:
         SODA_CORE_TELEMETRY_ENABLED="false",
         DAGSTER_DISABLE_TELEMETRY="1",
     )
+    from dra.attribution.dbt_env import dbt_connection_env
+
+    env.update(dbt_connection_env(db.app_url))  # read by dbt_project/profiles.yml
     return env
 
 

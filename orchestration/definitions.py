@@ -2,8 +2,10 @@
 
 import dagster as dg
 
+from assets.attribution import attribution_report, attribution_report_job
 from assets.backups import build_backup_asset, restore_job
 from assets.data_models import data_model_tables, data_models_partitions
+from assets.dbt import build_dbt_assets
 from assets.ingestion import all_sources_refreshed, data_sources_partitions, raw_source_tables
 from dra.modeling.service import model_ids
 from orchestration.jobs import backup_job, daily_ingest_job, ingest_source_job, refresh_model_job
@@ -19,16 +21,19 @@ from sensors.requests import (
 )
 
 # Every job the request sensor may launch (dra.pipeline_requests.JOB_FOR_KIND names them).
-REQUEST_JOBS = [ingest_source_job, backup_job, restore_job, refresh_model_job]
+REQUEST_JOBS = [ingest_source_job, backup_job, restore_job, refresh_model_job,
+                attribution_report_job]
 # Partitioned request kinds whose partitions are not the data sources'.
 REQUEST_PARTITIONS = {"refresh_model": (data_models_partitions.name, model_ids)}
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[raw_source_tables, all_sources_refreshed, build_backup_asset(),
+        assets=[build_dbt_assets(), attribution_report,
+                raw_source_tables, all_sources_refreshed, build_backup_asset(),
                 data_model_tables],
-        jobs=[ingest_source_job, daily_ingest_job, backup_job, restore_job, refresh_model_job],
+        jobs=[attribution_report_job,
+              ingest_source_job, daily_ingest_job, backup_job, restore_job, refresh_model_job],
         schedules=[build_daily_ingest_schedule()],
         sensors=[
             build_request_sensor(data_sources_partitions.name, jobs=REQUEST_JOBS,

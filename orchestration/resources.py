@@ -6,6 +6,7 @@ from functools import cached_property
 
 import dagster as dg
 
+from assets.dbt import build_dbt_resource
 from dra.db import Database
 from dra.settings import Settings, load_settings
 
@@ -37,5 +38,6 @@ def build_resources() -> dict[str, object]:
         "platform": PlatformResource(
             database_url=dg.EnvVar("DRA_DATABASE_URL"),
             data_dir=dg.EnvVar("DRA_DATA_DIR"),
-        )
+        ),
+        "dbt": build_dbt_resource(),
     }

@@ -12,6 +12,15 @@ MARTS_SCHEMA = "marts"
 INTERMEDIATE_SCHEMA = "intermediate"
 
 
+def dbt_executable() -> str:
+    """The dbt CLI installed beside this Python (a virtualenv is often not on PATH)."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def dbt_connection_env(database_url: str) -> dict[str, str]:
     """``DRA_DBT_*`` variables for the database of a platform URL (unix sockets included)."""
     url = make_url(database_url)
@@ -39,14 +48,12 @@ def run_dbt(database_url: str, args: list[str], *, target_path: Path | None = No
     """
     import os
     import subprocess
-    import sys
 
     env = {**os.environ, **dbt_connection_env(database_url)}
     if target_path is not None:
         env["DBT_TARGET_PATH"] = str(target_path)
         env["DBT_LOG_PATH"] = str(target_path)
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run([str(dbt), *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
+    proc = subprocess.run([dbt_executable(), *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
                           cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
     if proc.returncode != 0:

@@ -1,0 +1,70 @@
+"""Attribution reports as a Dagster asset, produced for a request the web app recorded.
+
+The job ``attribution_report_job`` rebuilds the dbt models upstream of the report
+(staging events -> touchpoints -> credits, with their tests) and then this asset
+reads the marts into the stored report (``dra.attribution.reports``).
+"""
+
+import dagster as dg
+from sqlalchemy import text
+
+from dra.attribution.reports import generate_report
+from dra.models import PipelineRequest
+from dra.pipeline_requests import report_progress
+from orchestration.resources import PlatformResource
+
+REQUEST_TAG = "dra/request_id"
+UPSTREAM = [dg.AssetKey(["marts", "fct_attribution_credits"]),
+            dg.AssetKey(["intermediate", "int_touchpoints"])]
+
+
+def _report_id(context: dg.AssetExecutionContext, platform: PlatformResource) -> tuple[int, int]:
+    raw = context.run.tags.get(REQUEST_TAG)
+    if not raw:
+        raise dg.Failure(f"This asset runs for a request: launch it with the {REQUEST_TAG} tag.")
+    with platform.database.system_session() as s:
+        request = s.get(PipelineRequest, int(raw))
+        if request is None or request.target_id is None:
+            raise dg.Failure(f"Pipeline request {raw} does not name a report.")
+        return request.id, int(request.target_id)
+
+
+def ensure_partitions(platform: PlatformResource) -> None:
+    """This month's and next month's partitions of app.attribution_events exist."""
+    with platform.database.system_session() as s:
+        s.execute(text("SELECT app.ensure_attribution_partition(now()),"
+                       " app.ensure_attribution_partition(now() + interval '1 month')"))
+
+
+@dg.asset(
+    name="attribution_report",
+    deps=UPSTREAM,
+    group_name="attribution",
+    description="An attribution report (channel credits per model, conversion paths) for "
+                "the request named by the run's dra/request_id tag.",
+)
+def attribution_report(context: dg.AssetExecutionContext,
+                       platform: PlatformResource) -> dg.MaterializeResult:
+    request_id, report_id = _report_id(context, platform)
+    ensure_partitions(platform)
+    report_progress(platform.database, request_id, 50, "Reading the attribution marts")
+    report = generate_report(platform.database, report_id)
+    result = report.result or {}
+    context.log.info(f"Report {report_id} of project {report.project_id}: "
+                     f"{result.get('conversions', 0)} conversions, "
+                     f"{len(result.get('channels', []))} channels")
+    return dg.MaterializeResult(metadata={
+        "report_id": report_id,
+        "project_id": report.project_id,
+        "conversions": result.get("conversions", 0),
+        "attributed_conversions": result.get("attributed_conversions", 0),
+        "channels": ", ".join(result.get("channels", [])),
+    })
+
+
+attribution_report_job = dg.define_asset_job(
+    "attribution_report_job",
+    selection=dg.AssetSelection.assets(attribution_report).upstream(),
+    description="Rebuild the dbt attribution models (with their tests), then produce the "
+                "requested report.",
+)

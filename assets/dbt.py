@@ -1,0 +1,50 @@
+"""The dbt project as Dagster assets (``@dbt_assets`` over ``dbt_project/``).
+
+The manifest is prepared once per process by ``dbt parse`` (offline: no packages, no
+connection); runs reach the database through the ``DRA_DBT_*`` variables that
+dbt_project/profiles.yml reads (the run command sets them from DRA_DATABASE_URL).
+"""
+
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from dra.attribution.dbt_env import DBT_PROJECT_DIR, dbt_executable
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The one DbtProject; parsed now when no manifest exists yet (e.g. a fresh checkout)."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        project.preparer.prepare(project)
+    return project
+
+
+class FolderGroups(DagsterDbtTranslator):
+    """Asset groups follow dbt's folders: dbt_staging, dbt_intermediate, dbt_marts."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn") or []
+        return f"dbt_{fqn[1]}" if len(fqn) > 2 else "dbt"
+
+
+def build_dbt_assets() -> dg.AssetsDefinition:
+    project = dbt_project()
+
+    @dbt_assets(manifest=project.manifest_path, project=project,
+                dagster_dbt_translator=FolderGroups(), name="dbt_models")
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return dbt_models
+
+
+def build_dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=dbt_executable())

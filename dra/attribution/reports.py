@@ -1,0 +1,184 @@
+"""Attribution reports (UC-ATT-02/03): requested by the web app, produced by a pipeline.
+
+The web app validates the request, checks that the range holds events and records a
+queued report plus a pipeline request (kind ``attribution_report``); the Dagster
+asset rebuilds the dbt models and calls :func:`generate_report`, which reads the
+marts (and computes the data-driven model from the dbt touchpoints).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select, text
+from sqlalchemy.orm import Session
+
+from dra.attribution.dbt_env import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
+from dra.attribution.events import load_touchpoints
+from dra.attribution.reference import (
+    DEFAULT_CONVERSION_TYPES,
+    DEFAULT_LOOKBACK_DAYS,
+    MODELS,
+    SQL_MODELS,
+    channel_totals,
+    credits,
+)
+from dra.db import Database
+from dra.models import AttributionEvent, AttributionReport
+from dra.pipeline_requests import enqueue
+
+REPORT_KIND = "attribution_report"
+NO_DATA = "No event data found for the specified date range."
+MAX_RANGE_DAYS = 366 * 3
+TOP_PATHS = 10
+
+
+class ReportError(Exception):
+    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.field, self.status = message, field, status
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    name: str
+    model: str
+    start: date
+    end: date
+
+
+def _date(raw: str | None, field: str, label: str) -> date:
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise ReportError(f"Enter the {label} as a date (YYYY-MM-DD).", field=field) from None
+
+
+def parse_request(form: dict[str, Any]) -> ReportRequest:
+    """Validate a report form: model, start and end dates, optional name."""
+    model = (form.get("model") or "").strip()
+    if model not in SQL_MODELS:  # the data-driven model is shown beside every report
+        raise ReportError("Invalid attribution model.", field="model")
+    start = _date(form.get("start_date"), "start_date", "start date")
+    end = _date(form.get("end_date"), "end_date", "end date")
+    if end < start:
+        raise ReportError("The end date is before the start date.", field="end_date")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise ReportError("Choose a range of at most three years.", field="end_date")
+    name = (form.get("name") or "").strip() or f"{model} {start.isoformat()} – {end.isoformat()}"
+    if len(name) > 200:
+        raise ReportError("The name is longer than 200 characters.", field="name")
+    return ReportRequest(name=name, model=model, start=start, end=end)
+
+
+def bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC)."""
+    return (datetime.combine(start, time(), UTC),
+            datetime.combine(end + timedelta(days=1), time(), UTC))
+
+
+def has_events(session: Session, project_id: int, start: date, end: date) -> bool:
+    lo, hi = bounds(start, end)
+    return bool(session.scalar(select(exists().where(
+        AttributionEvent.project_id == project_id, AttributionEvent.occurred_at >= lo,
+        AttributionEvent.occurred_at < hi))))
+
+
+def request_report(session: Session, project_id: int, user_id: int,
+                   req: ReportRequest) -> AttributionReport:
+    """Record a queued report and its pipeline request (caller commits)."""
+    if not has_events(session, project_id, req.start, req.end):
+        raise ReportError(NO_DATA, field="start_date")
+    report = AttributionReport(
+        project_id=project_id, kind="attribution", name=req.name, model=req.model,
+        start_date=req.start, end_date=req.end, status="queued", created_by=user_id,
+        params={"lookback_days": DEFAULT_LOOKBACK_DAYS,
+                "conversion_types": list(DEFAULT_CONVERSION_TYPES)})
+    session.add(report)
+    session.flush()
+    enqueue(session, REPORT_KIND, target_id=report.id, project_id=project_id,
+            requested_by=user_id, payload={"report_id": report.id})
+    return report
+
+
+def list_reports(session: Session, project_id: int) -> list[AttributionReport]:
+    """Newest first (UC-ATT-03)."""
+    return list(session.scalars(select(AttributionReport).where(
+        AttributionReport.project_id == project_id, AttributionReport.kind == "attribution")
+        .order_by(AttributionReport.created_at.desc(), AttributionReport.id.desc())))
+
+
+def get_report(session: Session, project_id: int, report_id: int) -> AttributionReport:
+    report = session.scalar(select(AttributionReport).where(
+        AttributionReport.id == report_id, AttributionReport.project_id == project_id))
+    if report is None:
+        raise ReportError("This report does not exist.", status=404)
+    return report
+
+
+def compute_result(session: Session, project_id: int, start: date, end: date) -> dict[str, Any]:
+    """Channel credits and values per model, conversions and top paths, from the marts."""
+    lo, hi = bounds(start, end)
+    args = {"p": project_id, "s": lo, "e": hi}
+    models: dict[str, dict[str, dict[str, float]]] = {m: {} for m in MODELS}
+    for r in session.execute(text(
+            f'SELECT model, channel, sum(weight) AS credits, sum(attributed_value) AS value'
+            f' FROM "{MARTS_SCHEMA}".fct_attribution_credits'
+            f" WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
+            f" GROUP BY model, channel"), args):
+        models[r.model][r.channel] = {"credits": float(r.credits), "value": float(r.value)}
+    tps = load_touchpoints(session, project_id, lo, hi)
+    models["data_driven"] = channel_totals(credits(tps, ["data_driven"])).get("data_driven", {})
+    conversion_types = list(DEFAULT_CONVERSION_TYPES)
+    totals = session.execute(text(
+        "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value"
+        " FROM app.attribution_events WHERE project_id = :p AND occurred_at >= :s"
+        " AND occurred_at < :e AND event_type = ANY(:types)"),
+        {**args, "types": conversion_types}).one()
+    paths = session.execute(text(
+        f"SELECT path, count(*) AS conversions FROM ("
+        f"  SELECT conversion_id, string_agg(channel, ' > ' ORDER BY position) AS path"
+        f'  FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
+        f"  WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
+        f"  GROUP BY conversion_id) p GROUP BY path ORDER BY conversions DESC, path"
+        f" LIMIT {TOP_PATHS}"), args).all()
+    attributed = len({t.conversion_id for t in tps})
+    channels = sorted({c for per in models.values() for c in per})
+    return {
+        "models": models,
+        "channels": channels,
+        "conversions": int(totals.conversions),
+        "attributed_conversions": attributed,
+        "unattributed_conversions": int(totals.conversions) - attributed,
+        "total_value": float(totals.value),
+        "paths": [{"path": r.path, "conversions": int(r.conversions)} for r in paths],
+        "lookback_days": DEFAULT_LOOKBACK_DAYS,
+        "conversion_types": conversion_types,
+    }
+
+
+def generate_report(database: Database, report_id: int) -> AttributionReport:
+    """Produce a queued report (pipeline side, system session); failures are recorded."""
+    with database.system_session() as s:
+        report = s.get(AttributionReport, report_id)
+        if report is None:
+            raise ReportError(f"Report {report_id} does not exist.", status=404)
+        report.status = "running"
+    try:
+        with database.system_session() as s:
+            report = s.get(AttributionReport, report_id)
+            result = compute_result(s, report.project_id, report.start_date, report.end_date)
+            report.result = result
+            report.status = "succeeded"
+            report.error = None
+            report.completed_at = datetime.now(UTC)
+            return report
+    except Exception as exc:
+        with database.system_session() as s:
+            report = s.get(AttributionReport, report_id)
+            report.status = "failed"
+            report.error = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
+            report.completed_at = datetime.now(UTC)
+        raise

@@ -1,0 +1,113 @@
+"""The report pipeline: dbt build + report asset, against the reference implementation."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+import pytest
+from sqlalchemy import select
+
+from assets.attribution import REQUEST_TAG, attribution_report
+from assets.dbt import build_dbt_assets, build_dbt_resource
+from dra.attribution.dbt_env import dbt_connection_env
+from dra.attribution.events import load_events
+from dra.attribution.reference import MODELS, channel_totals, credits, touchpoints
+from dra.attribution.reports import ReportError, ReportRequest, parse_request, request_report
+from dra.models import AttributionEvent, AttributionReport, PipelineRequest
+from orchestration.resources import PlatformResource
+from tests.support.factories import create_project, create_user
+
+pytestmark = pytest.mark.slow
+T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
+
+
+def _journey(project_id, user, steps):
+    return [AttributionEvent(project_id=project_id, user_identifier=user, event_type=kind,
+                             channel=channel, value=value, occurred_at=T0 + timedelta(hours=h))
+            for h, kind, channel, value in steps]
+
+
+@pytest.fixture
+def shop(database):
+    with database.system_session() as s:
+        owner = create_user(s)
+        project_id = create_project(s, owner)
+        other = create_project(s, owner)
+        s.add_all(_journey(project_id, "a", [(0, "page_view", "paid", None),
+                                             (30, "page_view", "email", None),
+                                             (50, "click", "social", None),
+                                             (60, "purchase", None, 40)]))
+        s.add_all(_journey(project_id, "b", [(1, "page_view", "organic", None),
+                                             (2, "conversion", None, None)]))
+        s.add_all(_journey(project_id, "c", [(3, "page_view", "paid", None)]))
+        s.add_all(_journey(other, "a", [(0, "page_view", "referral", None),
+                                        (1, "purchase", None, 999)]))
+    return owner, project_id
+
+
+def test_parse_request_names_the_bad_field():
+    ok = parse_request({"model": "linear", "start_date": "2026-10-01", "end_date": "2026-10-31"})
+    assert ok == ReportRequest("linear 2026-10-01 – 2026-10-31", "linear", date(2026, 10, 1),
+                               date(2026, 10, 31))
+    for form, field, message in [
+        ({"model": "magic", "start_date": "2026-10-01", "end_date": "2026-10-02"}, "model",
+         "Invalid attribution model."),
+        ({"model": "linear", "start_date": "01/10/2026", "end_date": "2026-10-02"},
+         "start_date", "Enter the start date as a date (YYYY-MM-DD)."),
+        ({"model": "linear", "start_date": "2026-10-02", "end_date": "2026-10-01"},
+         "end_date", "The end date is before the start date."),
+    ]:
+        with pytest.raises(ReportError) as err:
+            parse_request(form)
+        assert (err.value.field, err.value.message) == (field, message)
+
+
+def test_empty_range_is_refused_and_nothing_is_recorded(database, shop):
+    owner, project_id = shop
+    with database.system_session() as s:
+        with pytest.raises(ReportError) as err:
+            request_report(s, project_id, owner.id, ReportRequest(
+                "x", "linear", date(2025, 1, 1), date(2025, 1, 31)))
+        assert err.value.message == "No event data found for the specified date range."
+        assert s.scalar(select(AttributionReport.id)) is None
+
+
+def test_report_asset_matches_the_reference(database, settings, shop, monkeypatch, tmp_path):
+    owner, project_id = shop
+    for name, value in dbt_connection_env(database.url).items():
+        monkeypatch.setenv(name, value)
+    with database.system_session() as s:
+        report = request_report(s, project_id, owner.id, ReportRequest(
+            "October", "time_decay", date(2026, 10, 1), date(2026, 10, 31)))
+        request = s.scalar(select(PipelineRequest).where(PipelineRequest.target_id == report.id))
+        assert request.kind == "attribution_report" and request.status == "queued"
+        report_id, request_id = report.id, request.id
+
+    result = dg.materialize(
+        [build_dbt_assets(), attribution_report],
+        resources={"platform": PlatformResource(database_url=database.url,
+                                                data_dir=str(settings.data_dir)),
+                   "dbt": build_dbt_resource()},
+        tags={REQUEST_TAG: str(request_id)},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    with database.system_session() as s:
+        report = s.get(AttributionReport, report_id)
+        expected = channel_totals(credits(touchpoints(load_events(s, project_id)), MODELS))
+    assert report.status == "succeeded" and report.completed_at is not None
+    got = report.result
+    assert got["conversions"] == 2 and got["attributed_conversions"] == 2
+    assert got["total_value"] == 41.0  # 40 + a conversion without value counts 1
+    assert got["channels"] == ["email", "organic", "paid", "social"]  # not the other project
+    for model in MODELS:
+        assert got["models"][model].keys() == expected[model].keys(), model
+        for channel, cell in expected[model].items():
+            assert got["models"][model][channel]["credits"] == pytest.approx(cell["credits"],
+                                                                             abs=1e-9)
+            assert got["models"][model][channel]["value"] == pytest.approx(cell["value"],
+                                                                           abs=1e-9)
+    assert got["models"]["first_touch"]["paid"] == {"credits": 1.0, "value": 40.0}
+    assert got["paths"][0]["conversions"] == 1
+    assert {p["path"] for p in got["paths"]} == {"paid > email > social", "organic"}
