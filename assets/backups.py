@@ -18,7 +18,7 @@ from dra.operations.backups import (
     record_attempt_failure,
     run_backup,
 )
-from dra.pipeline_requests import mark_finished
+from dra.pipeline_requests import mark_finished, report_progress
 from orchestration.resources import PlatformResource
 
 REQUEST_TAG = "dra/request_id"
@@ -114,10 +114,13 @@ def restore_database(context: dg.OpExecutionContext, platform: PlatformResource)
 
     request_id, backup_id = _request(context, platform)
     database = platform.database
+    def progress(phase: str, pct: int) -> None:
+        context.log.info(f"restore: {phase} ({pct}%)")
+        if phase != "done":  # after the switch the request belongs to the old database
+            report_progress(database, request_id, pct, f"Restore: {phase}")
+
     try:
-        result = restore_backup_file(database, platform.settings, backup_id,
-                                     progress=lambda phase, pct: context.log.info(
-                                         f"restore: {phase} ({pct}%)"))
+        result = restore_backup_file(database, platform.settings, backup_id, progress=progress)
     except Exception as exc:
         from dra.alerts import raise_alert
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -161,9 +161,6 @@ def reconcile(url: str, settings: Settings, file_name: str, previous_revision: s
     database = Database(url)
     try:
         with database.system_session() as s:
-            s.execute(update(PipelineRequest).where(
-                PipelineRequest.status.in_(("queued", "running")))
-                .values(status="cancelled", error=note, finished_at=datetime.now(UTC)))
             for backup in s.scalars(select(Backup).where(
                     Backup.status.in_(("queued", "running")))):
                 # a backup that was running when the dump was taken: its file tells the end
@@ -176,6 +173,15 @@ def reconcile(url: str, settings: Settings, file_name: str, previous_revision: s
                     backup.size_bytes = path.stat().st_size
                     backup.sha256 = (metadata.get("dump") or {}).get("sha256")
                     backup.metadata_ = metadata
+            s.flush()
+            for request in s.scalars(select(PipelineRequest).where(
+                    PipelineRequest.status.in_(("queued", "running")))):
+                target = s.get(Backup, request.target_id) if request.kind == "backup" else None
+                if target is not None and target.status == "succeeded":
+                    request.status, request.progress = "succeeded", 100
+                else:
+                    request.status, request.error = "cancelled", note
+                request.finished_at = datetime.now(UTC)
             known = set(s.scalars(select(Backup.file_name)))
             for path in sorted(settings.backup_dir.glob("*.zip")):
                 metadata = read_metadata(path)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from dra import migrate
-from dra.models import Alert, Backup, User
+from dra.models import Alert, Backup, PipelineRequest, User
 
 ADMIN_EMAIL = "db-admin@example.test"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -184,6 +184,11 @@ def step_restored(context):
         emails = set(s.scalars(select(User.email)))
         restored = s.scalars(select(Alert).where(Alert.source == "restore")).all()
     assert emails == {ADMIN_EMAIL}, emails
+    with context.database.system_session() as s:  # the restored rows tell the truth
+        requests = s.execute(select(PipelineRequest.kind, PipelineRequest.status)).all()
+        backups = s.execute(select(Backup.status, Backup.file_name)).all()
+    assert requests == [("backup", "succeeded")], requests
+    assert [b.status for b in backups] == ["succeeded"], backups
     assert len(restored) == 1 and restored[0].title.startswith("Database restored from")
     assert migrate.status(context.database_url).up_to_date
     logs = " ".join(e.message for e in context.instance.all_logs(context.runs[0].run_id))
