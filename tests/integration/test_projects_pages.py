@@ -162,3 +162,13 @@ def test_invitations_are_rate_limited(settings, team):
         assert codes[:10] == [302] * 10 and codes[10] == 429
     finally:
         app.extensions["dra_database"].dispose()
+
+
+def test_feature_pages_of_a_project_get_a_tab(app, login, team):
+    from flask import Blueprint
+
+    extra = Blueprint("dashboards", __name__, url_prefix="/projects/<int:project_id>/dashboards")
+    extra.add_url_rule("/", "index", lambda project_id: "ok")
+    app.register_blueprint(extra)
+    page = login(team.viewer).get(f"/projects/{team.project_id}").get_data(as_text=True)
+    assert f'href="/projects/{team.project_id}/dashboards/">Dashboards</a>' in page

@@ -25,6 +25,26 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 INVITATION_RATE = "10 per 15 minutes"
 
 
+SECTION_LABELS = {"sources": "Data sources", "models": "Data models", "modeling": "Data models",
+                  "dashboards": "Dashboards", "quality": "Quality", "attribution": "Attribution",
+                  "insights": "Insights"}
+
+
+@bp.app_template_global()
+def project_sections(project_id: int) -> list[tuple[str, str, str]]:
+    """(blueprint, label, url) of each feature's index page under /projects/<id>/, for tabs."""
+    sections = []
+    for rule in current_app.url_map.iter_rules():
+        blueprint, _, name = rule.endpoint.partition(".")
+        if (name == "index" and blueprint != "projects" and "GET" in rule.methods
+                and rule.rule.startswith("/projects/<int:project_id>/")
+                and set(rule.arguments) == {"project_id"}):
+            label = SECTION_LABELS.get(blueprint, blueprint.replace("_", " ").title())
+            sections.append((blueprint, label, url_for(rule.endpoint, project_id=project_id)))
+    return sorted(sections, key=lambda s: list(SECTION_LABELS).index(s[0])
+                  if s[0] in SECTION_LABELS else 99)
+
+
 def _per_user() -> str:
     """Rate-limit key: the signed-in user (their address when anonymous)."""
     if current_user.is_authenticated:
