@@ -8,7 +8,7 @@ import dagster as dg
 from sqlalchemy import select
 
 from assets.backups import REQUEST_TAG, build_backup_asset
-from dra.models import Backup, BackupSchedule, PipelineRequest
+from dra.models import Alert, Backup, BackupSchedule, PipelineRequest
 from dra.operations import faults
 from dra.operations.backups import request_backup
 from dra.operations.schedules import save_schedule
@@ -89,3 +89,26 @@ def test_failing_backup_is_retried_by_dagster_then_alerted(database, settings, m
         assert backup.metadata_["attempts"][0]["retry_at"] is not None
         assert (request.status, "pg_dump failed" in request.error) == ("failed", True)
     assert list(settings.backup_dir.glob("*.zip*")) == []
+
+
+def test_restore_job_failure_is_recorded_and_alerted(database, settings, materialize):
+    from assets.backups import restore_job
+
+    with database.system_session() as s:
+        backup = Backup(file_name="dra-backup-20260101T000000Z.zip", status="succeeded")
+        s.add(backup)
+        s.flush()
+        request = PipelineRequest(kind="restore", target_id=backup.id, status="running",
+                                  dedupe_key="database-operation")
+        s.add(request)
+        s.flush()
+        request_id = request.id
+    result = restore_job.execute_in_process(
+        instance=materialize.instance, raise_on_error=False, tags={REQUEST_TAG: str(request_id)},
+        resources={"platform": _platform(database, settings)})
+    assert not result.success
+    with database.system_session() as s:
+        request = s.get(PipelineRequest, request_id)
+        assert request.status == "failed" and "no longer in the backup folder" in request.error
+        alert = s.scalars(select(Alert)).one()
+        assert alert.title == "Database restore failed"
