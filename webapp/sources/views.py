@@ -193,7 +193,7 @@ def detail(project_id: int, source_id: int, access: ProjectAccess):
         schema, schema_error = None, str(exc)
         source = _source(project_id, source_id)
     preview = preview_error = None
-    wanted = request.args.get("table")
+    wanted = request.args.get("table") or (source.tables[0].raw_table if source.tables else None)
     if wanted:
         try:
             preview = inspect.preview_table(get_database(), source, wanted)
