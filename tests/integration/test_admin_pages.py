@@ -225,3 +225,18 @@ def test_nothing_changes_without_admin_rights(login, make_user, database):
             PlatformSetting.key == "registration_open")) is True
         assert s.scalar(select(SubscriptionTier.id).where(SubscriptionTier.name == "Team")) is None
         create_user(s)  # the session still works after refused requests
+
+
+def test_beta_gate_set_on_admin_pages_decides_who_can_register(admin_client, app):
+    form = {"first_name": "Vee", "last_name": "Pea", "password": "Brew-strong-2026",
+            "confirm_password": "Brew-strong-2026"}
+    visitor = app.test_client()
+    admin_client.post("/admin/settings", data={"registration_open": "on", "private_beta": "on"})
+    admin_client.post("/admin/beta", data={"email": "vip@example.com"})
+    refused = visitor.post("/auth/register", data=form | {"email": "other@example.com"})
+    assert refused.status_code == 403
+    welcomed = visitor.post("/auth/register", data=form | {"email": "vip@example.com"})
+    assert welcomed.status_code == 200
+    admin_client.post("/admin/settings", data={})  # registration closed, beta off
+    closed = visitor.post("/auth/register", data=form | {"email": "late@example.com"})
+    assert closed.status_code == 403
