@@ -30,6 +30,8 @@ JOB_FOR_KIND: dict[str, JobRoute] = {
     "restore": JobRoute("restore_job", partitioned=False),
     "attribution_report": JobRoute("attribution_report_job", partitioned=False),
     "refresh_model": JobRoute("refresh_model_job", partitioned=True),
+    "quality_report": JobRoute("quality_report_job", partitioned=True),
+    "quality_clean": JobRoute("clean_model_job", partitioned=True),
 }
 
 OPEN_STATUSES = ("queued", "running")

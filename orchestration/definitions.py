@@ -7,6 +7,12 @@ from assets.backups import build_backup_asset, restore_job
 from assets.data_models import data_model_tables, data_models_partitions
 from assets.dbt import build_dbt_assets
 from assets.ingestion import all_sources_refreshed, data_sources_partitions, raw_source_tables
+from assets.quality import (
+    clean_model_job,
+    cleaned_model_tables,
+    quality_checks,
+    quality_report_job,
+)
 from dra.modeling.service import model_ids
 from orchestration.jobs import backup_job, daily_ingest_job, ingest_source_job, refresh_model_job
 from orchestration.resources import build_resources
@@ -25,13 +31,18 @@ REQUEST_JOBS = [ingest_source_job, backup_job, restore_job, refresh_model_job,
                 attribution_report_job]
 # Partitioned request kinds whose partitions are not the data sources'.
 REQUEST_PARTITIONS = {"refresh_model": (data_models_partitions.name, model_ids)}
+# Data quality: profiling + Soda checks on a model, and its cleaned layer.
+REQUEST_JOBS += [quality_report_job, clean_model_job]
+REQUEST_PARTITIONS |= {kind: (data_models_partitions.name, model_ids)
+                       for kind in ("quality_report", "quality_clean")}
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[build_dbt_assets(), attribution_report,
                 raw_source_tables, all_sources_refreshed, build_backup_asset(),
-                data_model_tables],
+                data_model_tables, cleaned_model_tables],
+        asset_checks=quality_checks,
         jobs=[attribution_report_job,
               ingest_source_job, daily_ingest_job, backup_job, restore_job, refresh_model_job],
         schedules=[build_daily_ingest_schedule()],

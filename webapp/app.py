@@ -64,16 +64,22 @@ def register_blueprints(app: Flask) -> None:
     from webapp.account.api import bp as account_api_bp
     from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
+    from webapp.attribution.admin import bp as attribution_admin_bp
     from webapp.attribution.api import bp as tracking_bp
+    from webapp.attribution.views import bp as attribution_views_bp
     from webapp.auth.views import api_bp as auth_api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
     from webapp.dbadmin.views import bp as dbadmin_bp
+    from webapp.models.views import bp as models_bp
     from webapp.projects.views import bp as projects_bp
+    from webapp.quality.views import bp as quality_bp
     from webapp.sources.views import bp as sources_bp
 
     for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp,
-                      auth_api_bp, account_bp, account_api_bp, tracking_bp, sources_bp):
+                      auth_api_bp, account_bp, account_api_bp, tracking_bp, sources_bp,
+                      quality_bp, models_bp,
+                      attribution_views_bp, attribution_admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -190,7 +190,7 @@ def _column(info: ColumnInfo, stats: dict[str, Any], rows: int, percentiles: lis
             fence: tuple[float, float] | None, order: dict[str, int]) -> dict[str, Any]:
     nn = int(stats["nn"])
     col: dict[str, Any] = {
-        "name": info.name, "type": info.type, "kind": info.kind,
+        "name": info.name, "type": info.type, "pg_type": info.typname, "kind": info.kind,
         "status": "profiled", "non_null": nn, "null_count": rows - nn,
         "null_pct": scoring.pct(rows - nn, rows), "completeness": scoring.pct(nn, rows),
         "distinct_count": None, "uniqueness": None, "validity": None, "consistency": None,

@@ -36,11 +36,14 @@ from dra.models import (
     Backup,
     BackupSchedule,
     BetaAllowlistEntry,
+    DataModel,
     DataSource,
     EmailOutbox,
     Notification,
     ProjectInvitation,
     ProjectMember,
+    QualityReport,
+    QualityRule,
     SubscriptionTier,
 )
 from dra.permissions import Permission, role_allows
@@ -143,6 +146,24 @@ def data_source(w: World, _actor: str) -> dict:
     fresh = w.project()
     source_id = w.add(DataSource(project_id=fresh.project_id, name=f"S{next(_seq)}", type="csv"))
     return {"project_id": fresh.project_id, "source_id": source_id}
+
+
+def quality_model(w: World, _actor: str) -> dict:
+    """A built data model with a (empty) quality report and one cleaning rule."""
+    from dra.quality.profiling import build_report
+
+    fresh = w.project()
+    with w.system() as s:
+        model = DataModel(project_id=fresh.project_id, name=f"M{next(_seq)}",
+                          materialized_table=f"model_m{next(_seq)}")
+        s.add(model)
+        s.flush()
+        s.add(QualityReport(data_model_id=model.id, score=0, row_count=0,
+                            report=build_report([], {"rows": 0}, {}, {}, [])))
+        rule = QualityRule(data_model_id=model.id, rule={"type": "remove_duplicates"})
+        s.add(rule)
+        s.flush()
+        return {"project_id": fresh.project_id, "model_id": model.id, "rule_id": rule.id}
 
 
 def throwaway_user(w: World, _actor: str) -> dict:
@@ -328,6 +349,17 @@ MATRIX: dict[str, Entry] = {
     "dbadmin.acknowledge": Entry(DB_ADMIN, alert),
     "dbadmin.grant": Entry(PLATFORM_ADMIN),
     "dbadmin.revoke": Entry(PLATFORM_ADMIN, throwaway_user),
+    # data quality of a data model
+    "quality.show": Entry(P.DATA_MODEL_VIEW, quality_model),
+    "quality.latest_json": Entry(P.DATA_MODEL_VIEW, quality_model),
+    "quality.contract": Entry(P.DATA_MODEL_VIEW, quality_model,
+                              expect={r: 404 for r in ROLE_ACTORS},
+                              note="404 for members: no contract file (test_quality_web)"),
+    "quality.run": Entry(P.DATA_MODEL_EXECUTE, quality_model),
+    "quality.add_rule": Entry(P.DATA_MODEL_EDIT, quality_model, note="empty form: 400"),
+    "quality.toggle_rule": Entry(P.DATA_MODEL_EDIT, quality_model),
+    "quality.delete_rule": Entry(P.DATA_MODEL_EDIT, quality_model),
+    "quality.clean": Entry(P.DATA_MODEL_EDIT, quality_model),
     # attribution tracking: public, authenticated by the write key, not by a session
     "tracking.track_one": Entry(PUBLIC, expect={a: 401 for a in ACTORS},
                                 note="401: no write key"),

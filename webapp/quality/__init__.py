@@ -1,0 +1,1 @@
+"""Data-quality pages of a data model (UC-DQ-01..03)."""

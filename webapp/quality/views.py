@@ -1,0 +1,181 @@
+"""Quality pages of a data model. Every view authorizes through webapp.authz; the work is
+in dra.quality (reports, requests, rules)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from dra.permissions import Permission
+from dra.quality import checks, service, soda
+from dra.quality.reports import QualityError, latest_report, score_history
+from webapp.authz import ProjectAccess, requires
+from webapp.database import commit, db_session
+
+bp = Blueprint("quality", __name__,
+               url_prefix="/projects/<int:project_id>/models/<int:model_id>/quality")
+
+
+# The services raise QualityError before writing anything, so a refused request needs no
+# rollback (which would also drop the acting user that row-level security reads).
+
+
+def _model(project_id: int, model_id: int):
+    try:
+        return service.get_model(db_session(), project_id, model_id)
+    except QualityError as exc:
+        abort(exc.status, description=exc.message)
+
+
+def _data_dir():
+    return current_app.config["DRA_SETTINGS"].data_dir
+
+
+def _history_chart(rows) -> dict:
+    """Plotly figure (data + layout) of the score over time, per layer."""
+    traces = []
+    for layer, label in (("model", "Model"), ("clean", "Cleaned layer")):
+        points = [r for r in rows if r.report.get("layer", "model") == layer]
+        if points:
+            traces.append({"type": "scatter", "mode": "lines+markers", "name": label,
+                           "x": [r.created_at.isoformat() for r in points],
+                           "y": [float(r.score) for r in points]})
+    return {"data": traces, "layout": {
+        "margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 260,
+        "yaxis": {"range": [0, 100], "title": {"text": "score"}},
+        "legend": {"orientation": "h"}}}
+
+
+def _page(project_id: int, model_id: int, access: ProjectAccess, *, error: str | None = None,
+          form: dict | None = None, status: int = 200):
+    session = db_session()
+    model = _model(project_id, model_id)
+    report = latest_report(session, model_id)
+    context = {
+        "model": model, "access": access, "P": Permission, "error": error,
+        "form": form or {}, "pending": service.latest_request(session, model_id),
+        "rules": service.list_rules(session, model_id), "describe": service.describe_rule,
+        "choices": service.EDITOR_CHOICES,
+    }
+    if report is None:
+        return render_template("quality/none.html", **context), 404 if status == 200 else status
+    history = score_history(session, model_id)
+    context.update(
+        report=report, data=report.report, history_chart=_history_chart(history),
+        soda=checks.last_soda_results(_data_dir(), project_id, model_id),
+        contract_exists=soda.contract_path(_data_dir(), project_id, model_id).exists(),
+        columns=[c["name"] for c in report.report.get("columns", [])],
+    )
+    return render_template("quality/report.html", **context), status
+
+
+@bp.get("")
+@requires(Permission.DATA_MODEL_VIEW)
+def show(project_id: int, model_id: int, access: ProjectAccess):
+    """UC-DQ-03: the latest report (404 with a prompt to run one when there is none)."""
+    return _page(project_id, model_id, access)
+
+
+@bp.get("/latest.json")
+@requires(Permission.DATA_MODEL_VIEW)
+def latest_json(project_id: int, model_id: int, access: ProjectAccess):
+    _model(project_id, model_id)
+    report = latest_report(db_session(), model_id)
+    if report is None:
+        return jsonify(error="No quality report found.",
+                       message="Run a quality check of this model first."), 404
+    return jsonify(id=report.id, score=float(report.score), row_count=report.row_count,
+                   created_at=report.created_at.isoformat(), report=report.report)
+
+
+@bp.post("/run")
+@requires(Permission.DATA_MODEL_EXECUTE)
+def run(project_id: int, model_id: int, access: ProjectAccess):
+    """UC-DQ-01: record a request; the pipeline profiles the model and runs its checks."""
+    model = _model(project_id, model_id)
+    try:
+        req = service.request_report(db_session(), model, current_user.id)
+        commit()
+    except QualityError as exc:
+        return _page(project_id, model_id, access, error=exc.message, status=exc.status)
+    flash(f"Quality check requested (request #{req.id}); this page shows the report when "
+          "the pipeline has run.", "success")
+    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id))
+
+
+@bp.post("/rules")
+@requires(Permission.DATA_MODEL_EDIT)
+def add_rule(project_id: int, model_id: int, access: ProjectAccess):
+    model = _model(project_id, model_id)
+    form = request.form.to_dict()
+    try:
+        service.add_rule(db_session(), model, current_user.id, form)
+        commit()
+    except QualityError as exc:
+        return _page(project_id, model_id, access, error=exc.message, form=form,
+                     status=exc.status)
+    flash("Cleaning rule added.", "success")
+    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
+
+
+@bp.post("/rules/<int:rule_id>/toggle")
+@requires(Permission.DATA_MODEL_EDIT)
+def toggle_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAccess):
+    model = _model(project_id, model_id)
+    try:
+        row = service.toggle_rule(db_session(), model, rule_id)
+        commit()
+    except QualityError as exc:
+        abort(exc.status, description=exc.message)
+    flash("Rule enabled." if row.enabled else "Rule disabled.", "success")
+    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
+
+
+@bp.post("/rules/<int:rule_id>/delete")
+@requires(Permission.DATA_MODEL_EDIT)
+def delete_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAccess):
+    model = _model(project_id, model_id)
+    try:
+        service.delete_rule(db_session(), model, rule_id)
+        commit()
+    except QualityError as exc:
+        abort(exc.status, description=exc.message)
+    flash("Rule deleted.", "success")
+    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
+
+
+@bp.post("/clean")
+@requires(Permission.DATA_MODEL_EDIT)
+def clean(project_id: int, model_id: int, access: ProjectAccess):
+    """UC-DQ-02: record a cleaning request; the pipeline builds the cleaned layer."""
+    model = _model(project_id, model_id)
+    try:
+        req = service.request_cleaning(db_session(), model, current_user.id)
+        commit()
+    except QualityError as exc:
+        return _page(project_id, model_id, access, error=exc.message, status=exc.status)
+    flash(f"Cleaning requested (request #{req.id}): the cleaned layer is rebuilt and a new "
+          "report generated.", "success")
+    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id))
+
+
+@bp.get("/contract")
+@requires(Permission.DATA_MODEL_VIEW)
+def contract(project_id: int, model_id: int, access: ProjectAccess):
+    """The model's Soda contract file as text (it is edited on the server, in the file)."""
+    _model(project_id, model_id)
+    path = soda.contract_path(_data_dir(), project_id, model_id)
+    if not path.exists():
+        abort(404, description="No Soda contract yet: run a quality check first.")
+    return current_app.response_class(path.read_text(encoding="utf-8"),
+                                      mimetype="text/plain; charset=utf-8")
