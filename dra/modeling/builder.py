@@ -35,7 +35,7 @@ MAX_LIMIT = 1_000_000
 MAX_ITEMS = 100
 # psycopg2's compiler: pyformat placeholders without "::VARCHAR" casts, so PostgreSQL
 # types each value from its column (psycopg 3 sends text as "unknown").
-_DIALECT = postgresql.psycopg2.dialect()
+DIALECT = postgresql.psycopg2.dialect()
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,13 @@ class CompiledQuery:
 
     def sql_and_params(self) -> tuple[str, dict[str, Any]]:
         """Text with ``%(name)s`` placeholders (psycopg) and the bound values."""
-        compiled = self.statement.compile(dialect=_DIALECT,
+        compiled = self.statement.compile(dialect=DIALECT,
                                           compile_kwargs={"render_postcompile": True})
         return str(compiled), dict(compiled.params)
 
     def display_sql(self) -> str:
         """The SQL with values inlined, for reading and export only (never executed)."""
-        return str(self.statement.compile(dialect=_DIALECT,
+        return str(self.statement.compile(dialect=DIALECT,
                                           compile_kwargs={"literal_binds": True}))
 
 

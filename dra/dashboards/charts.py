@@ -1,0 +1,284 @@
+"""A widget's binding -> one SELECT over its model's table -> a plotly figure (a dict).
+
+The browser never sends SQL: it sends a binding (column names, an aggregate, filters,
+sort, limit) that is checked against the model table's columns; values are bound.
+Figures are plain plotly JSON (``{"data": [...], "layout": {...}}``) rendered by
+plotly.js; the KPI is an ``indicator`` trace with its delta, the table a ``table`` trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, cast, column, func, select, table
+from sqlalchemy.sql.elements import ColumnElement, quoted_name
+
+from dra.modeling.builder import filter_condition
+from dra.modeling.errors import ModelingError
+from dra.modeling.executor import jsonable
+
+CHART_TYPES = {
+    "table": "Table", "kpi": "KPI number", "bar": "Bar", "stacked_bar": "Stacked bar",
+    "line": "Line", "area": "Area", "pie": "Pie", "donut": "Donut", "scatter": "Scatter",
+    "histogram": "Histogram", "heatmap": "Heatmap", "funnel": "Funnel", "sankey": "Sankey",
+}
+AGGREGATES = ("sum", "avg", "min", "max", "count", "count_distinct")
+NEEDS_X = {"bar", "stacked_bar", "line", "area", "pie", "donut", "scatter", "histogram",
+           "heatmap", "funnel", "sankey"}
+NEEDS_SERIES = {"heatmap", "sankey"}
+RAW_ROWS = {"scatter", "histogram", "table"}
+DEFAULT_LIMIT = {"table": 100, "scatter": 2000, "histogram": 20000}
+MAX_LIMIT = 50000
+NUMERIC = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
+
+
+@dataclass(frozen=True)
+class WidgetQuery:
+    statement: Select
+    chart_type: str
+    binding: dict[str, Any]
+
+
+def _q(name: str) -> quoted_name:
+    return quoted_name(name, quote=True)
+
+
+def _column_name(binding: dict, key: str, columns: dict[str, str], *, required: bool) -> str | None:
+    value = binding.get(key) or None
+    if value is None:
+        if required:
+            raise ModelingError(f"Choose a column for {key}.", field=key)
+        return None
+    if not isinstance(value, str) or value not in columns:
+        raise ModelingError(f"{value!r} is not a column of this model.", field=key)
+    return value
+
+
+def validate_binding(chart_type: str, binding: object, columns: dict[str, str]) -> dict:
+    """The binding with only known keys, each checked (ModelingError names the field)."""
+    if chart_type not in CHART_TYPES:
+        raise ModelingError("Unknown chart type.", field="chart_type")
+    if not isinstance(binding, dict):
+        raise ModelingError("The binding must be an object.", field="binding")
+    clean: dict[str, Any] = {}
+    clean["x"] = _column_name(binding, "x", columns, required=chart_type in NEEDS_X)
+    clean["y"] = _column_name(binding, "y", columns,
+                              required=chart_type not in ("table", "histogram"))
+    clean["series"] = _column_name(binding, "series", columns,
+                                   required=chart_type in NEEDS_SERIES)
+    agg = binding.get("aggregate") or ("none" if chart_type in RAW_ROWS else "sum")
+    if chart_type in RAW_ROWS:
+        agg = "none"
+    elif agg not in AGGREGATES:
+        raise ModelingError(f"Aggregate must be one of {', '.join(AGGREGATES)}.",
+                            field="aggregate")
+    if agg in ("sum", "avg") and clean["y"] and not columns[clean["y"]].startswith(NUMERIC):
+        raise ModelingError(f"{agg} needs a numeric column; {clean['y']} is "
+                            f"{columns[clean['y']]}.", field="y")
+    clean["aggregate"] = agg
+    cols = binding.get("columns") or []
+    if chart_type == "table":
+        if not isinstance(cols, list) or any(c not in columns for c in cols):
+            raise ModelingError("Table columns must be columns of this model.", field="columns")
+        clean["columns"] = list(cols)
+    sort = binding.get("sort") or ""
+    if sort not in ("", "x", "-x", "y", "-y"):
+        raise ModelingError("Sort must be x, -x, y or -y.", field="sort")
+    clean["sort"] = sort
+    limit = binding.get("limit")
+    if limit in (None, ""):
+        limit = DEFAULT_LIMIT.get(chart_type, 1000)
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        raise ModelingError("Limit must be a whole number.", field="limit") from None
+    if not 0 < limit <= MAX_LIMIT:
+        raise ModelingError(f"Limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    clean["limit"] = limit
+    filters = binding.get("filters") or []
+    if not isinstance(filters, list) or len(filters) > 20:
+        raise ModelingError("Filters must be a list.", field="filters")
+    for i, f in enumerate(filters):
+        if not isinstance(f, dict) or f.get("column") not in columns:
+            raise ModelingError("A filter names a column that is not in this model.",
+                                field=f"filters[{i}]")
+    clean["filters"] = [{"column": f["column"], "operator": f.get("operator", "="),
+                         "value": f.get("value")} for f in filters]
+    if chart_type == "kpi":
+        period = binding.get("period") or "month"
+        if period not in ("day", "week", "month", "quarter", "year"):
+            raise ModelingError("Period must be day, week, month, quarter or year.",
+                                field="period")
+        clean["period"] = period
+    return clean
+
+
+def _agg(name: str, col: ColumnElement) -> ColumnElement:
+    if name == "count_distinct":
+        return func.count(col.distinct())
+    return getattr(func, name)(col)
+
+
+def dashboard_conditions(cols, columns: dict[str, str], filters: dict | None) -> list:
+    """Dashboard-level filters that fit this model (others are ignored for it)."""
+    out: list = []
+    filters = filters or {}
+    date = filters.get("date") or {}
+    column_name = date.get("column")
+    if column_name in columns:
+        target = cols[column_name]
+        if date.get("from"):
+            out.append(filter_condition(target, {"operator": ">=", "value": str(date["from"])},
+                                        "filters.date", 900))
+        if date.get("to"):
+            out.append(filter_condition(target, {"operator": "<=", "value": str(date["to"])},
+                                        "filters.date", 901))
+    values = filters.get("values") or {}
+    if values.get("column") in columns and values.get("values"):
+        out.append(filter_condition(cols[values["column"]],
+                                    {"operator": "in", "value": list(values["values"])},
+                                    "filters.values", 902))
+    return out
+
+
+def build_query(schema: str, table_name: str, columns: dict[str, str], chart_type: str,
+                binding: dict, dashboard_filters: dict | None = None) -> WidgetQuery:
+    """The widget's SELECT over ``schema.table_name`` (binding already validated)."""
+    t = table(_q(table_name), *[column(_q(c)) for c in columns], schema=_q(schema))
+    cols = {c: t.c[c] for c in columns}
+    where = [filter_condition(cols[f["column"]], f, f"filters[{i}]", i)
+             for i, f in enumerate(binding["filters"])]
+    where += dashboard_conditions(cols, columns, dashboard_filters)
+    x, y, series, agg = binding["x"], binding["y"], binding["series"], binding["aggregate"]
+    if chart_type == "table":
+        picked = binding.get("columns") or list(columns)
+        stmt = select(*[cols[c] for c in picked])
+    elif chart_type in ("scatter", "histogram"):
+        parts = [cols[x].label("x")] + ([cols[y].label("y")] if y else []) + \
+            ([cols[series].label("series")] if series else [])
+        stmt = select(*parts)
+    elif chart_type == "kpi":
+        value = _agg(agg, cols[y]).label("y")
+        if x:
+            bucket = func.date_trunc(binding["period"], cast(cols[x], _timestamp())).label("x")
+            stmt = select(bucket, value).group_by(bucket).order_by(bucket.desc()).limit(2)
+            return WidgetQuery(stmt.select_from(t).where(*where), chart_type, binding)
+        stmt = select(value)
+    else:
+        keys = [cols[x].label("x")] + ([cols[series].label("series")] if series else [])
+        stmt = select(*keys, _agg(agg, cols[y]).label("y")).group_by(*keys)
+    stmt = stmt.select_from(t).where(*where)
+    sort = binding["sort"]
+    if sort and chart_type != "table" and chart_type != "kpi":
+        target = column("y" if sort.endswith("y") else "x")
+        stmt = stmt.order_by(target.desc() if sort.startswith("-") else target.asc())
+    elif chart_type in ("line", "area", "heatmap"):
+        stmt = stmt.order_by(column("x"))
+    if chart_type != "kpi":
+        stmt = stmt.limit(binding["limit"])
+    return WidgetQuery(stmt, chart_type, binding)
+
+
+def _timestamp():
+    from sqlalchemy import DateTime
+
+    return DateTime()
+
+
+# --- figures -----------------------------------------------------------------------------
+
+def _layout(title: str | None = None, **extra) -> dict:
+    layout = {"margin": {"l": 48, "r": 16, "t": 32 if title else 12, "b": 40},
+              "autosize": True, "font": {"size": 12}, "showlegend": True}
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 13}}
+    layout.update(extra)
+    return layout
+
+
+def _by_series(rows: list[list]) -> dict[Any, tuple[list, list]]:
+    groups: dict[Any, tuple[list, list]] = {}
+    for x, s, y in rows:
+        xs, ys = groups.setdefault(s, ([], []))
+        xs.append(x)
+        ys.append(y)
+    return groups
+
+
+def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list]) -> dict:
+    """Plotly figure JSON for the query's rows (values made JSON-safe)."""
+    rows = [[jsonable(v) for v in r] for r in rows]
+    has_series = bool(binding.get("series")) and chart_type not in ("table",)
+    y_label = f"{binding.get('aggregate')}({binding.get('y')})" \
+        if binding.get("aggregate") not in (None, "none") else binding.get("y")
+    if chart_type == "table":
+        return {"data": [{"type": "table",
+                          "header": {"values": columns, "align": "left"},
+                          "cells": {"values": [list(c) for c in zip(*rows, strict=True)]
+                                    if rows else [[] for _ in columns], "align": "left"}}],
+                "layout": _layout()}
+    if chart_type == "kpi":
+        value = rows[0][-1] if rows else None
+        trace: dict[str, Any] = {"type": "indicator", "mode": "number", "value": value or 0,
+                                 "title": {"text": y_label}}
+        if binding.get("x") and len(rows) == 2 and rows[1][-1] is not None:
+            trace["mode"] = "number+delta"
+            trace["delta"] = {"reference": rows[1][-1], "relative": False}
+            trace["title"]["text"] = f"{y_label} · {rows[0][0]}"[:80]
+        return {"data": [trace], "layout": _layout(showlegend=False)}
+    if chart_type in ("pie", "donut"):
+        return {"data": [{"type": "pie", "labels": [r[0] for r in rows],
+                          "values": [r[-1] for r in rows],
+                          "hole": 0.45 if chart_type == "donut" else 0}],
+                "layout": _layout()}
+    if chart_type == "funnel":
+        return {"data": [{"type": "funnel", "y": [r[0] for r in rows],
+                          "x": [r[-1] for r in rows]}], "layout": _layout(showlegend=False)}
+    if chart_type == "histogram":
+        return {"data": [{"type": "histogram", "x": [r[0] for r in rows]}],
+                "layout": _layout(showlegend=False, xaxis={"title": {"text": binding["x"]}})}
+    if chart_type == "heatmap":
+        xs = list(dict.fromkeys(r[0] for r in rows))
+        ss = list(dict.fromkeys(r[1] for r in rows))
+        z = [[None] * len(xs) for _ in ss]
+        for x, s, y in rows:
+            z[ss.index(s)][xs.index(x)] = y
+        return {"data": [{"type": "heatmap", "x": xs, "y": ss, "z": z}],
+                "layout": _layout(showlegend=False)}
+    if chart_type == "sankey":
+        labels = list(dict.fromkeys([r[0] for r in rows] + [r[1] for r in rows]))
+        index = {label: i for i, label in enumerate(labels)}
+        return {"data": [{"type": "sankey", "node": {"label": [str(v) for v in labels]},
+                          "link": {"source": [index[r[0]] for r in rows],
+                                   "target": [index[r[1]] for r in rows],
+                                   "value": [r[2] for r in rows]}}],
+                "layout": _layout(showlegend=False)}
+    axes = {"xaxis": {"title": {"text": binding.get("x")}},
+            "yaxis": {"title": {"text": y_label}}}
+    if chart_type == "scatter":
+        if has_series:
+            groups = _by_series([[r[0], r[2], r[1]] for r in rows])
+        else:
+            groups = {None: ([r[0] for r in rows], [r[1] for r in rows])}
+        data = [{"type": "scatter", "mode": "markers", "x": xs, "y": ys,
+                 **({"name": str(s)} if s is not None else {})}
+                for s, (xs, ys) in groups.items()]
+        return {"data": data, "layout": _layout(**axes)}
+    groups = _by_series(rows) if has_series else \
+        {None: ([r[0] for r in rows], [r[1] for r in rows])}
+    data = []
+    for s, (xs, ys) in groups.items():
+        trace = {"x": xs, "y": ys}
+        if s is not None:
+            trace["name"] = str(s)
+        if chart_type in ("bar", "stacked_bar"):
+            trace["type"] = "bar"
+        else:
+            trace["type"] = "scatter"
+            trace["mode"] = "lines+markers" if chart_type == "line" else "lines"
+            if chart_type == "area":
+                trace["stackgroup"] = "one"
+        data.append(trace)
+    extra = {"barmode": "stack"} if chart_type == "stacked_bar" else {}
+    return {"data": data, "layout": _layout(**axes, **extra)}
