@@ -58,6 +58,7 @@ def live_server(database, tmp_path) -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        server.server_close()
         app.extensions["dra_database"].dispose()
 
 
