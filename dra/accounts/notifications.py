@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from math import ceil
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dra.accounts.errors import AccountError, NotFound
@@ -94,5 +94,10 @@ def notify(session: Session, user_id: int, *, type: str, title: str, message: st
            link: str | None = None) -> None:
     """Create a notification for any user (no RETURNING: row-level security lets the
     author insert it but only the recipient read it)."""
-    session.execute(insert(Notification).values(
-        user_id=user_id, type=type, title=title[:200], message=message, link=link))
+    # Plain SQL: SQLAlchemy adds RETURNING to a single-row insert() to learn the new id,
+    # and the author may not read the recipient's row back.
+    session.execute(
+        text("INSERT INTO app.notifications (user_id, type, title, message, link)"
+             " VALUES (:user_id, :type, :title, :message, :link)"),
+        {"user_id": user_id, "type": type, "title": title[:200], "message": message,
+         "link": link})
