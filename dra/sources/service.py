@@ -196,6 +196,20 @@ def list_sources(session: Session, project_id: int) -> list[SourceStatus]:
     ) for s in sources]
 
 
+def check_reachable(source: DataSource, settings: Settings,
+                    timeout: float = CONNECT_TIMEOUT) -> None:
+    """For a database source, a live connection test (SourceError when unreachable)."""
+    if not source.connection_encrypted or source.type not in ("postgresql", "mysql", "mariadb",
+                                                                "mongodb"):
+        return
+    details = Vault(settings.encryption_keys).decrypt_json(source.connection_encrypted)
+    connector = open_connector(source.type, details, settings, timeout)
+    try:
+        connector.test()
+    except ConnectionFailed as exc:
+        raise SourceError(f"{exc} The data loaded last time is kept.") from None
+
+
 def request_refresh(session: Session, source: DataSource, user_id: int) -> tuple[int, bool]:
     """UC-DS-14: queue an ingestion (or reuse the open one); (request id, newly queued)."""
     existing = open_request(session, INGEST, source.id)

@@ -228,3 +228,45 @@ def test_delete_warns_then_breaks_models_and_removes_data(database, settings, ow
             "select count(*) from pg_tables where schemaname = %s",
             (f"raw_p{project_id}",)).scalar() == 0
     assert _uploads(settings, project_id) == []
+
+
+def test_refresh_of_an_unreachable_database_answers_400(database, settings, owner_project,
+                                                         login, pg_cluster,
+                                                         source_db):  # noqa: F811
+    owner, project_id = owner_project
+    client = login(owner)
+    client.post(_url(project_id, "/new/database"),
+                data={"type": "postgresql", "action": "test", **details_for(source_db)})
+    client.post(_url(project_id, "/new/database"), data={
+        "type": "postgresql", "action": "save", "name": "Shop", "tables": ["sales.orders"],
+        **details_for(source_db)})
+    with database.system_session() as s:
+        source_id = s.scalar(select(DataSource.id))
+        s.execute(PipelineRequest.__table__.delete())
+    pg_cluster.drop_database(source_db.rsplit("/", 1)[1].split("?")[0])
+    resp = client.post(_url(project_id, f"/{source_id}/refresh"),
+                       headers={"Accept": "application/json"})
+    assert resp.status_code == 400
+    assert "could not be connected" in resp.get_json()["message"]
+    assert _count(database, PipelineRequest) == 0
+
+
+def test_new_source_is_picked_up_by_the_request_sensor(database, settings, owner_project,
+                                                        login):
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.resources import PlatformResource
+
+    owner, project_id = owner_project
+    _upload(login(owner), project_id, "fresh.csv", b"a\n1\n")
+    with database.system_session() as s:
+        source_id = s.scalar(select(DataSource.id))
+    sensor = defs.get_sensor_def("pipeline_request_sensor")
+    resources = {"platform": PlatformResource(database_url=database.url,
+                                              data_dir=str(settings.data_dir))}
+    result = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
+                                            resources=resources, definitions=defs))
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
+        ("ingest_source_job", str(source_id))]
+    assert result.dynamic_partitions_requests[0].partition_keys == [str(source_id)]

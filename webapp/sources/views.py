@@ -211,6 +211,10 @@ def detail(project_id: int, source_id: int, access: ProjectAccess):
 @requires(Permission.DATA_SOURCE_EDIT)
 def refresh(project_id: int, source_id: int, access: ProjectAccess):
     source = _source(project_id, source_id)
+    try:
+        service.check_reachable(source, _settings())
+    except SourceError as exc:
+        abort(400, description=str(exc))  # ALT-DS14A: nothing queued, last data kept
     request_id, queued = service.request_refresh(db_session(), source, current_user.id)
     commit()
     if request.accept_mimetypes.best == "application/json":

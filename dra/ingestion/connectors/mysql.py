@@ -27,6 +27,9 @@ MYSQL_TYPES = {
     "binary": "bytea", "varbinary": "bytea",
 }
 
+METADATA_TIMEOUT = 60
+"""Seconds a test or introspection query may take once connected (streams: no limit)."""
+
 _INTROSPECT = """
 select table_name, column_name, column_type, data_type
 from information_schema.columns
@@ -67,6 +70,7 @@ class MySQLConnector(Connector):
             conn = pymysql.connect(
                 host=d["host"], port=d["port"], user=d["username"], password=d["password"],
                 database=d["database_name"], connect_timeout=self.timeout, charset="utf8mb4",
+                read_timeout=None if unbuffered else METADATA_TIMEOUT,
                 cursorclass=pymysql.cursors.SSCursor if unbuffered else pymysql.cursors.Cursor,
             )
         except pymysql.err.MySQLError as exc:

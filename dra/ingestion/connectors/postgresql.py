@@ -91,6 +91,7 @@ class PostgresConnector(Connector):
     def introspect(self) -> list[SourceTable]:
         tables: dict[str, list[SourceColumn]] = {}
         with self.connect() as conn:
+            conn.execute("set statement_timeout = '60s'")
             rows = conn.execute(_INTROSPECT, {"schema": self.details.get("schema") or None})
             for schema, table, column, formatted, typname in rows:
                 tables.setdefault(f"{schema}.{table}", []).append(
