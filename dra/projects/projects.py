@@ -124,12 +124,17 @@ def project_detail(session: Session, project_id: int) -> ProjectDetail:
                          data_models=count(DataModel), dashboards=count(Dashboard))
 
 
-def delete_project(session: Session, project_id: int, confirmation: str | None) -> str:
+def delete_project(session: Session, project_id: int, confirmation: str | None, *,
+                   actor_id: int) -> str:
     """Delete the project and everything in it (cascade); returns its name (UC-PROJ-03).
 
+    Only the project's owner (its creator, ``owner_id``) may, not co-owners (BR-PROJ-04);
     ``confirmation`` must repeat the project's name exactly, so a slip cannot delete it.
     """
     project = get_project(session, project_id)
+    if project.owner_id != actor_id:
+        raise ProjectError("Only the project owner who created it can delete this project.",
+                           status=403)
     if (confirmation or "").strip() != project.name:
         raise ProjectError("Type the project's name exactly to confirm the deletion.",
                            status=400, field="confirm_name")

@@ -89,11 +89,11 @@ def test_detail_counts_and_delete_cascades(database, team, tmp_path):
         info = projects.project_detail(s, team.project_id)
     assert (info.data_sources, info.members, info.dashboards) == (1, 4, 0)
     with pytest.raises(ProjectError) as err, as_user(database, team.owner) as s:
-        projects.delete_project(s, team.project_id, "wrong name")
+        projects.delete_project(s, team.project_id, "wrong name", actor_id=team.owner.id)
     assert err.value.field == "confirm_name"
     with as_user(database, team.owner) as s:
         name = projects.get_project(s, team.project_id).name
-        projects.delete_project(s, team.project_id, name)
+        projects.delete_project(s, team.project_id, name, actor_id=team.owner.id)
     with database.system_session() as s:
         assert s.get(Project, team.project_id) is None
         assert s.scalar(select(func.count()).select_from(DataSource)) == 0
@@ -271,6 +271,10 @@ def test_roles_change_and_owner_rules(database, team):
     with as_user(database, team.owner) as s:
         members.change_role(s, team.project_id, editor_m, "owner", actor_role="owner")
     assert refused(team.admin, editor_m, "viewer", "admin").status == 403
+    with pytest.raises(ProjectError) as co_owner, as_user(database, team.editor) as s:
+        name = projects.get_project(s, team.project_id).name
+        projects.delete_project(s, team.project_id, name, actor_id=team.editor.id)
+    assert co_owner.value.status == 403  # co-owners manage, only the creator deletes
     with as_user(database, team.owner) as s:
         members.change_role(s, team.project_id, editor_m, "editor", actor_role="owner")
     with database.system_session() as s:

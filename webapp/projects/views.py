@@ -34,8 +34,12 @@ SECTION_LABELS = {"sources": "Data sources", "models": "Data models", "modeling"
 def project_sections(project_id: int) -> list[tuple[str, str, str]]:
     """(blueprint, label, url) of each feature's index page under /projects/<id>/, for tabs."""
     sections = []
+    # A feature may hide its tab per project: extensions["dra_section_visible"][blueprint].
+    visible = current_app.extensions.get("dra_section_visible", {})
     for rule in current_app.url_map.iter_rules():
         blueprint, _, name = rule.endpoint.partition(".")
+        if blueprint in visible and not visible[blueprint](project_id):
+            continue
         if (name == "index" and blueprint != "projects" and "GET" in rule.methods
                 and rule.rule.startswith("/projects/<int:project_id>/")
                 and set(rule.arguments) == {"project_id"}):
@@ -96,7 +100,8 @@ def delete(project_id: int, access: ProjectAccess):
     if request.method == "POST":
         try:
             name = projects.delete_project(db_session(), project_id,
-                                           request.form.get("confirm_name"))
+                                           request.form.get("confirm_name"),
+                                           actor_id=current_user.id)
             commit()
             projects.remove_project_data(get_database(),
                                          current_app.config["DRA_SETTINGS"].data_dir, project_id)
