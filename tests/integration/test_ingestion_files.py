@@ -110,3 +110,14 @@ def test_partition_of_a_deleted_source_materializes_nothing(database, settings, 
     messages = [r.user_message for r in materialize.instance.all_logs(result.run_id)]
     assert any("no longer exists" in m for m in messages)
     assert _tables(database, f"raw_p{project_id}") == set()
+
+
+def test_latin1_file_with_duplicate_and_empty_names_loads(database, settings):
+    data = "Ville;ville;;Prix\nMontréal;a;1;3,5\nZürich;b;2;4\n".encode("latin-1")
+    source_id, project_id = _file_source(database, settings, "villes.csv", data)
+    assert ingest_source(database, settings, source_id).rows == 2
+    with database.system_engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            f"select ville, ville_2, col_3, prix from raw_p{project_id}.villes "
+            "order by col_3").all()
+    assert [tuple(r) for r in rows] == [("Montréal", "a", 1, "3,5"), ("Zürich", "b", 2, "4")]
