@@ -46,7 +46,7 @@ def mariadb_table():
                     "placed datetime, note varchar(50), big bigint unsigned, doc json)")
         cur.executemany(f"insert into `{name}` values (%s, %s, %s, %s, %s, %s)",
                         [(i, i / 4, datetime(2026, 1, 1, i % 24), f"n{i}", 2**63 + i,
-                          '{"k": %d}' % i) for i in range(1, 1001)])
+                          f'{{"k": {i}}}') for i in range(1, 1001)])
     yield name, conn
     with conn.cursor() as cur:
         cur.execute(f"drop table if exists `{name}`")
@@ -82,8 +82,8 @@ def test_mariadb_introspect_and_incremental_load(mariadb_table, database, settin
         assert source.row_count == 1001
     with database.system_engine.connect() as db:
         row = db.exec_driver_sql(
-            f"select count(*), sum(amount), max(big), min((doc::jsonb)->>'k') from raw_p{project_id}.{raw}"
-        ).one()
+            "select count(*), sum(amount), max(big), min((doc::jsonb)->>'k') "
+            f"from raw_p{project_id}.{raw}").one()
     assert row[0] == 1001 and float(row[1]) == sum(i / 4 for i in range(1, 1001))
     assert int(row[2]) == 2**63 + 1000
 

@@ -10,7 +10,8 @@ def write(tmp_path, name, data: bytes):
 
 
 def test_types_delimiter_and_header(tmp_path):
-    path = write(tmp_path, "a.csv", b"id;Amount;paid;when;note\n1;2.50;true;2026-01-02T10:00:00Z;x\n"
+    path = write(tmp_path, "a.csv", b"id;Amount;paid;when;note\n"
+                                    b"1;2.50;true;2026-01-02T10:00:00Z;x\n"
                                     b"2;3;false;2026-01-03T11:00:00Z;y\n")
     layout = sniff(path)
     assert layout.delimiter == ";"
