@@ -24,6 +24,9 @@ class Permission(StrEnum):
     DASHBOARD_EDIT = "dashboard:edit"
     DASHBOARD_DELETE = "dashboard:delete"
     DASHBOARD_SHARE = "dashboard:share"
+    ATTRIBUTION_VIEW = "attribution:view"
+    ATTRIBUTION_ANALYZE = "attribution:analyze"  # generate reports, funnels
+    ATTRIBUTION_MANAGE = "attribution:manage"  # tracking write keys
 
 
 P = Permission
@@ -31,7 +34,8 @@ ALL = frozenset(Permission)
 DELETES = frozenset(
     {P.PROJECT_DELETE, P.DATA_SOURCE_DELETE, P.DATA_MODEL_DELETE, P.DASHBOARD_DELETE}
 )
-VIEWS = frozenset({P.PROJECT_VIEW, P.DATA_SOURCE_VIEW, P.DATA_MODEL_VIEW, P.DASHBOARD_VIEW})
+VIEWS = frozenset({P.PROJECT_VIEW, P.DATA_SOURCE_VIEW, P.DATA_MODEL_VIEW, P.DASHBOARD_VIEW,
+                   P.ATTRIBUTION_VIEW})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "owner": ALL,
@@ -44,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         P.DASHBOARD_CREATE,
         P.DASHBOARD_EDIT,
         P.DASHBOARD_SHARE,
+        P.ATTRIBUTION_ANALYZE,
     },
     "viewer": VIEWS | {P.DATA_MODEL_EXECUTE},
 }
