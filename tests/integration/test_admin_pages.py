@@ -240,3 +240,14 @@ def test_beta_gate_set_on_admin_pages_decides_who_can_register(admin_client, app
     admin_client.post("/admin/settings", data={})  # registration closed, beta off
     closed = visitor.post("/auth/register", data=form | {"email": "late@example.com"})
     assert closed.status_code == 403
+
+
+def test_users_list_is_paginated(admin_client, database):
+    with database.system_session() as s:
+        for n in range(55):
+            create_user(s, email=f"many{n:02d}@example.com")
+    first = admin_client.get("/admin/users?q=many").get_data(as_text=True)
+    assert "55 users" in first and "Page 1 of 2" in first and first.count("data-user-email") == 50
+    second = admin_client.get("/admin/users?q=many&page=2").get_data(as_text=True)
+    assert second.count("data-user-email") == 5 and "many00@example.com" in second
+    assert admin_client.get("/admin/users?q=many&page=99").status_code == 200  # last page
