@@ -90,6 +90,10 @@ def load_demo(url: str, settings: Settings) -> str:
                         requested_by=admin.id,
                     )
                     queued += 1
+            # Website visits double as the project's attribution events.
+            from dra.attribution.demo import import_web_events
+
+            import_web_events(s, project.id, demo_dir / "web_events.csv")
             return (
                 f"project {DEMO_PROJECT!r} #{project.id}, {len(FILES)} sources, "
                 f"{queued} ingestion request(s) queued"
