@@ -192,3 +192,22 @@ def test_connector_streams_with_a_server_side_cursor(source_db):
     assert len(connector.preview(table, limit=5)) == 5
     with pytest.raises(ConnectionFailed, match="does not exist"):
         connector_for("postgresql", {**details_for(source_db), "database_name": "nope"}).test()
+
+
+def test_incremental_load_falls_back_to_full_when_kept_rows_do_not_fit(source_db, database,
+                                                                        settings):
+    source_id, project_id = _create(database, settings, details_for(source_db),
+                                    ["public.orders"], incremental={"public.orders": "id"})
+    ingest_source(database, settings, source_id)
+    with database.system_engine.begin() as conn:  # as if an earlier load fell back to text
+        conn.exec_driver_sql(f"alter table raw_p{project_id}.shop_db_orders "
+                             "alter column id type text")
+    messages: list[str] = []
+    again = ingest_source(database, settings, source_id, log=messages.append)
+    assert again.rows == 250 and any("loaded 250 rows" in m for m in messages)
+    with database.system_engine.connect() as conn:
+        kind = conn.exec_driver_sql(
+            "select data_type from information_schema.columns where table_schema = %s "
+            "and table_name = 'shop_db_orders' and column_name = 'id'",
+            (f"raw_p{project_id}",)).scalar()
+    assert kind == "bigint"

@@ -67,10 +67,30 @@ def target_columns(table: SourceTable, *, as_text: bool = False) -> list[Column]
             for n, c in zip(names, table.columns, strict=True)]
 
 
+def _attempt(conn: psycopg.Connection, connector: Connector, table: SourceTable, schema: str,
+             raw_table: str, cols: list[Column], index: int | None, cursor_column: str | None,
+             cursor_value: str | None, append: bool) -> LoadResult:
+    text_indexes = [i for i, c in enumerate(cols) if c.pg_type in ("jsonb", "text")]
+    after = decode_cursor(cursor_value) if append else None
+    with connector.stream(table, cursor_column=cursor_column, after=after) as rows:
+        tracker = _CursorTracker(rows, index)
+        result = load_rows(conn, schema, raw_table, cols, _textify(tracker, text_indexes),
+                           keep_existing=append)
+    new_cursor = encode_cursor(tracker.last) if tracker.last is not None else (
+        cursor_value if append else None)
+    return LoadResult(result.schema, result.table, result.rows, result.columns,
+                      previous_rows=result.previous_rows, cursor_column=cursor_column,
+                      cursor_value=new_cursor)
+
+
 def load_table(conn: psycopg.Connection, connector: Connector, table: SourceTable,
                schema: str, raw_table: str, *, cursor_column: str | None = None,
                cursor_value: str | None = None) -> LoadResult:
-    """Load one source table in full, or incrementally when a cursor value is known."""
+    """Load one source table in full, or incrementally when a cursor value is known.
+
+    An append whose kept rows no longer fit (the types changed) becomes a full load; a
+    full load whose values do not fit the declared types is retried with text columns.
+    """
     columns = target_columns(table)
     index = None
     if cursor_column:
@@ -78,28 +98,19 @@ def load_table(conn: psycopg.Connection, connector: Connector, table: SourceTabl
         if cursor_column not in names:
             raise LookupError(f"The cursor column {cursor_column!r} is not in {table.name}.")
         index = names.index(cursor_column)
+    args = (conn, connector, table, schema, raw_table)
     with conn.cursor() as cur:
         current = existing_columns(cur, schema, raw_table)
-    append = bool(cursor_column and cursor_value and current == [c.name for c in columns])
-    attempts = [columns] if append else [columns, target_columns(table, as_text=True)]
-    for number, cols in enumerate(attempts):
-        text_indexes = [i for i, c in enumerate(cols) if c.pg_type in ("jsonb", "text")]
-        after = decode_cursor(cursor_value) if append else None
+    if cursor_column and cursor_value and current == [c.name for c in columns]:
         try:
-            with connector.stream(table, cursor_column=cursor_column, after=after) as rows:
-                tracker = _CursorTracker(rows, index)
-                result = load_rows(conn, schema, raw_table, cols,
-                                   _textify(tracker, text_indexes), keep_existing=append)
-        except psycopg.errors.DataError:
-            if number == len(attempts) - 1:
-                raise
-            continue  # a value does not fit the source's declared type: load as text
-        new_cursor = encode_cursor(tracker.last) if tracker.last is not None else (
-            cursor_value if append else None)
-        return LoadResult(result.schema, result.table, result.rows, result.columns,
-                          previous_rows=result.previous_rows, cursor_column=cursor_column,
-                          cursor_value=new_cursor)
-    raise AssertionError("unreachable")
+            return _attempt(*args, columns, index, cursor_column, cursor_value, append=True)
+        except (psycopg.errors.DatatypeMismatch, psycopg.errors.DataError):
+            pass  # the kept rows do not fit the current types: reload in full
+    try:
+        return _attempt(*args, columns, index, cursor_column, None, append=False)
+    except psycopg.errors.DataError:  # a value does not fit the declared type: load as text
+        return _attempt(*args, target_columns(table, as_text=True), index, cursor_column,
+                        None, append=False)
 
 
 @register("postgresql", "mysql", "mariadb", "mongodb")
@@ -123,8 +134,8 @@ def load_database_source(conn: psycopg.Connection, source: SourceSnapshot, schem
             else None
         result = load_table(conn, connector, available[name], schema, raw_table,
                             cursor_column=cursor_column, cursor_value=cursor_value)
-        how = f"appended {result.rows} rows (now {result.total_rows})" if result.previous_rows \
-            or (cursor_value and result.cursor_column) else f"loaded {result.rows} rows"
+        how = f"appended {result.rows} rows (now {result.total_rows})" \
+            if result.previous_rows else f"loaded {result.rows} rows"
         log(f"{source.name}: {name}: {how} into {schema}.{raw_table}")
         loaded.append((name, result))
     return loaded
