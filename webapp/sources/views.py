@@ -131,8 +131,11 @@ def _save_database(project_id: int, source_type: str, form: dict):
     except SourceError as exc:
         rollback()
         tables = None
-        if exc.field in ("tables", "incremental", "name"):
-            tables = service.check_connection(source_type, details, _settings())
+        if exc.field in ("tables", "incremental", "name"):  # let the user choose again
+            try:
+                tables = service.check_connection(source_type, details, _settings())
+            except SourceError:
+                tables = None
         return _database_form(project_id, form=form, error=exc, tables=tables, status=400)
     session.pop(DRAFT_KEY, None)
     flash(f"“{source.name}” has been added; its tables are being ingested.", "success")
