@@ -128,6 +128,9 @@ class BackupOutcome:
 
 
 def backup_path(settings: Settings, file_name: str) -> Path:
+    """The file of a backup; names are ours, but never let one leave the folder."""
+    if not file_name or "/" in file_name or "\\" in file_name or file_name.startswith("."):
+        raise BackupError(f"Invalid backup file name {file_name!r}.")
     return settings.backup_dir / file_name
 
 
@@ -143,10 +146,11 @@ def run_backup(database: Database, settings: Settings, backup_id: int, *,
             raise BackupError(f"Backup #{backup_id} does not exist.")
         file_name, requested_by = backup.file_name, backup.requested_by
         author = _author(s, requested_by)
-        s.execute(update(Backup).where(Backup.id == backup_id).values(
-            status="running", phase="starting", progress=1, attempt=attempt, error=None,
-            next_retry_at=None, started_at=datetime.now(UTC), finished_at=None))
     with operation_lock(database.url, "backup"):
+        with database.system_session() as s:
+            s.execute(update(Backup).where(Backup.id == backup_id).values(
+                status="running", phase="starting", progress=1, attempt=attempt, error=None,
+                next_retry_at=None, started_at=datetime.now(UTC), finished_at=None))
         settings.backup_dir.mkdir(parents=True, exist_ok=True)
         target = backup_path(settings, file_name)
         partial = target.with_name(target.name + ".partial")

@@ -16,6 +16,7 @@ alert records the restore.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import time
@@ -43,6 +44,8 @@ from dra.operations.backups import (
 from dra.operations.locking import maintenance_url, operation_lock
 from dra.operations.pgtools import Runner, ToolError, libpq_connection, matching_tool, run_tool
 from dra.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class RestoreError(RuntimeError):
@@ -106,6 +109,8 @@ def restore_archive(url: str, settings: Settings, archive: Path, *,
     info = inspect_archive(archive)
     needs_migration = check_revision(info)
     current = make_url(url).database or ""
+    if current in ("postgres", "template0", "template1"):
+        raise RestoreError(f"Refusing to restore over the server's {current!r} database.")
     before = migrate.status(url).current
     with operation_lock(url, "restore"), temp_folder(settings) as folder:
         dump = extract_dump(info, folder)
@@ -221,7 +226,11 @@ def switch_databases(url: str, current: str, new: str, old: str) -> None:
                 conn.execute(text(f"alter database {q(old)} rename to {q(current)}"))
                 conn.execute(text(f"alter database {q(current)} allow_connections true"))
                 raise
-            conn.execute(text(f"drop database {q(old)} with (force)"))
+            try:
+                conn.execute(text(f"drop database {q(old)} with (force)"))
+            except Exception:  # noqa: BLE001 - the switch is done; the old copy is only extra
+                log.warning("restore switched, but the old database %s could not be dropped",
+                            old, exc_info=True)
     finally:
         engine.dispose()
 

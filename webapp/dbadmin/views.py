@@ -238,7 +238,8 @@ def grant():
     if wants_json():
         return jsonify(message=message, role=granted.role, password=granted.password), 200
     # The role's password is shown once, in this response only (never stored, never flashed).
-    return _page(200, granted=granted, notice=message)
+    body, status = _page(200, granted=granted, notice=message)
+    return body, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/access/<int:user_id>/revoke")
