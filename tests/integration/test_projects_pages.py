@@ -42,6 +42,7 @@ def test_create_list_view_delete(login, make_user, database):
     assert dup.status_code == 409 and b"already have a project named" in dup.data
     listing = client.get("/projects/").get_data(as_text=True)
     assert "Coffee &lt;shop&gt;" in listing and 'class="badge role-owner"' in listing
+    assert 'class="member-list"' in page.get_data(as_text=True)
     project_id = int(project_url.rstrip("/").rsplit("/", 1)[1])
     confirm = client.get(f"/projects/{project_id}/delete")
     assert confirm.status_code == 200 and b"Type the project name" in confirm.data
@@ -167,8 +168,9 @@ def test_invitations_are_rate_limited(settings, team):
 def test_feature_pages_of_a_project_get_a_tab(app, login, team):
     from flask import Blueprint
 
-    extra = Blueprint("dashboards", __name__, url_prefix="/projects/<int:project_id>/dashboards")
+    extra = Blueprint("field_notes", __name__,
+                      url_prefix="/projects/<int:project_id>/field-notes")
     extra.add_url_rule("/", "index", lambda project_id: "ok")
     app.register_blueprint(extra)
     page = login(team.viewer).get(f"/projects/{team.project_id}").get_data(as_text=True)
-    assert f'href="/projects/{team.project_id}/dashboards/">Dashboards</a>' in page
+    assert f'href="/projects/{team.project_id}/field-notes/">Field Notes</a>' in page

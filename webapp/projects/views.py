@@ -89,8 +89,8 @@ def create():
 @requires(Permission.PROJECT_VIEW)
 def detail(project_id: int, access: ProjectAccess):
     info = projects.project_detail(db_session(), project_id)
-    return render_template("projects/detail.html", info=info, access=access,
-                           P=Permission)
+    return render_template("projects/detail.html", info=info, access=access, P=Permission,
+                           members=members.list_members(db_session(), project_id))
 
 
 @bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
