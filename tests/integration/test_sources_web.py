@@ -270,3 +270,21 @@ def test_new_source_is_picked_up_by_the_request_sensor(database, settings, owner
     assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
         ("ingest_source_job", str(source_id))]
     assert result.dynamic_partitions_requests[0].partition_keys == [str(source_id)]
+
+
+def test_save_needs_a_tested_connection_and_a_table(database, owner_project, login,
+                                                     source_db):  # noqa: F811
+    owner, project_id = owner_project
+    client = login(owner)
+    fields = {k: v for k, v in details_for(source_db).items() if k != "password"}
+    untested = client.post(_url(project_id, "/new/database"),
+                           data={"type": "postgresql", "action": "save", "name": "x",
+                                 "tables": ["public.orders"], **fields})
+    assert untested.status_code == 400 and b"Test the connection first" in untested.data
+    client.post(_url(project_id, "/new/database"),
+                data={"type": "postgresql", "action": "test", **details_for(source_db)})
+    none = client.post(_url(project_id, "/new/database"),
+                       data={"type": "postgresql", "action": "save", "name": "x", **fields})
+    assert none.status_code == 400 and b"Choose at least one table" in none.data
+    assert b"public.orders" in none.data  # the tables are offered again
+    assert _count(database, DataSource) == 0
