@@ -212,3 +212,21 @@ def test_csrf_is_required_on_auth_forms(settings):
     assert _register(client).status_code == 400
     assert client.post("/auth/forgot-password", data={"email": "a@b.io"}).status_code == 400
     app.extensions["dra_database"].dispose()
+
+
+def test_public_endpoints_are_listed_and_everything_else_needs_sign_in(app, client):
+    from webapp.auth.views import PUBLIC_ENDPOINTS
+
+    endpoints = {r.endpoint: r for r in app.url_map.iter_rules()}
+    assert PUBLIC_ENDPOINTS.issubset(endpoints)
+    for name, rule in endpoints.items():
+        if not name.startswith(("auth.", "auth_api.", "account.", "account_api.")):
+            continue
+        if name in PUBLIC_ENDPOINTS:
+            continue
+        path = rule.build({a: 1 for a in rule.arguments}, append_unknown=False)[1]
+        method = next(m for m in ("GET", "POST", "PATCH", "DELETE") if m in rule.methods)
+        resp = client.open(path, method=method)
+        assert resp.status_code in (302, 401), (name, resp.status_code)
+        if resp.status_code == 302:
+            assert "/auth/login" in resp.headers["Location"], name
