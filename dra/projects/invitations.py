@@ -71,14 +71,15 @@ def check_member_limit(limit_session: Session, project_id: int) -> None:
         raise ProjectError(exc.message, status=403) from None
 
 
-def notify(session: Session, user_id: int, *, title: str, message: str, link: str) -> None:
+def notify(session: Session, user_id: int, *, title: str, message: str, link: str,
+           kind: str = "project.member_added") -> None:
     """Tell another user something in their notification panel.
 
     Row-level security lets the recipient alone read a notification, so the insert must
     not ask for the new row back: an ``inline()`` Core insert has no RETURNING.
     """
     session.execute(insert(Notification.__table__).inline().values(
-        user_id=user_id, type="project.member_added", title=title[:200], message=message,
+        user_id=user_id, type=kind, title=title[:200], message=message,
         link=link))
 
 
@@ -216,6 +217,14 @@ def respond(session: Session, invitation: ProjectInvitation, user_id: int, *,
                                   role=invitation.role, added_by=invitation.invited_by))
     invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
     invitation.responded_at = now
+    if invitation.invited_by is not None:
+        project_name = session.scalar(select(Project.name).where(
+            Project.id == invitation.project_id))
+        verb = "accepted" if accept else "declined"
+        notify(session, invitation.invited_by, kind=f"project.invitation_{verb}",
+               title=f"{user.full_name} {verb} your invitation",
+               message=f"{user.email} {verb} the invitation to {project_name}.",
+               link=f"/projects/{invitation.project_id}/members")
     session.flush()
     return invitation.project_id
 

@@ -235,12 +235,15 @@ def test_decline_creates_no_membership(database, team):
         result = invitations.invite(s, team.project_id, "d@example.com", "editor",
                                     inviter_id=team.owner.id, base_url="http://x")
     with database.system_session() as s:
+        assert s.scalar(select(ProjectInvitation.invited_by)) == team.owner.id
         user = create_user(s, email="d@example.com")
         invitations.respond(s, invitations.invitation_by_token(s, result.token), user.id,
                             accept=False)
     with database.system_session() as s:
         assert s.scalar(select(ProjectMember.id).where(ProjectMember.user_id == user.id)) is None
         assert s.scalar(select(ProjectInvitation.status)) == "declined"
+        told = s.scalar(select(Notification).where(Notification.user_id == team.owner.id))
+        assert told.type == "project.invitation_declined" and "d@example.com" in told.message
 
 
 def _member_id(database, project_id, user):
