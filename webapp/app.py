@@ -70,6 +70,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth.views import api_bp as auth_api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
+    from webapp.dashboards.views import bp as dashboards_bp
+    from webapp.dashboards.views import public_bp as public_dashboards_bp
     from webapp.dbadmin.views import bp as dbadmin_bp
     from webapp.models.views import bp as models_bp
     from webapp.projects.views import bp as projects_bp
@@ -78,7 +80,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp,
                       auth_api_bp, account_bp, account_api_bp, tracking_bp, sources_bp,
-                      quality_bp, models_bp,
+                      quality_bp, models_bp, dashboards_bp, public_dashboards_bp,
                       attribution_views_bp, attribution_admin_bp):
         app.register_blueprint(blueprint)
 

@@ -173,8 +173,10 @@ def build_query(schema: str, table_name: str, columns: dict[str, str], chart_typ
     if sort and chart_type != "table" and chart_type != "kpi":
         target = column("y" if sort.endswith("y") else "x")
         stmt = stmt.order_by(target.desc() if sort.startswith("-") else target.asc())
-    elif chart_type in ("line", "area", "heatmap"):
-        stmt = stmt.order_by(column("x"))
+    elif chart_type == "funnel":
+        stmt = stmt.order_by(column("y").desc())
+    elif chart_type not in RAW_ROWS and chart_type != "kpi":
+        stmt = stmt.order_by(column("x"))  # a stable order for grouped charts
     if chart_type != "kpi":
         stmt = stmt.limit(binding["limit"])
     return WidgetQuery(stmt, chart_type, binding)

@@ -24,7 +24,7 @@ from dra.modeling.materialize import drop_model_table
 from dra.permissions import Permission
 from dra.projects.projects import get_project
 from webapp.authz import ProjectAccess, requires
-from webapp.database import commit, db_session, get_database
+from webapp.database import commit, db_session, get_database, rollback
 
 bp = Blueprint("models", __name__, url_prefix="/projects/<int:project_id>/models")
 
@@ -39,7 +39,7 @@ def _timeout() -> int:
 
 
 def _error(exc: ModelingError | LimitExceeded):
-    db_session().rollback()
+    rollback()
     if isinstance(exc, LimitExceeded):
         return jsonify(error=exc.message, field=None, status=403), 403
     return jsonify(exc.as_dict()), exc.status
