@@ -100,6 +100,7 @@ def test_invite_flow_through_pages(app, login, make_user, team, database):
     guest_client = login(guest)
     assert b"Accept invitation" in guest_client.get(link).data
     assert login(team.outsider).post(link, data={"action": "accept"}).status_code == 403
+    assert guest_client.post(link, data={"action": "maybe"}).status_code == 400
     accepted = guest_client.post(link, data={"action": "accept"})
     assert accepted.status_code == 302
     assert accepted.headers["Location"].endswith(f"/projects/{team.project_id}")

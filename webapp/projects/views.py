@@ -217,9 +217,12 @@ def invitation(token: str):
             if not current_user.is_authenticated:
                 return _anonymous_invitation(view)
             invitations.check_addressed_to(inv, current_user.email)
-            accept = request.form.get("action") == "accept"
+            action = request.form.get("action")
+            accept = action == "accept"
             project_id = None
             if request.method == "POST":
+                if action not in ("accept", "decline"):
+                    raise ProjectError("Choose Accept or Decline.", status=400, field="action")
                 project_id = invitations.respond(session, inv, current_user.id, accept=accept)
     except ProjectError as exc:
         return render_template("projects/invitation.html", error=exc, view=None), exc.status
