@@ -234,6 +234,25 @@ def static_file(_w: World, _actor: str) -> dict:
     return {"filename": "css/app.css"}
 
 
+def attribution_report(w: World, _actor: str) -> dict:
+    from dra.models import AttributionReport
+
+    fresh = w.project()
+    report_id = w.add(AttributionReport(project_id=fresh.project_id, name="matrix",
+                                        model="linear", start_date=datetime(2026, 10, 1).date(),
+                                        end_date=datetime(2026, 10, 31).date()))
+    return {"project_id": fresh.project_id, "report_id": report_id}
+
+
+def tracking_key(w: World, _actor: str) -> dict:
+    from dra.models import AttributionTrackingKey
+
+    fresh = w.project()
+    key_id = w.add(AttributionTrackingKey(project_id=fresh.project_id, name="matrix",
+                                          key_hash=hash_token(f"wk-{next(_seq)}"), prefix="dra_wk"))
+    return {"project_id": fresh.project_id, "key_id": key_id}
+
+
 # --- the table -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -365,6 +384,20 @@ MATRIX: dict[str, Entry] = {
                                 note="401: no write key"),
     "tracking.track_batch": Entry(PUBLIC, expect={a: 401 for a in ACTORS},
                                   note="401: no write key"),
+    # attribution pages of a project (UC-ATT-02..05) and their admin toggle (UC-ATT-06)
+    "attribution.index": Entry(P.ATTRIBUTION_VIEW, project),
+    "attribution.generate": Entry(P.ATTRIBUTION_ANALYZE, project, note="empty form: 400"),
+    "attribution.report": Entry(P.ATTRIBUTION_VIEW, attribution_report),
+    "attribution.funnel": Entry(P.ATTRIBUTION_VIEW, project, expect={"POST viewer": 403},
+                                note="viewers see the page; running a funnel needs analyze"),
+    "attribution.journeys": Entry(P.ATTRIBUTION_VIEW, project),
+    "attribution.keys_list": Entry(P.ATTRIBUTION_MANAGE, project),
+    "attribution.key_create": Entry(P.ATTRIBUTION_MANAGE, project, note="empty form: 400"),
+    "attribution.key_revoke": Entry(P.ATTRIBUTION_MANAGE, tracking_key),
+    "attribution.key_origins": Entry(P.ATTRIBUTION_MANAGE, tracking_key),
+    "attribution_admin.index": Entry(PLATFORM_ADMIN),
+    "attribution_admin.project_toggle": Entry(PLATFORM_ADMIN, project, data={"visible": "on"}),
+    "attribution_admin.tier_toggle": Entry(PLATFORM_ADMIN, tier, data={"visible": "on"}),
 }
 
 
