@@ -181,3 +181,14 @@ def test_project_journey(live_server, chromium, database, make_user, artifacts_d
     assert ana.locator("text=Delete project").count() == 1
     admin.goto(project_url)  # a platform admin who is not a member does not see the project
     assert "Not found" in admin.inner_text("main")
+
+    # the admin reads the mails of this journey in the outbox (no SMTP here)
+    admin.goto(f"{base}/admin/outbox")
+    outbox = admin.inner_text("table.outbox")
+    assert "carol@example.com" in outbox and "invited you to Coffee analytics" in outbox
+    admin.click("text=invited you to Coffee analytics")
+    assert "/projects/invitations/" in admin.inner_text("pre.mail-body")
+    shot(admin, "admin-outbox-mail")
+    admin.goto(f"{base}/admin/tiers")
+    assert "Professional" in admin.inner_text("table.tiers")
+    shot(admin, "admin-tiers")
