@@ -253,6 +253,35 @@ def tracking_key(w: World, _actor: str) -> dict:
     return {"project_id": fresh.project_id, "key_id": key_id}
 
 
+def data_model(w: World, _actor: str) -> dict:
+    """A saved (not yet built) data model of a fresh project."""
+    fresh = w.project()
+    model_id = w.add(DataModel(project_id=fresh.project_id, name=f"M{next(_seq)}",
+                               query="select 1", query_json={"mode": "sql", "sql": "select 1"}))
+    return {"project_id": fresh.project_id, "model_id": model_id}
+
+
+def dashboard(w: World, _actor: str) -> dict:
+    """A dashboard of a fresh project with one widget (its model since deleted)."""
+    from dra.models import Dashboard, DashboardWidget
+
+    fresh = w.project()
+    board_id = w.add(Dashboard(project_id=fresh.project_id, name=f"D{next(_seq)}", layout={},
+                               filters={}))
+    widget_id = w.add(DashboardWidget(dashboard_id=board_id, chart_type="bar", title="w"))
+    return {"project_id": fresh.project_id, "dashboard_id": board_id, "widget_id": widget_id}
+
+
+def public_dashboard(w: World, actor: str) -> dict:
+    """A live public link of such a dashboard (anyone holding it may view)."""
+    from dra.models import DashboardPublicLink
+
+    args = dashboard(w, actor)
+    token = f"matrix-public-link-{next(_seq):08d}-abcdefghijkl"
+    w.add(DashboardPublicLink(dashboard_id=args["dashboard_id"], token=token))
+    return {"token": token, "widget_id": args["widget_id"]}
+
+
 # --- the table -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -335,6 +364,40 @@ MATRIX: dict[str, Entry] = {
     "sources.detail": Entry(P.DATA_SOURCE_VIEW, data_source),
     "sources.refresh": Entry(P.DATA_SOURCE_EDIT, data_source),
     "sources.delete": Entry(P.DATA_SOURCE_DELETE, data_source),
+    # data models (UC-DM-01..09)
+    "models.index": Entry(P.DATA_MODEL_VIEW, project),
+    "models.tables": Entry(P.DATA_MODEL_VIEW, project),
+    "models.catalog": Entry(P.DATA_MODEL_VIEW, project),
+    "models.new": Entry(P.DATA_MODEL_CREATE, project),
+    "models.create": Entry(P.DATA_MODEL_CREATE, project, note="form instead of JSON: 422"),
+    "models.preview": Entry(P.DATA_MODEL_EXECUTE, project, note="form instead of JSON: 422"),
+    "models.detail": Entry(P.DATA_MODEL_VIEW, data_model),
+    "models.edit": Entry(P.DATA_MODEL_EDIT, data_model),
+    "models.update": Entry(P.DATA_MODEL_EDIT, data_model, note="form instead of JSON: 422"),
+    "models.execute": Entry(P.DATA_MODEL_EXECUTE, data_model),
+    "models.preview_saved": Entry(P.DATA_MODEL_EXECUTE, data_model),
+    "models.refresh": Entry(P.DATA_MODEL_EDIT, data_model),
+    "models.copy": Entry(P.DATA_MODEL_CREATE, data_model),
+    "models.delete": Entry(P.DATA_MODEL_DELETE, data_model),
+    "models.dbt": Entry(P.DATA_MODEL_VIEW, data_model),
+    # dashboards (UC-DASH-01..07) and their public page (UC-DASH-06)
+    "dashboards.index": Entry(P.DASHBOARD_VIEW, project),
+    "dashboards.create": Entry(P.DASHBOARD_CREATE, project, note="no name: 422"),
+    "dashboards.view": Entry(P.DASHBOARD_VIEW, dashboard),
+    "dashboards.widget_data": Entry(P.DASHBOARD_VIEW, dashboard),
+    "dashboards.widget_csv": Entry(P.DASHBOARD_VIEW, dashboard,
+                                   note="409: the widget's model was deleted"),
+    "dashboards.layout": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
+    "dashboards.widget_new": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
+    "dashboards.widget_edit": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
+    "dashboards.widget_delete": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
+    "dashboards.settings": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
+    "dashboards.delete": Entry(P.DASHBOARD_DELETE, dashboard),
+    "dashboards.share": Entry(P.DASHBOARD_SHARE, dashboard),
+    "public_dashboards.public_view": Entry(PUBLIC, public_dashboard),
+    "public_dashboards.public_widget_data": Entry(PUBLIC, public_dashboard),
+    "public_dashboards.public_widget_csv": Entry(PUBLIC, public_dashboard,
+                                                 note="409: the widget's model was deleted"),
     # platform administration
     "admin.index": Entry(PLATFORM_ADMIN),
     "admin.users_list": Entry(PLATFORM_ADMIN),
