@@ -77,41 +77,122 @@ def _percentile_exprs(columns: list[ColumnInfo]) -> list[tuple[str, sql.Composab
     ]
 
 
-def _text_exprs(c: sql.Composable) -> list[tuple[str, sql.Composable]]:
+def _pattern_conditions(c: sql.Composable) -> dict[str, sql.Composable]:
+    """What a text value may look like, each as a condition on the column."""
+    conditions: dict[str, sql.Composable] = {
+        "int": _regex(c, patterns.INTEGER_RE),
+        "dec": _regex(c, patterns.DECIMAL_RE),
+        "bool": sql.SQL("lower(btrim({})) = any({})").format(
+            c, sql.Literal(list(patterns.BOOLEAN_WORDS))),
+        # cheap tests first: most values fail them and skip the regex
+        "email": sql.SQL("strpos({}, '@') > 0 and {}").format(c, _regex(c, patterns.EMAIL_RE)),
+        "url": sql.SQL("({0} like 'http%' or {0} like 'www.%') and {1}").format(
+            c, _regex(c, patterns.URL_RE)),
+        "phone": sql.SQL("{} and {}").format(_regex(c, patterns.PHONE_RE),
+                                             _regex(c, patterns.PHONE_DIGITS_RE)),
+    }
+    for name, rx in patterns.DATE_FORMATS.items():
+        conditions[f"fmt_{name}"] = _regex(c, rx)
+    return conditions
+
+
+VALID_KEYS = {"email": "email", "url": "url", "phone": "phone", "integer": "int",
+              "decimal": "dec", "boolean": "bool"}
+
+
+def _derived(index: int, what: str) -> sql.Identifier:
+    """A value computed once per row in the main pass's inner query (see _main_source)."""
+    return sql.Identifier(f"__dq_{what}_{index}")
+
+
+CASE_FUNCTIONS = {"l": "lower", "u": "upper", "i": "initcap"}
+
+
+def _text_exprs(index: int, c: sql.Composable,
+                detected: str) -> list[tuple[str, sql.Composable]]:
+    """Exact counts for a text column, given what it was detected to hold."""
+    conditions = _pattern_conditions(c)
     exprs: list[tuple[str, sql.Composable]] = [
-        ("int", _count_if(_regex(c, patterns.INTEGER_RE))),
-        ("dec", _count_if(_regex(c, patterns.DECIMAL_RE))),
-        ("bool", _count_if(sql.SQL("lower(btrim({})) = any({})").format(
-            c, sql.Literal(list(patterns.BOOLEAN_WORDS))))),
-        ("email", _count_if(_regex(c, patterns.EMAIL_RE))),
-        ("url", _count_if(_regex(c, patterns.URL_RE))),
-        ("phone", _count_if(sql.SQL("{} and {}").format(
-            _regex(c, patterns.PHONE_RE), _regex(c, patterns.PHONE_DIGITS_RE)))),
-    ]
-    exprs += [(f"fmt_{name}", _count_if(_regex(c, rx)))
-              for name, rx in patterns.DATE_FORMATS.items()]
-    exprs += [
-        ("iso_future", _count_if(sql.SQL("{} and left({}, 10) > to_char(current_date, {})")
-                                 .format(_regex(c, patterns.DATE_FORMATS["iso"]), c,
-                                         sql.Literal("YYYY-MM-DD")))),
-        ("ndl", sql.SQL("count(distinct lower({}))").format(c)),
-        ("cased", _count_if(sql.SQL("lower({0}) <> upper({0})").format(c))),
-        ("lower", _count_if(sql.SQL("{0} = lower({0}) and {0} <> upper({0})").format(c))),
-        ("upper", _count_if(sql.SQL("{0} = upper({0}) and {0} <> lower({0})").format(c))),
-        ("title", _count_if(sql.SQL(
-            "{0} = initcap({0}) and {0} <> lower({0}) and {0} <> upper({0})").format(c))),
+        ("nd", sql.SQL('count(distinct {} collate "C")').format(c)),
         ("untrimmed", _count_if(sql.SQL("{0} <> btrim({0})").format(c))),
     ]
+    if detected in VALID_KEYS:
+        exprs.append(("valid", _count_if(conditions[VALID_KEYS[detected]])))
+    elif detected == "date":
+        exprs += [(f"fmt_{name}", _count_if(conditions[f"fmt_{name}"]))
+                  for name in patterns.DATE_FORMATS]
+        exprs.append(("iso_future", _count_if(
+            sql.SQL("{} and left({}, 10) > to_char(current_date, {})").format(
+                conditions["fmt_iso"], c, sql.Literal("YYYY-MM-DD")))))
+    else:
+        low, up, cap = (_derived(index, k) for k in CASE_FUNCTIONS)
+        exprs += [
+            ("cased", _count_if(sql.SQL("{} <> {}").format(low, up))),
+            ("lower", _count_if(sql.SQL("{0} = {1} and {0} <> {2}").format(c, low, up))),
+            ("upper", _count_if(sql.SQL("{0} = {2} and {0} <> {1}").format(c, low, up))),
+            ("title", _count_if(sql.SQL("{0} = {3} and {0} <> {1} and {0} <> {2}").format(
+                c, low, up, cap))),
+        ]
+    return exprs
+
+
+def _main_source(schema: str, table: str, columns: list[ColumnInfo],
+                 detected: dict[int, str]) -> sql.Composable:
+    """The table, with lower/upper/initcap of plain-text columns computed once per row.
+
+    ``offset 0`` keeps PostgreSQL from folding the inner query into the aggregate one,
+    which would evaluate each case function once per aggregate instead of once per row.
+    """
+    derived = [sql.SQL("{}({}) as {}").format(sql.SQL(fn), sql.Identifier(columns[i].name),
+                                              _derived(i, key))
+               for i, kind in detected.items() if kind == "text"
+               for key, fn in CASE_FUNCTIONS.items()]
+    if not derived:
+        return sql.Identifier(schema, table)
+    return sql.SQL("(select *, {} from {} offset 0) as profiled").format(
+        sql.SQL(", ").join(derived), sql.Identifier(schema, table))
+
+
+def _case_variant_columns(columns: list[ColumnInfo], detected: dict[int, str],
+                          raw: dict[str, Any]) -> list[int]:
+    """Plain-text columns where two values may differ only in letter case.
+
+    That needs two case styles among the values (or a value in none of lower, UPPER and
+    Title case): only those columns get the extra count of distinct lower-cased values.
+    """
+    out = []
+    for i, kind in detected.items():
+        if kind != "text":
+            continue
+        st = _stats(raw, i)
+        styles = sum(1 for k in ("lower", "upper", "title") if st[k])
+        if styles > 1 or st["cased"] - st["lower"] - st["upper"] - st["title"] > 0:
+            out.append(i)
+    return out
+
+
+def _detection_exprs(columns: list[ColumnInfo]) -> list[tuple[str, sql.Composable]]:
+    exprs: list[tuple[str, sql.Composable]] = []
+    for i, col in enumerate(columns):
+        if col.kind != "text" or patterns.pattern_by_name(col.name):
+            continue
+        c = sql.Identifier(col.name)
+        exprs.append((f"{i}:nn", sql.SQL("count({})").format(c)))
+        exprs += [(f"{i}:{key}", _count_if(cond)) for key, cond in _pattern_conditions(c).items()]
     return exprs
 
 
 def _aggregate_exprs(columns: list[ColumnInfo], fences: dict[int, tuple[float, float]],
-                     pairs: list[tuple[str, str]]) -> list[tuple[str, sql.Composable]]:
+                     pairs: list[tuple[str, str]],
+                     detected: dict[int, str]) -> list[tuple[str, sql.Composable]]:
     exprs: list[tuple[str, sql.Composable]] = [("rows", sql.SQL("count(*)"))]
     for i, col in enumerate(columns):
         c = sql.Identifier(col.name)
         exprs.append((f"{i}:nn", sql.SQL("count({})").format(c)))
         if col.kind == "other":
+            continue
+        if col.kind == "text":
+            exprs += [(f"{i}:{key}", expr) for key, expr in _text_exprs(i, c, detected[i])]
             continue
         exprs.append((f"{i}:nd", sql.SQL("count(distinct {})").format(c)))
         if col.kind == "numeric":
@@ -133,8 +214,6 @@ def _aggregate_exprs(columns: list[ColumnInfo], fences: dict[int, tuple[float, f
                 (f"{i}:max", sql.SQL("max({})::text").format(c)),
                 (f"{i}:future", _count_if(sql.SQL("{} > {}").format(c, sql.SQL(now)))),
             ]
-        elif col.kind == "text":
-            exprs += [(f"{i}:{key}", expr) for key, expr in _text_exprs(c)]
     for j, (earlier, later) in enumerate(pairs):
         exprs.append((f"pair:{j}", _count_if(sql.SQL("{} < {}").format(
             sql.Identifier(later), sql.Identifier(earlier)))))
@@ -142,12 +221,13 @@ def _aggregate_exprs(columns: list[ColumnInfo], fences: dict[int, tuple[float, f
 
 
 def _run(conn: psycopg.Connection, schema: str, table: str,
-         exprs: list[tuple[str, sql.Composable]]) -> dict[str, Any]:
-    """One scan of the table computing every expression; {key: value}."""
+         exprs: list[tuple[str, sql.Composable]], sample: sql.Composable | None = None,
+         source: sql.Composable | None = None) -> dict[str, Any]:
+    """One scan of the table (or of a sample) computing every expression; {key: value}."""
     select = sql.SQL(", ").join(sql.SQL("{} as {}").format(e, sql.Identifier(f"e{n}"))
                                 for n, (_, e) in enumerate(exprs))
-    row = conn.execute(sql.SQL("select {} from {}").format(
-        select, sql.Identifier(schema, table))).fetchone()
+    row = conn.execute(sql.SQL("select {} from {} {}").format(
+        select, source or sql.Identifier(schema, table), sample or sql.SQL(""))).fetchone()
     assert row is not None
     return {key: value for (key, _), value in zip(exprs, row, strict=True)}
 
@@ -157,11 +237,51 @@ def _fences(q1: float, q3: float) -> tuple[float, float]:
     return q1 - 1.5 * iqr, q3 + 1.5 * iqr
 
 
+SAMPLE_ROWS = 20_000
+"""Text columns' kinds (email, date, number...) are decided on about this many rows; the
+counts that follow from the decision (validity, formats, case) are exact."""
+
+
+def _sample_clause(conn: psycopg.Connection, schema: str, table: str) -> sql.Composable | None:
+    """A TABLESAMPLE of about SAMPLE_ROWS rows for large tables (None: read them all)."""
+    row = conn.execute("select reltuples from pg_class where oid = to_regclass(%s)",
+                       (sql.Identifier(schema, table).as_string(conn),)).fetchone()
+    estimate = float(row[0]) if row and row[0] is not None else -1.0
+    if estimate < SAMPLE_ROWS * 5:
+        return None
+    percent = round(100.0 * SAMPLE_ROWS / estimate, 4)
+    return sql.SQL("tablesample system ({}) repeatable (0)").format(sql.Literal(percent))
+
+
+def detect_text_columns(conn: psycopg.Connection, schema: str, table: str,
+                        columns: list[ColumnInfo]) -> tuple[dict[int, str], int | None]:
+    """What each text column holds (by name, else by its values); (kinds, sample rows)."""
+    detected = {i: patterns.pattern_by_name(c.name) or "" for i, c in enumerate(columns)
+                if c.kind == "text"}
+    exprs = _detection_exprs(columns)
+    sampled: int | None = None
+    if exprs:
+        exprs = [("rows", sql.SQL("count(*)")), *exprs]
+        sample = _sample_clause(conn, schema, table)
+        raw = _run(conn, schema, table, exprs, sample) if sample is not None else None
+        if raw is None or raw["rows"] < SAMPLE_ROWS // 10:
+            raw = _run(conn, schema, table, exprs)
+        else:
+            sampled = int(raw["rows"])
+        for i in detected:
+            if not detected[i]:
+                stats = _stats(raw, i)
+                detected[i] = scoring.detect_text_kind(columns[i].name, stats["nn"], stats)[0]
+    return detected, sampled
+
+
 def profile_table(conn: psycopg.Connection, schema: str, table: str) -> dict[str, Any]:
     """The quality report of ``schema.table`` (a JSON-ready dict)."""
     started = time.perf_counter()
     columns = table_columns(conn, schema, table)
-    passes = 0
+    detected, sampled = detect_text_columns(conn, schema, table, columns)
+    # full scans: the detection reads a sample of a large table, all of a small one
+    passes = 1 if sampled is None and _detection_exprs(columns) else 0
     percentiles: dict[int, list[float]] = {}
     pct_exprs = _percentile_exprs(columns)
     if pct_exprs:
@@ -172,10 +292,21 @@ def profile_table(conn: psycopg.Connection, schema: str, table: str) -> dict[str
     fences = {i: _fences(p[0], p[2]) for i, p in percentiles.items()}
     dates = [c.name for c in columns if c.kind in ("date", "timestamp")]
     pairs = patterns.ordered_pairs(dates)
-    raw = _run(conn, schema, table, _aggregate_exprs(columns, fences, pairs))
+    raw = _run(conn, schema, table, _aggregate_exprs(columns, fences, pairs, detected),
+               source=_main_source(schema, table, columns, detected))
     passes += 1
+    variants = _case_variant_columns(columns, detected, raw)
+    for i in detected:
+        raw[f"{i}:ndl"] = raw.get(f"{i}:nd")
+    if variants:
+        passes += 1
+        raw.update(_run(conn, schema, table, [
+            (f"{i}:ndl", sql.SQL('count(distinct lower({}) collate "C")').format(
+                sql.Identifier(columns[i].name))) for i in variants]))
+    for i, kind in detected.items():
+        raw[f"{i}:detected"] = kind
     report = build_report(columns, raw, percentiles, fences, pairs)
-    report.update(table=f"{schema}.{table}", passes=passes,
+    report.update(table=f"{schema}.{table}", passes=passes, detection_sample_rows=sampled,
                   duration_ms=round((time.perf_counter() - started) * 1000, 1),
                   generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     return report
@@ -213,8 +344,12 @@ def _column(info: ColumnInfo, stats: dict[str, Any], rows: int, percentiles: lis
                        outlier_count=int(stats.get("out", 0)))
     valid = nn
     if info.kind == "text":
-        detected, valid = scoring.detect_text_kind(info.name, nn, stats)
+        detected = stats["detected"]
         col["detected"] = detected
+        if detected in VALID_KEYS:
+            valid = int(stats["valid"])
+        elif detected == "date":
+            valid = sum(int(stats[f"fmt_{f}"]) for f in patterns.DATE_FORMATS)
     if nn:
         col["uniqueness"] = scoring.pct(nd, nn)
         col["invalid_count"] = nn - valid
