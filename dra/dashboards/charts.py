@@ -266,7 +266,7 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
         data = [{"type": "scatter", "mode": "markers", "x": xs, "y": ys,
                  **({"name": str(s)} if s is not None else {})}
                 for s, (xs, ys) in groups.items()]
-        return {"data": data, "layout": _layout(**axes)}
+        return {"data": data, "layout": _layout(**axes, showlegend=has_series)}
     groups = _by_series(rows) if has_series else \
         {None: ([r[0] for r in rows], [r[1] for r in rows])}
     data = []
@@ -283,4 +283,4 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
                 trace["stackgroup"] = "one"
         data.append(trace)
     extra = {"barmode": "stack"} if chart_type == "stacked_bar" else {}
-    return {"data": data, "layout": _layout(**axes, **extra)}
+    return {"data": data, "layout": _layout(**axes, **extra, showlegend=has_series)}

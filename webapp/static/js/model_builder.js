@@ -100,7 +100,7 @@
         } });
         const extra = picked ? [select(AGG, picked.aggregate || "", (v) => { picked.aggregate = v || undefined; render(); }, { "aria-label": `Aggregate ${t}.${c}` }),
           el("input", { type: "text", placeholder: "alias", value: picked.alias || "", size: 12, "aria-label": `Alias ${t}.${c}`, onchange: (e) => { picked.alias = e.target.value || undefined; render(); } })] : [];
-        return el("div", { class: "actions" }, [el("label", {}, [box, ` ${c} `, el("span", { class: "muted", text: colType(t, c) })]), ...extra]);
+        return el("div", { class: "actions" }, [el("label", { class: "inline-check" }, [box, ` ${c} `, el("span", { class: "muted", text: colType(t, c) })]), ...extra]);
       })]));
     return section("Columns", blocks.length ? blocks : [el("p", { class: "muted", text: "Pick a table first." })]);
   }
