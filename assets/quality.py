@@ -10,7 +10,7 @@ checks, so the Dagster UI shows one history per check. The logic is in dra.quali
 import dagster as dg
 
 from assets.data_models import data_model_tables, data_models_partitions
-from dra.quality.checks import clean_and_report, profile_check, soda_check
+from dra.quality.checks import clean_and_report, mart_soda_check, profile_check, soda_check
 from dra.quality.reports import QualityError
 from orchestration.resources import PlatformResource
 
@@ -140,6 +140,42 @@ def cleaned_model_tables(context: dg.AssetExecutionContext,
 
 
 quality_checks = [quality_profile, soda_contract]
+
+
+def build_mart_soda_checks(keys: list[dg.AssetKey] | None = None) -> list:
+    """A Soda contract check on each dbt mart (``marts/<table>`` assets of the dbt project)."""
+    if keys is None:
+        from assets.dbt import build_dbt_assets
+
+        keys = [k for k in build_dbt_assets().keys if k.path[0] == "marts"]
+    return [_mart_check(key) for key in keys]
+
+
+def _mart_check(key: dg.AssetKey):
+    schema, table = key.path[0], key.path[-1]
+
+    @dg.asset_check(
+        asset=key,
+        name="soda_contract",
+        description=f"Verifies the Soda contract of {schema}.{table} (generated from its "
+                    "profile the first time; an editable file). Failures alert the admins.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext,
+               platform: PlatformResource) -> dg.AssetCheckResult:
+        try:
+            outcome = mart_soda_check(platform.database, platform.settings.data_dir, schema,
+                                      table)
+        except QualityError as exc:
+            return dg.AssetCheckResult(passed=False, description=exc.message)
+        passed = len(outcome.checks) - len(outcome.failed)
+        return dg.AssetCheckResult(
+            passed=outcome.ok,
+            description="; ".join(outcome.errors)
+            or f"{passed} of {len(outcome.checks)} checks passed",
+            metadata={"failed_checks": ", ".join(f"{c.column or 'dataset'}.{c.type}"
+                                                 for c in outcome.failed) or "none"})
+
+    return _check
 
 clean_model_job = dg.define_asset_job(
     "clean_model_job",

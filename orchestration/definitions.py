@@ -8,6 +8,7 @@ from assets.data_models import data_model_tables, data_models_partitions
 from assets.dbt import build_dbt_assets
 from assets.ingestion import all_sources_refreshed, data_sources_partitions, raw_source_tables
 from assets.quality import (
+    build_mart_soda_checks,
     clean_model_job,
     cleaned_model_tables,
     quality_checks,
@@ -42,7 +43,7 @@ def build_definitions() -> dg.Definitions:
         assets=[build_dbt_assets(), attribution_report,
                 raw_source_tables, all_sources_refreshed, build_backup_asset(),
                 data_model_tables, cleaned_model_tables],
-        asset_checks=quality_checks,
+        asset_checks=[*quality_checks, *build_mart_soda_checks()],
         jobs=[attribution_report_job,
               ingest_source_job, daily_ingest_job, backup_job, restore_job, refresh_model_job],
         schedules=[build_daily_ingest_schedule()],

@@ -126,3 +126,33 @@ def clean_and_report(database: Database, model_id: int,
         stored = s.get(type(row), row.id)
         stored.report = {**stored.report, "cleaning": outcome.as_dict()}
     return outcome, row.id
+
+
+def mart_contract_path(data_dir: Path, schema: str, table: str) -> Path:
+    return Path(data_dir) / "quality" / "contracts" / "dbt" / f"{schema}.{table}.yml"
+
+
+def mart_soda_check(database: Database, data_dir: Path, schema: str,
+                    table: str) -> soda.SodaOutcome:
+    """Verify a dbt mart's contract (generated from its profile the first time).
+
+    Marts belong to the platform, not to a project: a failure alerts the admins.
+    """
+    from dra.alerts import raise_alert
+
+    target = ModelTable(model_id=0, project_id=0, name=f"{schema}.{table}", schema=schema,
+                        table=table)
+    path = mart_contract_path(data_dir, schema, table)
+    if not path.exists():
+        soda.write_contract(path, _contract_for(database, target, profile_model(database, target)))
+    outcome = soda.verify(database.url, path)
+    path.with_suffix(".last_run.json").write_text(
+        json.dumps({"contract": str(path), **outcome.as_dict()}, default=str), encoding="utf-8")
+    if not outcome.ok:
+        failed = ", ".join(f"{c.column or 'dataset'}.{c.type}" for c in outcome.failed)
+        with database.system_session() as s:
+            raise_alert(s, source="quality", severity="warning",
+                        title=f"Soda checks failed on {schema}.{table}",
+                        details={"message": failed or "; ".join(outcome.errors)[:500],
+                                 "contract": str(path)})
+    return outcome

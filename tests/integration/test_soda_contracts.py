@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 from psycopg import sql
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from dra.quality import soda
@@ -112,3 +113,50 @@ def test_freshness_limit_is_twice_the_current_age():
     now = datetime(2026, 1, 11, tzinfo=UTC)
     assert soda._freshness(report, now) == {"freshness": {
         "column": "loaded_at", "threshold": {"unit": "day", "must_be_less_than": 20}}}
+
+
+def test_mart_contract_check_alerts_admins_when_it_fails(database, settings, monkeypatch,
+                                                         make_user):
+    import dagster as dg
+
+    from assets.quality import build_mart_soda_checks
+    from dra.models import Alert, Notification
+    from dra.quality.checks import mart_contract_path
+    from orchestration.resources import PlatformResource
+
+    admin = make_user(platform_admin=True)
+    schema, table = "marts_q_test", "fct_credits"
+    raw = database.system_engine.raw_connection()
+    conn = raw.driver_connection
+    conn.autocommit = True
+    conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("create table {} as select g as credit_id, 'paid' as channel "
+                         "from generate_series(1, 20) g").format(sql.Identifier(schema, table)))
+    try:
+        key = dg.AssetKey([schema, table])
+        defs = dg.Definitions(
+            assets=[dg.AssetSpec(key)], asset_checks=build_mart_soda_checks([key]),
+            jobs=[dg.define_asset_job("mart_checks",
+                                      selection=dg.AssetSelection.all_asset_checks())],
+            resources={"platform": PlatformResource(database_url=database.url,
+                                                    data_dir=str(settings.data_dir))})
+        job = defs.resolve_job_def("mart_checks")
+        first = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        assert [e.passed for e in first.get_asset_check_evaluations()] == [True]
+        assert mart_contract_path(settings.data_dir, schema, table).exists()
+
+        conn.execute(sql.SQL("insert into {} values (1, 'paid')").format(
+            sql.Identifier(schema, table)))
+        second = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(),
+                                        raise_on_error=False)
+        assert [e.passed for e in second.get_asset_check_evaluations()] == [False]
+        with database.system_session() as s:
+            alert = s.scalars(select(Alert)).one()
+            assert alert.title == f"Soda checks failed on {schema}.{table}"
+            assert "credit_id.duplicate" in alert.details["message"]
+            assert s.scalar(select(Notification.user_id).where(
+                Notification.type == "alert.quality")) == admin.id
+    finally:
+        conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
+        raw.close()
