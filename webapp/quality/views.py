@@ -66,6 +66,8 @@ def _page(project_id: int, model_id: int, access: ProjectAccess, *, error: str |
         "form": form or {}, "pending": service.latest_request(session, model_id),
         "rules": service.list_rules(session, model_id), "describe": service.describe_rule,
         "choices": service.EDITOR_CHOICES,
+        "model_url": url_for("models.detail", project_id=project_id, model_id=model_id)
+        if "models.detail" in current_app.view_functions else None,
     }
     if report is None:
         return render_template("quality/none.html", **context), 404 if status == 200 else status
