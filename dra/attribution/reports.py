@@ -16,15 +16,13 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from dra.attribution.dbt_env import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
-from dra.attribution.events import load_touchpoints
 from dra.attribution.reference import (
     DEFAULT_CONVERSION_TYPES,
     DEFAULT_LOOKBACK_DAYS,
     MODELS,
     SQL_MODELS,
-    channel_totals,
-    credits,
 )
+from dra.attribution.shapley import data_driven_totals
 from dra.db import Database
 from dra.models import AttributionEvent, AttributionReport
 from dra.pipeline_requests import enqueue
@@ -129,8 +127,16 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
             f" WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
             f" GROUP BY model, channel"), args):
         models[r.model][r.channel] = {"credits": float(r.credits), "value": float(r.value)}
-    tps = load_touchpoints(session, project_id, lo, hi)
-    models["data_driven"] = channel_totals(credits(tps, ["data_driven"])).get("data_driven", {})
+    sets = session.execute(text(
+        f"SELECT channels, count(*) AS conversions, sum(value) AS value FROM ("
+        f"  SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
+        f"         max(conversion_value) AS value"
+        f'  FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
+        f"  WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
+        f"  GROUP BY conversion_id) c GROUP BY channels"), args).all()
+    models["data_driven"] = data_driven_totals(
+        {frozenset(r.channels): (int(r.conversions), float(r.value)) for r in sets})
+    attributed = sum(int(r.conversions) for r in sets)
     conversion_types = list(DEFAULT_CONVERSION_TYPES)
     totals = session.execute(text(
         "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value"
@@ -144,7 +150,6 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
         f"  WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
         f"  GROUP BY conversion_id) p GROUP BY path ORDER BY conversions DESC, path"
         f" LIMIT {TOP_PATHS}"), args).all()
-    attributed = len({t.conversion_id for t in tps})
     channels = sorted({c for per in models.values() for c in per})
     return {
         "models": models,

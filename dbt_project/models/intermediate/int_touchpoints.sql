@@ -1,10 +1,8 @@
 -- Each conversion's touchpoints: the same user's other, non-conversion events of the
 -- same project in [conversion - lookback, conversion], numbered by (time, event id).
-with
+{{ config(pre_hook="set local work_mem = '256MB'") }}
 
-events as (
-    select * from {{ ref('stg_attribution_events') }}
-),
+with
 
 conversions as (
     select
@@ -13,7 +11,7 @@ conversions as (
         user_identifier,
         occurred_at as conversion_at,
         coalesce(event_value, cast(1 as double precision)) as conversion_value
-    from events
+    from {{ ref('stg_attribution_events') }}
     where event_type in {{ conversion_types() }}
 ),
 
@@ -24,7 +22,7 @@ candidates as (
         user_identifier,
         occurred_at,
         channel
-    from events
+    from {{ ref('stg_attribution_events') }}
     where event_type not in {{ conversion_types() }}
 ),
 

@@ -1,6 +1,8 @@
 -- One row per conversion x touchpoint x model; weights of a conversion sum to 1 per
 -- model, attributed_value = weight x conversion value (1 when the event had none).
 -- The data-driven (Shapley) model is computed in Python from int_touchpoints.
+{{ config(pre_hook="set local work_mem = '256MB'") }}
+
 with
 
 touchpoints as (
@@ -52,8 +54,6 @@ models as (
 
 final as (
     select
-        cast(conversion_id as text) || ':' || cast(touchpoint_id as text) || ':'
-        || model_name as credit_id,
         cast(conversion_id as bigint) as conversion_id,
         cast(touchpoint_id as bigint) as touchpoint_id,
         cast(project_id as bigint) as project_id,

@@ -1,0 +1,192 @@
+"""Attribution benchmark: every model over 1,000,000 events against one sequential scan.
+
+Fills a fresh database (embedded PostgreSQL, or DRA_TEST_DATABASE_URL's server) with
+1,000,000 events of 100,000 visitors over 90 days, about 20,000 of them conversions,
+then, in the same run:
+
+- baseline: one sequential scan of the events table (best of 3);
+- the models: ``dbt run`` of the project (staging view, int_touchpoints, the credits mart
+  with first/last touch, linear, time decay and U-shaped), timed by dbt's own
+  per-model execution times, plus the data-driven (Shapley) model in Python over the
+  touchpoints; the dbt process wall time is printed for context;
+- for context, the original design: one query per conversion loading that visitor's
+  events of the lookback window, models computed in Python (on a sample of
+  conversions, extrapolated).
+
+Target: models / scan <= 10. Run: ``.venv/bin/python bench/attribution_bench.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from dra.attribution.dbt_env import run_dbt  # noqa: E402
+from dra.attribution.reference import (  # noqa: E402
+    SQL_MODELS,
+    Touchpoint,
+    weights,
+)
+from dra.attribution.shapley import data_driven_totals  # noqa: E402
+from dra.migrate import upgrade  # noqa: E402
+from tests.support.pg import start_cluster  # noqa: E402
+
+EVENTS, USERS, TARGET, REPEATS, LOOP_SAMPLE = 1_000_000, 100_000, 10.0, 3, 2_000
+
+FILL = """
+INSERT INTO app.attribution_events (project_id, user_identifier, event_type, channel, value,
+                                    occurred_at)
+SELECT :p, 'v' || (g % :users),
+       CASE WHEN r < 0.02 THEN (ARRAY['purchase', 'conversion'])[1 + (g % 2)]
+            WHEN r < 0.05 THEN 'signup' WHEN r < 0.25 THEN 'click' ELSE 'page_view' END,
+       (ARRAY['paid', 'paid', 'social', 'email', 'organic', 'organic', 'referral', 'direct',
+              'direct', 'other'])[1 + floor(random() * 10)::int],
+       CASE WHEN r < 0.01 THEN round((random() * 200)::numeric, 2) END,
+       timestamptz '2026-08-01' + make_interval(secs => floor(random() * 90 * 86400))
+FROM (SELECT g, random() AS r FROM generate_series(1, :n) g) s
+"""
+
+
+def fill(url: str) -> int:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("SELECT setseed(0.20261125)"))
+        owner = conn.execute(text(
+            "INSERT INTO app.users (email, password_hash, first_name, last_name)"
+            " VALUES ('bench@example.com', 'x', 'B', 'B') RETURNING id")).scalar()
+        project = conn.execute(text(
+            "INSERT INTO app.projects (owner_id, name) VALUES (:o, 'bench') RETURNING id"),
+            {"o": owner}).scalar()
+        for month in ("2026-08-01", "2026-09-01", "2026-10-01"):
+            conn.execute(text("SELECT app.ensure_attribution_partition(CAST(:m AS timestamptz))"),
+                         {"m": month})
+        conn.execute(text(FILL), {"p": project, "users": USERS, "n": EVENTS})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE app.attribution_events"))
+    engine.dispose()
+    return project
+
+
+def seq_scan(url: str) -> float:
+    engine = create_engine(url)
+    best = float("inf")
+    with engine.connect() as conn:
+        conn.execute(text("SET enable_indexscan = off; SET enable_bitmapscan = off;"
+                          " SET enable_indexonlyscan = off"))
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            conn.execute(text("SELECT count(*), count(DISTINCT channel), sum(value)"
+                              " FROM app.attribution_events")).one()
+            best = min(best, time.perf_counter() - started)
+    engine.dispose()
+    return best
+
+
+def dbt_models(url: str, target: Path) -> tuple[float, float, dict[str, float]]:
+    """(sum of dbt's model execution times, dbt wall time, per model) of a ``dbt run``."""
+    started = time.perf_counter()
+    run_dbt(url, ["run"], target_path=target)
+    wall = time.perf_counter() - started
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    per_model = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+    return sum(per_model.values()), wall, per_model
+
+
+def data_driven(url: str) -> tuple[float, int]:
+    """The data-driven model as the report computes it: conversions grouped by channel set
+    in SQL, Shapley values in Python."""
+    engine = create_engine(url)
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT channels, count(*), sum(value) FROM ("
+            " SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
+            " max(conversion_value) AS value FROM intermediate.int_touchpoints"
+            " GROUP BY conversion_id) c GROUP BY channels")).all()
+    totals = data_driven_totals({frozenset(r[0]): (int(r[1]), float(r[2])) for r in rows})
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed, len(totals)
+
+
+def per_conversion_loop(url: str) -> tuple[float, int]:
+    """The original design: one query per conversion (sampled, extrapolated to all)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        conversions = conn.execute(text(
+            "SELECT id, project_id, user_identifier, occurred_at, coalesce(value, 1)"
+            " FROM app.attribution_events WHERE event_type IN ('conversion', 'purchase')"
+            " ORDER BY id")).all()
+        sample = conversions[:: max(1, len(conversions) // LOOP_SAMPLE)][:LOOP_SAMPLE]
+        started = time.perf_counter()
+        for cid, project, user, at, value in sample:
+            events = conn.execute(text(
+                "SELECT id, occurred_at, coalesce(channel, 'direct') FROM app.attribution_events"
+                " WHERE project_id = :p AND user_identifier = :u AND occurred_at >= :lo"
+                " AND occurred_at <= :hi AND event_type NOT IN ('conversion', 'purchase')"
+                " ORDER BY occurred_at, id"),
+                {"p": project, "u": user, "lo": at - timedelta(days=30), "hi": at}).all()
+            tps = [Touchpoint(cid, project, at, float(value), e[0], e[1], e[2], i + 1,
+                              len(events)) for i, e in enumerate(events)]
+            if tps:
+                for model in SQL_MODELS:
+                    weights(model, tps)
+        elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed * len(conversions) / max(1, len(sample)), len(conversions)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="dra-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        cluster = start_cluster(tmp / "pg", os.environ.get("DRA_TEST_DATABASE_URL"))
+        try:
+            url = cluster.create_database("dra_attribution_bench")
+            upgrade(url)
+            t0 = time.perf_counter()
+            fill(url)
+            print(f"filled {EVENTS:,} events of {USERS:,} visitors in "
+                  f"{time.perf_counter() - t0:.1f} s")
+            scan = seq_scan(url)
+            sql, wall, per_model = dbt_models(url, tmp / "target")
+            dd, dd_channels = data_driven(url)
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                conversions = conn.execute(text(
+                    "SELECT count(DISTINCT conversion_id), count(*)"
+                    " FROM intermediate.int_touchpoints")).one()
+                credits = conn.execute(text(
+                    "SELECT count(*) FROM marts.fct_attribution_credits")).scalar()
+            engine.dispose()
+            loop, all_conversions = per_conversion_loop(url)
+            models = sql + dd
+            print(f"conversions {all_conversions:,} ({conversions[0]:,} with touchpoints,"
+                  f" {conversions[1]:,} touchpoints), {credits:,} SQL credit rows,"
+                  f" data-driven shares for {dd_channels} channels")
+            print(f"one sequential scan          {scan:7.2f} s (best of {REPEATS})")
+            for name, seconds in per_model.items():
+                print(f"  dbt {name:<24} {seconds:7.2f} s")
+            print(f"data-driven (Python Shapley) {dd:7.2f} s")
+            print(f"all models                   {models:7.2f} s  = {models / scan:.1f}x the scan"
+                  f" (target <= {TARGET:.0f}x)")
+            print(f"dbt run wall time            {wall:7.2f} s  (process start and parse included)")
+            print(f"per-conversion loop          {loop:7.2f} s  = {loop / models:.1f}x all models"
+                  f" (extrapolated from {LOOP_SAMPLE:,} conversions)")
+            return 0 if models / scan <= TARGET else 1
+        finally:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
