@@ -3,6 +3,7 @@ widget data (cached), public links. ``session`` is the caller's RLS session."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,7 +140,7 @@ def delete_dashboard(session: Session, board: Dashboard) -> str:
 
 # --- widgets ---------------------------------------------------------------------------
 
-def model_columns(database: Database, model: DataModel) -> dict[str, str]:
+def model_columns(database: Database, model: DataModel | ModelRef) -> dict[str, str]:
     if not model.materialized_table:
         return {}
     with database.system_session() as s:
@@ -227,13 +228,23 @@ class WidgetData:
     materialized_at: str | None = None
     model_name: str | None = None
     cached: bool = False
+    figure_json: str | None = None
+    """The figure serialized once, reused by every cached answer."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"figure": self.figure, "error": self.error, "materializedAt": self.materialized_at,
                 "model": self.model_name, "cached": self.cached, "rowCount": len(self.rows)}
 
+    def as_json(self) -> str:
+        """The same as ``as_dict`` in JSON, without serializing the figure again."""
+        rest = self.as_dict()
+        del rest["figure"]
+        figure = self.figure_json if self.figure_json is not None else json.dumps(self.figure)
+        return '{"figure": ' + figure + ", " + json.dumps(rest)[1:]
 
-def widget_data(database: Database, widget: DashboardWidget, model: DataModel | None,
+
+def widget_data(database: Database, widget: DashboardWidget | WidgetRef,
+                model: DataModel | ModelRef | None,
                 filters: dict | None = None, *, cache: WidgetCache = widget_cache,
                 timeout_ms: int = 15000) -> WidgetData:
     """UC-DASH-07: the widget's figure from its model's table (cached per model version)."""
@@ -245,7 +256,8 @@ def widget_data(database: Database, widget: DashboardWidget, model: DataModel | 
     key = cache.key(model.id, model.version, widget.chart_type, widget.binding, filters)
     hit = cache.get(key)
     if hit is not None:
-        return WidgetData(hit.figure, hit.columns, hit.rows, None, built, model.name, True)
+        return WidgetData(hit.figure, hit.columns, hit.rows, None, built, model.name, True,
+                          hit.figure_json)
     columns = model_columns(database, model)
     try:
         binding = validate_binding(widget.chart_type, widget.binding, columns)
@@ -258,8 +270,9 @@ def widget_data(database: Database, widget: DashboardWidget, model: DataModel | 
     except ModelingError as exc:
         return WidgetData(error=exc.message, materialized_at=built, model_name=model.name)
     names = [c["name"] for c in result.columns]
-    data = WidgetData(figure(widget.chart_type, binding, names, result.rows), names,
-                      [[jsonable(v) for v in r] for r in result.rows], None, built, model.name)
+    fig = figure(widget.chart_type, binding, names, result.rows)
+    data = WidgetData(fig, names, [[jsonable(v) for v in r] for r in result.rows], None, built,
+                      model.name, figure_json=json.dumps(fig, separators=(",", ":")))
     cache.put(key, data)
     return data
 
@@ -325,6 +338,54 @@ def open_public(session: Session, token: str) -> Dashboard | None:
     session.execute(text("select set_config('dra.public_dashboard_id', :d, true)"),
                     {"d": str(int(dashboard_id))})
     return session.get(Dashboard, dashboard_id)
+
+
+@dataclass(frozen=True)
+class WidgetRef:
+    id: int
+    title: str
+    chart_type: str
+    binding: dict
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    id: int
+    project_id: int
+    name: str
+    version: int
+    materialized_table: str | None
+    last_materialized_at: datetime | None
+
+
+OPEN_LINK = text(
+    "select set_config('dra.user_id', '', true), set_config('dra.platform_admin', 'off', true),"
+    " set_config('dra.public_dashboard_id',"
+    " coalesce(app.resolve_public_link(:t)::text, ''), true)")
+WIDGET_AND_MODEL = text(
+    "select w.id, w.title, w.chart_type, w.binding, m.id, m.project_id, m.name, m.version,"
+    " m.materialized_table, m.last_materialized_at"
+    " from app.dashboard_widgets w left join app.data_models m on m.id = w.data_model_id"
+    " where w.id = :w and w.dashboard_id = app.public_dashboard_id()")
+
+
+def public_widget(session: Session, token: str,
+                  widget_id: int) -> tuple[WidgetRef, ModelRef | None] | None:
+    """A widget of the dashboard behind ``token`` and its model, in two round trips.
+
+    The token is checked by the definer function on every request (a revoked link stops
+    at once); row-level security then shows only that dashboard's widgets and models.
+    """
+    if not isinstance(token, str) or not 20 <= len(token) <= 64:
+        return None
+    if not session.execute(OPEN_LINK, {"t": token}).one()[2]:
+        return None
+    row = session.execute(WIDGET_AND_MODEL, {"w": widget_id}).one_or_none()
+    if row is None:
+        return None
+    widget = WidgetRef(row[0], row[1], row[2], row[3] or {})
+    model = ModelRef(*row[4:]) if row[4] is not None else None
+    return widget, model
 
 
 def public_models(session: Session, board: Dashboard) -> dict[int, DataModel]:

@@ -149,8 +149,12 @@ def widget_data(project_id: int, dashboard_id: int, widget_id: int, access: Proj
     except ModelingError as exc:
         return _json_error(exc)
     model = db_session().get(DataModel, widget.data_model_id) if widget.data_model_id else None
-    return jsonify(service.widget_data(get_database(), widget, model, filters,
-                                       timeout_ms=_timeout()).as_dict())
+    return _widget_response(service.widget_data(get_database(), widget, model, filters,
+                                                timeout_ms=_timeout()))
+
+
+def _widget_response(data) -> Response:
+    return Response(data.as_json(), mimetype="application/json")
 
 
 def _csv(widget, data) -> Response:
@@ -370,7 +374,6 @@ def _public_session():
     session = g.get("_dra_public_session")
     if session is None:
         session = get_database().AppSession()
-        act_as(session, None)
         g._dra_public_session = session
     return session
 
@@ -383,7 +386,9 @@ def _close_public(_exc=None):
 
 
 def _public_board(token: str):
-    board = service.open_public(_public_session(), token)
+    session = _public_session()
+    act_as(session, None)
+    board = service.open_public(session, token)
     if board is None:
         abort(404, description="This dashboard link does not exist or is no longer shared.")
     return board
@@ -404,13 +409,10 @@ def public_view(token: str):
 
 
 def _public_widget(token: str, widget_id: int):
-    session = _public_session()
-    board = _public_board(token)
-    widget = next((w for w in board.widgets if w.id == widget_id), None)
-    if widget is None:
-        abort(404, description="This widget is not on this dashboard.")
-    model = service.public_models(session, board).get(widget.data_model_id)
-    return widget, model
+    found = service.public_widget(_public_session(), token, widget_id)
+    if found is None:
+        abort(404, description="This widget is not on a shared dashboard.")
+    return found
 
 
 @public_bp.get("/<token>/widgets/<int:widget_id>/data")
@@ -421,8 +423,8 @@ def public_widget_data(token: str, widget_id: int):
         filters = _filters_arg()
     except ModelingError as exc:
         return jsonify(exc.as_dict()), exc.status
-    return jsonify(service.widget_data(get_database(), widget, model, filters,
-                                       timeout_ms=_timeout()).as_dict())
+    return _widget_response(service.widget_data(get_database(), widget, model, filters,
+                                                timeout_ms=_timeout()))
 
 
 @public_bp.get("/<token>/widgets/<int:widget_id>/data.csv")
