@@ -86,7 +86,7 @@ def seq_scan(url: str) -> float:
                           " SET enable_indexonlyscan = off"))
         for _ in range(REPEATS):
             started = time.perf_counter()
-            conn.execute(text("SELECT count(*), count(DISTINCT channel), sum(value)"
+            conn.execute(text("SELECT count(*), sum(value), max(occurred_at)"
                               " FROM app.attribution_events")).one()
             best = min(best, time.perf_counter() - started)
     engine.dispose()

@@ -40,22 +40,28 @@ def referrer_host(referrer: str | None) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _matches(host: str, domains: tuple[str, ...]) -> bool:
-    for domain in domains:
-        if domain.endswith("."):  # a search engine under any country domain
-            if host.startswith(domain) or f".{domain}" in f".{host}":
-                return True
-        elif host == domain or host.endswith("." + domain):
-            return True
-    return False
+SOCIAL_SET = frozenset(SOCIAL_DOMAINS)
+SEARCH_SET = frozenset(d for d in SEARCH_DOMAINS if not d.endswith("."))
+SEARCH_LABELS = frozenset(d[:-1] for d in SEARCH_DOMAINS if d.endswith("."))
+
+
+def _matches(host: str, domains: frozenset[str], names: frozenset[str] = frozenset()) -> bool:
+    """Whether ``host`` is one of ``domains`` or a subdomain of one, or has one of
+    ``names`` as a label before its top-level domain (google.com, google.co.uk)."""
+    if not host:
+        return False
+    labels = host.split(".")
+    if not names.isdisjoint(labels[:-1]):
+        return True
+    return any(".".join(labels[i:]) in domains for i in range(len(labels)))
 
 
 def is_social_referrer(referrer: str | None) -> bool:
-    return _matches(referrer_host(referrer), SOCIAL_DOMAINS)
+    return _matches(referrer_host(referrer), SOCIAL_SET)
 
 
 def is_search_referrer(referrer: str | None) -> bool:
-    return _matches(referrer_host(referrer), SEARCH_DOMAINS)
+    return _matches(referrer_host(referrer), SEARCH_SET, SEARCH_LABELS)
 
 
 def classify_channel(utm_source: str | None = None, utm_medium: str | None = None,
@@ -66,11 +72,11 @@ def classify_channel(utm_source: str | None = None, utm_medium: str | None = Non
     host = referrer_host(referrer)
     if medium in PAID_MEDIUMS:
         return "paid"
-    if medium in SOCIAL_MEDIUMS or _matches(host, SOCIAL_DOMAINS):
+    if medium in SOCIAL_MEDIUMS or _matches(host, SOCIAL_SET):
         return "social"
     if medium in EMAIL_MEDIUMS:
         return "email"
-    if medium in ORGANIC_MEDIUMS or _matches(host, SEARCH_DOMAINS):
+    if medium in ORGANIC_MEDIUMS or _matches(host, SEARCH_SET, SEARCH_LABELS):
         return "organic"
     if host and not source:
         return "referral"
@@ -81,7 +87,7 @@ def classify_channel(utm_source: str | None = None, utm_medium: str | None = Non
 
 def utm_from_url(page_url: str | None) -> dict[str, str]:
     """UTM parameters found in a page URL's query string."""
-    if not page_url:
+    if not page_url or "utm_" not in page_url:
         return {}
     try:
         query = parse_qs(urlsplit(page_url).query)
