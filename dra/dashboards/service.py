@@ -363,14 +363,35 @@ OPEN_LINK = text(
     " set_config('dra.public_dashboard_id',"
     " coalesce(app.resolve_public_link(:t)::text, ''), true)")
 WIDGET_AND_MODEL = text(
-    "select w.id, w.title, w.chart_type, w.binding, m.id, m.project_id, m.name, m.version,"
-    " m.materialized_table, m.last_materialized_at"
-    " from app.dashboard_widgets w left join app.data_models m on m.id = w.data_model_id"
+    "select w.id, w.title, w.chart_type, w.binding, d.filters, m.id, m.project_id, m.name,"
+    " m.version, m.materialized_table, m.last_materialized_at"
+    " from app.dashboard_widgets w join app.dashboards d on d.id = w.dashboard_id"
+    " left join app.data_models m on m.id = w.data_model_id"
     " where w.id = :w and w.dashboard_id = app.public_dashboard_id()")
 
 
+def guest_filters(requested: dict | None, defined: dict | None) -> dict:
+    """A guest may change the values of the dashboard's own filters, nothing else.
+
+    (Filtering on other columns would let a guest probe columns no widget shows.)
+    """
+    defined = clean_filters(defined or {})
+    requested = requested or {}
+    out: dict[str, Any] = {}
+    if "date" in defined:
+        asked = requested.get("date") or {}
+        out["date"] = {"column": defined["date"]["column"],
+                       "from": asked.get("from", defined["date"]["from"]),
+                       "to": asked.get("to", defined["date"]["to"])}
+    if "values" in defined:
+        asked = requested.get("values") or {}
+        out["values"] = {"column": defined["values"]["column"],
+                         "values": asked.get("values", defined["values"]["values"])}
+    return clean_filters(out)
+
+
 def public_widget(session: Session, token: str,
-                  widget_id: int) -> tuple[WidgetRef, ModelRef | None] | None:
+                  widget_id: int) -> tuple[WidgetRef, ModelRef | None, dict] | None:
     """A widget of the dashboard behind ``token`` and its model, in two round trips.
 
     The token is checked by the definer function on every request (a revoked link stops
@@ -384,8 +405,8 @@ def public_widget(session: Session, token: str,
     if row is None:
         return None
     widget = WidgetRef(row[0], row[1], row[2], row[3] or {})
-    model = ModelRef(*row[4:]) if row[4] is not None else None
-    return widget, model
+    model = ModelRef(*row[5:]) if row[5] is not None else None
+    return widget, model, row[4] or {}
 
 
 def public_models(session: Session, board: Dashboard) -> dict[int, DataModel]:

@@ -187,6 +187,10 @@ def test_public_link_lifecycle_and_isolation(shop, login, database, app):
     assert page.status_code == 200 and b"Sales" in page.data and b"Add widget" not in page.data
     data = guest.get(f"/public/d/{token}/widgets/{mine}/data").json
     assert data["figure"]["data"][0]["type"] == "bar"
+    # a guest may not filter on columns the dashboard does not offer as filters
+    probe = json.dumps({"values": {"column": "country", "values": ["FR"]}})
+    probed = guest.get(f"/public/d/{token}/widgets/{mine}/data", query_string={"filters": probe})
+    assert probed.json["figure"]["data"][0]["x"] == ["FR", "US"]
     assert guest.get(f"/public/d/{token}/widgets/{secret}/data").status_code == 404
     assert guest.get(f"/public/d/{token}/widgets/{secret}/data.csv").status_code == 404
     assert guest.get(f"/projects/{roles.project_id}/dashboards/{other_id}").status_code in (

@@ -418,9 +418,9 @@ def _public_widget(token: str, widget_id: int):
 @public_bp.get("/<token>/widgets/<int:widget_id>/data")
 @limiter.limit(PUBLIC_RATE)
 def public_widget_data(token: str, widget_id: int):
-    widget, model = _public_widget(token, widget_id)
+    widget, model, defined = _public_widget(token, widget_id)
     try:
-        filters = _filters_arg()
+        filters = service.guest_filters(_filters_arg(), defined)
     except ModelingError as exc:
         return jsonify(exc.as_dict()), exc.status
     return _widget_response(service.widget_data(get_database(), widget, model, filters,
@@ -430,8 +430,12 @@ def public_widget_data(token: str, widget_id: int):
 @public_bp.get("/<token>/widgets/<int:widget_id>/data.csv")
 @limiter.limit(PUBLIC_RATE)
 def public_widget_csv(token: str, widget_id: int):
-    widget, model = _public_widget(token, widget_id)
-    return _csv(widget, service.widget_data(get_database(), widget, model, _filters_arg(),
+    widget, model, defined = _public_widget(token, widget_id)
+    try:
+        filters = service.guest_filters(_filters_arg(), defined)
+    except ModelingError as exc:
+        abort(exc.status, description=exc.message)
+    return _csv(widget, service.widget_data(get_database(), widget, model, filters,
                                             timeout_ms=_timeout()))
 
 

@@ -29,11 +29,6 @@ from webapp.database import commit, db_session, get_database, rollback
 bp = Blueprint("models", __name__, url_prefix="/projects/<int:project_id>/models")
 
 
-@bp.app_context_processor
-def _helpers() -> dict:
-    return {"has_endpoint": lambda name: name in current_app.view_functions}
-
-
 def _timeout() -> int:
     return current_app.config["DRA_SETTINGS"].statement_timeout_ms
 
