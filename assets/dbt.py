@@ -12,17 +12,20 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from dra.attribution.dbt_env import DBT_PROJECT_DIR, dbt_executable
 
 
 @cache
 def dbt_project() -> DbtProject:
-    """The one DbtProject; parsed now when no manifest exists yet (e.g. a fresh checkout)."""
+    """The one DbtProject, parsed now under ``dagster dev`` or when no manifest exists yet
+    (a fresh checkout); ``dbt parse`` needs neither packages nor a connection."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
-    if not project.manifest_path.exists():
-        project.preparer.prepare(project)
+    if using_dagster_dev() or not project.manifest_path.exists():
+        # As prepare_if_dev(), with the dbt installed beside this Python (often not on PATH).
+        build_dbt_resource(project).cli(["parse", "--quiet"],
+                                        target_path=project.target_path).wait()
     return project
 
 
@@ -45,6 +48,6 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     return dbt_models
 
 
-def build_dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR),
+def build_dbt_resource(project: DbtProject | None = None) -> DbtCliResource:
+    return DbtCliResource(project_dir=project or dbt_project(), profiles_dir=str(DBT_PROJECT_DIR),
                           dbt_executable=dbt_executable())
