@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from dra import migrate
-from dra.models import Alert, Backup, PipelineRequest, User
+from dra.models import Alert, Backup, Notification, PipelineRequest, User
 
 ADMIN_EMAIL = "db-admin@example.test"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -161,6 +161,10 @@ def step_backup_stored(context):
         assert sorted(zf.namelist()) == ["database.dump", "metadata.json"]
     assert backup.metadata_["tables"]["app.users"] == 1
     assert backup.metadata_["created_by"]["email"] == ADMIN_EMAIL
+    with context.database.system_session() as s:  # the admin who asked is told
+        told = s.scalars(select(Notification.type).where(
+            Notification.user_id == context.admin.id)).all()
+    assert told == ["backup.succeeded"], told
 
 
 @when("the administrator restores the database from the latest backup")
