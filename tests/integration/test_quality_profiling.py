@@ -163,3 +163,14 @@ def test_at_most_three_keys(conn):
 def test_missing_table(conn):
     with pytest.raises(TableNotFound):
         profile_table(conn, SCHEMA, "absent")
+
+
+def test_estimated_profile_matches_exact_when_analyze_reads_every_row(conn):
+    make_table(conn, "customers", "id int, email text, amount numeric, signup text, "
+               "created_on date, updated_on date, status text, tags jsonb", ROWS)
+    exact = profile_table(conn, SCHEMA, "customers", exact=True)
+    estimated = profile_table(conn, SCHEMA, "customers", exact=False)
+    assert (exact["mode"], estimated["mode"]) == ("exact", "estimated")
+    assert estimated["estimated"] and not exact["estimated"]
+    for key in ("score", "metrics", "keys", "duplicates", "issues"):
+        assert estimated[key] == exact[key], key
