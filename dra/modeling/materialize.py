@@ -13,7 +13,7 @@ from psycopg import sql
 from sqlalchemy import update
 
 from dra.billing.limits import row_limit
-from dra.db import Database
+from dra.db import READONLY_ROLE, Database
 from dra.ingestion.loader import ensure_schema, swap_in
 from dra.ingestion.naming import models_schema
 from dra.modeling.catalog import load_catalog
@@ -83,19 +83,54 @@ def _build(database: Database, schema: str, table: str, text: str, params: dict,
         conn.rollback()
         try:
             with conn.transaction(), conn.cursor() as cur:
+                cur.execute("set local search_path = pg_catalog, pg_temp")
+                columns = _result_columns(cur, query, params, timeout_ms)
+                ensure_schema(cur, schema)
+                cur.execute(sql.SQL("create table {}.{} ({})").format(
+                    sql.Identifier(schema), sql.Identifier(staging), sql.SQL(", ").join(
+                        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type))
+                        for name, pg_type in columns)))
+                # The user's query itself only ever runs as the read-only role: it may
+                # insert into this one new table for the rest of this transaction.
+                cur.execute(sql.SQL("grant insert on {}.{} to {}").format(
+                    sql.Identifier(schema), sql.Identifier(staging),
+                    sql.Identifier(READONLY_ROLE)))
+                cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
                 cur.execute(sql.SQL("set local statement_timeout = {}").format(
                     sql.Literal(f"{int(timeout_ms)}ms")))
-                cur.execute("set local search_path = pg_catalog, pg_temp")
-                ensure_schema(cur, schema)
-                cur.execute(sql.SQL("create table {}.{} as {}").format(
+                cur.execute(sql.SQL("insert into {}.{} {}").format(
                     sql.Identifier(schema), sql.Identifier(staging), query), params or None)
                 rows = cur.rowcount
+                cur.execute("reset role")
+                cur.execute(sql.SQL("revoke insert on {}.{} from {}").format(
+                    sql.Identifier(schema), sql.Identifier(staging),
+                    sql.Identifier(READONLY_ROLE)))
                 swap_in(cur, schema, staging, table)
         except psycopg.Error as exc:
             raise translate_error(exc, timeout_ms) from None
     finally:
         raw.close()
     return max(rows, 0)
+
+
+def _result_columns(cur: psycopg.Cursor, query: sql.Composable, params: dict,
+                    timeout_ms: int) -> list[tuple[str, str]]:
+    """Names and types of the query's columns, learnt by running it with no rows as the
+    read-only role in a savepoint (the session is back to the system role afterwards)."""
+    with cur.connection.transaction():
+        cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
+        cur.execute(sql.SQL("set local statement_timeout = {}").format(
+            sql.Literal(f"{int(timeout_ms)}ms")))
+        cur.execute(sql.SQL("select * from ({}) as dra_shape limit 0").format(query),
+                    params or None)
+        described = [(d.name, d.type_code) for d in cur.description or []]
+        cur.execute("reset role")
+    types = {}
+    for _, oid in described:
+        if oid not in types:
+            cur.execute("select format_type(%s, null)", (oid,))
+            types[oid] = cur.fetchone()[0]
+    return [(name, types[oid]) for name, oid in described]
 
 
 def _record_failure(database: Database, model_id: int, message: str) -> None:

@@ -46,6 +46,9 @@ def test_asset_builds_the_table_and_bumps_the_version(database, shop, materializ
         granted = s.scalar(text("select has_table_privilege('dra_readonly', :t, 'select')"),
                            {"t": f"models_p{shop.project_id}.model_{model_id}"})
         assert granted
+        can_write = s.scalar(text("select has_table_privilege('dra_readonly', :t, 'insert')"),
+                             {"t": f"models_p{shop.project_id}.model_{model_id}"})
+        assert not can_write
     events = materialize.instance.get_latest_materialization_events([data_model_tables.key])
     assert events[data_model_tables.key] is not None
 
@@ -109,3 +112,13 @@ def test_ingesting_a_source_queues_its_models(database, shop, settings, material
     result = sensor(dg.build_sensor_context(instance=instance, resources=resources,
                                             definitions=defs))
     assert [r.partition_key for r in result.run_requests] == [str(model_id)]
+
+
+def test_the_models_query_runs_as_the_read_only_role(database, shop, materialize):
+    model_id = saved_model(database, shop, sql="select current_user as who, id from orders")
+    assert materialize([data_model_tables], partition_key=str(model_id),
+                       dynamic_partitions={"data_models": [model_id]}).success
+    with database.system_session() as s:
+        who = s.scalars(text(f"select distinct who from models_p{shop.project_id}."
+                             f"model_{model_id}")).all()
+    assert who == ["dra_readonly"]
