@@ -24,7 +24,8 @@ def sql(chart_type, binding, filters=None):
 
 @pytest.mark.parametrize("chart_type,binding,rows", [
     ("table", {"columns": ["country", "revenue"]}, [["FR", 1], ["US", 2]]),
-    ("kpi", {"y": "revenue", "x": "day", "period": "month"}, [["2026-02-01", 12], ["2026-01-01", 10]]),
+    ("kpi", {"y": "revenue", "x": "day", "period": "month"},
+     [["2026-02-01", 12], ["2026-01-01", 10]]),
     ("bar", {"x": "country", "y": "revenue"}, [["FR", 15], ["US", 7]]),
     ("stacked_bar", {"x": "country", "y": "revenue", "series": "channel"}, ROWS_XSY),
     ("line", {"x": "day", "y": "orders", "aggregate": "count"}, [["2026-01-01", 3]]),
