@@ -111,3 +111,25 @@ def test_report_asset_matches_the_reference(database, settings, shop, monkeypatc
     assert got["models"]["first_touch"]["paid"] == {"credits": 1.0, "value": 40.0}
     assert got["paths"][0]["conversions"] == 1
     assert {p["path"] for p in got["paths"]} == {"paid > email > social", "organic"}
+
+
+def test_request_sensor_launches_the_report_job(database, settings, shop):
+    from orchestration.definitions import defs
+
+    owner, project_id = shop
+    with database.system_session() as s:
+        report = request_report(s, project_id, owner.id, ReportRequest(
+            "Oct", "linear", date(2026, 10, 1), date(2026, 10, 31)))
+        request_id = s.scalar(select(PipelineRequest.id).where(
+            PipelineRequest.target_id == report.id))
+    job = defs.get_job_def("attribution_report_job")
+    selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert selected == {"attribution_report", "staging/stg_attribution_events",
+                        "intermediate/int_touchpoints", "marts/fct_attribution_credits"}
+    sensor = defs.get_sensor_def("pipeline_request_sensor")
+    resources = {"platform": PlatformResource(database_url=database.url,
+                                              data_dir=str(settings.data_dir))}
+    result = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
+                                            resources=resources, definitions=defs))
+    [run] = [r for r in result.run_requests if r.tags.get(REQUEST_TAG) == str(request_id)]
+    assert run.job_name == "attribution_report_job" and run.partition_key is None
