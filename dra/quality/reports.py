@@ -83,6 +83,7 @@ def generate_report(database: Database, model_id: int, *, layer: str = "model",
                             created_by=created_by)
         s.add(row)
         s.flush()
+        s.refresh(row)  # created_at comes from the database
         s.expunge(row)
     return row
 
