@@ -67,4 +67,7 @@ attribution_report_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(attribution_report).upstream(),
     description="Rebuild the dbt attribution models (with their tests), then produce the "
                 "requested report.",
+    # The run queue allows one dbt build at a time (tag_concurrency_limits, dra/runtime.py):
+    # two builds would swap the same tables.
+    tags={"dra/dbt": "build"},
 )

@@ -109,6 +109,9 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 4
+    tag_concurrency_limits:  # one dbt build at a time (jobs tagged dra/dbt)
+      - key: "dra/dbt"
+        limit: 1
 telemetry:
   enabled: false
 nux:

@@ -24,7 +24,7 @@ from dra.attribution.reference import (
 )
 from dra.attribution.shapley import data_driven_totals
 from dra.db import Database
-from dra.models import AttributionEvent, AttributionReport
+from dra.models import AttributionEvent, AttributionReport, PipelineRequest
 from dra.pipeline_requests import enqueue
 
 REPORT_KIND = "attribution_report"
@@ -114,6 +114,19 @@ def get_report(session: Session, project_id: int, report_id: int) -> Attribution
     if report is None:
         raise ReportError("This report does not exist.", status=404)
     return report
+
+
+def effective_status(session: Session, report: AttributionReport) -> tuple[str, str | None]:
+    """The report's status, or its pipeline request's failure when the run failed before
+    the report asset ran (e.g. a dbt test failed)."""
+    if report.status not in ("queued", "running"):
+        return report.status, report.error
+    request = session.scalar(select(PipelineRequest).where(
+        PipelineRequest.kind == REPORT_KIND, PipelineRequest.target_id == report.id)
+        .order_by(PipelineRequest.id.desc()).limit(1))
+    if request is not None and request.status == "failed":
+        return "failed", request.error or "The pipeline run failed."
+    return report.status, None
 
 
 def compute_result(session: Session, project_id: int, start: date, end: date) -> dict[str, Any]:

@@ -221,3 +221,18 @@ def test_report_generation_is_rate_limited(settings, shop):
         assert codes[:30] == [400] * 30 and codes[30] == 429
     finally:
         limited.extensions["dra_database"].dispose()
+
+
+def test_report_of_a_failed_run_says_so(shop, database):
+    pid = shop["project_id"]
+    with database.system_session() as s:
+        report = AttributionReport(project_id=pid, name="Broken", model="linear",
+                                   start_date=T0.date(), end_date=T0.date(), status="queued")
+        s.add(report)
+        s.flush()
+        s.add(PipelineRequest(kind="attribution_report", target_id=report.id, project_id=pid,
+                              status="failed", error="dbt test assert_credit_weights failed"))
+        report_id = report.id
+    html = shop["viewer"].get(url(pid, f"/reports/{report_id}")).get_data(as_text=True)
+    assert "could not be generated: dbt test assert_credit_weights failed" in html
+    assert 'http-equiv="refresh"' not in html

@@ -113,12 +113,14 @@ def report(project_id: int, report_id: int, access: ProjectAccess):
     except reports.ReportError as exc:
         abort(exc.status, description=exc.message)
     result = row.result or {}
+    status, error = reports.effective_status(session, row)
     figures = []
     if row.status == "succeeded" and result.get("channels"):
         figures = [charts.channel_chart(result, "credits", row.model),
                    charts.channel_chart(result, "value", row.model)]
     return render_template("attribution/report.html", project=get_project(session, project_id),
-                           access=access, P=P, report=row, result=result, models=MODELS,
+                           access=access, P=P, report=row, status=status, error_text=error,
+                           result=result, models=MODELS,
                            labels=MODEL_LABELS, figures=figures)
 
 
