@@ -33,18 +33,17 @@ def build_model_refresh_sensor(job) -> dg.SensorDefinition:
         if not records:
             return dg.SensorResult(skip_reason="no new ingestion")
         known = set(context.instance.get_dynamic_partitions(DATA_MODELS_PARTITIONS))
-        run_requests, new = [], set()
+        latest: dict[str, int] = {}  # model -> newest ingestion it follows (one run each)
         for record in records:
             if record.partition_key is None:
                 continue
             for model_id in models_reading_source(platform.database, int(record.partition_key)):
-                key = str(model_id)
-                if key not in known:
-                    new.add(key)
-                run_requests.append(dg.RunRequest(
-                    run_key=f"after-ingest-{record.storage_id}-{key}", partition_key=key))
+                latest[str(model_id)] = max(latest.get(str(model_id), 0), record.storage_id)
+        new = [key for key in latest if key not in known]
         return dg.SensorResult(
-            run_requests=run_requests,
+            run_requests=[dg.RunRequest(run_key=f"after-ingest-{storage_id}-{key}",
+                                        partition_key=key)
+                          for key, storage_id in sorted(latest.items(), key=lambda i: int(i[0]))],
             cursor=str(records[-1].storage_id),
             dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(
                 DATA_MODELS_PARTITIONS, sorted(new, key=int))] if new else [],

@@ -28,6 +28,7 @@ GRID_COLUMNS = 12
 STALE = ("This dashboard was changed by someone else since you opened it. Reload the page "
          "to see their changes; your edit was not saved.")
 MODEL_NOT_FOUND = "Data model not found."
+CACHE_MAX_ROWS = 5000
 NOT_BUILT = "This data model has not been built yet."
 
 
@@ -273,7 +274,8 @@ def widget_data(database: Database, widget: DashboardWidget | WidgetRef,
     fig = figure(widget.chart_type, binding, names, result.rows)
     data = WidgetData(fig, names, [[jsonable(v) for v in r] for r in result.rows], None, built,
                       model.name, figure_json=json.dumps(fig, separators=(",", ":")))
-    cache.put(key, data)
+    if len(data.rows) <= CACHE_MAX_ROWS:  # large raw-row widgets are recomputed instead
+        cache.put(key, data)
     return data
 
 

@@ -106,8 +106,7 @@ def _source_ids(catalog: Catalog, tables: list[str]) -> list[int]:
     return ids
 
 
-def _check_model_limit(database: Database, project_id: int, source_ids: list[int],
-                       exclude: int | None = None) -> None:
+def _check_model_limit(database: Database, project_id: int, source_ids: list[int]) -> None:
     owner = owner_of(database, project_id)
     with database.system_session() as s:
         for sid in source_ids:

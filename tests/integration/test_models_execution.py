@@ -10,7 +10,13 @@ from sqlalchemy import select, text, update
 from dra.modeling import service
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import run_readonly
-from dra.models import DataModel, DataModelSource, PipelineRequest, SubscriptionTier
+from dra.models import (
+    DataModel,
+    DataModelSource,
+    DataSource,
+    PipelineRequest,
+    SubscriptionTier,
+)
 from tests.support.factories import project_with_roles
 from tests.support.modeling import JOIN_QUERY, customer_rows, order_rows, seed_shop
 
@@ -146,7 +152,9 @@ def test_save_validates_by_executing_and_stores_both_forms(database, shop):
         assert model.data_source_id is None  # two sources: a cross-source model
         links = s.scalars(select(DataModelSource.data_source_id).where(
             DataModelSource.data_model_id == model.id)).all()
-        assert sorted(links) == sorted([shop.orders_source, shop.customers_source])
+        sources = s.scalars(select(DataSource.id).where(
+            DataSource.project_id == shop.project_id)).all()
+        assert len(sources) == 2 and sorted(links) == sorted(sources)
         request = s.get(PipelineRequest, saved.refresh_request_id)
         assert (request.kind, request.target_id, request.status) == ("refresh_model", model.id,
                                                                       "queued")
