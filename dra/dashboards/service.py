@@ -167,8 +167,8 @@ def save_widget(session: Session, database: Database, board: Dashboard, version:
         raise DashboardError(NOT_BUILT + " Refresh it first.", field="data_model_id")
     clean = validate_binding(str(chart_type), binding, columns)
     if widget_id is None:
-        bottom = max((w.y + w.h for w in board.widgets), default=0)
-        widget = DashboardWidget(dashboard_id=board.id, x=0, y=bottom, w=6, h=4)
+        x, y = free_slot([(w.x, w.y, w.w, w.h) for w in board.widgets])
+        widget = DashboardWidget(dashboard_id=board.id, x=x, y=y, w=6, h=4)
         session.add(widget)
     else:
         widget = get_widget(session, board, widget_id)
@@ -178,6 +178,20 @@ def save_widget(session: Session, database: Database, board: Dashboard, version:
     widget.binding = clean
     touch(session, board)
     return widget
+
+
+def free_slot(taken: list[tuple[int, int, int, int]], w: int = 6, h: int = 4) -> tuple[int, int]:
+    """The first free place for a w x h widget, row by row, left half then right half."""
+    def overlaps(x: int, y: int) -> bool:
+        return any(x < tx + tw and tx < x + w and y < ty + th and ty < y + h
+                   for tx, ty, tw, th in taken)
+
+    bottom = max((ty + th for _, ty, _, th in taken), default=0)
+    for y in range(bottom + 1):
+        for x in range(0, GRID_COLUMNS - w + 1, w):
+            if not overlaps(x, y):
+                return x, y
+    return 0, bottom
 
 
 def get_widget(session: Session, board: Dashboard, widget_id: int) -> DashboardWidget:

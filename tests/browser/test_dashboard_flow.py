@@ -119,7 +119,7 @@ def test_model_dashboard_and_public_link(live_server, chromium, database, materi
     page.wait_for_selector("#filters")
     page.wait_for_function("document.querySelectorAll('.widget[data-rendered]').length === 3")
     page.click("#edit-layout")
-    page.click(".widget >> nth=0 >> button[title='Wider']")
+    page.click(".widget >> nth=0 >> button[title='Narrower']")
     page.wait_for_timeout(300)
     assert "changed by someone else" not in page.inner_text("main")
     page.fill("#filters input[name=values]", "FR")

@@ -112,3 +112,12 @@ def test_cache_is_keyed_on_version_and_drops_older_versions():
     for i in range(5):
         cache.put(cache.key(2, 1, "bar", {"i": i}, None), i)
     assert len(cache) == 3
+
+
+def test_new_widgets_fill_the_grid_row_by_row():
+    from dra.dashboards.service import free_slot
+
+    assert free_slot([]) == (0, 0)
+    assert free_slot([(0, 0, 6, 4)]) == (6, 0)
+    assert free_slot([(0, 0, 6, 4), (6, 0, 6, 4)]) == (0, 4)
+    assert free_slot([(0, 0, 12, 2)]) == (0, 2)

@@ -70,7 +70,7 @@
     ]);
     if (cfg.can_edit) {
       tools.append(el("a", { class: "button", href: `${cfg.edit_base}/widgets/${w.id}/edit`, text: "Edit" }));
-      const arrange = el("span", { class: "arrange", hidden: true }, [
+      const arrange = el("span", { class: "arrange", hidden: !arranging }, [
         tool("←", "Move left", () => nudge(w, -1, 0, 0, 0)), tool("→", "Move right", () => nudge(w, 1, 0, 0, 0)),
         tool("↑", "Move up", () => nudge(w, 0, -1, 0, 0)), tool("↓", "Move down", () => nudge(w, 0, 1, 0, 0)),
         tool("⇤", "Narrower", () => nudge(w, 0, 0, -1, 0)), tool("⇥", "Wider", () => nudge(w, 0, 0, 1, 0)),
