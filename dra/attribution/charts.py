@@ -67,6 +67,6 @@ def sankey_chart(paths: list[JourneyPath]) -> dict[str, Any]:
     fig = go.Figure(go.Sankey(
         node={"label": labels, "pad": 14, "thickness": 14},
         link={"source": [k[0] for k in links], "target": [k[1] for k in links],
-              "value": list(links.values())}))
+              "value": list(links.values()), "color": "rgba(100, 116, 139, 0.35)"}))
     fig.update_layout(title="Top journeys", **{**LAYOUT, "height": 460})
     return _plain(fig)

@@ -159,8 +159,11 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
     paths = session.execute(text(
         f"SELECT path, count(*) AS conversions FROM ("
         f"  SELECT conversion_id, string_agg(channel, ' > ' ORDER BY position) AS path"
-        f'  FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
-        f"  WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
+        f"  FROM (SELECT conversion_id, channel, position, lag(channel) OVER ("
+        f"          PARTITION BY conversion_id ORDER BY position) AS previous"
+        f'        FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
+        f"        WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e) t"
+        f"  WHERE previous IS NULL OR previous <> channel"  # repeats merged
         f"  GROUP BY conversion_id) p GROUP BY path ORDER BY conversions DESC, path"
         f" LIMIT {TOP_PATHS}"), args).all()
     channels = sorted({c for per in models.values() for c in per})
