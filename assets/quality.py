@@ -34,22 +34,34 @@ def _requesting_user(context, platform: PlatformResource) -> int | None:
 def run_profile(context, platform: PlatformResource, model_id: int) -> dict:
     """Profile the model; the check result as keyword arguments."""
     try:
-        summary = profile_check(platform.database, platform.settings.data_dir, model_id,
-                                created_by=_requesting_user(context, platform))
+        summary = profile_check(
+            platform.database,
+            platform.settings.data_dir,
+            model_id,
+            created_by=_requesting_user(context, platform),
+        )
     except QualityError as exc:
-        return {"passed": False, "description": exc.message,
-                "severity": dg.AssetCheckSeverity.WARN}
-    context.log.info(f"data model #{model_id}: quality score {summary.score}, "
-                     f"{summary.row_count} rows, issues {summary.issues}")
-    description = "The table is empty." if summary.status == "empty" else \
-        f"Score {summary.score}/100"
+        return {"passed": False, "description": exc.message, "severity": dg.AssetCheckSeverity.WARN}
+    context.log.info(
+        f"data model #{model_id}: quality score {summary.score}, "
+        f"{summary.row_count} rows, issues {summary.issues}"
+    )
+    description = (
+        "The table is empty." if summary.status == "empty" else f"Score {summary.score}/100"
+    )
     if summary.critical_missing:
         description += f"; over half missing in {', '.join(summary.critical_missing)}"
-    return {"passed": summary.passed, "severity": dg.AssetCheckSeverity.WARN,
-            "description": description,
-            "metadata": {"score": summary.score, "rows": summary.row_count,
-                         "report_id": summary.report_id,
-                         **{f"issues_{k}": v for k, v in summary.issues.items()}}}
+    return {
+        "passed": summary.passed,
+        "severity": dg.AssetCheckSeverity.WARN,
+        "description": description,
+        "metadata": {
+            "score": summary.score,
+            "rows": summary.row_count,
+            "report_id": summary.report_id,
+            **{f"issues_{k}": v for k, v in summary.issues.items()},
+        },
+    }
 
 
 def run_soda(context, platform: PlatformResource, model_id: int) -> dict:
@@ -59,15 +71,22 @@ def run_soda(context, platform: PlatformResource, model_id: int) -> dict:
     except QualityError as exc:
         return {"passed": False, "description": exc.message}
     for check in outcome.checks:
-        context.log.info(f"{check.outcome:>8}  {check.column or '(dataset)'} {check.type}: "
-                         f"{check.value} ({check.threshold})")
+        context.log.info(
+            f"{check.outcome:>8}  {check.column or '(dataset)'} {check.type}: "
+            f"{check.value} ({check.threshold})"
+        )
     passed = len(outcome.checks) - len(outcome.failed)
-    return {"passed": outcome.ok,
-            "description": "; ".join(outcome.errors)
-            or f"{passed} of {len(outcome.checks)} checks passed",
-            "metadata": {"checks": len(outcome.checks), "failed": len(outcome.failed),
-                         "failed_checks": ", ".join(f"{c.column or 'dataset'}.{c.type}"
-                                                    for c in outcome.failed) or "none"}}
+    return {
+        "passed": outcome.ok,
+        "description": "; ".join(outcome.errors)
+        or f"{passed} of {len(outcome.checks)} checks passed",
+        "metadata": {
+            "checks": len(outcome.checks),
+            "failed": len(outcome.failed),
+            "failed_checks": ", ".join(f"{c.column or 'dataset'}.{c.type}" for c in outcome.failed)
+            or "none",
+        },
+    }
 
 
 @dg.asset_check(
@@ -75,10 +94,11 @@ def run_soda(context, platform: PlatformResource, model_id: int) -> dict:
     name=PROFILE_CHECK,
     partitions_def=data_models_partitions,
     description="Profiles the model's table (completeness, validity, uniqueness, consistency, "
-                "outliers, duplicate keys) and stores the quality report.",
+    "outliers, duplicate keys) and stores the quality report.",
 )
-def quality_profile(context: dg.AssetCheckExecutionContext,
-                    platform: PlatformResource) -> dg.AssetCheckResult:
+def quality_profile(
+    context: dg.AssetCheckExecutionContext, platform: PlatformResource
+) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(**run_profile(context, platform, int(context.partition_key)))
 
 
@@ -87,28 +107,38 @@ def quality_profile(context: dg.AssetCheckExecutionContext,
     name=SODA_CHECK,
     partitions_def=data_models_partitions,
     description="Verifies the model's Soda contract (rows present, missing and duplicate "
-                "limits on keys, validity, freshness) with soda-core; failures notify the "
-                "project.",
+    "limits on keys, validity, freshness) with soda-core; failures notify the "
+    "project.",
 )
-def soda_contract(context: dg.AssetCheckExecutionContext,
-                  platform: PlatformResource) -> dg.AssetCheckResult:
+def soda_contract(
+    context: dg.AssetCheckExecutionContext, platform: PlatformResource
+) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(**run_soda(context, platform, int(context.partition_key)))
 
 
 @dg.op(description="Runs the quality checks of one data model without rebuilding it.")
 def check_data_model(context: dg.OpExecutionContext, platform: PlatformResource) -> None:
     model_id = int(context.partition_key)
-    results = {PROFILE_CHECK: run_profile(context, platform, model_id),
-               SODA_CHECK: run_soda(context, platform, model_id)}
+    results = {
+        PROFILE_CHECK: run_profile(context, platform, model_id),
+        SODA_CHECK: run_soda(context, platform, model_id),
+    }
     for name, result in results.items():
-        context.log_event(dg.AssetCheckEvaluation(
-            asset_key=data_model_tables.key, check_name=name, partition=context.partition_key,
-            **result))
+        context.log_event(
+            dg.AssetCheckEvaluation(
+                asset_key=data_model_tables.key,
+                check_name=name,
+                partition=context.partition_key,
+                **result,
+            )
+        )
 
 
-@dg.job(partitions_def=data_models_partitions,
-        description="Profile one data model and verify its Soda contract (partition = model "
-                    "id), recorded as evaluations of the model's asset checks.")
+@dg.job(
+    partitions_def=data_models_partitions,
+    description="Profile one data model and verify its Soda contract (partition = model "
+    "id), recorded as evaluations of the model's asset checks.",
+)
 def quality_report_job() -> None:
     check_data_model()
 
@@ -119,10 +149,11 @@ def quality_report_job() -> None:
     kinds={"postgres"},
     deps=[data_model_tables],
     description="The cleaned layer of a data model (clean_p<project>.<table>): the model's "
-                "cleaning rules applied to a copy, swapped in atomically; then a new report.",
+    "cleaning rules applied to a copy, swapped in atomically; then a new report.",
 )
-def cleaned_model_tables(context: dg.AssetExecutionContext,
-                         platform: PlatformResource) -> dg.MaterializeResult:
+def cleaned_model_tables(
+    context: dg.AssetExecutionContext, platform: PlatformResource
+) -> dg.MaterializeResult:
     model_id = int(context.partition_key)
     user = _requesting_user(context, platform)
     try:
@@ -131,12 +162,19 @@ def cleaned_model_tables(context: dg.AssetExecutionContext,
         raise dg.Failure(description=f"Data model #{model_id}: {exc.message}") from None
     for skipped in outcome.skipped:
         context.log.warning(f"rule {skipped['position']} skipped: {skipped['reason']}")
-    context.log.info(f"cleaned data model #{model_id}: {outcome.rows_before} -> "
-                     f"{outcome.rows_after} rows, {len(outcome.applied)} rule(s) applied")
-    return dg.MaterializeResult(metadata={
-        "table": f"{outcome.schema}.{outcome.table}", "rows": outcome.rows_after,
-        "rules_applied": len(outcome.applied), "rules_skipped": len(outcome.skipped),
-        "report_id": report_id})
+    context.log.info(
+        f"cleaned data model #{model_id}: {outcome.rows_before} -> "
+        f"{outcome.rows_after} rows, {len(outcome.applied)} rule(s) applied"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "table": f"{outcome.schema}.{outcome.table}",
+            "rows": outcome.rows_after,
+            "rules_applied": len(outcome.applied),
+            "rules_skipped": len(outcome.skipped),
+            "report_id": report_id,
+        }
+    )
 
 
 quality_checks = [quality_profile, soda_contract]
@@ -158,13 +196,13 @@ def _mart_check(key: dg.AssetKey):
         asset=key,
         name="soda_contract",
         description=f"Verifies the Soda contract of {schema}.{table} (generated from its "
-                    "profile the first time; an editable file). Failures alert the admins.",
+        "profile the first time; an editable file). Failures alert the admins.",
     )
-    def _check(context: dg.AssetCheckExecutionContext,
-               platform: PlatformResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, platform: PlatformResource
+    ) -> dg.AssetCheckResult:
         try:
-            outcome = mart_soda_check(platform.database, platform.settings.data_dir, schema,
-                                      table)
+            outcome = mart_soda_check(platform.database, platform.settings.data_dir, schema, table)
         except QualityError as exc:
             return dg.AssetCheckResult(passed=False, description=exc.message)
         passed = len(outcome.checks) - len(outcome.failed)
@@ -172,10 +210,16 @@ def _mart_check(key: dg.AssetKey):
             passed=outcome.ok,
             description="; ".join(outcome.errors)
             or f"{passed} of {len(outcome.checks)} checks passed",
-            metadata={"failed_checks": ", ".join(f"{c.column or 'dataset'}.{c.type}"
-                                                 for c in outcome.failed) or "none"})
+            metadata={
+                "failed_checks": ", ".join(
+                    f"{c.column or 'dataset'}.{c.type}" for c in outcome.failed
+                )
+                or "none"
+            },
+        )
 
     return _check
+
 
 clean_model_job = dg.define_asset_job(
     "clean_model_job",

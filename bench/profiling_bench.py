@@ -84,27 +84,36 @@ def main() -> int:
         url, server = server_url(Path(tmp))
         try:
             with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-                conn.execute(sql.SQL("drop schema if exists {} cascade").format(
-                    sql.Identifier(SCHEMA)))
+                conn.execute(
+                    sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(SCHEMA))
+                )
                 conn.execute(sql.SQL("create schema {}").format(sql.Identifier(SCHEMA)))
                 started = time.perf_counter()
-                conn.execute(sql.SQL(BUILD.format(schema="{}", table="{}", rows=int(args.rows)))
-                             .format(sql.Identifier(SCHEMA), sql.Identifier(TABLE)))
+                conn.execute(
+                    sql.SQL(BUILD.format(schema="{}", table="{}", rows=int(args.rows))).format(
+                        sql.Identifier(SCHEMA), sql.Identifier(TABLE)
+                    )
+                )
                 conn.execute(sql.SQL("vacuum analyze {}").format(sql.Identifier(SCHEMA, TABLE)))
-                size = conn.execute("select pg_size_pretty(pg_total_relation_size(%s))",
-                                    (f"{SCHEMA}.{TABLE}",)).fetchone()[0]
-                print(f"table {SCHEMA}.{TABLE}: {args.rows:,} rows x 12 columns, {size} "
-                      f"(built in {time.perf_counter() - started:.1f} s)")
+                size = conn.execute(
+                    "select pg_size_pretty(pg_total_relation_size(%s))", (f"{SCHEMA}.{TABLE}",)
+                ).fetchone()[0]
+                print(
+                    f"table {SCHEMA}.{TABLE}: {args.rows:,} rows x 12 columns, {size} "
+                    f"(built in {time.perf_counter() - started:.1f} s)"
+                )
 
                 def scan() -> None:
-                    conn.execute(sql.SQL("select count(*) from {}").format(
-                        sql.Identifier(SCHEMA, TABLE))).fetchone()
+                    conn.execute(
+                        sql.SQL("select count(*) from {}").format(sql.Identifier(SCHEMA, TABLE))
+                    ).fetchone()
 
                 reports: dict[bool, dict] = {}
 
                 def profile(exact: bool):
                     return lambda: reports.__setitem__(
-                        exact, profile_table(conn, SCHEMA, TABLE, exact=exact))
+                        exact, profile_table(conn, SCHEMA, TABLE, exact=exact)
+                    )
 
                 scan()  # warm the cache
                 baseline = best_of(args.repeat, scan)
@@ -117,10 +126,12 @@ def main() -> int:
     for exact, label in ((True, "exact"), (False, "estimated")):
         report, elapsed = reports[exact], timings[exact]
         ratio = elapsed / baseline
-        print(f"{label:>9} profile ({report['passes']} full passes): {elapsed * 1000:9.1f} ms  "
-              f"ratio {ratio:6.2f}x (target <= {TARGET:.0f}x) -> "
-              f"{'OK' if ratio <= TARGET else 'over target'}; score {report['score']}, "
-              f"uniqueness {report['metrics']['uniqueness']}, keys {report['keys']}")
+        print(
+            f"{label:>9} profile ({report['passes']} full passes): {elapsed * 1000:9.1f} ms  "
+            f"ratio {ratio:6.2f}x (target <= {TARGET:.0f}x) -> "
+            f"{'OK' if ratio <= TARGET else 'over target'}; score {report['score']}, "
+            f"uniqueness {report['metrics']['uniqueness']}, keys {report['keys']}"
+        )
     return 0
 
 

@@ -55,25 +55,41 @@ def results_path(data_dir: Path, project_id: int, model_id: int) -> Path:
 
 
 def _contract_for(database: Database, target: ModelTable, report: dict[str, Any]) -> dict:
-    return soda.generate_contract(report, database=make_url(database.url).database or "",
-                                  schema=target.schema, table=target.table)
+    return soda.generate_contract(
+        report,
+        database=make_url(database.url).database or "",
+        schema=target.schema,
+        table=target.table,
+    )
 
 
-def profile_check(database: Database, data_dir: Path, model_id: int,
-                  created_by: int | None = None) -> ProfileSummary:
+def profile_check(
+    database: Database, data_dir: Path, model_id: int, created_by: int | None = None
+) -> ProfileSummary:
     row = generate_report(database, model_id, created_by=created_by)
     with database.system_session() as s:
         target = model_table(s, model_id)
-    written = soda.write_contract(soda.contract_path(data_dir, target.project_id, model_id),
-                                  _contract_for(database, target, row.report))
+    written = soda.write_contract(
+        soda.contract_path(data_dir, target.project_id, model_id),
+        _contract_for(database, target, row.report),
+    )
     counts: dict[str, int] = {}
     for issue in row.report["issues"]:
         counts[issue["severity"]] = counts.get(issue["severity"], 0) + 1
-    critical = [i["column"] for i in row.report["issues"]
-                if i["kind"] == "missing" and i["severity"] == "critical"]
-    return ProfileSummary(report_id=row.id, score=int(row.score), row_count=row.row_count or 0,
-                          status=row.report["status"], issues=counts, critical_missing=critical,
-                          contract_written=written)
+    critical = [
+        i["column"]
+        for i in row.report["issues"]
+        if i["kind"] == "missing" and i["severity"] == "critical"
+    ]
+    return ProfileSummary(
+        report_id=row.id,
+        score=int(row.score),
+        row_count=row.row_count or 0,
+        status=row.report["status"],
+        issues=counts,
+        critical_missing=critical,
+        contract_written=written,
+    )
 
 
 def soda_check(database: Database, data_dir: Path, model_id: int) -> soda.SodaOutcome:
@@ -84,14 +100,20 @@ def soda_check(database: Database, data_dir: Path, model_id: int) -> soda.SodaOu
         soda.write_contract(path, _contract_for(database, target, profile_model(database, target)))
     outcome = soda.verify(database.url, path)
     results = results_path(data_dir, target.project_id, model_id)
-    results.write_text(json.dumps({"contract": str(path), **outcome.as_dict()}, default=str),
-                       encoding="utf-8")
+    results.write_text(
+        json.dumps({"contract": str(path), **outcome.as_dict()}, default=str), encoding="utf-8"
+    )
     if not outcome.ok:
-        failed = ", ".join(f"{c.column + ': ' if c.column else ''}{c.type}"
-                           for c in outcome.failed) or "; ".join(outcome.errors)[:300]
-        notify_project(database, target, title=f"Quality checks failed: {target.name}",
-                       message=f"Soda checks that failed on {target.schema}.{target.table}: "
-                               f"{failed}.")
+        failed = (
+            ", ".join(f"{c.column + ': ' if c.column else ''}{c.type}" for c in outcome.failed)
+            or "; ".join(outcome.errors)[:300]
+        )
+        notify_project(
+            database,
+            target,
+            title=f"Quality checks failed: {target.name}",
+            message=f"Soda checks that failed on {target.schema}.{target.table}: {failed}.",
+        )
     return outcome
 
 
@@ -105,20 +127,34 @@ def last_soda_results(data_dir: Path, project_id: int, model_id: int) -> dict[st
 def notify_project(database: Database, target: ModelTable, *, title: str, message: str) -> int:
     """A notification for each member who can act on it (owner, admins, editors)."""
     with database.system_session() as s:
-        users = list(s.scalars(select(ProjectMember.user_id).where(
-            ProjectMember.project_id == target.project_id,
-            ProjectMember.role.in_(NOTIFY_ROLES))))
+        users = list(
+            s.scalars(
+                select(ProjectMember.user_id).where(
+                    ProjectMember.project_id == target.project_id,
+                    ProjectMember.role.in_(NOTIFY_ROLES),
+                )
+            )
+        )
         if users:
-            s.execute(insert(Notification), [
-                {"user_id": u, "type": "quality.check_failed", "title": title[:200],
-                 "message": message[:2000],
-                 "link": quality_page_link(target.project_id, target.model_id)}
-                for u in users])
+            s.execute(
+                insert(Notification),
+                [
+                    {
+                        "user_id": u,
+                        "type": "quality.check_failed",
+                        "title": title[:200],
+                        "message": message[:2000],
+                        "link": quality_page_link(target.project_id, target.model_id),
+                    }
+                    for u in users
+                ],
+            )
     return len(users)
 
 
-def clean_and_report(database: Database, model_id: int,
-                     created_by: int | None = None) -> tuple[CleaningOutcome, int]:
+def clean_and_report(
+    database: Database, model_id: int, created_by: int | None = None
+) -> tuple[CleaningOutcome, int]:
     """Rebuild the cleaned table, then store a report of it (BR-DQ-05); (outcome, report id)."""
     outcome = clean_model(database, model_id)
     row = generate_report(database, model_id, layer="clean", created_by=created_by)
@@ -132,27 +168,36 @@ def mart_contract_path(data_dir: Path, schema: str, table: str) -> Path:
     return Path(data_dir) / "quality" / "contracts" / "dbt" / f"{schema}.{table}.yml"
 
 
-def mart_soda_check(database: Database, data_dir: Path, schema: str,
-                    table: str) -> soda.SodaOutcome:
+def mart_soda_check(
+    database: Database, data_dir: Path, schema: str, table: str
+) -> soda.SodaOutcome:
     """Verify a dbt mart's contract (generated from its profile the first time).
 
     Marts belong to the platform, not to a project: a failure alerts the admins.
     """
     from dra.alerts import raise_alert
 
-    target = ModelTable(model_id=0, project_id=0, name=f"{schema}.{table}", schema=schema,
-                        table=table)
+    target = ModelTable(
+        model_id=0, project_id=0, name=f"{schema}.{table}", schema=schema, table=table
+    )
     path = mart_contract_path(data_dir, schema, table)
     if not path.exists():
         soda.write_contract(path, _contract_for(database, target, profile_model(database, target)))
     outcome = soda.verify(database.url, path)
     path.with_suffix(".last_run.json").write_text(
-        json.dumps({"contract": str(path), **outcome.as_dict()}, default=str), encoding="utf-8")
+        json.dumps({"contract": str(path), **outcome.as_dict()}, default=str), encoding="utf-8"
+    )
     if not outcome.ok:
         failed = ", ".join(f"{c.column or 'dataset'}.{c.type}" for c in outcome.failed)
         with database.system_session() as s:
-            raise_alert(s, source="quality", severity="warning",
-                        title=f"Soda checks failed on {schema}.{table}",
-                        details={"message": failed or "; ".join(outcome.errors)[:500],
-                                 "contract": str(path)})
+            raise_alert(
+                s,
+                source="quality",
+                severity="warning",
+                title=f"Soda checks failed on {schema}.{table}",
+                details={
+                    "message": failed or "; ".join(outcome.errors)[:500],
+                    "contract": str(path),
+                },
+            )
     return outcome

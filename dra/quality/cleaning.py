@@ -26,8 +26,14 @@ from dra.quality import patterns
 from dra.quality.profiling import ColumnInfo, TableNotFound, table_columns
 from dra.quality.reports import ModelTable, QualityError, clean_schema, model_table
 
-RULE_TYPES = ("fill_nulls", "remove_duplicates", "normalize_text", "standardize_dates",
-              "drop_outliers", "cast")
+RULE_TYPES = (
+    "fill_nulls",
+    "remove_duplicates",
+    "normalize_text",
+    "standardize_dates",
+    "drop_outliers",
+    "cast",
+)
 FILL_STRATEGIES = ("median", "mean", "mode", "constant")
 CASES = ("none", "lower", "upper", "title")
 CAST_TYPES = {
@@ -51,12 +57,18 @@ class CleaningOutcome:
     skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"table": f"{self.schema}.{self.table}", "rows_before": self.rows_before,
-                "rows_after": self.rows_after, "applied": self.applied, "skipped": self.skipped}
+        return {
+            "table": f"{self.schema}.{self.table}",
+            "rows_before": self.rows_before,
+            "rows_after": self.rows_after,
+            "applied": self.applied,
+            "skipped": self.skipped,
+        }
 
 
-def _column(rule: Mapping[str, Any], columns: Mapping[str, ColumnInfo],
-            kinds: tuple[str, ...] | None = None) -> str | None:
+def _column(
+    rule: Mapping[str, Any], columns: Mapping[str, ColumnInfo], kinds: tuple[str, ...] | None = None
+) -> str | None:
     """Reason the rule's ``column`` is unusable, or None."""
     name = rule.get("column")
     if not isinstance(name, str) or not name:
@@ -64,8 +76,11 @@ def _column(rule: Mapping[str, Any], columns: Mapping[str, ColumnInfo],
     if name not in columns:
         return f"Column {name!r} does not exist in the model."
     if kinds and columns[name].kind not in kinds:
-        return (f"Column {name!r} is {columns[name].type}; this rule needs a "
-                + " or ".join(kinds) + " column.")
+        return (
+            f"Column {name!r} is {columns[name].type}; this rule needs a "
+            + " or ".join(kinds)
+            + " column."
+        )
     return None
 
 
@@ -79,8 +94,9 @@ def validate_rule(rule: object, columns: Mapping[str, ColumnInfo]) -> str | None
     if kind == "fill_nulls":
         strategy = rule.get("strategy")
         if strategy not in FILL_STRATEGIES:
-            return f"Unknown fill strategy {strategy!r}; expected one of " \
-                   f"{', '.join(FILL_STRATEGIES)}."
+            return (
+                f"Unknown fill strategy {strategy!r}; expected one of {', '.join(FILL_STRATEGIES)}."
+            )
         if strategy in ("median", "mean"):
             return _column(rule, columns, ("numeric",))
         if strategy == "constant" and (rule.get("value") is None or rule.get("value") == ""):
@@ -104,8 +120,7 @@ def validate_rule(rule: object, columns: Mapping[str, ColumnInfo]) -> str | None
             return "The outlier factor must be a positive number (1.5 is usual)."
         return _column(rule, columns, ("numeric",))
     if rule.get("to") not in CAST_TYPES:
-        return f"Unknown target type {rule.get('to')!r}; expected one of " \
-               f"{', '.join(CAST_TYPES)}."
+        return f"Unknown target type {rule.get('to')!r}; expected one of {', '.join(CAST_TYPES)}."
     return _column(rule, columns)
 
 
@@ -113,23 +128,36 @@ def _fill_nulls(rule, col: ColumnInfo, t: sql.Composable) -> tuple[sql.Composabl
     c = sql.Identifier(col.name)
     strategy = rule["strategy"]
     if strategy == "constant":
-        return (sql.SQL("update {t} set {c} = %s::{type} where {c} is null").format(
-            t=t, c=c, type=sql.SQL(col.type)), (str(rule["value"]),))
+        return (
+            sql.SQL("update {t} set {c} = %s::{type} where {c} is null").format(
+                t=t, c=c, type=sql.SQL(col.type)
+            ),
+            (str(rule["value"]),),
+        )
     value = {
         "median": sql.SQL("percentile_cont(0.5) within group (order by {}::float8)").format(c),
         "mean": sql.SQL("avg({})").format(c),
         "mode": sql.SQL("mode() within group (order by {})").format(c),
     }[strategy]
-    return (sql.SQL("update {t} set {c} = (select {v} from {t})::{type} where {c} is null")
-            .format(t=t, c=c, v=value, type=sql.SQL(col.type)), ())
+    return (
+        sql.SQL("update {t} set {c} = (select {v} from {t})::{type} where {c} is null").format(
+            t=t, c=c, v=value, type=sql.SQL(col.type)
+        ),
+        (),
+    )
 
 
 def _remove_duplicates(rule, columns: Mapping[str, ColumnInfo], t: sql.Composable):
     chosen = rule.get("columns") or list(columns)
     keys = sql.SQL(", ").join(sql.Identifier(c) for c in chosen)
-    return (sql.SQL(
-        "delete from {t} a using (select ctid, row_number() over (partition by {k} order by ctid)"
-        " as n from {t}) d where a.ctid = d.ctid and d.n > 1").format(t=t, k=keys), ())
+    return (
+        sql.SQL(
+            "delete from {t} a using (select ctid,"
+            " row_number() over (partition by {k} order by ctid) as n from {t}) d"
+            " where a.ctid = d.ctid and d.n > 1"
+        ).format(t=t, k=keys),
+        (),
+    )
 
 
 def _normalize_text(rule, col: ColumnInfo, t: sql.Composable):
@@ -137,10 +165,15 @@ def _normalize_text(rule, col: ColumnInfo, t: sql.Composable):
     value = sql.SQL("btrim({})").format(c) if rule.get("trim", True) else c
     case = rule.get("case", "none")
     if case != "none":
-        value = sql.SQL("{}({})").format(sql.SQL({"lower": "lower", "upper": "upper",
-                                                  "title": "initcap"}[case]), value)
-    return (sql.SQL("update {t} set {c} = {v} where {c} is distinct from {v}").format(
-        t=t, c=c, v=value), ())
+        value = sql.SQL("{}({})").format(
+            sql.SQL({"lower": "lower", "upper": "upper", "title": "initcap"}[case]), value
+        )
+    return (
+        sql.SQL("update {t} set {c} = {v} where {c} is distinct from {v}").format(
+            t=t, c=c, v=value
+        ),
+        (),
+    )
 
 
 def _date_expression(c: sql.Composable, day_first: bool) -> sql.Composable:
@@ -148,38 +181,52 @@ def _date_expression(c: sql.Composable, day_first: bool) -> sql.Composable:
     f = patterns.DATE_FORMATS
     cases = [
         (f["iso"], sql.SQL("substr({}, 1, 10)::date").format(c)),
-        (r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$", sql.SQL("to_date({}, {})").format(
-            c, sql.Literal(f"{slash}/YYYY"))),
-        (r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$", sql.SQL("to_date({}, {})").format(
-            c, sql.Literal(f"{slash}/YY"))),
+        (
+            r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$",
+            sql.SQL("to_date({}, {})").format(c, sql.Literal(f"{slash}/YYYY")),
+        ),
+        (
+            r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$",
+            sql.SQL("to_date({}, {})").format(c, sql.Literal(f"{slash}/YY")),
+        ),
         (f["dot"], sql.SQL("to_date({}, 'DD.MM.YYYY')").format(c)),
         (f["dash_dmy"], sql.SQL("to_date({}, 'DD-MM-YYYY')").format(c)),
         (r"^[A-Za-z]{3}\.? ", sql.SQL("to_date(replace({}, '.', ''), 'Mon DD, YYYY')").format(c)),
         (r"^[A-Za-z]{4,9} ", sql.SQL("to_date({}, 'Month DD, YYYY')").format(c)),
-        (r"^[0-9]{1,2} [A-Za-z]{3}\.? ",
-         sql.SQL("to_date(replace({}, '.', ''), 'DD Mon YYYY')").format(c)),
+        (
+            r"^[0-9]{1,2} [A-Za-z]{3}\.? ",
+            sql.SQL("to_date(replace({}, '.', ''), 'DD Mon YYYY')").format(c),
+        ),
         (r"^[0-9]{1,2} [A-Za-z]{4,9} ", sql.SQL("to_date({}, 'DD Month YYYY')").format(c)),
     ]
-    whens = sql.SQL(" ").join(sql.SQL("when {} ~ {} then {}").format(c, sql.Literal(rx), expr)
-                              for rx, expr in cases)
+    whens = sql.SQL(" ").join(
+        sql.SQL("when {} ~ {} then {}").format(c, sql.Literal(rx), expr) for rx, expr in cases
+    )
     return sql.SQL("case {} else null end").format(whens)
 
 
 def _standardize_dates(rule, col: ColumnInfo, t: sql.Composable):
     c = sql.Identifier(col.name)
     expr = _date_expression(sql.SQL("btrim({})").format(c), bool(rule.get("day_first")))
-    return (sql.SQL("alter table {t} alter column {c} type date using ({e})").format(
-        t=t, c=c, e=expr), ())
+    return (
+        sql.SQL("alter table {t} alter column {c} type date using ({e})").format(t=t, c=c, e=expr),
+        (),
+    )
 
 
 def _drop_outliers(rule, col: ColumnInfo, t: sql.Composable):
     c = sql.Identifier(col.name)
     k = sql.Literal(float(rule.get("factor", 1.5)))
-    return (sql.SQL(
-        "delete from {t} using (select percentile_cont(0.25) within group (order by {c}::float8)"
-        " as q1, percentile_cont(0.75) within group (order by {c}::float8) as q3 from {t}) f"
-        " where {c}::float8 < f.q1 - {k} * (f.q3 - f.q1)"
-        " or {c}::float8 > f.q3 + {k} * (f.q3 - f.q1)").format(t=t, c=c, k=k), ())
+    return (
+        sql.SQL(
+            "delete from {t} using (select"
+            " percentile_cont(0.25) within group (order by {c}::float8) as q1,"
+            " percentile_cont(0.75) within group (order by {c}::float8) as q3 from {t}) f"
+            " where {c}::float8 < f.q1 - {k} * (f.q3 - f.q1)"
+            " or {c}::float8 > f.q3 + {k} * (f.q3 - f.q1)"
+        ).format(t=t, c=c, k=k),
+        (),
+    )
 
 
 def _cast(rule, col: ColumnInfo, t: sql.Composable):
@@ -192,18 +239,24 @@ def _cast(rule, col: ColumnInfo, t: sql.Composable):
         guard = sql.SQL("{} ~ {}").format(value, sql.Literal(regex))
     else:
         guard = sql.SQL("true")
-    return (sql.SQL("alter table {t} alter column {c} type {ty} using"
-                    " (case when {g} then {v}::{ty} end)").format(
-        t=t, c=c, ty=sql.SQL(target), g=guard, v=value), ())
+    return (
+        sql.SQL(
+            "alter table {t} alter column {c} type {ty} using (case when {g} then {v}::{ty} end)"
+        ).format(t=t, c=c, ty=sql.SQL(target), g=guard, v=value),
+        (),
+    )
 
 
-def _statement(rule: Mapping[str, Any], columns: Mapping[str, ColumnInfo],
-               t: sql.Composable) -> tuple[sql.Composable, tuple]:
+def _statement(
+    rule: Mapping[str, Any], columns: Mapping[str, ColumnInfo], t: sql.Composable
+) -> tuple[sql.Composable, tuple]:
     if rule["type"] == "remove_duplicates":
         return _remove_duplicates(rule, columns, t)
     builders: dict[str, Callable] = {
-        "fill_nulls": _fill_nulls, "normalize_text": _normalize_text,
-        "standardize_dates": _standardize_dates, "drop_outliers": _drop_outliers,
+        "fill_nulls": _fill_nulls,
+        "normalize_text": _normalize_text,
+        "standardize_dates": _standardize_dates,
+        "drop_outliers": _drop_outliers,
         "cast": _cast,
     }
     return builders[rule["type"]](rule, columns[rule["column"]], t)
@@ -215,8 +268,12 @@ def _count(cur: psycopg.Cursor, t: sql.Composable, column: str | None = None) ->
     return int(row[0]) if row else 0
 
 
-def _apply(cur: psycopg.Cursor, rule: Mapping[str, Any], columns: Mapping[str, ColumnInfo],
-           t: sql.Composable) -> dict[str, Any]:
+def _apply(
+    cur: psycopg.Cursor,
+    rule: Mapping[str, Any],
+    columns: Mapping[str, ColumnInfo],
+    t: sql.Composable,
+) -> dict[str, Any]:
     """Run one rule; what it changed."""
     statement, params = _statement(rule, columns, t)
     column = rule.get("column") if rule["type"] in ("standardize_dates", "cast") else None
@@ -240,11 +297,17 @@ def apply_rules(database: Database, source: ModelTable, rules: list[Any]) -> Cle
         conn: psycopg.Connection = raw.driver_connection
         with conn.transaction(), conn.cursor() as cur:
             if table_columns_or_none(conn, source.schema, source.table) is None:
-                raise QualityError(f"The table {source.schema}.{source.table} does not exist "
-                                   "yet: build the model first.", status=409)
+                raise QualityError(
+                    f"The table {source.schema}.{source.table} does not exist "
+                    "yet: build the model first.",
+                    status=409,
+                )
             ensure_schema(cur, schema)
-            cur.execute(sql.SQL("create table {} as select * from {}").format(
-                t, sql.Identifier(source.schema, source.table)))
+            cur.execute(
+                sql.SQL("create table {} as select * from {}").format(
+                    t, sql.Identifier(source.schema, source.table)
+                )
+            )
             outcome.rows_before = _count(cur, t)
             for position, rule in enumerate(rules, start=1):
                 columns = {c.name: c for c in table_columns(conn, schema, staging)}
@@ -252,12 +315,15 @@ def apply_rules(database: Database, source: ModelTable, rules: list[Any]) -> Cle
                 if reason is None:
                     try:
                         with conn.transaction():
-                            outcome.applied.append({"position": position,
-                                                    **_apply(cur, rule, columns, t)})
+                            outcome.applied.append(
+                                {"position": position, **_apply(cur, rule, columns, t)}
+                            )
                         continue
                     except psycopg.Error as exc:
-                        reason = "PostgreSQL refused the rule: " + (
-                            str(exc).strip().splitlines() or ["error"])[0]
+                        reason = (
+                            "PostgreSQL refused the rule: "
+                            + (str(exc).strip().splitlines() or ["error"])[0]
+                        )
                 outcome.skipped.append({"position": position, "rule": rule, "reason": reason})
             outcome.rows_after = _count(cur, t)
             swap_in(cur, schema, staging, source.table)
@@ -266,8 +332,9 @@ def apply_rules(database: Database, source: ModelTable, rules: list[Any]) -> Cle
         raw.close()
 
 
-def table_columns_or_none(conn: psycopg.Connection, schema: str,
-                          table: str) -> list[ColumnInfo] | None:
+def table_columns_or_none(
+    conn: psycopg.Connection, schema: str, table: str
+) -> list[ColumnInfo] | None:
     try:
         return table_columns(conn, schema, table)
     except TableNotFound:
@@ -276,9 +343,15 @@ def table_columns_or_none(conn: psycopg.Connection, schema: str,
 
 def enabled_rules(session: Session, model_id: int) -> list[dict[str, Any]]:
     """The model's enabled cleaning rules in order."""
-    rows = session.scalars(select(QualityRule).where(
-        QualityRule.data_model_id == model_id, QualityRule.kind == QualityRuleKind.CLEANING,
-        QualityRule.enabled.is_(True)).order_by(QualityRule.position, QualityRule.id))
+    rows = session.scalars(
+        select(QualityRule)
+        .where(
+            QualityRule.data_model_id == model_id,
+            QualityRule.kind == QualityRuleKind.CLEANING,
+            QualityRule.enabled.is_(True),
+        )
+        .order_by(QualityRule.position, QualityRule.id)
+    )
     return [dict(r.rule) for r in rows]
 
 

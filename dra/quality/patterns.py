@@ -16,7 +16,7 @@ PHONE_DIGITS_RE = r"([^0-9]*[0-9]){7}"
 # Date formats a text column may hold; "mixed formats" = more than one in use.
 DATE_FORMATS: dict[str, str] = {
     "iso": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
-           r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$",
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$",
     "slash": r"^[0-9]{1,2}/[0-9]{1,2}/([0-9]{4}|[0-9]{2})$",
     "dot": r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}$",
     "dash_dmy": r"^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$",
@@ -33,25 +33,91 @@ NAME_PATTERNS: dict[str, frozenset[str]] = {
 }
 
 KEY_NAME_TOKENS = frozenset({"id", "email", "code", "sku"})
-AMOUNT_TOKENS = frozenset({
-    "amount", "price", "cost", "quantity", "qty", "total", "subtotal", "revenue", "sales",
-    "fee", "fees", "tax", "age", "count", "units", "salary", "spend", "budget", "payment",
-    "weight", "height", "duration", "views", "clicks", "impressions", "visits", "stock",
-})
-SIGNED_TOKENS = frozenset({
-    "balance", "delta", "change", "diff", "difference", "adjustment", "profit", "net",
-    "margin", "variance", "return", "returns", "refund", "offset", "temperature", "lat",
-    "latitude", "lng", "lon", "longitude",
-})
-FUTURE_TOKENS = frozenset({
-    "due", "expires", "expiry", "expiration", "scheduled", "deadline", "until", "planned",
-    "forecast", "next", "renewal", "end", "ends", "valid",
-})
+AMOUNT_TOKENS = frozenset(
+    {
+        "amount",
+        "price",
+        "cost",
+        "quantity",
+        "qty",
+        "total",
+        "subtotal",
+        "revenue",
+        "sales",
+        "fee",
+        "fees",
+        "tax",
+        "age",
+        "count",
+        "units",
+        "salary",
+        "spend",
+        "budget",
+        "payment",
+        "weight",
+        "height",
+        "duration",
+        "views",
+        "clicks",
+        "impressions",
+        "visits",
+        "stock",
+    }
+)
+SIGNED_TOKENS = frozenset(
+    {
+        "balance",
+        "delta",
+        "change",
+        "diff",
+        "difference",
+        "adjustment",
+        "profit",
+        "net",
+        "margin",
+        "variance",
+        "return",
+        "returns",
+        "refund",
+        "offset",
+        "temperature",
+        "lat",
+        "latitude",
+        "lng",
+        "lon",
+        "longitude",
+    }
+)
+FUTURE_TOKENS = frozenset(
+    {
+        "due",
+        "expires",
+        "expiry",
+        "expiration",
+        "scheduled",
+        "deadline",
+        "until",
+        "planned",
+        "forecast",
+        "next",
+        "renewal",
+        "end",
+        "ends",
+        "valid",
+    }
+)
 # (earlier, later) word pairs: a column named with the first must not be after its twin.
 ORDER_PAIRS = (
-    ("start", "end"), ("begin", "end"), ("from", "to"), ("created", "updated"),
-    ("created", "modified"), ("opened", "closed"), ("ordered", "shipped"),
-    ("shipped", "delivered"), ("checkin", "checkout"), ("signup", "cancelled"),
+    ("start", "end"),
+    ("begin", "end"),
+    ("from", "to"),
+    ("created", "updated"),
+    ("created", "modified"),
+    ("opened", "closed"),
+    ("ordered", "shipped"),
+    ("shipped", "delivered"),
+    ("checkin", "checkout"),
+    ("signup", "cancelled"),
     ("first", "last"),
 )
 
@@ -99,9 +165,14 @@ def ordered_pairs(date_columns: list[str]) -> list[tuple[str, str]]:
                 continue
             for candidate in present - {column}:
                 twin = tokens(candidate)
-                if len(twin) == len(words) and all(
-                    a == b or (a == first and b == second) for a, b in zip(words, twin, strict=True)
-                ) and second in twin:
+                if (
+                    len(twin) == len(words)
+                    and all(
+                        a == b or (a == first and b == second)
+                        for a, b in zip(words, twin, strict=True)
+                    )
+                    and second in twin
+                ):
                     pair = (column, candidate)
                     if pair not in pairs:
                         pairs.append(pair)

@@ -56,7 +56,8 @@ def table_columns(conn: psycopg.Connection, schema: str, table: str) -> list[Col
         "select a.attname, format_type(a.atttypid, a.atttypmod), t.typname"
         " from pg_attribute a join pg_type t on t.oid = a.atttypid"
         " where a.attrelid = %s and a.attnum > 0 and not a.attisdropped order by a.attnum",
-        (row[0],)).fetchall()
+        (row[0],),
+    ).fetchall()
     return [ColumnInfo(name, type_, typname) for name, type_, typname in rows]
 
 
@@ -70,10 +71,14 @@ def _regex(col: sql.Composable, pattern: str) -> sql.Composable:
 
 def _percentile_exprs(columns: list[ColumnInfo]) -> list[tuple[str, sql.Composable]]:
     return [
-        (f"{i}:pct", sql.SQL(
-            "percentile_cont(array[0.25, 0.5, 0.75]) within group (order by {}::float8)"
-        ).format(sql.Identifier(c.name)))
-        for i, c in enumerate(columns) if c.kind == "numeric"
+        (
+            f"{i}:pct",
+            sql.SQL(
+                "percentile_cont(array[0.25, 0.5, 0.75]) within group (order by {}::float8)"
+            ).format(sql.Identifier(c.name)),
+        )
+        for i, c in enumerate(columns)
+        if c.kind == "numeric"
     ]
 
 
@@ -83,21 +88,30 @@ def _pattern_conditions(c: sql.Composable) -> dict[str, sql.Composable]:
         "int": _regex(c, patterns.INTEGER_RE),
         "dec": _regex(c, patterns.DECIMAL_RE),
         "bool": sql.SQL("lower(btrim({})) = any({})").format(
-            c, sql.Literal(list(patterns.BOOLEAN_WORDS))),
+            c, sql.Literal(list(patterns.BOOLEAN_WORDS))
+        ),
         # cheap tests first: most values fail them and skip the regex
         "email": sql.SQL("strpos({}, '@') > 0 and {}").format(c, _regex(c, patterns.EMAIL_RE)),
         "url": sql.SQL("({0} like 'http%' or {0} like 'www.%') and {1}").format(
-            c, _regex(c, patterns.URL_RE)),
-        "phone": sql.SQL("{} and {}").format(_regex(c, patterns.PHONE_RE),
-                                             _regex(c, patterns.PHONE_DIGITS_RE)),
+            c, _regex(c, patterns.URL_RE)
+        ),
+        "phone": sql.SQL("{} and {}").format(
+            _regex(c, patterns.PHONE_RE), _regex(c, patterns.PHONE_DIGITS_RE)
+        ),
     }
     for name, rx in patterns.DATE_FORMATS.items():
         conditions[f"fmt_{name}"] = _regex(c, rx)
     return conditions
 
 
-VALID_KEYS = {"email": "email", "url": "url", "phone": "phone", "integer": "int",
-              "decimal": "dec", "boolean": "bool"}
+VALID_KEYS = {
+    "email": "email",
+    "url": "url",
+    "phone": "phone",
+    "integer": "int",
+    "decimal": "dec",
+    "boolean": "bool",
+}
 
 
 def _derived(index: int, what: str) -> sql.Identifier:
@@ -108,8 +122,9 @@ def _derived(index: int, what: str) -> sql.Identifier:
 CASE_FUNCTIONS = {"l": "lower", "u": "upper", "i": "initcap"}
 
 
-def _text_exprs(index: int, c: sql.Composable, detected: str,
-                fenced: bool = True) -> list[tuple[str, sql.Composable]]:
+def _text_exprs(
+    index: int, c: sql.Composable, detected: str, fenced: bool = True
+) -> list[tuple[str, sql.Composable]]:
     """Exact counts for a text column, given what it was detected to hold."""
     conditions = _pattern_conditions(c)
     exprs: list[tuple[str, sql.Composable]] = [
@@ -119,44 +134,64 @@ def _text_exprs(index: int, c: sql.Composable, detected: str,
     if detected in VALID_KEYS:
         exprs.append(("valid", _count_if(conditions[VALID_KEYS[detected]])))
     elif detected == "date":
-        exprs += [(f"fmt_{name}", _count_if(conditions[f"fmt_{name}"]))
-                  for name in patterns.DATE_FORMATS]
-        exprs.append(("iso_future", _count_if(
-            sql.SQL("{} and left({}, 10) > to_char(current_date, {})").format(
-                conditions["fmt_iso"], c, sql.Literal("YYYY-MM-DD")))))
+        exprs += [
+            (f"fmt_{name}", _count_if(conditions[f"fmt_{name}"])) for name in patterns.DATE_FORMATS
+        ]
+        exprs.append(
+            (
+                "iso_future",
+                _count_if(
+                    sql.SQL("{} and left({}, 10) > to_char(current_date, {})").format(
+                        conditions["fmt_iso"], c, sql.Literal("YYYY-MM-DD")
+                    )
+                ),
+            )
+        )
     else:
-        low, up, cap = (_derived(index, k) if fenced else
-                        sql.SQL("{}({})").format(sql.SQL(fn), c)
-                        for k, fn in CASE_FUNCTIONS.items())
+        low, up, cap = (
+            _derived(index, k) if fenced else sql.SQL("{}({})").format(sql.SQL(fn), c)
+            for k, fn in CASE_FUNCTIONS.items()
+        )
         exprs += [
             ("cased", _count_if(sql.SQL("{} <> {}").format(low, up))),
             ("lower", _count_if(sql.SQL("{0} = {1} and {0} <> {2}").format(c, low, up))),
             ("upper", _count_if(sql.SQL("{0} = {2} and {0} <> {1}").format(c, low, up))),
-            ("title", _count_if(sql.SQL("{0} = {3} and {0} <> {1} and {0} <> {2}").format(
-                c, low, up, cap))),
+            (
+                "title",
+                _count_if(
+                    sql.SQL("{0} = {3} and {0} <> {1} and {0} <> {2}").format(c, low, up, cap)
+                ),
+            ),
         ]
     return exprs
 
 
-def _main_source(schema: str, table: str, columns: list[ColumnInfo],
-                 detected: dict[int, str]) -> sql.Composable:
+def _main_source(
+    schema: str, table: str, columns: list[ColumnInfo], detected: dict[int, str]
+) -> sql.Composable:
     """The table, with lower/upper/initcap of plain-text columns computed once per row.
 
     ``offset 0`` keeps PostgreSQL from folding the inner query into the aggregate one,
     which would evaluate each case function once per aggregate instead of once per row.
     """
-    derived = [sql.SQL("{}({}) as {}").format(sql.SQL(fn), sql.Identifier(columns[i].name),
-                                              _derived(i, key))
-               for i, kind in detected.items() if kind == "text"
-               for key, fn in CASE_FUNCTIONS.items()]
+    derived = [
+        sql.SQL("{}({}) as {}").format(
+            sql.SQL(fn), sql.Identifier(columns[i].name), _derived(i, key)
+        )
+        for i, kind in detected.items()
+        if kind == "text"
+        for key, fn in CASE_FUNCTIONS.items()
+    ]
     if not derived:
         return sql.Identifier(schema, table)
     return sql.SQL("(select *, {} from {} offset 0) as profiled").format(
-        sql.SQL(", ").join(derived), sql.Identifier(schema, table))
+        sql.SQL(", ").join(derived), sql.Identifier(schema, table)
+    )
 
 
-def _case_variant_columns(columns: list[ColumnInfo], detected: dict[int, str],
-                          raw: dict[str, Any]) -> list[int]:
+def _case_variant_columns(
+    columns: list[ColumnInfo], detected: dict[int, str], raw: dict[str, Any]
+) -> list[int]:
     """Plain-text columns where two values may differ only in letter case.
 
     That needs two case styles among the values (or a value in none of lower, UPPER and
@@ -184,9 +219,13 @@ def _detection_exprs(columns: list[ColumnInfo]) -> list[tuple[str, sql.Composabl
     return exprs
 
 
-def _aggregate_exprs(columns: list[ColumnInfo], fences: dict[int, tuple[float, float]],
-                     pairs: list[tuple[str, str]], detected: dict[int, str],
-                     distinct: bool = True) -> list[tuple[str, sql.Composable]]:
+def _aggregate_exprs(
+    columns: list[ColumnInfo],
+    fences: dict[int, tuple[float, float]],
+    pairs: list[tuple[str, str]],
+    detected: dict[int, str],
+    distinct: bool = True,
+) -> list[tuple[str, sql.Composable]]:
     exprs: list[tuple[str, sql.Composable]] = [("rows", sql.SQL("count(*)"))]
     for i, col in enumerate(columns):
         c = sql.Identifier(col.name)
@@ -194,9 +233,11 @@ def _aggregate_exprs(columns: list[ColumnInfo], fences: dict[int, tuple[float, f
         if col.kind == "other":
             continue
         if col.kind == "text":
-            exprs += [(f"{i}:{key}", expr)
-                      for key, expr in _text_exprs(i, c, detected[i], fenced=distinct)
-                      if distinct or key != "nd"]
+            exprs += [
+                (f"{i}:{key}", expr)
+                for key, expr in _text_exprs(i, c, detected[i], fenced=distinct)
+                if distinct or key != "nd"
+            ]
             continue
         if distinct:
             exprs.append((f"{i}:nd", sql.SQL("count(distinct {})").format(c)))
@@ -209,30 +250,54 @@ def _aggregate_exprs(columns: list[ColumnInfo], fences: dict[int, tuple[float, f
             ]
             if i in fences:
                 low, high = fences[i]
-                exprs.append((f"{i}:out", _count_if(sql.SQL("{0} < {1} or {0} > {2}").format(
-                    c, sql.Literal(low), sql.Literal(high)))))
+                exprs.append(
+                    (
+                        f"{i}:out",
+                        _count_if(
+                            sql.SQL("{0} < {1} or {0} > {2}").format(
+                                c, sql.Literal(low), sql.Literal(high)
+                            )
+                        ),
+                    )
+                )
         elif col.kind in ("date", "timestamp"):
             now = {"date": "current_date", "timestamptz": "now()"}.get(
-                col.typname, "localtimestamp")
+                col.typname, "localtimestamp"
+            )
             exprs += [
                 (f"{i}:min", sql.SQL("min({})::text").format(c)),
                 (f"{i}:max", sql.SQL("max({})::text").format(c)),
                 (f"{i}:future", _count_if(sql.SQL("{} > {}").format(c, sql.SQL(now)))),
             ]
     for j, (earlier, later) in enumerate(pairs):
-        exprs.append((f"pair:{j}", _count_if(sql.SQL("{} < {}").format(
-            sql.Identifier(later), sql.Identifier(earlier)))))
+        exprs.append(
+            (
+                f"pair:{j}",
+                _count_if(
+                    sql.SQL("{} < {}").format(sql.Identifier(later), sql.Identifier(earlier))
+                ),
+            )
+        )
     return exprs
 
 
-def _run(conn: psycopg.Connection, schema: str, table: str,
-         exprs: list[tuple[str, sql.Composable]], sample: sql.Composable | None = None,
-         source: sql.Composable | None = None) -> dict[str, Any]:
+def _run(
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    exprs: list[tuple[str, sql.Composable]],
+    sample: sql.Composable | None = None,
+    source: sql.Composable | None = None,
+) -> dict[str, Any]:
     """One scan of the table (or of a sample) computing every expression; {key: value}."""
-    select = sql.SQL(", ").join(sql.SQL("{} as {}").format(e, sql.Identifier(f"e{n}"))
-                                for n, (_, e) in enumerate(exprs))
-    row = conn.execute(sql.SQL("select {} from {} {}").format(
-        select, source or sql.Identifier(schema, table), sample or sql.SQL(""))).fetchone()
+    select = sql.SQL(", ").join(
+        sql.SQL("{} as {}").format(e, sql.Identifier(f"e{n}")) for n, (_, e) in enumerate(exprs)
+    )
+    row = conn.execute(
+        sql.SQL("select {} from {} {}").format(
+            select, source or sql.Identifier(schema, table), sample or sql.SQL("")
+        )
+    ).fetchone()
     assert row is not None
     return {key: value for (key, _), value in zip(exprs, row, strict=True)}
 
@@ -249,8 +314,10 @@ counts that follow from the decision (validity, formats, case) are exact."""
 
 def _sample_clause(conn: psycopg.Connection, schema: str, table: str) -> sql.Composable | None:
     """A TABLESAMPLE of about SAMPLE_ROWS rows for large tables (None: read them all)."""
-    row = conn.execute("select reltuples from pg_class where oid = to_regclass(%s)",
-                       (sql.Identifier(schema, table).as_string(conn),)).fetchone()
+    row = conn.execute(
+        "select reltuples from pg_class where oid = to_regclass(%s)",
+        (sql.Identifier(schema, table).as_string(conn),),
+    ).fetchone()
     estimate = float(row[0]) if row and row[0] is not None else -1.0
     if estimate < SAMPLE_ROWS * 5:
         return None
@@ -258,11 +325,13 @@ def _sample_clause(conn: psycopg.Connection, schema: str, table: str) -> sql.Com
     return sql.SQL("tablesample system ({}) repeatable (0)").format(sql.Literal(percent))
 
 
-def detect_text_columns(conn: psycopg.Connection, schema: str, table: str,
-                        columns: list[ColumnInfo]) -> tuple[dict[int, str], int | None]:
+def detect_text_columns(
+    conn: psycopg.Connection, schema: str, table: str, columns: list[ColumnInfo]
+) -> tuple[dict[int, str], int | None]:
     """What each text column holds (by name, else by its values); (kinds, sample rows)."""
-    detected = {i: patterns.pattern_by_name(c.name) or "" for i, c in enumerate(columns)
-                if c.kind == "text"}
+    detected = {
+        i: patterns.pattern_by_name(c.name) or "" for i, c in enumerate(columns) if c.kind == "text"
+    }
     exprs = _detection_exprs(columns)
     sampled: int | None = None
     if exprs:
@@ -285,18 +354,28 @@ ESTIMATE_ABOVE_ROWS = 5_000_000
 
 
 def _row_estimate(conn: psycopg.Connection, schema: str, table: str) -> float:
-    row = conn.execute("select reltuples from pg_class where oid = to_regclass(%s)",
-                       (sql.Identifier(schema, table).as_string(conn),)).fetchone()
+    row = conn.execute(
+        "select reltuples from pg_class where oid = to_regclass(%s)",
+        (sql.Identifier(schema, table).as_string(conn),),
+    ).fetchone()
     return float(row[0]) if row and row[0] is not None else -1.0
 
 
-def _estimated_distinct(conn: psycopg.Connection, schema: str, table: str,
-                        columns: list[ColumnInfo], raw: dict[str, Any]) -> None:
+def _estimated_distinct(
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    columns: list[ColumnInfo],
+    raw: dict[str, Any],
+) -> None:
     """Distinct counts from PostgreSQL's own statistics (ANALYZE samples 30,000 rows)."""
     conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema, table)))
-    stats = dict(conn.execute("select attname, n_distinct from pg_stats"
-                              " where schemaname = %s and tablename = %s",
-                              (schema, table)).fetchall())
+    stats = dict(
+        conn.execute(
+            "select attname, n_distinct from pg_stats where schemaname = %s and tablename = %s",
+            (schema, table),
+        ).fetchall()
+    )
     rows = int(raw["rows"])
     for i, col in enumerate(columns):
         if col.kind == "other":
@@ -307,8 +386,9 @@ def _estimated_distinct(conn: psycopg.Connection, schema: str, table: str,
         raw[f"{i}:nd"] = max(min(nn, 1), min(nn, round(estimate)))
 
 
-def profile_table(conn: psycopg.Connection, schema: str, table: str, *,
-                  exact: bool | None = None) -> dict[str, Any]:
+def profile_table(
+    conn: psycopg.Connection, schema: str, table: str, *, exact: bool | None = None
+) -> dict[str, Any]:
     """The quality report of ``schema.table`` (a JSON-ready dict).
 
     ``exact`` (the default up to ESTIMATE_ABOVE_ROWS rows) counts distinct values and
@@ -335,11 +415,15 @@ def profile_table(conn: psycopg.Connection, schema: str, table: str, *,
     fences = {i: _fences(p[0], p[2]) for i, p in percentiles.items()}
     dates = [c.name for c in columns if c.kind in ("date", "timestamp")]
     pairs = patterns.ordered_pairs(dates)
-    raw = _run(conn, schema, table,
-               _aggregate_exprs(columns, fences, pairs, detected, distinct=exact),
-               # exact: sorts dominate, compute case functions once per row; estimated:
-               # no subquery fence, so PostgreSQL may scan in parallel
-               source=_main_source(schema, table, columns, detected) if exact else None)
+    raw = _run(
+        conn,
+        schema,
+        table,
+        _aggregate_exprs(columns, fences, pairs, detected, distinct=exact),
+        # exact: sorts dominate, compute case functions once per row; estimated:
+        # no subquery fence, so PostgreSQL may scan in parallel
+        source=_main_source(schema, table, columns, detected) if exact else None,
+    )
     passes += 1
     if not exact:
         _estimated_distinct(conn, schema, table, columns, raw)
@@ -348,11 +432,25 @@ def profile_table(conn: psycopg.Connection, schema: str, table: str, *,
         raw[f"{i}:ndl"] = raw.get(f"{i}:nd")
     if variants:
         passes += 1 if sample is None else 0
-        exprs = [(f"{i}:ndl", sql.SQL('count(distinct lower({}) collate "C")').format(
-            sql.Identifier(columns[i].name))) for i in variants]
+        exprs = [
+            (
+                f"{i}:ndl",
+                sql.SQL('count(distinct lower({}) collate "C")').format(
+                    sql.Identifier(columns[i].name)
+                ),
+            )
+            for i in variants
+        ]
         if not exact:  # compared on the same sample
-            exprs += [(f"{i}:nd", sql.SQL('count(distinct {} collate "C")').format(
-                sql.Identifier(columns[i].name))) for i in variants]
+            exprs += [
+                (
+                    f"{i}:nd",
+                    sql.SQL('count(distinct {} collate "C")').format(
+                        sql.Identifier(columns[i].name)
+                    ),
+                )
+                for i in variants
+            ]
         found = _run(conn, schema, table, exprs, sample)
         for i in variants:
             if exact:
@@ -362,34 +460,58 @@ def profile_table(conn: psycopg.Connection, schema: str, table: str, *,
     for i, kind in detected.items():
         raw[f"{i}:detected"] = kind
     report = build_report(columns, raw, percentiles, fences, pairs)
-    report.update(table=f"{schema}.{table}", passes=passes, detection_sample_rows=sampled,
-                  mode="exact" if exact else "estimated",
-                  estimated=[] if exact else ["distinct counts (uniqueness, key duplicates)",
-                                              "quartiles and outlier fences"],
-                  duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                  generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    report.update(
+        table=f"{schema}.{table}",
+        passes=passes,
+        detection_sample_rows=sampled,
+        mode="exact" if exact else "estimated",
+        estimated=[]
+        if exact
+        else ["distinct counts (uniqueness, key duplicates)", "quartiles and outlier fences"],
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     return report
 
 
 def _stats(raw: dict[str, Any], index: int) -> dict[str, Any]:
     prefix = f"{index}:"
-    return {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)}
 
 
-def _column(info: ColumnInfo, stats: dict[str, Any], rows: int, percentiles: list[float] | None,
-            fence: tuple[float, float] | None, order: dict[str, int]) -> dict[str, Any]:
+def _column(
+    info: ColumnInfo,
+    stats: dict[str, Any],
+    rows: int,
+    percentiles: list[float] | None,
+    fence: tuple[float, float] | None,
+    order: dict[str, int],
+) -> dict[str, Any]:
     nn = int(stats["nn"])
     col: dict[str, Any] = {
-        "name": info.name, "type": info.type, "pg_type": info.typname, "kind": info.kind,
-        "status": "profiled", "non_null": nn, "null_count": rows - nn,
-        "null_pct": scoring.pct(rows - nn, rows), "completeness": scoring.pct(nn, rows),
-        "distinct_count": None, "uniqueness": None, "validity": None, "consistency": None,
-        "detected": info.kind, "invalid_count": 0, "consistency_findings": [],
-        "is_key": False, "duplicate_count": 0,
+        "name": info.name,
+        "type": info.type,
+        "pg_type": info.typname,
+        "kind": info.kind,
+        "status": "profiled",
+        "non_null": nn,
+        "null_count": rows - nn,
+        "null_pct": scoring.pct(rows - nn, rows),
+        "completeness": scoring.pct(nn, rows),
+        "distinct_count": None,
+        "uniqueness": None,
+        "validity": None,
+        "consistency": None,
+        "detected": info.kind,
+        "invalid_count": 0,
+        "consistency_findings": [],
+        "is_key": False,
+        "duplicate_count": 0,
     }
     if info.kind == "other":
-        col.update(status="skipped",
-                   skip_reason=f"type {info.type} is not supported by the quality checks")
+        col.update(
+            status="skipped", skip_reason=f"type {info.type} is not supported by the quality checks"
+        )
         return col
     nd = int(stats["nd"])
     col["distinct_count"] = nd
@@ -399,8 +521,14 @@ def _column(info: ColumnInfo, stats: dict[str, Any], rows: int, percentiles: lis
         col["mean"] = None if stats["mean"] is None else round(stats["mean"], 4)
         if percentiles is not None and fence is not None:
             q1, median, q3 = percentiles
-            col.update(q1=q1, median=median, q3=q3, lower_fence=fence[0], upper_fence=fence[1],
-                       outlier_count=int(stats.get("out", 0)))
+            col.update(
+                q1=q1,
+                median=median,
+                q3=q3,
+                lower_fence=fence[0],
+                upper_fence=fence[1],
+                outlier_count=int(stats.get("out", 0)),
+            )
     valid = nn
     if info.kind == "text":
         detected = stats["detected"]
@@ -420,16 +548,24 @@ def _column(info: ColumnInfo, stats: dict[str, Any], rows: int, percentiles: lis
     return col
 
 
-def build_report(columns: list[ColumnInfo], raw: dict[str, Any],
-                 percentiles: dict[int, list[float]], fences: dict[int, tuple[float, float]],
-                 pairs: list[tuple[str, str]]) -> dict[str, Any]:
+def build_report(
+    columns: list[ColumnInfo],
+    raw: dict[str, Any],
+    percentiles: dict[int, list[float]],
+    fences: dict[int, tuple[float, float]],
+    pairs: list[tuple[str, str]],
+) -> dict[str, Any]:
     """Assemble the report from the two passes' results."""
     rows = int(raw["rows"])
     order: dict[str, dict[str, int]] = {}
     for j, (earlier, later) in enumerate(pairs):
         order.setdefault(later, {})[earlier] = int(raw[f"pair:{j}"])
-    cols = [_column(info, _stats(raw, i), rows, percentiles.get(i), fences.get(i),
-                    order.get(info.name, {})) for i, info in enumerate(columns)]
+    cols = [
+        _column(
+            info, _stats(raw, i), rows, percentiles.get(i), fences.get(i), order.get(info.name, {})
+        )
+        for i, info in enumerate(columns)
+    ]
     keys = scoring.choose_keys(cols)
     for col in cols:
         if col["name"] in keys:
@@ -437,8 +573,16 @@ def build_report(columns: list[ColumnInfo], raw: dict[str, Any],
             col["duplicate_count"] = col["non_null"] - col["distinct_count"]
     if rows == 0:
         metrics = {name: 0.0 for name in scoring.WEIGHTS}
-        issues = [{"column": None, "kind": "empty", "count": 0, "pct": 100.0,
-                   "severity": "critical", "message": "The table has no rows."}]
+        issues = [
+            {
+                "column": None,
+                "kind": "empty",
+                "count": 0,
+                "pct": 100.0,
+                "severity": "critical",
+                "message": "The table has no rows.",
+            }
+        ]
         score = 0
     else:
         metrics = scoring.table_metrics(cols)

@@ -45,10 +45,10 @@ def model_table(session: Session, model_id: int, layer: str = "model") -> ModelT
     if model is None:
         raise QualityError("The data model no longer exists.", status=404)
     if not model.materialized_table:
-        raise QualityError("The data model has not been materialized yet: build it first.",
-                           status=409)
-    schema = clean_schema(model.project_id) if layer == "clean" else models_schema(
-        model.project_id)
+        raise QualityError(
+            "The data model has not been materialized yet: build it first.", status=409
+        )
+    schema = clean_schema(model.project_id) if layer == "clean" else models_schema(model.project_id)
     return ModelTable(model.id, model.project_id, model.name, schema, model.materialized_table)
 
 
@@ -62,14 +62,16 @@ def profile_model(database: Database, target: ModelTable) -> dict[str, Any]:
         finally:
             conn.rollback()
     except TableNotFound:
-        raise QualityError(f"The table {target.schema}.{target.table} does not exist yet.",
-                           status=409) from None
+        raise QualityError(
+            f"The table {target.schema}.{target.table} does not exist yet.", status=409
+        ) from None
     finally:
         raw.close()
 
 
-def generate_report(database: Database, model_id: int, *, layer: str = "model",
-                    created_by: int | None = None) -> QualityReport:
+def generate_report(
+    database: Database, model_id: int, *, layer: str = "model", created_by: int | None = None
+) -> QualityReport:
     """Profile the model's table (or cleaned table) and store the report."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}")
@@ -78,9 +80,13 @@ def generate_report(database: Database, model_id: int, *, layer: str = "model",
     report = profile_model(database, target)
     report["layer"] = layer
     with database.system_session() as s:
-        row = QualityReport(data_model_id=model_id, score=Decimal(report["score"]),
-                            row_count=report["row_count"], report=report,
-                            created_by=created_by)
+        row = QualityReport(
+            data_model_id=model_id,
+            score=Decimal(report["score"]),
+            row_count=report["row_count"],
+            report=report,
+            created_by=created_by,
+        )
         s.add(row)
         s.flush()
         s.refresh(row)  # created_at comes from the database
@@ -89,14 +95,20 @@ def generate_report(database: Database, model_id: int, *, layer: str = "model",
 
 
 def latest_report(session: Session, model_id: int) -> QualityReport | None:
-    return session.scalar(select(QualityReport).where(QualityReport.data_model_id == model_id)
-                          .order_by(QualityReport.created_at.desc(), QualityReport.id.desc())
-                          .limit(1))
+    return session.scalar(
+        select(QualityReport)
+        .where(QualityReport.data_model_id == model_id)
+        .order_by(QualityReport.created_at.desc(), QualityReport.id.desc())
+        .limit(1)
+    )
 
 
 def score_history(session: Session, model_id: int, limit: int = 100) -> list[QualityReport]:
     """The model's reports, oldest first (the last ``limit``)."""
-    rows = session.scalars(select(QualityReport).where(QualityReport.data_model_id == model_id)
-                           .order_by(QualityReport.created_at.desc(), QualityReport.id.desc())
-                           .limit(limit))
+    rows = session.scalars(
+        select(QualityReport)
+        .where(QualityReport.data_model_id == model_id)
+        .order_by(QualityReport.created_at.desc(), QualityReport.id.desc())
+        .limit(limit)
+    )
     return list(reversed(list(rows)))

@@ -51,9 +51,14 @@ def detect_text_kind(name: str, nn: int, counts: Mapping[str, int]) -> tuple[str
         return "text", 0
     share = patterns.DETECTION_SHARE * nn
     dates = sum(counts[f"fmt_{f}"] for f in patterns.DATE_FORMATS)
-    for kind, matched in (("email", counts["email"]), ("url", counts["url"]), ("date", dates),
-                          ("integer", counts["int"]), ("decimal", counts["dec"]),
-                          ("boolean", counts["bool"])):
+    for kind, matched in (
+        ("email", counts["email"]),
+        ("url", counts["url"]),
+        ("date", dates),
+        ("integer", counts["int"]),
+        ("decimal", counts["dec"]),
+        ("boolean", counts["bool"]),
+    ):
         if matched >= share:
             return kind, matched
     if counts["phone"] >= share:
@@ -61,16 +66,18 @@ def detect_text_kind(name: str, nn: int, counts: Mapping[str, int]) -> tuple[str
     return "text", nn
 
 
-def consistency_findings(col: Mapping[str, Any], stats: Mapping[str, Any],
-                         order_violations: Mapping[str, int]) -> list[dict[str, Any]]:
+def consistency_findings(
+    col: Mapping[str, Any], stats: Mapping[str, Any], order_violations: Mapping[str, int]
+) -> list[dict[str, Any]]:
     """Consistency problems of one column: (check, count, message) for each that applies."""
     name, kind = col["name"], col["kind"]
     found: list[dict[str, Any]] = []
 
     def add(check: str, count: int, message: str) -> None:
         if count > 0:
-            found.append({"check": check, "count": int(count),
-                          "message": message.format(n=int(count))})
+            found.append(
+                {"check": check, "count": int(count), "message": message.format(n=int(count))}
+            )
 
     if kind in ("date", "timestamp") and not patterns.future_allowed(name):
         add("future_dates", stats["future"], "{n} date(s) in the future")
@@ -85,17 +92,23 @@ def consistency_findings(col: Mapping[str, Any], stats: Mapping[str, Any],
             used = {f: n for f, n in formats.items() if n}
             if len(used) > 1:
                 main = max(used, key=lambda f: (used[f], f == "iso"))
-                add("mixed_date_formats", sum(used.values()) - used[main],
+                add(
+                    "mixed_date_formats",
+                    sum(used.values()) - used[main],
                     f"{{n}} date(s) not in the main format ({main}); formats used: "
-                    + ", ".join(sorted(used)))
+                    + ", ".join(sorted(used)),
+                )
             if not patterns.future_allowed(name):
                 add("future_dates", stats["iso_future"], "{n} date(s) in the future")
         if detected == "text" and stats["ndl"] < stats["nd"]:
             styles = {"lower": stats["lower"], "upper": stats["upper"], "title": stats["title"]}
             main = max(styles, key=lambda s: styles[s])
             cased = stats["cased"]
-            add("mixed_case", cased - styles[main],
-                f"{{n}} value(s) in another letter case than the rest (most are {main} case)")
+            add(
+                "mixed_case",
+                cased - styles[main],
+                f"{{n}} value(s) in another letter case than the rest (most are {main} case)",
+            )
         add("untrimmed", stats["untrimmed"], "{n} value(s) with leading or trailing spaces")
     return found
 
@@ -110,8 +123,11 @@ def choose_keys(columns: list[dict[str, Any]]) -> list[str]:
     for index, col in enumerate(columns):
         if col["status"] != "profiled" or not col["non_null"]:
             continue
-        by_stats = (col["uniqueness"] is not None and col["uniqueness"] > KEY_MIN_UNIQUENESS
-                    and col["null_pct"] < KEY_MAX_NULL_PCT)
+        by_stats = (
+            col["uniqueness"] is not None
+            and col["uniqueness"] > KEY_MIN_UNIQUENESS
+            and col["null_pct"] < KEY_MAX_NULL_PCT
+        )
         by_name = patterns.key_by_name(col["name"])
         if by_stats or by_name:
             ranked.append((0 if by_stats and by_name else 1 if by_stats else 2, index, col["name"]))
@@ -134,25 +150,42 @@ def column_issues(col: Mapping[str, Any], rows: int) -> list[dict[str, Any]]:
 
     def add(kind: str, count: int, message: str) -> None:
         share = pct(count, rows)
-        issues.append({"column": col["name"], "kind": kind, "count": int(count),
-                       "pct": share, "severity": severity(share), "message": message})
+        issues.append(
+            {
+                "column": col["name"],
+                "kind": kind,
+                "count": int(count),
+                "pct": share,
+                "severity": severity(share),
+                "message": message,
+            }
+        )
 
     if col["null_count"]:
         add("missing", col["null_count"], f"{col['null_pct']} % of values are missing")
     if col["status"] != "profiled":
         return issues
     if col.get("invalid_count"):
-        add("invalid", col["invalid_count"],
-            f"{col['invalid_count']} value(s) are not valid {col['detected']} values")
+        add(
+            "invalid",
+            col["invalid_count"],
+            f"{col['invalid_count']} value(s) are not valid {col['detected']} values",
+        )
     for finding in col.get("consistency_findings", []):
         add(finding["check"], finding["count"], finding["message"])
     if col.get("outlier_count"):
-        add("outliers", col["outlier_count"],
+        add(
+            "outliers",
+            col["outlier_count"],
             f"{col['outlier_count']} value(s) outside the IQR fences "
-            f"[{col['lower_fence']}, {col['upper_fence']}]")
+            f"[{col['lower_fence']}, {col['upper_fence']}]",
+        )
     if col.get("duplicate_count"):
-        add("duplicates", col["duplicate_count"],
-            f"{col['duplicate_count']} row(s) repeat a value of key column {col['name']}")
+        add(
+            "duplicates",
+            col["duplicate_count"],
+            f"{col['duplicate_count']} row(s) repeat a value of key column {col['name']}",
+        )
     return issues
 
 

@@ -39,44 +39,61 @@ def get_model(session: Session, project_id: int, model_id: int) -> DataModel:
 
 def latest_request(session: Session, model_id: int) -> PipelineRequest | None:
     """The newest quality request (report or cleaning) of the model, for its progress."""
-    return session.scalar(select(PipelineRequest).where(
-        PipelineRequest.kind.in_((REPORT_KIND, CLEAN_KIND)),
-        PipelineRequest.target_id == model_id).order_by(PipelineRequest.id.desc()).limit(1))
+    return session.scalar(
+        select(PipelineRequest)
+        .where(
+            PipelineRequest.kind.in_((REPORT_KIND, CLEAN_KIND)),
+            PipelineRequest.target_id == model_id,
+        )
+        .order_by(PipelineRequest.id.desc())
+        .limit(1)
+    )
 
 
 def _enqueue(session: Session, kind: str, model: DataModel, user_id: int) -> PipelineRequest:
     existing = open_request(session, kind, model.id)
     if existing is not None:
         return existing
-    return enqueue(session, kind, target_id=model.id, project_id=model.project_id,
-                   requested_by=user_id)
+    return enqueue(
+        session, kind, target_id=model.id, project_id=model.project_id, requested_by=user_id
+    )
 
 
 def request_report(session: Session, model: DataModel, user_id: int) -> PipelineRequest:
     """UC-DQ-01: queue a quality check of the model (one open request at a time)."""
     if not model.materialized_table:
-        raise QualityError("Build the data model first: it has no table to check yet.",
-                           status=409)
+        raise QualityError("Build the data model first: it has no table to check yet.", status=409)
     return _enqueue(session, REPORT_KIND, model, user_id)
 
 
 def request_cleaning(session: Session, model: DataModel, user_id: int) -> PipelineRequest:
     """UC-DQ-02: queue the cleaned layer's rebuild (needs a report and enabled rules)."""
     if latest_report(session, model.id) is None:
-        raise QualityError("Run a quality check first: cleaning starts from a report.",
-                           status=409)
-    enabled = session.scalar(select(func.count()).select_from(QualityRule).where(
-        QualityRule.data_model_id == model.id, QualityRule.kind == QualityRuleKind.CLEANING,
-        QualityRule.enabled.is_(True)))
+        raise QualityError("Run a quality check first: cleaning starts from a report.", status=409)
+    enabled = session.scalar(
+        select(func.count())
+        .select_from(QualityRule)
+        .where(
+            QualityRule.data_model_id == model.id,
+            QualityRule.kind == QualityRuleKind.CLEANING,
+            QualityRule.enabled.is_(True),
+        )
+    )
     if not enabled:
         raise QualityError("Cleaning configuration is required.")
     return _enqueue(session, CLEAN_KIND, model, user_id)
 
 
 def list_rules(session: Session, model_id: int) -> list[QualityRule]:
-    return list(session.scalars(select(QualityRule).where(
-        QualityRule.data_model_id == model_id, QualityRule.kind == QualityRuleKind.CLEANING)
-        .order_by(QualityRule.position, QualityRule.id)))
+    return list(
+        session.scalars(
+            select(QualityRule)
+            .where(
+                QualityRule.data_model_id == model_id, QualityRule.kind == QualityRuleKind.CLEANING
+            )
+            .order_by(QualityRule.position, QualityRule.id)
+        )
+    )
 
 
 def _float(value: str, field: str) -> float:
@@ -117,25 +134,39 @@ def report_columns(session: Session, model_id: int) -> dict[str, ColumnInfo]:
     report = latest_report(session, model_id)
     if report is None:
         return {}
-    return {c["name"]: ColumnInfo(c["name"], c["type"], c.get("pg_type", ""))
-            for c in report.report.get("columns", [])}
+    return {
+        c["name"]: ColumnInfo(c["name"], c["type"], c.get("pg_type", ""))
+        for c in report.report.get("columns", [])
+    }
 
 
-def add_rule(session: Session, model: DataModel, user_id: int,
-             form: Mapping[str, str]) -> QualityRule:
+def add_rule(
+    session: Session, model: DataModel, user_id: int, form: Mapping[str, str]
+) -> QualityRule:
     """Validate a rule against the columns of the latest report, then append it."""
     columns = report_columns(session, model.id)
     if not columns:
-        raise QualityError("Run a quality check first: rules are checked against its columns.",
-                           status=409)
+        raise QualityError(
+            "Run a quality check first: rules are checked against its columns.", status=409
+        )
     rule = rule_from_form(form)
     reason = validate_rule(rule, columns)
     if reason:
         raise QualityError(reason)
-    position = (session.scalar(select(func.max(QualityRule.position)).where(
-        QualityRule.data_model_id == model.id)) or 0) + 1
-    row = QualityRule(data_model_id=model.id, kind=QualityRuleKind.CLEANING, rule=rule,
-                      position=position, enabled=True, created_by=user_id)
+    position = (
+        session.scalar(
+            select(func.max(QualityRule.position)).where(QualityRule.data_model_id == model.id)
+        )
+        or 0
+    ) + 1
+    row = QualityRule(
+        data_model_id=model.id,
+        kind=QualityRuleKind.CLEANING,
+        rule=rule,
+        position=position,
+        enabled=True,
+        created_by=user_id,
+    )
     session.add(row)
     session.flush()
     return row
@@ -184,5 +215,9 @@ def describe_rule(rule: Mapping[str, Any]) -> str:
     return str(dict(rule))
 
 
-EDITOR_CHOICES = {"types": RULE_LABELS, "strategies": FILL_STRATEGIES, "cases": CASES,
-                  "cast_types": tuple(CAST_TYPES)}
+EDITOR_CHOICES = {
+    "types": RULE_LABELS,
+    "strategies": FILL_STRATEGIES,
+    "cases": CASES,
+    "cast_types": tuple(CAST_TYPES),
+}

@@ -22,13 +22,30 @@ from sqlalchemy.engine import make_url
 from dra.quality import patterns
 
 DATA_SOURCE_NAME = "dra"
-FRESHNESS_WORDS = frozenset({"updated", "modified", "loaded", "ingested", "created", "at",
-                             "timestamp", "time", "date", "day"})
+FRESHNESS_WORDS = frozenset(
+    {
+        "updated",
+        "modified",
+        "loaded",
+        "ingested",
+        "created",
+        "at",
+        "timestamp",
+        "time",
+        "date",
+        "day",
+    }
+)
 
 
 def contract_path(data_dir: Path, project_id: int, model_id: int) -> Path:
-    return Path(data_dir) / "quality" / "contracts" / f"p{int(project_id)}" / \
-        f"model_{int(model_id)}.yml"
+    return (
+        Path(data_dir)
+        / "quality"
+        / "contracts"
+        / f"p{int(project_id)}"
+        / f"model_{int(model_id)}.yml"
+    )
 
 
 def _limit(pct_value: float) -> dict[str, Any]:
@@ -42,29 +59,53 @@ def _validity_check(col: dict[str, Any], rows: int) -> dict[str, Any] | None:
     detected = col.get("detected")
     invalid_pct = 100.0 * (col.get("invalid_count") or 0) / rows if rows else 0.0
     regex = {
-        "email": patterns.EMAIL_RE, "url": patterns.URL_RE, "phone": patterns.PHONE_RE,
-        "integer": patterns.INTEGER_RE, "decimal": patterns.DECIMAL_RE,
+        "email": patterns.EMAIL_RE,
+        "url": patterns.URL_RE,
+        "phone": patterns.PHONE_RE,
+        "integer": patterns.INTEGER_RE,
+        "decimal": patterns.DECIMAL_RE,
         "date": "|".join(f"({rx})" for rx in patterns.DATE_FORMATS.values()),
     }.get(detected or "")
     if col["kind"] == "text" and regex:
-        return {"invalid": {"valid_format": {"name": detected, "regex": regex},
-                            "threshold": _limit(invalid_pct)}}
+        return {
+            "invalid": {
+                "valid_format": {"name": detected, "regex": regex},
+                "threshold": _limit(invalid_pct),
+            }
+        }
     if col["kind"] == "numeric" and patterns.amount_like(col["name"]):
-        negatives = next((f["count"] for f in col.get("consistency_findings", [])
-                          if f["check"] == "negative_values"), 0)
-        return {"invalid": {"valid_min": 0,
-                            "threshold": _limit(100.0 * negatives / rows if rows else 0.0)}}
+        negatives = next(
+            (
+                f["count"]
+                for f in col.get("consistency_findings", [])
+                if f["check"] == "negative_values"
+            ),
+            0,
+        )
+        return {
+            "invalid": {
+                "valid_min": 0,
+                "threshold": _limit(100.0 * negatives / rows if rows else 0.0),
+            }
+        }
     return None
 
 
 def _freshness(report: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     """Freshness on the most recent-looking timestamp column, limit = twice today's age."""
-    candidates = [c for c in report["columns"]
-                  if c["kind"] == "timestamp" and c["status"] == "profiled" and c.get("max")]
+    candidates = [
+        c
+        for c in report["columns"]
+        if c["kind"] == "timestamp" and c["status"] == "profiled" and c.get("max")
+    ]
     if not candidates:
         return None
-    candidates.sort(key=lambda c: (not set(patterns.tokens(c["name"])) & FRESHNESS_WORDS,
-                                   "updated" not in c["name"]))
+    candidates.sort(
+        key=lambda c: (
+            not set(patterns.tokens(c["name"])) & FRESHNESS_WORDS,
+            "updated" not in c["name"],
+        )
+    )
     col = candidates[0]
     try:
         newest = datetime.fromisoformat(str(col["max"]).replace(" ", "T"))
@@ -74,12 +115,17 @@ def _freshness(report: dict[str, Any], now: datetime) -> dict[str, Any] | None:
         newest = newest.replace(tzinfo=UTC)
     age_days = max(0.0, (now - newest).total_seconds() / 86400)
     limit = max(2, math.ceil(age_days * 2))
-    return {"freshness": {"column": col["name"],
-                          "threshold": {"unit": "day", "must_be_less_than": limit}}}
+    return {
+        "freshness": {
+            "column": col["name"],
+            "threshold": {"unit": "day", "must_be_less_than": limit},
+        }
+    }
 
 
-def generate_contract(report: dict[str, Any], *, database: str, schema: str, table: str,
-                      now: datetime | None = None) -> dict[str, Any]:
+def generate_contract(
+    report: dict[str, Any], *, database: str, schema: str, table: str, now: datetime | None = None
+) -> dict[str, Any]:
     """A Soda contract for the profiled table: rows present, key limits, validity, freshness."""
     rows = int(report["row_count"])
     checks: list[dict[str, Any]] = [{"row_count": {"threshold": {"must_be_greater_than": 0}}}]
@@ -101,9 +147,12 @@ def generate_contract(report: dict[str, Any], *, database: str, schema: str, tab
         if col_checks:
             entry["checks"] = col_checks
         columns.append(entry)
-    return {"dataset": f"{DATA_SOURCE_NAME}/{database}/{schema}/{table}",
-            "description": f"Generated from the quality profile of {schema}.{table}; edit freely.",
-            "checks": checks, "columns": columns}
+    return {
+        "dataset": f"{DATA_SOURCE_NAME}/{database}/{schema}/{table}",
+        "description": f"Generated from the quality profile of {schema}.{table}; edit freely.",
+        "checks": checks,
+        "columns": columns,
+    }
 
 
 def write_contract(path: Path, contract: dict[str, Any], *, overwrite: bool = False) -> bool:
@@ -123,9 +172,17 @@ def data_source_config(database_url: str) -> dict[str, Any]:
     host = url.host or url.query.get("host") or "localhost"
     if isinstance(host, tuple):
         host = host[0]
-    return {"type": "postgres", "name": DATA_SOURCE_NAME, "connection": {
-        "host": host, "port": int(url.port or 5432), "user": url.username or "postgres",
-        "password": url.password or "", "database": url.database}}
+    return {
+        "type": "postgres",
+        "name": DATA_SOURCE_NAME,
+        "connection": {
+            "host": host,
+            "port": int(url.port or 5432),
+            "user": url.username or "postgres",
+            "password": url.password or "",
+            "database": url.database,
+        },
+    }
 
 
 @dataclass
@@ -157,9 +214,21 @@ class SodaOutcome:
         return [c for c in self.checks if c.outcome not in ("passed", "warn")]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "errors": self.errors, "checks": [
-            {"name": c.name, "type": c.type, "column": c.column, "outcome": c.outcome,
-             "value": c.value, "threshold": c.threshold} for c in self.checks]}
+        return {
+            "ok": self.ok,
+            "errors": self.errors,
+            "checks": [
+                {
+                    "name": c.name,
+                    "type": c.type,
+                    "column": c.column,
+                    "outcome": c.outcome,
+                    "value": c.value,
+                    "threshold": c.threshold,
+                }
+                for c in self.checks
+            ],
+        }
 
 
 def verify(database_url: str, contract_file: Path) -> SodaOutcome:
@@ -174,19 +243,26 @@ def verify(database_url: str, contract_file: Path) -> SodaOutcome:
         ds_file.touch(mode=0o600)
         ds_file.write_text(yaml.safe_dump(data_source_config(database_url)), encoding="utf-8")
         try:
-            result = verify_contract_locally(data_source_file_path=str(ds_file),
-                                             contract_file_path=str(contract_file))
+            result = verify_contract_locally(
+                data_source_file_path=str(ds_file), contract_file_path=str(contract_file)
+            )
         except Exception as exc:  # noqa: BLE001 - a broken contract becomes a readable error
             return SodaOutcome(checks=[], errors=[f"Soda could not run the contract: {exc}"])
     checks = []
     for file_result in result.results:
         for check_result in file_result.check_results:
             check = check_result.check
-            checks.append(SodaCheck(
-                name=check.name or check.type, type=check.type, column=check.column_name,
-                outcome=check_result.outcome.value.lower().replace("not_evaluated",
-                                                                   "not evaluated"),
-                value=check_result.threshold_value,
-                threshold=str(check.threshold or "").replace("\n", "; "),
-                diagnostics=dict(check_result.diagnostic_metric_values or {})))
+            checks.append(
+                SodaCheck(
+                    name=check.name or check.type,
+                    type=check.type,
+                    column=check.column_name,
+                    outcome=check_result.outcome.value.lower().replace(
+                        "not_evaluated", "not evaluated"
+                    ),
+                    value=check_result.threshold_value,
+                    threshold=str(check.threshold or "").replace("\n", "; "),
+                    diagnostics=dict(check_result.diagnostic_metric_values or {}),
+                )
+            )
     return SodaOutcome(checks=checks, errors=result.get_errors())

@@ -26,8 +26,12 @@ def test_quality_journey(live_server, chromium, database, artifacts_dir):
     folder.mkdir(parents=True, exist_ok=True)
     with database.system_session() as s:
         roles = project_with_roles(s)
-        model = DataModel(project_id=roles.project_id, name="Orders",
-                          materialized_table="model_orders", status="active")
+        model = DataModel(
+            project_id=roles.project_id,
+            name="Orders",
+            materialized_table="model_orders",
+            status="active",
+        )
         s.add(model)
         s.flush()
         model_id = model.id
@@ -36,12 +40,16 @@ def test_quality_journey(live_server, chromium, database, artifacts_dir):
         conn = raw.driver_connection
         schema = sql.Identifier(f"models_p{roles.project_id}")
         conn.execute(sql.SQL("create schema {}").format(schema))
-        conn.execute(sql.SQL(
-            "create table {}.model_orders as select g as id, "
-            "case when g % 9 = 0 then 'not-an-email' else 'c' || g || '@shop.test' end as email, "
-            "case when g % 7 = 0 then null else (g % 40) * 2.5 end as amount, "
-            "(array['paid', 'Paid', 'refunded'])[g % 3 + 1] as status, "
-            "date '2026-01-01' + g as ordered_on from generate_series(1, 120) g").format(schema))
+        conn.execute(
+            sql.SQL(
+                "create table {}.model_orders as select g as id, "
+                "case when g % 9 = 0 then 'not-an-email' "
+                "else 'c' || g || '@shop.test' end as email, "
+                "case when g % 7 = 0 then null else (g % 40) * 2.5 end as amount, "
+                "(array['paid', 'Paid', 'refunded'])[g % 3 + 1] as status, "
+                "date '2026-01-01' + g as ordered_on from generate_series(1, 120) g"
+            ).format(schema)
+        )
         conn.commit()
     finally:
         raw.close()

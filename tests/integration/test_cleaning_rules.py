@@ -43,13 +43,18 @@ def make_source(conn, name: str, ddl: str, rows: list[tuple]) -> ModelTable:
 
 
 def rows_of(conn, schema: str, table: str) -> list[tuple]:
-    return conn.execute(sql.SQL("select * from {} order by 1, 2").format(
-        sql.Identifier(schema, table))).fetchall()
+    return conn.execute(
+        sql.SQL("select * from {} order by 1, 2").format(sql.Identifier(schema, table))
+    ).fetchall()
 
 
 def test_rules_applied_in_order_invalid_ones_skipped(database, conn):
-    source = make_source(conn, "orders", "id int, email text, amount int, status text, "
-                         "signup text, qty text, note text", ROWS)
+    source = make_source(
+        conn,
+        "orders",
+        "id int, email text, amount int, status text, signup text, qty text, note text",
+        ROWS,
+    )
     rules = [
         {"type": "remove_duplicates", "columns": ["id"]},
         {"type": "fill_nulls", "column": "amount", "strategy": "median"},
@@ -70,8 +75,11 @@ def test_rules_applied_in_order_invalid_ones_skipped(database, conn):
     assert outcome.applied[5]["values_unparseable"] == 1
     assert [(s["position"], s["reason"]) for s in outcome.skipped] == [
         (8, "Column 'email' is text; this rule needs a numeric column."),
-        (9, "Unknown rule type 'explode'; expected one of fill_nulls, remove_duplicates, "
-            "normalize_text, standardize_dates, drop_outliers, cast."),
+        (
+            9,
+            "Unknown rule type 'explode'; expected one of fill_nulls, remove_duplicates, "
+            "normalize_text, standardize_dates, drop_outliers, cast.",
+        ),
     ]
     assert rows_of(conn, CLEAN, "orders") == [
         (1, "a@x.io", 10, "active", dt.date(2024, 1, 5), 5, "x"),
@@ -82,12 +90,20 @@ def test_rules_applied_in_order_invalid_ones_skipped(database, conn):
 
 
 def test_rule_postgres_refuses_is_skipped_and_rest_applied(database, conn):
-    source = make_source(conn, "events", "id int, day text, kind text",
-                         [(1, "2024-02-30", "A"), (2, "2024-03-01", "b")])
-    outcome = apply_rules(database, source, [
-        {"type": "standardize_dates", "column": "day"},
-        {"type": "normalize_text", "column": "kind", "case": "upper"},
-    ])
+    source = make_source(
+        conn,
+        "events",
+        "id int, day text, kind text",
+        [(1, "2024-02-30", "A"), (2, "2024-03-01", "b")],
+    )
+    outcome = apply_rules(
+        database,
+        source,
+        [
+            {"type": "standardize_dates", "column": "day"},
+            {"type": "normalize_text", "column": "kind", "case": "upper"},
+        ],
+    )
     assert outcome.skipped[0]["position"] == 1
     assert "out of range" in outcome.skipped[0]["reason"]
     assert rows_of(conn, CLEAN, "events") == [(1, "2024-02-30", "A"), (2, "2024-03-01", "B")]
@@ -99,8 +115,9 @@ def test_rebuild_replaces_the_cleaned_table(database, conn):
     assert rows_of(conn, CLEAN, "items") == [(1, "a"), (1, "a")]
     apply_rules(database, source, [{"type": "remove_duplicates", "columns": []}])
     assert rows_of(conn, CLEAN, "items") == [(1, " a ")]
-    tables = conn.execute("select tablename from pg_tables where schemaname = %s",
-                          (CLEAN,)).fetchall()
+    tables = conn.execute(
+        "select tablename from pg_tables where schemaname = %s", (CLEAN,)
+    ).fetchall()
     assert tables == [("items",)]
 
 
@@ -110,16 +127,19 @@ def test_no_rules_is_refused(database, conn):
         apply_rules(database, source, [])
 
 
-@pytest.mark.parametrize(("rule", "reason"), [
-    ("fill", "A rule must be an object."),
-    ({"type": "fill_nulls", "column": "n", "strategy": "magic"}, "Unknown fill strategy"),
-    ({"type": "fill_nulls", "column": "n", "strategy": "constant"}, "needs a value"),
-    ({"type": "fill_nulls", "column": "zz", "strategy": "mode"}, "does not exist"),
-    ({"type": "drop_outliers", "column": "n", "factor": -1}, "positive number"),
-    ({"type": "cast", "column": "n", "to": "money"}, "Unknown target type"),
-    ({"type": "remove_duplicates", "columns": ["n", "zz"]}, "Unknown column(s): zz."),
-    ({"type": "normalize_text", "column": "n"}, "needs a text column"),
-])
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("fill", "A rule must be an object."),
+        ({"type": "fill_nulls", "column": "n", "strategy": "magic"}, "Unknown fill strategy"),
+        ({"type": "fill_nulls", "column": "n", "strategy": "constant"}, "needs a value"),
+        ({"type": "fill_nulls", "column": "zz", "strategy": "mode"}, "does not exist"),
+        ({"type": "drop_outliers", "column": "n", "factor": -1}, "positive number"),
+        ({"type": "cast", "column": "n", "to": "money"}, "Unknown target type"),
+        ({"type": "remove_duplicates", "columns": ["n", "zz"]}, "Unknown column(s): zz."),
+        ({"type": "normalize_text", "column": "n"}, "needs a text column"),
+    ],
+)
 def test_validation_messages(rule, reason):
     columns = {"n": ColumnInfo("n", "integer", "int4"), "s": ColumnInfo("s", "text", "text")}
     assert reason in validate_rule(rule, columns)

@@ -25,7 +25,8 @@ def pipeline(database, settings, monkeypatch):
     def run(job: str, model_id: int):
         instance.add_dynamic_partitions("data_models", [str(model_id)])
         return defs.resolve_job_def(job).execute_in_process(
-            partition_key=str(model_id), instance=instance, raise_on_error=False)
+            partition_key=str(model_id), instance=instance, raise_on_error=False
+        )
 
     return run
 
@@ -36,8 +37,9 @@ def model(database):
         roles = project_with_roles(s)
     seed_shop(database, roles.project_id)
     with database.system_session() as s:
-        saved = modeling.save_model(s, database, roles.project_id, roles.owner.id,
-                                    name="Orders", sql="select * from orders")
+        saved = modeling.save_model(
+            s, database, roles.project_id, roles.owner.id, name="Orders", sql="select * from orders"
+        )
         return roles, saved.model.id
 
 
@@ -45,8 +47,7 @@ def evaluations(result) -> dict[str, bool]:
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
 
 
-def test_checks_run_after_each_build_then_on_demand_and_notify(database, settings, pipeline,
-                                                                model):
+def test_checks_run_after_each_build_then_on_demand_and_notify(database, settings, pipeline, model):
     roles, model_id = model
     built = pipeline("refresh_model_job", model_id)
     assert built.success
@@ -62,14 +63,22 @@ def test_checks_run_after_each_build_then_on_demand_and_notify(database, setting
 
     # the table regresses: a repeated id breaks the contract's duplicate limit on the key
     with database.system_session() as s:
-        s.execute(text(f"insert into models_p{roles.project_id}.model_{model_id} "
-                       f"select * from models_p{roles.project_id}.model_{model_id} where id = 1"))
+        s.execute(
+            text(
+                f"insert into models_p{roles.project_id}.model_{model_id} "
+                f"select * from models_p{roles.project_id}.model_{model_id} where id = 1"
+            )
+        )
     again = pipeline("quality_report_job", model_id)
     assert evaluations(again) == {"quality_profile": True, "soda_contract": False}
     with database.system_session() as s:
         assert s.scalar(select(text("count(*)")).select_from(QualityReport)) == 2
-        notified = {n.user_id for n in s.scalars(select(Notification).where(
-            Notification.type == "quality.check_failed"))}
+        notified = {
+            n.user_id
+            for n in s.scalars(
+                select(Notification).where(Notification.type == "quality.check_failed")
+            )
+        }
         link = s.scalar(select(Notification.link).limit(1))
     assert notified == {roles.owner.id, roles.admin.id, roles.editor.id}
     assert link == f"/projects/{roles.project_id}/models/{model_id}/quality"
@@ -80,23 +89,46 @@ def test_cleaned_layer_asset(database, pipeline, model):
     assert pipeline("refresh_model_job", model_id).success
     schema = f"models_p{roles.project_id}"
     with database.system_session() as s:
-        s.execute(text(f"insert into {schema}.model_{model_id} "
-                       f"select * from {schema}.model_{model_id} where id <= 2"))
-        s.add_all([
-            QualityRule(data_model_id=model_id, position=1,
-                        rule={"type": "remove_duplicates", "columns": ["id"]}),
-            QualityRule(data_model_id=model_id, position=2,
-                        rule={"type": "normalize_text", "column": "status", "case": "upper"}),
-            QualityRule(data_model_id=model_id, position=3, enabled=False,
-                        rule={"type": "drop_outliers", "column": "amount"}),
-            QualityRule(data_model_id=model_id, position=4,
-                        rule={"type": "cast", "column": "nope", "to": "integer"}),
-        ])
+        s.execute(
+            text(
+                f"insert into {schema}.model_{model_id} "
+                f"select * from {schema}.model_{model_id} where id <= 2"
+            )
+        )
+        s.add_all(
+            [
+                QualityRule(
+                    data_model_id=model_id,
+                    position=1,
+                    rule={"type": "remove_duplicates", "columns": ["id"]},
+                ),
+                QualityRule(
+                    data_model_id=model_id,
+                    position=2,
+                    rule={"type": "normalize_text", "column": "status", "case": "upper"},
+                ),
+                QualityRule(
+                    data_model_id=model_id,
+                    position=3,
+                    enabled=False,
+                    rule={"type": "drop_outliers", "column": "amount"},
+                ),
+                QualityRule(
+                    data_model_id=model_id,
+                    position=4,
+                    rule={"type": "cast", "column": "nope", "to": "integer"},
+                ),
+            ]
+        )
     result = pipeline("clean_model_job", model_id)
     assert result.success
     with database.system_session() as s:
-        rows = s.execute(text(f"select count(*), count(distinct id), min(status) "
-                              f"from clean_p{roles.project_id}.model_{model_id}")).one()
+        rows = s.execute(
+            text(
+                f"select count(*), count(distinct id), min(status) "
+                f"from clean_p{roles.project_id}.model_{model_id}"
+            )
+        ).one()
         source_rows = s.scalar(text(f"select count(*) from {schema}.model_{model_id}"))
         report = s.scalars(select(QualityReport).order_by(QualityReport.id.desc())).first()
     assert tuple(rows) == (30, 30, "PAID")
@@ -114,13 +146,22 @@ def test_web_requests_become_partitioned_runs(database, settings, model):
     roles, model_id = model
     with database.system_session() as s:
         for kind in ("quality_report", "quality_clean"):
-            enqueue(s, kind, target_id=model_id, project_id=roles.project_id,
-                    requested_by=roles.editor.id)
-    resources = {"platform": PlatformResource(database_url=database.url,
-                                              data_dir=str(settings.data_dir))}
+            enqueue(
+                s,
+                kind,
+                target_id=model_id,
+                project_id=roles.project_id,
+                requested_by=roles.editor.id,
+            )
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
     sensor = defs.get_sensor_def("pipeline_request_sensor")
-    result = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
-                                            resources=resources, definitions=defs))
+    result = sensor(
+        dg.build_sensor_context(
+            instance=dg.DagsterInstance.ephemeral(), resources=resources, definitions=defs
+        )
+    )
     runs = {r.job_name: r.partition_key for r in result.run_requests}
     assert runs["quality_report_job"] == str(model_id)
     assert runs["clean_model_job"] == str(model_id)

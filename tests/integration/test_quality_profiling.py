@@ -45,8 +45,13 @@ def make_table(conn, name: str, ddl: str, rows: list[tuple]) -> None:
 
 @pytest.fixture
 def report(conn):
-    make_table(conn, "customers", "id int, email text, amount numeric, signup text, "
-               "created_on date, updated_on date, status text, tags jsonb", ROWS)
+    make_table(
+        conn,
+        "customers",
+        "id int, email text, amount numeric, signup text, "
+        "created_on date, updated_on date, status text, tags jsonb",
+        ROWS,
+    )
     return profile_table(conn, SCHEMA, "customers")
 
 
@@ -75,8 +80,12 @@ def test_per_column_metrics_match_hand_computed_values(report):
 def test_table_metrics_and_overall_score(report):
     assert report["status"] == "ok"
     assert report["row_count"] == 10
-    assert report["metrics"] == {"completeness": 90.0, "validity": 98.41,
-                                 "uniqueness": 67.4, "consistency": 88.71}
+    assert report["metrics"] == {
+        "completeness": 90.0,
+        "validity": 98.41,
+        "uniqueness": 67.4,
+        "consistency": 88.71,
+    }
     # 90*0.35 + 98.41*0.30 + 67.4*0.20 + 88.71*0.15 = 87.81
     assert report["score"] == 88
     # small table: text kinds detected on all rows; percentiles; aggregates; and, as status
@@ -97,8 +106,11 @@ def test_keys_and_duplicates(report):
 
 
 def test_consistency_findings(report):
-    checks = {(c["name"], f["check"]): f["count"]
-              for c in report["columns"] for f in c["consistency_findings"]}
+    checks = {
+        (c["name"], f["check"]): f["count"]
+        for c in report["columns"]
+        for f in c["consistency_findings"]
+    }
     assert checks == {
         ("amount", "negative_values"): 1,
         ("signup", "mixed_date_formats"): 2,
@@ -136,12 +148,17 @@ def test_empty_table_is_reported_as_empty(conn):
 
 
 def test_patterns_detected_from_values_and_names(conn):
-    make_table(conn, "contacts", "website text, home_phone text, ref text, score text", [
-        ("https://a.example", "+1 (555) 010-2000", "x1@y.org", "1.5"),
-        ("http://b.example/path?q=1", "555-0100-22", "x2@y.org", "2"),
-        ("not a url", "call me", "x3@y.org", "n/a"),
-        ("www.c.example", None, "nope", "3.25"),
-    ])
+    make_table(
+        conn,
+        "contacts",
+        "website text, home_phone text, ref text, score text",
+        [
+            ("https://a.example", "+1 (555) 010-2000", "x1@y.org", "1.5"),
+            ("http://b.example/path?q=1", "555-0100-22", "x2@y.org", "2"),
+            ("not a url", "call me", "x3@y.org", "n/a"),
+            ("www.c.example", None, "nope", "3.25"),
+        ],
+    )
     report = profile_table(conn, SCHEMA, "contacts")
     assert column(report, "website")["detected"] == "url"
     assert column(report, "website")["validity"] == 75.0
@@ -154,8 +171,12 @@ def test_patterns_detected_from_values_and_names(conn):
 
 
 def test_at_most_three_keys(conn):
-    make_table(conn, "wide", "a_id int, b_id int, c_code text, sku text, n int",
-               [(i, i, f"c{i}", f"s{i}", i) for i in range(5)])
+    make_table(
+        conn,
+        "wide",
+        "a_id int, b_id int, c_code text, sku text, n int",
+        [(i, i, f"c{i}", f"s{i}", i) for i in range(5)],
+    )
     report = profile_table(conn, SCHEMA, "wide")
     assert report["keys"] == ["a_id", "b_id", "c_code"]
 
@@ -166,8 +187,13 @@ def test_missing_table(conn):
 
 
 def test_estimated_profile_matches_exact_when_analyze_reads_every_row(conn):
-    make_table(conn, "customers", "id int, email text, amount numeric, signup text, "
-               "created_on date, updated_on date, status text, tags jsonb", ROWS)
+    make_table(
+        conn,
+        "customers",
+        "id int, email text, amount numeric, signup text, "
+        "created_on date, updated_on date, status text, tags jsonb",
+        ROWS,
+    )
     exact = profile_table(conn, SCHEMA, "customers", exact=True)
     estimated = profile_table(conn, SCHEMA, "customers", exact=False)
     assert (exact["mode"], estimated["mode"]) == ("exact", "estimated")

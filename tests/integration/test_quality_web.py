@@ -16,11 +16,16 @@ def shop(database):
     """A project with a built model (table models_p<id>.model_orders) and no report yet."""
     with database.system_session() as s:
         roles = project_with_roles(s)
-        model = DataModel(project_id=roles.project_id, name="Orders",
-                          materialized_table="model_orders", status="active")
+        model = DataModel(
+            project_id=roles.project_id,
+            name="Orders",
+            materialized_table="model_orders",
+            status="active",
+        )
         unbuilt = DataModel(project_id=roles.project_id, name="Draft")
-        other = DataModel(project_id=roles.outsider_project_id, name="Theirs",
-                          materialized_table="model_theirs")
+        other = DataModel(
+            project_id=roles.outsider_project_id, name="Theirs", materialized_table="model_theirs"
+        )
         s.add_all([model, unbuilt, other])
         s.flush()
         ids = (model.id, unbuilt.id, other.id)
@@ -29,10 +34,16 @@ def shop(database):
         conn = raw.driver_connection
         schema = sql.Identifier(f"models_p{roles.project_id}")
         conn.execute(sql.SQL("create schema {}").format(schema))
-        conn.execute(sql.SQL("create table {}.model_orders (id int, email text, amount numeric)")
-                     .format(schema))
-        conn.execute(sql.SQL("insert into {}.model_orders values (1, 'a@x.io', 5), "
-                             "(2, 'bad', 7), (2, null, -1)").format(schema))
+        conn.execute(
+            sql.SQL("create table {}.model_orders (id int, email text, amount numeric)").format(
+                schema
+            )
+        )
+        conn.execute(
+            sql.SQL(
+                "insert into {}.model_orders values (1, 'a@x.io', 5), (2, 'bad', 7), (2, null, -1)"
+            ).format(schema)
+        )
         conn.commit()
     finally:
         raw.close()
@@ -61,9 +72,15 @@ def test_latest_report_page_and_json(shop, login, database):
     page = client.get(url(roles, model_id))
     assert page.status_code == 200
     html = page.data.decode()
-    for text in (f"{second.report['score']}<span", "Score history", "/vendor/plotly.min.js",
-                 "email", "looks like email", "negative value(s) where none belong",
-                 "key"):
+    for text in (
+        f"{second.report['score']}<span",
+        "Score history",
+        "/vendor/plotly.min.js",
+        "email",
+        "looks like email",
+        "negative value(s) where none belong",
+        "key",
+    ):
         assert text in html, text
     assert "Add a rule" not in html  # viewers see the rules, not the editor
     data = client.get(url(roles, model_id, "/latest.json")).json
@@ -78,7 +95,8 @@ def test_run_now_records_one_request(shop, login, database):
     with database.system_session() as s:
         requests = s.scalars(select(PipelineRequest)).all()
         assert [(r.kind, r.target_id, r.project_id, r.requested_by) for r in requests] == [
-            ("quality_report", model_id, roles.project_id, roles.viewer.id)]
+            ("quality_report", model_id, roles.project_id, roles.viewer.id)
+        ]
     refused = client.post(url(roles, unbuilt_id, "/run"))
     assert refused.status_code == 409
     assert b"Build the data model first" in refused.data
@@ -94,25 +112,33 @@ def test_rules_editor(shop, login, database):
     roles, model_id, *_ = shop
     generate_report(database, model_id)
     editor = login(roles.editor)
-    assert login(roles.viewer).post(url(roles, model_id, "/rules"),
-                                    data={"type": "fill_nulls"}).status_code == 403
-    bad = editor.post(url(roles, model_id, "/rules"),
-                      data={"type": "fill_nulls", "column": "email", "strategy": "median"})
+    assert (
+        login(roles.viewer)
+        .post(url(roles, model_id, "/rules"), data={"type": "fill_nulls"})
+        .status_code
+        == 403
+    )
+    bad = editor.post(
+        url(roles, model_id, "/rules"),
+        data={"type": "fill_nulls", "column": "email", "strategy": "median"},
+    )
     assert bad.status_code == 400
     assert b"Column &#39;email&#39; is text; this rule needs a numeric column." in bad.data
     no_rules = editor.post(url(roles, model_id, "/clean"))
     assert no_rules.status_code == 400
     assert b"Cleaning configuration is required." in no_rules.data
-    ok = editor.post(url(roles, model_id, "/rules"),
-                     data={"type": "fill_nulls", "column": "amount", "strategy": "median"})
+    ok = editor.post(
+        url(roles, model_id, "/rules"),
+        data={"type": "fill_nulls", "column": "amount", "strategy": "median"},
+    )
     assert ok.status_code == 302
-    editor.post(url(roles, model_id, "/rules"),
-                data={"type": "remove_duplicates", "columns": "id"})
+    editor.post(url(roles, model_id, "/rules"), data={"type": "remove_duplicates", "columns": "id"})
     with database.system_session() as s:
         rules = s.scalars(select(QualityRule).order_by(QualityRule.position)).all()
         assert [r.rule for r in rules] == [
             {"type": "fill_nulls", "column": "amount", "strategy": "median"},
-            {"type": "remove_duplicates", "columns": ["id"]}]
+            {"type": "remove_duplicates", "columns": ["id"]},
+        ]
         first, second = (r.id for r in rules)
     page = editor.get(url(roles, model_id)).data.decode()
     assert "Fill missing amount with the median" in page and "Add a rule" in page

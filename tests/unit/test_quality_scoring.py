@@ -7,10 +7,18 @@ import pytest
 from dra.quality import patterns, scoring
 
 
-@pytest.mark.parametrize(("percent", "grade"), [
-    (50.01, "critical"), (50.0, "high"), (20.01, "high"), (20.0, "medium"),
-    (5.01, "medium"), (5.0, "low"), (0.0, "low"),
-])
+@pytest.mark.parametrize(
+    ("percent", "grade"),
+    [
+        (50.01, "critical"),
+        (50.0, "high"),
+        (20.01, "high"),
+        (20.0, "medium"),
+        (5.01, "medium"),
+        (5.0, "low"),
+        (0.0, "low"),
+    ],
+)
 def test_severity_thresholds(percent, grade):
     assert scoring.severity(percent) == grade
 
@@ -22,26 +30,40 @@ def test_overall_score_is_the_weighted_composite():
 
 
 def _col(name, uniqueness, null_pct, status="profiled"):
-    return {"name": name, "uniqueness": uniqueness, "null_pct": null_pct, "status": status,
-            "non_null": 10}
+    return {
+        "name": name,
+        "uniqueness": uniqueness,
+        "null_pct": null_pct,
+        "status": status,
+        "non_null": 10,
+    }
 
 
 def test_key_rules():
     cols = [
-        _col("notes", 95.0, 2.0),        # distinct enough: key by statistics
+        _col("notes", 95.0, 2.0),  # distinct enough: key by statistics
         _col("customer_id", 10.0, 0.0),  # named id: key by name
-        _col("zone", 80.0, 0.0),         # exactly 80 % is not over 80 %
-        _col("token", 99.0, 10.0),       # 10 % null is not under 10 %
-        _col("sku", 100.0, 0.0),         # both: ranked first
+        _col("zone", 80.0, 0.0),  # exactly 80 % is not over 80 %
+        _col("token", 99.0, 10.0),  # 10 % null is not under 10 %
+        _col("sku", 100.0, 0.0),  # both: ranked first
         _col("blob_id", None, 0.0, status="skipped"),
     ]
     assert scoring.choose_keys(cols) == ["sku", "notes", "customer_id"]
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("id", True), ("customer_id", True), ("userId", True), ("email_address", True),
-    ("promo_code", True), ("SKU", True), ("idea", False), ("width", False),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("id", True),
+        ("customer_id", True),
+        ("userId", True),
+        ("email_address", True),
+        ("promo_code", True),
+        ("SKU", True),
+        ("idea", False),
+        ("width", False),
+    ],
+)
 def test_key_by_name(name, expected):
     assert patterns.key_by_name(name) is expected
 
@@ -57,18 +79,39 @@ def test_name_heuristics():
 
 def test_ordered_pairs():
     cols = ["created_at", "updated_at", "start_date", "end_date", "birthday"]
-    assert patterns.ordered_pairs(cols) == [("created_at", "updated_at"),
-                                            ("start_date", "end_date")]
+    assert patterns.ordered_pairs(cols) == [
+        ("created_at", "updated_at"),
+        ("start_date", "end_date"),
+    ]
 
 
 def test_table_metrics_skip_columns_without_values():
     cols = [
-        {"status": "profiled", "completeness": 100.0, "validity": 90.0, "uniqueness": 50.0,
-         "consistency": 100.0},
-        {"status": "profiled", "completeness": 0.0, "validity": None, "uniqueness": None,
-         "consistency": None},
-        {"status": "skipped", "completeness": 10.0, "validity": None, "uniqueness": None,
-         "consistency": None},
+        {
+            "status": "profiled",
+            "completeness": 100.0,
+            "validity": 90.0,
+            "uniqueness": 50.0,
+            "consistency": 100.0,
+        },
+        {
+            "status": "profiled",
+            "completeness": 0.0,
+            "validity": None,
+            "uniqueness": None,
+            "consistency": None,
+        },
+        {
+            "status": "skipped",
+            "completeness": 10.0,
+            "validity": None,
+            "uniqueness": None,
+            "consistency": None,
+        },
     ]
-    assert scoring.table_metrics(cols) == {"completeness": 50.0, "validity": 90.0,
-                                           "uniqueness": 50.0, "consistency": 100.0}
+    assert scoring.table_metrics(cols) == {
+        "completeness": 50.0,
+        "validity": 90.0,
+        "uniqueness": 50.0,
+        "consistency": 100.0,
+    }

@@ -22,8 +22,9 @@ from dra.quality.reports import QualityError, latest_report, score_history
 from webapp.authz import ProjectAccess, requires
 from webapp.database import commit, db_session
 
-bp = Blueprint("quality", __name__,
-               url_prefix="/projects/<int:project_id>/models/<int:model_id>/quality")
+bp = Blueprint(
+    "quality", __name__, url_prefix="/projects/<int:project_id>/models/<int:model_id>/quality"
+)
 
 
 # The services raise QualityError before writing anything, so a refused request needs no
@@ -47,33 +48,59 @@ def _history_chart(rows) -> dict:
     for layer, label in (("model", "Model"), ("clean", "Cleaned layer")):
         points = [r for r in rows if r.report.get("layer", "model") == layer]
         if points:
-            traces.append({"type": "scatter", "mode": "lines+markers", "name": label,
-                           "x": [r.created_at.isoformat() for r in points],
-                           "y": [float(r.score) for r in points]})
-    return {"data": traces, "layout": {
-        "margin": {"l": 40, "r": 10, "t": 10, "b": 40}, "height": 260,
-        "yaxis": {"range": [0, 100], "title": {"text": "score"}},
-        "legend": {"orientation": "h"}}}
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": label,
+                    "x": [r.created_at.isoformat() for r in points],
+                    "y": [float(r.score) for r in points],
+                }
+            )
+    return {
+        "data": traces,
+        "layout": {
+            "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
+            "height": 260,
+            "yaxis": {"range": [0, 100], "title": {"text": "score"}},
+            "legend": {"orientation": "h"},
+        },
+    }
 
 
-def _page(project_id: int, model_id: int, access: ProjectAccess, *, error: str | None = None,
-          form: dict | None = None, status: int = 200):
+def _page(
+    project_id: int,
+    model_id: int,
+    access: ProjectAccess,
+    *,
+    error: str | None = None,
+    form: dict | None = None,
+    status: int = 200,
+):
     session = db_session()
     model = _model(project_id, model_id)
     report = latest_report(session, model_id)
     context = {
-        "model": model, "access": access, "P": Permission, "error": error,
-        "form": form or {}, "pending": service.latest_request(session, model_id),
-        "rules": service.list_rules(session, model_id), "describe": service.describe_rule,
+        "model": model,
+        "access": access,
+        "P": Permission,
+        "error": error,
+        "form": form or {},
+        "pending": service.latest_request(session, model_id),
+        "rules": service.list_rules(session, model_id),
+        "describe": service.describe_rule,
         "choices": service.EDITOR_CHOICES,
         "model_url": url_for("models.detail", project_id=project_id, model_id=model_id)
-        if "models.detail" in current_app.view_functions else None,
+        if "models.detail" in current_app.view_functions
+        else None,
     }
     if report is None:
         return render_template("quality/none.html", **context), 404 if status == 200 else status
     history = score_history(session, model_id)
     context.update(
-        report=report, data=report.report, history_chart=_history_chart(history),
+        report=report,
+        data=report.report,
+        history_chart=_history_chart(history),
         soda=checks.last_soda_results(_data_dir(), project_id, model_id),
         contract_exists=soda.contract_path(_data_dir(), project_id, model_id).exists(),
         columns=[c["name"] for c in report.report.get("columns", [])],
@@ -94,10 +121,16 @@ def latest_json(project_id: int, model_id: int, access: ProjectAccess):
     _model(project_id, model_id)
     report = latest_report(db_session(), model_id)
     if report is None:
-        return jsonify(error="No quality report found.",
-                       message="Run a quality check of this model first."), 404
-    return jsonify(id=report.id, score=float(report.score), row_count=report.row_count,
-                   created_at=report.created_at.isoformat(), report=report.report)
+        return jsonify(
+            error="No quality report found.", message="Run a quality check of this model first."
+        ), 404
+    return jsonify(
+        id=report.id,
+        score=float(report.score),
+        row_count=report.row_count,
+        created_at=report.created_at.isoformat(),
+        report=report.report,
+    )
 
 
 @bp.post("/run")
@@ -110,8 +143,11 @@ def run(project_id: int, model_id: int, access: ProjectAccess):
         commit()
     except QualityError as exc:
         return _page(project_id, model_id, access, error=exc.message, status=exc.status)
-    flash(f"Quality check requested (request #{req.id}); this page shows the report when "
-          "the pipeline has run.", "success")
+    flash(
+        f"Quality check requested (request #{req.id}); this page shows the report when "
+        "the pipeline has run.",
+        "success",
+    )
     return redirect(url_for("quality.show", project_id=project_id, model_id=model_id))
 
 
@@ -124,8 +160,7 @@ def add_rule(project_id: int, model_id: int, access: ProjectAccess):
         service.add_rule(db_session(), model, current_user.id, form)
         commit()
     except QualityError as exc:
-        return _page(project_id, model_id, access, error=exc.message, form=form,
-                     status=exc.status)
+        return _page(project_id, model_id, access, error=exc.message, form=form, status=exc.status)
     flash("Cleaning rule added.", "success")
     return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
 
@@ -166,8 +201,11 @@ def clean(project_id: int, model_id: int, access: ProjectAccess):
         commit()
     except QualityError as exc:
         return _page(project_id, model_id, access, error=exc.message, status=exc.status)
-    flash(f"Cleaning requested (request #{req.id}): the cleaned layer is rebuilt and a new "
-          "report generated.", "success")
+    flash(
+        f"Cleaning requested (request #{req.id}): the cleaned layer is rebuilt and a new "
+        "report generated.",
+        "success",
+    )
     return redirect(url_for("quality.show", project_id=project_id, model_id=model_id))
 
 
@@ -179,5 +217,6 @@ def contract(project_id: int, model_id: int, access: ProjectAccess):
     path = soda.contract_path(_data_dir(), project_id, model_id)
     if not path.exists():
         abort(404, description="No Soda contract yet: run a quality check first.")
-    return current_app.response_class(path.read_text(encoding="utf-8"),
-                                      mimetype="text/plain; charset=utf-8")
+    return current_app.response_class(
+        path.read_text(encoding="utf-8"), mimetype="text/plain; charset=utf-8"
+    )
