@@ -37,6 +37,21 @@ def ensure_partitions(platform: PlatformResource) -> None:
 
 
 @dg.asset(
+    name="attribution_event_partitions",
+    group_name="attribution",
+    description="Creates this month's and next month's partitions of app.attribution_events "
+                "(events of a missing month wait in the default partition until then).",
+)
+def attribution_event_partitions(platform: PlatformResource) -> dg.MaterializeResult:
+    ensure_partitions(platform)
+    with platform.database.system_session() as s:
+        count = s.scalar(text(
+            "SELECT count(*) FROM pg_inherits"
+            " WHERE inhparent = 'app.attribution_events'::regclass"))
+    return dg.MaterializeResult(metadata={"partitions": int(count or 0)})
+
+
+@dg.asset(
     name="attribution_report",
     deps=UPSTREAM,
     group_name="attribution",
@@ -70,4 +85,22 @@ attribution_report_job = dg.define_asset_job(
     # The run queue allows one dbt build at a time (tag_concurrency_limits, dra/runtime.py):
     # two builds would swap the same tables.
     tags={"dra/dbt": "build"},
+)
+
+attribution_daily_job = dg.define_asset_job(
+    "attribution_daily_job",
+    selection=dg.AssetSelection.assets(attribution_event_partitions)
+    | dg.AssetSelection.assets(attribution_report).upstream()
+    - dg.AssetSelection.assets(attribution_report),
+    description="Nightly: monthly partitions of the events, then dbt build of the "
+                "attribution models and their tests.",
+    tags={"dra/dbt": "build"},
+)
+
+attribution_daily_schedule = dg.ScheduleDefinition(
+    name="attribution_daily",
+    job=attribution_daily_job,
+    cron_schedule="30 2 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -2,7 +2,13 @@
 
 import dagster as dg
 
-from assets.attribution import attribution_report, attribution_report_job
+from assets.attribution import (
+    attribution_daily_job,
+    attribution_daily_schedule,
+    attribution_event_partitions,
+    attribution_report,
+    attribution_report_job,
+)
 from assets.backups import build_backup_asset, restore_job
 from assets.data_models import data_model_tables, data_models_partitions
 from assets.dbt import build_dbt_assets
@@ -40,13 +46,13 @@ REQUEST_PARTITIONS |= {kind: (data_models_partitions.name, model_ids)
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[build_dbt_assets(), attribution_report,
+        assets=[build_dbt_assets(), attribution_report, attribution_event_partitions,
                 raw_source_tables, all_sources_refreshed, build_backup_asset(),
                 data_model_tables, cleaned_model_tables],
         asset_checks=[*quality_checks, *build_mart_soda_checks()],
-        jobs=[attribution_report_job,
+        jobs=[attribution_report_job, attribution_daily_job,
               ingest_source_job, daily_ingest_job, backup_job, restore_job, refresh_model_job],
-        schedules=[build_daily_ingest_schedule()],
+        schedules=[attribution_daily_schedule, build_daily_ingest_schedule()],
         sensors=[
             build_request_sensor(data_sources_partitions.name, jobs=REQUEST_JOBS,
                                  partitions_for_kind=REQUEST_PARTITIONS),

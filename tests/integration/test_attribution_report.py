@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from assets.attribution import REQUEST_TAG, attribution_report
 from assets.dbt import build_dbt_assets, build_dbt_resource
@@ -133,3 +133,25 @@ def test_request_sensor_launches_the_report_job(database, settings, shop):
                                             resources=resources, definitions=defs))
     [run] = [r for r in result.run_requests if r.tags.get(REQUEST_TAG) == str(request_id)]
     assert run.job_name == "attribution_report_job" and run.partition_key is None
+
+
+def test_daily_job_keeps_monthly_partitions(database, materialize):
+    from assets.attribution import attribution_event_partitions
+    from orchestration.definitions import defs
+
+    with database.system_session() as s:
+        s.execute(text("DROP TABLE app.attribution_events_" + datetime.now(UTC).strftime(
+            "y%Ym%m")))
+    result = materialize([attribution_event_partitions])
+    assert result.success
+    with database.system_session() as s:
+        names = set(s.scalars(text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'app.attribution_events'::regclass")))
+    assert "attribution_events_" + datetime.now(UTC).strftime("y%Ym%m") in names
+    schedule = defs.get_schedule_def("attribution_daily")
+    assert schedule.job_name == "attribution_daily_job"
+    selected = {k.to_user_string() for k in
+                defs.get_job_def("attribution_daily_job").asset_layer.selected_asset_keys}
+    assert "attribution_event_partitions" in selected
+    assert "marts/fct_attribution_credits" in selected and "attribution_report" not in selected
