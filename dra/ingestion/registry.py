@@ -28,6 +28,8 @@ class SourceSnapshot:
     """Raw table names other sources of the project already use."""
     tables_state: dict[str, TableState] = field(default_factory=dict)
     """What the last load left, per source table (raw table name, incremental cursor)."""
+    discovered: dict[str, Any] = field(default_factory=dict)
+    """What a loader learned about the source (``schema``: its tables), recorded on success."""
 
 
 @dataclass(frozen=True)

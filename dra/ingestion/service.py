@@ -90,13 +90,17 @@ def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceS
         )
 
 
-def _record_success(database: Database, source_id: int, loaded) -> bool:
+def _record_success(database: Database, snapshot: SourceSnapshot, loaded) -> bool:
     """Record the loaded tables; False when the source was deleted meanwhile."""
     now = datetime.now(UTC)
+    source_id = snapshot.id
     with database.system_session() as s:
         source = s.get(DataSource, source_id, with_for_update=True)
         if source is None:
             return False
+        if "schema" in snapshot.discovered:  # re-introspected by this load
+            source.schema_cache = {"tables": snapshot.discovered["schema"]}
+            source.schema_cached_at = now
         existing = {t.source_table: t for t in source.tables}
         for source_table, result in loaded:
             row = existing.pop(source_table, None) or DataSourceTable(
@@ -146,7 +150,7 @@ def ingest_source(database: Database, settings: Settings, source_id: int,
     finally:
         conn.autocommit = False  # the connection goes back to the pool as it came
         raw.close()
-    if not _record_success(database, source_id, loaded):
+    if not _record_success(database, snapshot, loaded):
         # deleted while loading: what this run wrote belongs to nobody, so it goes too
         drop_raw_tables(database, schema, [r.table for _, r in loaded])
         log(f"source #{source_id} {snapshot.name!r} was deleted during its ingestion; "

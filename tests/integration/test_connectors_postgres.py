@@ -152,8 +152,12 @@ def test_full_then_incremental_load(source_db, database, settings):
                          .render_as_string(hide_password=False), autocommit=True) as conn:
         conn.execute("insert into public.orders (id, amount) values (251, 1), (252, 2)")
         conn.execute("update public.orders set amount = 0 where id = 1")  # not re-read
+        conn.execute("create table public.added_later (x int)")
     second = ingest_source(database, settings, source_id, log=messages.append)
     assert second.tables["shop_db_orders"] == 2  # only the new rows were read
+    with database.system_session() as s:  # the run re-introspected the source
+        cached = s.get(DataSource, source_id).schema_cache["tables"]
+        assert "public.added_later" in {t["name"] for t in cached}
     with database.system_engine.connect() as conn:
         raw = conn.exec_driver_sql(
             f"select count(*), max(id), min(amount) from raw_p{project_id}.shop_db_orders").one()

@@ -118,6 +118,7 @@ def load_database_source(conn: psycopg.Connection, source: SourceSnapshot, schem
                          log: Callable[[str], None]) -> list[tuple[str, LoadResult]]:
     connector = connector_for(source.type, source.connection)
     available = {t.name: t for t in connector.introspect()}
+    source.discovered["schema"] = [available[name].as_dict() for name in sorted(available)]
     wanted = source.selected_tables or sorted(available)
     missing = [name for name in wanted if name not in available]
     if missing:
