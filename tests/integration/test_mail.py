@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from dra.mail import MailConfig, deliver_pending, render_email, send_email, send_mail
+from dra.mail import MailConfig, configure, deliver_pending, render_email, send_email, send_mail
 from tests.support.smtp import SmtpServer, link_in, outbox
 
 # The test server accepts AUTH without TLS on purpose (no certificates here).
@@ -48,6 +48,7 @@ def test_registration_mail_arrives_over_smtp(settings, smtp, database):
     assert row.sent_at is not None and row.attempts == 1 and row.error is None
     assert client.get(verify).status_code == 302  # the link that arrived works
     app.extensions["dra_database"].dispose()
+    configure(None)  # the app set this process's SMTP settings; later tests expect none
 
 
 def test_unreachable_server_is_recorded_and_retried(smtp, database):
