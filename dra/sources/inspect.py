@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 
 from dra.db import Database
-from dra.ingestion.connectors import PREVIEW_LIMIT, ConnectionFailed
+from dra.ingestion.connectors import PREVIEW_LIMIT, ConnectionFailed, decode_cursor
 from dra.ingestion.naming import raw_schema
 from dra.models import DataSource
 from dra.security.crypto import Vault
@@ -31,8 +31,20 @@ class SchemaView:
     notes: list[str] = field(default_factory=list)
 
 
+def _cursor_label(column: str | None, value: str | None) -> str | None:
+    """"incremental on id, last value 250" for the page (None for full reloads)."""
+    if not column:
+        return None
+    try:
+        last = decode_cursor(value)
+    except (ValueError, KeyError, TypeError):
+        last = None
+    return f"incremental on {column}" + (f", last value {last}" if last is not None else "")
+
+
 def _ingested(source: DataSource) -> dict[str, dict[str, Any]]:
     return {t.source_table: {"raw_table": t.raw_table, "rows": t.row_count,
+                             "cursor": _cursor_label(t.cursor_column, t.cursor_value),
                              "columns": [{"name": c.get("source_name", c["name"]),
                                           "type": c["type"], "pg_type": c["type"]}
                                          for c in (t.columns or [])]}
@@ -74,6 +86,7 @@ def _annotate(tables: list[dict], ingested: dict[str, dict], source: DataSource)
         if table["name"] in ingested:
             info["raw_table"] = ingested[table["name"]]["raw_table"]
             info["rows"] = ingested[table["name"]]["rows"]
+            info["cursor"] = ingested[table["name"]]["cursor"]
         out.append(info)
     return sorted(out, key=lambda t: (not t["selected"], t["name"]))
 

@@ -150,6 +150,10 @@ def test_connect_database_test_then_save(database, settings, owner_project, logi
         assert s.scalar(select(PipelineRequest)).target_id == source.id
     page = client.get(saved.headers["Location"])
     assert b"pw-never-shown" not in page.data and b"Read live from the source" in page.data
+    ingest_source(database, settings, source.id)
+    loaded = client.get(saved.headers["Location"])
+    assert b"incremental on id, last value 250" in loaded.data
+    assert b"pw-never-shown" not in loaded.data
 
 
 def test_unreachable_database_answers_400_and_saves_nothing(database, owner_project, login):
