@@ -11,6 +11,13 @@ from tests.support.smtp import SmtpServer, link_in, outbox
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
+@pytest.fixture(autouse=True)
+def _no_process_smtp_afterwards():
+    """An app built here sets this process's SMTP settings; later tests expect none."""
+    yield
+    configure(None)
+
+
 @pytest.fixture
 def smtp():
     server = SmtpServer(user="mailer", password="s3cret-pass").start()
@@ -48,7 +55,6 @@ def test_registration_mail_arrives_over_smtp(settings, smtp, database):
     assert row.sent_at is not None and row.attempts == 1 and row.error is None
     assert client.get(verify).status_code == 302  # the link that arrived works
     app.extensions["dra_database"].dispose()
-    configure(None)  # the app set this process's SMTP settings; later tests expect none
 
 
 def test_unreachable_server_is_recorded_and_retried(smtp, database):
