@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth.views import api_bp as auth_api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
+    from webapp.dashboards.views import all_bp as all_dashboards_bp
     from webapp.dashboards.views import bp as dashboards_bp
     from webapp.dashboards.views import public_bp as public_dashboards_bp
     from webapp.dbadmin.views import bp as dbadmin_bp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp,
                       auth_api_bp, account_bp, account_api_bp, tracking_bp, sources_bp,
                       quality_bp, models_bp, dashboards_bp, public_dashboards_bp,
+                      all_dashboards_bp,
                       attribution_views_bp, attribution_admin_bp):
         app.register_blueprint(blueprint)
 

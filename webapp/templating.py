@@ -21,6 +21,7 @@ def nav_items() -> list[tuple[str, str]]:
 
     candidates = [
         ("projects.index", "Projects"),
+        ("all_dashboards.index", "Dashboards"),
         ("admin.index", "Admin"),
         ("dbadmin.index", "Database"),
     ]

@@ -50,6 +50,17 @@ def list_dashboards(session: Session, project_id: int) -> list[Dashboard]:
                                 .order_by(Dashboard.name, Dashboard.id)))
 
 
+def dashboards_of_user(session: Session, user_id: int) -> list[tuple[Dashboard, str]]:
+    """(dashboard, project name) for every project the user is a member of (UC-DASH-01)."""
+    from dra.models import ProjectMember
+
+    return [(d, name) for d, name in session.execute(
+        select(Dashboard, Project.name).join(Project, Project.id == Dashboard.project_id)
+        .join(ProjectMember, ProjectMember.project_id == Project.id)
+        .where(ProjectMember.user_id == user_id)
+        .order_by(Project.name, Dashboard.name, Dashboard.id))]
+
+
 def get_dashboard(session: Session, project_id: int, dashboard_id: int) -> Dashboard:
     board = session.scalar(select(Dashboard).where(Dashboard.project_id == project_id,
                                                    Dashboard.id == dashboard_id))

@@ -394,6 +394,7 @@ MATRIX: dict[str, Entry] = {
     "dashboards.settings": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
     "dashboards.delete": Entry(P.DASHBOARD_DELETE, dashboard),
     "dashboards.share": Entry(P.DASHBOARD_SHARE, dashboard),
+    "all_dashboards.index": Entry(USER),
     "public_dashboards.public_view": Entry(PUBLIC, public_dashboard),
     "public_dashboards.public_widget_data": Entry(PUBLIC, public_dashboard),
     "public_dashboards.public_widget_csv": Entry(PUBLIC, public_dashboard,

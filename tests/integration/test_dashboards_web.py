@@ -227,3 +227,16 @@ def test_public_page_is_rate_limited(settings):
     codes = [client.get("/public/d/" + "B" * 43).status_code for _ in range(125)]
     assert codes[0] == 404 and codes[-1] == 429
     limited.extensions["dra_database"].dispose()
+
+
+def test_all_dashboards_of_the_user_across_projects(shop, login, database):
+    roles, *_ = shop
+    board_id = new_board(login(roles.editor), roles.project_id, "Editors' board")
+    with database.system_session() as s:
+        s.add(Dashboard(project_id=roles.outsider_project_id, name="Outsider board"))
+    page = login(roles.viewer).get("/dashboards")
+    assert page.status_code == 200 and b"Editors&#39; board" in page.data
+    assert f"/dashboards/{board_id}".encode() in page.data
+    assert b"Outsider board" not in page.data
+    admin_page = login(roles.platform_admin).get("/dashboards")
+    assert b"Editors&#39; board" not in admin_page.data  # admins list their own projects'

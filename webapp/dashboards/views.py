@@ -23,7 +23,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from dra.billing.limits import LimitExceeded
 from dra.dashboards import service
@@ -40,6 +40,7 @@ from webapp.extensions import limiter
 
 bp = Blueprint("dashboards", __name__, url_prefix="/projects/<int:project_id>/dashboards")
 public_bp = Blueprint("public_dashboards", __name__, url_prefix="/public/d")
+all_bp = Blueprint("all_dashboards", __name__, url_prefix="/dashboards")
 
 PUBLIC_RATE = "120 per minute"
 
@@ -365,6 +366,14 @@ def share(project_id: int, dashboard_id: int, access: ProjectAccess):
         if link else None
     return render_template("dashboards/share.html", project=get_project(session, project_id),
                            board=board, link=link, public_url=public_url, error=error), status
+
+
+@all_bp.get("", endpoint="index")
+@login_required
+def all_index():
+    """UC-DASH-01: the dashboards of every project the user is a member of."""
+    rows = service.dashboards_of_user(db_session(), current_user.id)
+    return render_template("dashboards/all.html", rows=rows)
 
 
 # --- public (no sign-in) -------------------------------------------------------------------
