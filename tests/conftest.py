@@ -14,6 +14,8 @@ Fixtures
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,12 +35,14 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory):
-    cluster = start_cluster(
-        tmp_path_factory.mktemp("pgcluster"), os.environ.get("DRA_TEST_DATABASE_URL")
-    )
+def pg_cluster():
+    # Not under pytest's basetemp: pytest prunes old basetemps, and a second pytest run on
+    # the same machine would delete the data folder of a server this run still uses.
+    folder = Path(tempfile.mkdtemp(prefix="dra-test-pg-"))
+    cluster = start_cluster(folder, os.environ.get("DRA_TEST_DATABASE_URL"))
     yield cluster
     cluster.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
