@@ -169,3 +169,23 @@ def test_dbt_export_tables_and_builder_pages(shop, login, database, materialize)
     editor = login(shop.editor)
     assert editor.get(url(shop, "/new")).status_code == 200
     assert editor.get(url(shop, f"/{model_id}/edit")).status_code == 200
+
+
+def test_update_rebuilds_and_bumps_the_version(shop, login, database):
+    model_id = saved(database, shop, sql="select * from orders")
+    with database.system_session() as s:
+        before = s.get(DataModel, model_id).version
+    client = login(shop.editor)
+    resp = client.post(url(shop, f"/{model_id}"), json={
+        "name": "Paid orders", "sql": "select * from orders where status = 'paid'"})
+    assert resp.status_code == 200 and "rebuilt" in resp.json["message"]
+    with database.system_session() as s:
+        model = s.get(DataModel, model_id)
+        assert (model.name, model.version) == ("Paid orders", before + 1)
+        assert model.query_json["sql"].endswith("'paid'")
+    bad = client.post(url(shop, f"/{model_id}"), json={"name": "x", "sql": "delete from orders"})
+    assert bad.status_code == 400
+    with database.system_session() as s:
+        assert s.get(DataModel, model_id).name == "Paid orders"
+    assert login(shop.viewer).post(url(shop, f"/{model_id}"), json={
+        "name": "v", "sql": "select 1"}).status_code == 403
