@@ -146,6 +146,7 @@ def test_refresh_queues_once_and_page_shows_the_last_error(shop, login, database
             PipelineRequest.target_id == model_id)).all()) == 1  # the open request is reused
     page = client.get(url(shop, f"/{model_id}")).data
     assert b"The last build failed" in page and b"column &#34;amount&#34; does not exist" in page
+    assert f"/models/{model_id}/quality".encode() in page  # the model page leads to its quality page
 
 
 def test_dbt_export_tables_and_builder_pages(shop, login, database, materialize):
