@@ -8,6 +8,7 @@ PostgreSQL is the loader's job (``dra.ingestion.sources.databases``).
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class SourceTable:
             {"name": c.name, "type": c.source_type, "pg_type": c.pg_type} for c in self.columns]}
 
 
-class Connector:
+class Connector(ABC):
     """One database type. Subclasses implement the four operations below."""
 
     type: ClassVar[str]
@@ -90,14 +91,17 @@ class Connector:
         clean.setdefault("password", "")
         return clean
 
+    @abstractmethod
     def test(self) -> None:
         """Open and close a connection; raise ConnectionFailed with a plain reason."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def introspect(self) -> list[SourceTable]:
         """Every table (or collection) with its columns and types."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def stream(self, table: SourceTable, *, cursor_column: str | None = None,
                after: Any = None, limit: int | None = None
                ) -> AbstractContextManager[Iterator[tuple[Any, ...]]]:
@@ -106,7 +110,7 @@ class Connector:
         With ``cursor_column`` the rows come ordered by it, and only those greater
         than ``after`` when it is not None.
         """
-        raise NotImplementedError
+        ...
 
     def preview(self, table: SourceTable, limit: int = PREVIEW_LIMIT) -> list[tuple[Any, ...]]:
         with self.stream(table, limit=limit) as rows:
