@@ -14,8 +14,10 @@ from dra.pipeline_requests import report_progress
 from orchestration.resources import PlatformResource
 
 REQUEST_TAG = "dra/request_id"
-UPSTREAM = [dg.AssetKey(["marts", "fct_attribution_credits"]),
-            dg.AssetKey(["intermediate", "int_touchpoints"])]
+UPSTREAM = [
+    dg.AssetKey(["marts", "fct_attribution_credits"]),
+    dg.AssetKey(["intermediate", "int_touchpoints"]),
+]
 
 
 def _report_id(context: dg.AssetExecutionContext, platform: PlatformResource) -> tuple[int, int]:
@@ -32,22 +34,29 @@ def _report_id(context: dg.AssetExecutionContext, platform: PlatformResource) ->
 def ensure_partitions(platform: PlatformResource) -> None:
     """This month's and next month's partitions of app.attribution_events exist."""
     with platform.database.system_session() as s:
-        s.execute(text("SELECT app.ensure_attribution_partition(now()),"
-                       " app.ensure_attribution_partition(now() + interval '1 month')"))
+        s.execute(
+            text(
+                "SELECT app.ensure_attribution_partition(now()),"
+                " app.ensure_attribution_partition(now() + interval '1 month')"
+            )
+        )
 
 
 @dg.asset(
     name="attribution_event_partitions",
     group_name="attribution",
     description="Creates this month's and next month's partitions of app.attribution_events "
-                "(events of a missing month wait in the default partition until then).",
+    "(events of a missing month wait in the default partition until then).",
 )
 def attribution_event_partitions(platform: PlatformResource) -> dg.MaterializeResult:
     ensure_partitions(platform)
     with platform.database.system_session() as s:
-        count = s.scalar(text(
-            "SELECT count(*) FROM pg_inherits"
-            " WHERE inhparent = 'app.attribution_events'::regclass"))
+        count = s.scalar(
+            text(
+                "SELECT count(*) FROM pg_inherits"
+                " WHERE inhparent = 'app.attribution_events'::regclass"
+            )
+        )
     return dg.MaterializeResult(metadata={"partitions": int(count or 0)})
 
 
@@ -56,32 +65,37 @@ def attribution_event_partitions(platform: PlatformResource) -> dg.MaterializeRe
     deps=UPSTREAM,
     group_name="attribution",
     description="An attribution report (channel credits per model, conversion paths) for "
-                "the request named by the run's dra/request_id tag.",
+    "the request named by the run's dra/request_id tag.",
 )
-def attribution_report(context: dg.AssetExecutionContext,
-                       platform: PlatformResource) -> dg.MaterializeResult:
+def attribution_report(
+    context: dg.AssetExecutionContext, platform: PlatformResource
+) -> dg.MaterializeResult:
     request_id, report_id = _report_id(context, platform)
     ensure_partitions(platform)
     report_progress(platform.database, request_id, 50, "Reading the attribution marts")
     report = generate_report(platform.database, report_id)
     result = report.result or {}
-    context.log.info(f"Report {report_id} of project {report.project_id}: "
-                     f"{result.get('conversions', 0)} conversions, "
-                     f"{len(result.get('channels', []))} channels")
-    return dg.MaterializeResult(metadata={
-        "report_id": report_id,
-        "project_id": report.project_id,
-        "conversions": result.get("conversions", 0),
-        "attributed_conversions": result.get("attributed_conversions", 0),
-        "channels": ", ".join(result.get("channels", [])),
-    })
+    context.log.info(
+        f"Report {report_id} of project {report.project_id}: "
+        f"{result.get('conversions', 0)} conversions, "
+        f"{len(result.get('channels', []))} channels"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "report_id": report_id,
+            "project_id": report.project_id,
+            "conversions": result.get("conversions", 0),
+            "attributed_conversions": result.get("attributed_conversions", 0),
+            "channels": ", ".join(result.get("channels", [])),
+        }
+    )
 
 
 attribution_report_job = dg.define_asset_job(
     "attribution_report_job",
     selection=dg.AssetSelection.assets(attribution_report).upstream(),
     description="Rebuild the dbt attribution models (with their tests), then produce the "
-                "requested report.",
+    "requested report.",
     # The run queue allows one dbt build at a time (tag_concurrency_limits, dra/runtime.py):
     # two builds would swap the same tables.
     tags={"dra/dbt": "build"},
@@ -93,7 +107,7 @@ attribution_daily_job = dg.define_asset_job(
     | dg.AssetSelection.assets(attribution_report).upstream()
     - dg.AssetSelection.assets(attribution_report),
     description="Nightly: monthly partitions of the events, then dbt build of the "
-                "attribution models and their tests.",
+    "attribution models and their tests.",
     tags={"dra/dbt": "build"},
 )
 

@@ -5,7 +5,6 @@ Runs find their work through the request tag the request sensor (or the schedule
 sensor) sets: ``dra/request_id`` -> ``app.pipeline_requests.target_id`` = backup id.
 """
 
-
 import os
 
 import dagster as dg
@@ -58,10 +57,11 @@ def build_backup_asset(policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinit
         kinds={"postgres"},
         retry_policy=policy,
         description="A ZIP of the platform database (pg_dump + metadata.json), proven by a "
-                    "restore drill into a scratch database.",
+        "restore drill into a scratch database.",
     )
-    def database_backup(context: dg.AssetExecutionContext,
-                        platform: PlatformResource) -> dg.MaterializeResult:
+    def database_backup(
+        context: dg.AssetExecutionContext, platform: PlatformResource
+    ) -> dg.MaterializeResult:
         database, settings = platform.database, platform.settings
         request_id, backup_id = _request(context, platform)
         attempt = context.retry_number + 1
@@ -70,27 +70,38 @@ def build_backup_asset(policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinit
         except Exception as exc:
             retries_left = attempt <= (policy.max_retries or 0)
             delay = policy.calculate_delay(attempt) if retries_left else None
-            retry_at = record_attempt_failure(database, backup_id, attempt=attempt,
-                                              error=str(exc), retry_delay=delay)
-            context.log.error(f"backup attempt {attempt} failed: {exc}"
-                              + (f"; retry at {retry_at:%H:%M:%S} UTC" if retry_at else ""))
+            retry_at = record_attempt_failure(
+                database, backup_id, attempt=attempt, error=str(exc), retry_delay=delay
+            )
+            context.log.error(
+                f"backup attempt {attempt} failed: {exc}"
+                + (f"; retry at {retry_at:%H:%M:%S} UTC" if retry_at else "")
+            )
             if not retries_left:
                 mark_finished(database, request_id, ok=False, error=str(exc))
             raise
-        context.log.info(f"backup written: {outcome.path.name} ({outcome.size_bytes} bytes, "
-                         f"{sum(outcome.tables.values())} rows in {len(outcome.tables)} tables)")
+        context.log.info(
+            f"backup written: {outcome.path.name} ({outcome.size_bytes} bytes, "
+            f"{sum(outcome.tables.values())} rows in {len(outcome.tables)} tables)"
+        )
         drill = drill_backup(database, settings, backup_id)
-        context.log.info(f"restore drill {'passed' if drill.passed else 'FAILED'} "
-                         f"in {drill.seconds:.1f} s")
+        context.log.info(
+            f"restore drill {'passed' if drill.passed else 'FAILED'} in {drill.seconds:.1f} s"
+        )
         removed = _retention(platform, backup_id)
         notify_backup_done(database, backup_id)
         mark_finished(database, request_id, ok=True)
-        return dg.MaterializeResult(metadata={
-            "file": outcome.path.name, "size_bytes": outcome.size_bytes,
-            "sha256": outcome.sha256, "rows": sum(outcome.tables.values()),
-            "drill_passed": drill.passed, "drill_seconds": drill.seconds,
-            "removed_by_retention": len(removed),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "file": outcome.path.name,
+                "size_bytes": outcome.size_bytes,
+                "sha256": outcome.sha256,
+                "rows": sum(outcome.tables.values()),
+                "drill_passed": drill.passed,
+                "drill_seconds": drill.seconds,
+                "removed_by_retention": len(removed),
+            }
+        )
 
     return database_backup
 
@@ -114,6 +125,7 @@ def restore_database(context: dg.OpExecutionContext, platform: PlatformResource)
 
     request_id, backup_id = _request(context, platform)
     database = platform.database
+
     def progress(phase: str, pct: int) -> None:
         context.log.info(f"restore: {phase} ({pct}%)")
         if phase != "done":  # after the switch the request belongs to the old database
@@ -126,13 +138,18 @@ def restore_database(context: dg.OpExecutionContext, platform: PlatformResource)
 
         mark_finished(database, request_id, ok=False, error=str(exc))
         with database.system_session() as s:
-            raise_alert(s, source="restore", title="Database restore failed",
-                        details={"backup_id": backup_id, "message": str(exc)[:2000]},
-                        link="/admin/database/")
+            raise_alert(
+                s,
+                source="restore",
+                title="Database restore failed",
+                details={"backup_id": backup_id, "message": str(exc)[:2000]},
+                link="/admin/database/",
+            )
         raise
-    context.log.info(f"restore completed from {result.file_name} in {result.seconds:.1f} s "
-                     f"(revision {result.revision_after}"
-                     + (", migrated" if result.migrated else "") + ")")
+    context.log.info(
+        f"restore completed from {result.file_name} in {result.seconds:.1f} s "
+        f"(revision {result.revision_after}" + (", migrated" if result.migrated else "") + ")"
+    )
 
 
 @dg.job(name="restore_job", description="Restore the platform database from a backup.")

@@ -21,7 +21,7 @@ data_models_partitions = dg.DynamicPartitionsDefinition(name="data_models")
     kinds={"postgres"},
     deps=[dg.AssetDep(raw_source_tables, partition_mapping=dg.AllPartitionMapping())],
     description="One data model (partition = model id), built as a table in the project's "
-                "models schema and swapped in atomically.",
+    "models schema and swapped in atomically.",
 )
 def data_model_tables(
     context: dg.AssetExecutionContext, platform: PlatformResource
@@ -32,11 +32,15 @@ def data_model_tables(
     except ModelingError as exc:
         # The previous table stays; the model shows this error on its page.
         raise dg.Failure(description=f"Data model #{model_id}: {exc.message}") from None
-    context.log.info(f"data model #{model_id}: {outcome.rows} rows into "
-                     f"{outcome.schema}.{outcome.table} (version {outcome.version})")
-    return dg.MaterializeResult(metadata={
-        "table": f"{outcome.schema}.{outcome.table}",
-        "rows": outcome.rows,
-        "version": outcome.version,
-        "reads": ", ".join(outcome.tables_read),
-    })
+    context.log.info(
+        f"data model #{model_id}: {outcome.rows} rows into "
+        f"{outcome.schema}.{outcome.table} (version {outcome.version})"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "table": f"{outcome.schema}.{outcome.table}",
+            "rows": outcome.rows,
+            "version": outcome.version,
+            "reads": ", ".join(outcome.tables_read),
+        }
+    )

@@ -5,7 +5,6 @@ connection); runs reach the database through the ``DRA_DBT_*`` variables that
 dbt_project/profiles.yml reads (the run command sets them from DRA_DATABASE_URL).
 """
 
-
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -24,8 +23,9 @@ def dbt_project() -> DbtProject:
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     if using_dagster_dev() or not project.manifest_path.exists():
         # As prepare_if_dev(), with the dbt installed beside this Python (often not on PATH).
-        build_dbt_resource(project).cli(["parse", "--quiet"],
-                                        target_path=project.target_path).wait()
+        build_dbt_resource(project).cli(
+            ["parse", "--quiet"], target_path=project.target_path
+        ).wait()
     return project
 
 
@@ -40,8 +40,12 @@ class FolderGroups(DagsterDbtTranslator):
 def build_dbt_assets() -> dg.AssetsDefinition:
     project = dbt_project()
 
-    @dbt_assets(manifest=project.manifest_path, project=project,
-                dagster_dbt_translator=FolderGroups(), name="dbt_models")
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=FolderGroups(),
+        name="dbt_models",
+    )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         yield from dbt.cli(["build"], context=context).stream()
 
@@ -49,5 +53,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 
 
 def build_dbt_resource(project: DbtProject | None = None) -> DbtCliResource:
-    return DbtCliResource(project_dir=project or dbt_project(), profiles_dir=str(DBT_PROJECT_DIR),
-                          dbt_executable=dbt_executable())
+    return DbtCliResource(
+        project_dir=project or dbt_project(),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )

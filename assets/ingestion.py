@@ -1,6 +1,5 @@
 """Ingestion assets: each data source is a partition; one source table per raw table."""
 
-
 import dagster as dg
 
 from dra.ingestion.service import SourceGone, ingest_all_active, ingest_source
@@ -19,8 +18,9 @@ def raw_source_tables(
     context: dg.AssetExecutionContext, platform: PlatformResource
 ) -> dg.MaterializeResult:
     try:
-        outcome = ingest_source(platform.database, platform.settings,
-                                int(context.partition_key), log=context.log.info)
+        outcome = ingest_source(
+            platform.database, platform.settings, int(context.partition_key), log=context.log.info
+        )
     except SourceGone as exc:
         # Deleted before or during the run: nothing to load and nothing left behind.
         context.log.warning(f"{exc} Nothing was loaded.")
@@ -43,8 +43,11 @@ def all_sources_refreshed(
         if outcome.ok:
             if key not in known:
                 context.instance.add_dynamic_partitions(data_sources_partitions.name, [key])
-            context.log_event(dg.AssetMaterialization(
-                asset_key=raw_source_tables.key, partition=key, metadata=outcome.metadata()))
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=raw_source_tables.key, partition=key, metadata=outcome.metadata()
+                )
+            )
     context.log.info(
         f"daily_ingest completed: {summary.succeeded} of {len(summary.outcomes)} sources, "
         f"{summary.rows} rows processed"

@@ -62,15 +62,21 @@ def fill(url: str) -> int:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("SELECT setseed(0.20261125)"))
-        owner = conn.execute(text(
-            "INSERT INTO app.users (email, password_hash, first_name, last_name)"
-            " VALUES ('bench@example.com', 'x', 'B', 'B') RETURNING id")).scalar()
-        project = conn.execute(text(
-            "INSERT INTO app.projects (owner_id, name) VALUES (:o, 'bench') RETURNING id"),
-            {"o": owner}).scalar()
+        owner = conn.execute(
+            text(
+                "INSERT INTO app.users (email, password_hash, first_name, last_name)"
+                " VALUES ('bench@example.com', 'x', 'B', 'B') RETURNING id"
+            )
+        ).scalar()
+        project = conn.execute(
+            text("INSERT INTO app.projects (owner_id, name) VALUES (:o, 'bench') RETURNING id"),
+            {"o": owner},
+        ).scalar()
         for month in ("2026-08-01", "2026-09-01", "2026-10-01"):
-            conn.execute(text("SELECT app.ensure_attribution_partition(CAST(:m AS timestamptz))"),
-                         {"m": month})
+            conn.execute(
+                text("SELECT app.ensure_attribution_partition(CAST(:m AS timestamptz))"),
+                {"m": month},
+            )
         conn.execute(text(FILL), {"p": project, "users": USERS, "n": EVENTS})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE app.attribution_events"))
@@ -82,12 +88,17 @@ def seq_scan(url: str) -> float:
     engine = create_engine(url)
     best = float("inf")
     with engine.connect() as conn:
-        conn.execute(text("SET enable_indexscan = off; SET enable_bitmapscan = off;"
-                          " SET enable_indexonlyscan = off"))
+        conn.execute(
+            text(
+                "SET enable_indexscan = off; SET enable_bitmapscan = off;"
+                " SET enable_indexonlyscan = off"
+            )
+        )
         for _ in range(REPEATS):
             started = time.perf_counter()
-            conn.execute(text("SELECT count(*), sum(value), max(occurred_at)"
-                              " FROM app.attribution_events")).one()
+            conn.execute(
+                text("SELECT count(*), sum(value), max(occurred_at) FROM app.attribution_events")
+            ).one()
             best = min(best, time.perf_counter() - started)
     engine.dispose()
     return best
@@ -109,11 +120,14 @@ def data_driven(url: str) -> tuple[float, int]:
     engine = create_engine(url)
     started = time.perf_counter()
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT channels, count(*), sum(value) FROM ("
-            " SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
-            " max(conversion_value) AS value FROM intermediate.int_touchpoints"
-            " GROUP BY conversion_id) c GROUP BY channels")).all()
+        rows = conn.execute(
+            text(
+                "SELECT channels, count(*), sum(value) FROM ("
+                " SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
+                " max(conversion_value) AS value FROM intermediate.int_touchpoints"
+                " GROUP BY conversion_id) c GROUP BY channels"
+            )
+        ).all()
     totals = data_driven_totals({frozenset(r[0]): (int(r[1]), float(r[2])) for r in rows})
     elapsed = time.perf_counter() - started
     engine.dispose()
@@ -124,21 +138,29 @@ def per_conversion_loop(url: str) -> tuple[float, int]:
     """The original design: one query per conversion (sampled, extrapolated to all)."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        conversions = conn.execute(text(
-            "SELECT id, project_id, user_identifier, occurred_at, coalesce(value, 1)"
-            " FROM app.attribution_events WHERE event_type IN ('conversion', 'purchase')"
-            " ORDER BY id")).all()
+        conversions = conn.execute(
+            text(
+                "SELECT id, project_id, user_identifier, occurred_at, coalesce(value, 1)"
+                " FROM app.attribution_events WHERE event_type IN ('conversion', 'purchase')"
+                " ORDER BY id"
+            )
+        ).all()
         sample = conversions[:: max(1, len(conversions) // LOOP_SAMPLE)][:LOOP_SAMPLE]
         started = time.perf_counter()
         for cid, project, user, at, value in sample:
-            events = conn.execute(text(
-                "SELECT id, occurred_at, coalesce(channel, 'direct') FROM app.attribution_events"
-                " WHERE project_id = :p AND user_identifier = :u AND occurred_at >= :lo"
-                " AND occurred_at <= :hi AND event_type NOT IN ('conversion', 'purchase')"
-                " ORDER BY occurred_at, id"),
-                {"p": project, "u": user, "lo": at - timedelta(days=30), "hi": at}).all()
-            tps = [Touchpoint(cid, project, at, float(value), e[0], e[1], e[2], i + 1,
-                              len(events)) for i, e in enumerate(events)]
+            events = conn.execute(
+                text(
+                    "SELECT id, occurred_at, coalesce(channel, 'direct') FROM app.attribution_events"  # noqa: E501
+                    " WHERE project_id = :p AND user_identifier = :u AND occurred_at >= :lo"
+                    " AND occurred_at <= :hi AND event_type NOT IN ('conversion', 'purchase')"
+                    " ORDER BY occurred_at, id"
+                ),
+                {"p": project, "u": user, "lo": at - timedelta(days=30), "hi": at},
+            ).all()
+            tps = [
+                Touchpoint(cid, project, at, float(value), e[0], e[1], e[2], i + 1, len(events))
+                for i, e in enumerate(events)
+            ]
             if tps:
                 for model in SQL_MODELS:
                     weights(model, tps)
@@ -156,33 +178,45 @@ def main() -> int:
             upgrade(url)
             t0 = time.perf_counter()
             fill(url)
-            print(f"filled {EVENTS:,} events of {USERS:,} visitors in "
-                  f"{time.perf_counter() - t0:.1f} s")
+            print(
+                f"filled {EVENTS:,} events of {USERS:,} visitors in "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
             scan = seq_scan(url)
             sql, wall, per_model = dbt_models(url, tmp / "target")
             dd, dd_channels = data_driven(url)
             engine = create_engine(url)
             with engine.connect() as conn:
-                conversions = conn.execute(text(
-                    "SELECT count(DISTINCT conversion_id), count(*)"
-                    " FROM intermediate.int_touchpoints")).one()
-                credits = conn.execute(text(
-                    "SELECT count(*) FROM marts.fct_attribution_credits")).scalar()
+                conversions = conn.execute(
+                    text(
+                        "SELECT count(DISTINCT conversion_id), count(*)"
+                        " FROM intermediate.int_touchpoints"
+                    )
+                ).one()
+                credits = conn.execute(
+                    text("SELECT count(*) FROM marts.fct_attribution_credits")
+                ).scalar()
             engine.dispose()
             loop, all_conversions = per_conversion_loop(url)
             models = sql + dd
-            print(f"conversions {all_conversions:,} ({conversions[0]:,} with touchpoints,"
-                  f" {conversions[1]:,} touchpoints), {credits:,} SQL credit rows,"
-                  f" data-driven shares for {dd_channels} channels")
+            print(
+                f"conversions {all_conversions:,} ({conversions[0]:,} with touchpoints,"
+                f" {conversions[1]:,} touchpoints), {credits:,} SQL credit rows,"
+                f" data-driven shares for {dd_channels} channels"
+            )
             print(f"one sequential scan          {scan:7.2f} s (best of {REPEATS})")
             for name, seconds in per_model.items():
                 print(f"  dbt {name:<24} {seconds:7.2f} s")
             print(f"data-driven (Python Shapley) {dd:7.2f} s")
-            print(f"all models                   {models:7.2f} s  = {models / scan:.1f}x the scan"
-                  f" (target <= {TARGET:.0f}x)")
+            print(
+                f"all models                   {models:7.2f} s  = {models / scan:.1f}x the scan"
+                f" (target <= {TARGET:.0f}x)"
+            )
             print(f"dbt run wall time            {wall:7.2f} s  (process start and parse included)")
-            print(f"per-conversion loop          {loop:7.2f} s  = {loop / models:.1f}x all models"
-                  f" (extrapolated from {LOOP_SAMPLE:,} conversions)")
+            print(
+                f"per-conversion loop          {loop:7.2f} s  = {loop / models:.1f}x all models"
+                f" (extrapolated from {LOOP_SAMPLE:,} conversions)"
+            )
             return 0 if models / scan <= TARGET else 1
         finally:
             cluster.stop()

@@ -39,22 +39,22 @@ REPEATS = 3
 
 FILL = {
     "customers": "create table raw_p1.customers as select g as id, 'customer ' || g as name,"
-                 " 'c' || g || '@example.com' as email, (g % 90) + 10 as age,"
-                 " now() - (g || ' minutes')::interval as created_at"
-                 " from generate_series(1, {n}) g",
+    " 'c' || g || '@example.com' as email, (g % 90) + 10 as age,"
+    " now() - (g || ' minutes')::interval as created_at"
+    " from generate_series(1, {n}) g",
     "products": "create table raw_p1.products as select g as id, 'product ' || g as name,"
-                " (g % 50) || ' beans' as category, round((g % 997) / 10.0, 2) as price"
-                " from generate_series(1, {n}) g",
+    " (g % 50) || ' beans' as category, round((g % 997) / 10.0, 2) as price"
+    " from generate_series(1, {n}) g",
     "orders": "create table raw_p1.orders as select g as id, (g % 100000) + 1 as customer_id,"
-              " (g % 2000) + 1 as product_id, (g % 5) + 1 as quantity,"
-              " round(((g::bigint * 7919) % 10000) / 100.0, 2) as total,"
-              " now() - ((g % 525600) || ' minutes')::interval as ordered_at"
-              " from generate_series(1, {n}) g",
+    " (g % 2000) + 1 as product_id, (g % 5) + 1 as quantity,"
+    " round(((g::bigint * 7919) % 10000) / 100.0, 2) as total,"
+    " now() - ((g % 525600) || ' minutes')::interval as ordered_at"
+    " from generate_series(1, {n}) g",
     "visits": "create table raw_p1.visits as select g as id, md5(g::text) as session_id,"
-              " (array['google','newsletter','facebook','direct'])[g % 4 + 1] as utm_source,"
-              " (array['cpc','email','social','none'])[g % 4 + 1] as utm_medium,"
-              " '/page/' || (g % 300) as path, now() - (g || ' seconds')::interval as seen_at"
-              " from generate_series(1, {n}) g",
+    " (array['google','newsletter','facebook','direct'])[g % 4 + 1] as utm_source,"
+    " (array['cpc','email','social','none'])[g % 4 + 1] as utm_medium,"
+    " '/page/' || (g % 300) as path, now() - (g || ' seconds')::interval as seen_at"
+    " from generate_series(1, {n}) g",
 }
 
 
@@ -73,8 +73,17 @@ def fill(url: str) -> int:
 def bare_pg_dump(url: str, out: Path) -> float:
     conn = libpq_connection(url)
     started = time.perf_counter()
-    subprocess.run([str(matching_tool("pg_dump", url)), "--format=custom", "--no-password",
-                    f"--file={out}", f"--dbname={conn.url}"], env=conn.env, check=True)
+    subprocess.run(
+        [
+            str(matching_tool("pg_dump", url)),
+            "--format=custom",
+            "--no-password",
+            f"--file={out}",
+            f"--dbname={conn.url}",
+        ],
+        env=conn.env,
+        check=True,
+    )
     return time.perf_counter() - started
 
 
@@ -92,8 +101,9 @@ def platform_backup(database: Database, settings) -> tuple[float, int]:
 
         from dra.models import PipelineRequest
 
-        ids = list(s.scalars(select(PipelineRequest.id).where(
-            PipelineRequest.target_id == backup_id)))
+        ids = list(
+            s.scalars(select(PipelineRequest.id).where(PipelineRequest.target_id == backup_id))
+        )
     for request_id in ids:
         mark_finished(database, request_id, ok=True)
     return elapsed, backup_id, outcome
@@ -109,8 +119,9 @@ def main() -> int:
             t0 = time.perf_counter()
             rows = fill(url)
             print(f"filled {rows:,} rows in {time.perf_counter() - t0:.1f} s")
-            settings = load_settings({"DRA_ENV": "test", "DRA_DATA_DIR": str(tmp / "data"),
-                                      "DRA_DATABASE_URL": url})
+            settings = load_settings(
+                {"DRA_ENV": "test", "DRA_DATA_DIR": str(tmp / "data"), "DRA_DATABASE_URL": url}
+            )
             database = Database(url)
             bare, ours, last = [], [], None
             for i in range(REPEATS):
@@ -123,14 +134,20 @@ def main() -> int:
             b, p = min(bare), min(ours)
             runs_bare = ", ".join(f"{x:.2f}" for x in bare)
             runs_ours = ", ".join(f"{x:.2f}" for x in ours)
-            print(f"bare pg_dump        best {b:6.2f} s  (runs: {runs_bare})"
-                  f"  {bare_size / 1e6:.1f} MB")
-            print(f"platform backup     best {p:6.2f} s  (runs: {runs_ours})"
-                  f"  {last[1].size_bytes / 1e6:.1f} MB ZIP")
+            print(
+                f"bare pg_dump        best {b:6.2f} s  (runs: {runs_bare})"
+                f"  {bare_size / 1e6:.1f} MB"
+            )
+            print(
+                f"platform backup     best {p:6.2f} s  (runs: {runs_ours})"
+                f"  {last[1].size_bytes / 1e6:.1f} MB ZIP"
+            )
             print(f"ratio platform/bare {p / b:6.2f}   (target <= {TARGET})")
-            print(f"restore drill       {drill.seconds:6.2f} s  "
-                  f"({'passed' if drill.passed else 'FAILED: ' + '; '.join(drill.mismatches)})"
-                  f"  = {drill.seconds / p:.2f}x the backup")
+            print(
+                f"restore drill       {drill.seconds:6.2f} s  "
+                f"({'passed' if drill.passed else 'FAILED: ' + '; '.join(drill.mismatches)})"
+                f"  = {drill.seconds / p:.2f}x the backup"
+            )
             database.dispose()
             return 0 if p / b <= TARGET and drill.passed else 1
         finally:

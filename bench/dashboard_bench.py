@@ -42,14 +42,23 @@ CACHED_P95_TARGET_MS, COLD_RATIO_TARGET = 50.0, 1.5
 
 WIDGETS = [
     ("bar", "Revenue by country", {"x": "country", "y": "amount", "aggregate": "sum"}),
-    ("stacked_bar", "Revenue by country and channel",
-     {"x": "country", "y": "amount", "series": "channel", "aggregate": "sum"}),
+    (
+        "stacked_bar",
+        "Revenue by country and channel",
+        {"x": "country", "y": "amount", "series": "channel", "aggregate": "sum"},
+    ),
     ("line", "Daily revenue", {"x": "ordered_on", "y": "amount", "aggregate": "sum"}),
     ("donut", "Orders by channel", {"x": "channel", "y": "id", "aggregate": "count"}),
-    ("kpi", "Revenue this month", {"x": "ordered_on", "y": "amount", "aggregate": "sum",
-                                   "period": "month"}),
-    ("heatmap", "Average basket", {"x": "country", "y": "amount", "series": "channel",
-                                   "aggregate": "avg"}),
+    (
+        "kpi",
+        "Revenue this month",
+        {"x": "ordered_on", "y": "amount", "aggregate": "sum", "period": "month"},
+    ),
+    (
+        "heatmap",
+        "Average basket",
+        {"x": "country", "y": "amount", "series": "channel", "aggregate": "avg"},
+    ),
 ]
 
 COUNTRIES = ["FR", "DE", "US", "GB", "ES", "IT", "NL", "BE"]
@@ -106,25 +115,48 @@ def setup(url: str, data_dir: Path):
         source = DataSource(project_id=project_id, name="Shop", type="csv", status="ready")
         s.add(source)
         s.flush()
-        s.add(DataSourceTable(data_source_id=source.id, source_table="orders",
-                              raw_table="orders", row_count=ROWS))
-        model = models.save_model(s, database, project_id, owner.id, name="Orders",
-                                  sql="select * from orders where status = 'paid'").model
+        s.add(
+            DataSourceTable(
+                data_source_id=source.id, source_table="orders", raw_table="orders", row_count=ROWS
+            )
+        )
+        model = models.save_model(
+            s,
+            database,
+            project_id,
+            owner.id,
+            name="Orders",
+            sql="select * from orders where status = 'paid'",
+        ).model
         model_id = model.id
     started = time.perf_counter()
     outcome = materialize_model(database, model_id)
-    print(f"materialized model_{model_id}: {outcome.rows:,} rows in "
-          f"{time.perf_counter() - started:.1f}s")
+    print(
+        f"materialized model_{model_id}: {outcome.rows:,} rows in "
+        f"{time.perf_counter() - started:.1f}s"
+    )
     with database.system_session() as s:
-        board = Dashboard(project_id=project_id, name="Bench", layout={},
-                          filters={"values": {"column": "country", "values": []}})
+        board = Dashboard(
+            project_id=project_id,
+            name="Bench",
+            layout={},
+            filters={"values": {"column": "country", "values": []}},
+        )
         s.add(board)
         s.flush()
         widget_ids = []
         for i, (chart, title, binding) in enumerate(WIDGETS):
-            w = DashboardWidget(dashboard_id=board.id, data_model_id=model_id, title=title,
-                                chart_type=chart, binding=binding, x=(i % 2) * 6, y=i * 4,
-                                w=6, h=4)
+            w = DashboardWidget(
+                dashboard_id=board.id,
+                data_model_id=model_id,
+                title=title,
+                chart_type=chart,
+                binding=binding,
+                x=(i % 2) * 6,
+                y=i * 4,
+                w=6,
+                h=4,
+            )
             s.add(w)
             s.flush()
             widget_ids.append(w.id)
@@ -141,8 +173,7 @@ def _serve_forever(url: str, data_dir: str, port: int) -> None:
     from webapp import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
-    settings = load_settings({"DRA_ENV": "test", "DRA_DATA_DIR": data_dir,
-                              "DRA_DATABASE_URL": url})
+    settings = load_settings({"DRA_ENV": "test", "DRA_DATA_DIR": data_dir, "DRA_DATABASE_URL": url})
     app = create_app(settings, config={"RATELIMIT_ENABLED": False})
     make_server("127.0.0.1", port, app, threaded=True).serve_forever()
 
@@ -152,7 +183,8 @@ def serve(url: str, data_dir: Path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = multiprocessing.get_context("spawn").Process(
-        target=_serve_forever, args=(url, str(data_dir), port), daemon=True)
+        target=_serve_forever, args=(url, str(data_dir), port), daemon=True
+    )
     process.start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -176,8 +208,9 @@ def fetch(url: str, expect_cached: bool | None = None) -> float:
     return elapsed
 
 
-def http_round(base: str, token: str, widget_ids: list[int], rounds: int,
-               cold: bool, clients: int = CLIENTS) -> list[float]:
+def http_round(
+    base: str, token: str, widget_ids: list[int], rounds: int, cold: bool, clients: int = CLIENTS
+) -> list[float]:
     counter = iter(range(10**9))
     lock = threading.Lock()
 
@@ -190,8 +223,9 @@ def http_round(base: str, token: str, widget_ids: list[int], rounds: int,
                     with lock:
                         n = next(counter)
                     # every country plus a value no row has: same rows, a new cache key
-                    filters = json.dumps({"values": {"column": "country",
-                                                     "values": [*COUNTRIES, f"nonce-{n}"]}})
+                    filters = json.dumps(
+                        {"values": {"column": "country", "values": [*COUNTRIES, f"nonce-{n}"]}}
+                    )
                     url += "?filters=" + quote(filters)
                 times.append(fetch(url, expect_cached=not cold))
         return times
@@ -220,8 +254,13 @@ def server_vs_bare(database, model_id: int, widget_ids: list[int]) -> list[tuple
             served.append((time.perf_counter() - started) * 1000)
             assert result.error is None, result.error
         binding = validate_binding(widget.chart_type, widget.binding, columns)
-        stmt = build_query(f"models_p{model.project_id}", model.materialized_table, columns,
-                           widget.chart_type, binding).statement
+        stmt = build_query(
+            f"models_p{model.project_id}",
+            model.materialized_table,
+            columns,
+            widget.chart_type,
+            binding,
+        ).statement
         compiled = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
         for _ in range(3):
             raw = database.system_engine.raw_connection()
@@ -258,25 +297,37 @@ def main() -> int:
             cached = http_round(base, token, widget_ids, CACHED_ROUNDS, cold=False)
             single = http_round(base, token, widget_ids, CACHED_ROUNDS, cold=False, clients=1)
             ratios = server_vs_bare(database, model_id, widget_ids)
-            print(f"\nHTTP per widget request, {CLIENTS} concurrent clients, 6 widgets "
-                  f"over {ROWS:,} source rows:")
-            print(f"  cold   ({len(cold):4d} requests): p50 {pct(cold, 50):7.1f} ms  "
-                  f"p95 {pct(cold, 95):7.1f} ms")
-            print(f"  cached ({len(cached):4d} requests): p50 {pct(cached, 50):7.1f} ms  "
-                  f"p95 {pct(cached, 95):7.1f} ms   (target p95 < {CACHED_P95_TARGET_MS:.0f} ms)")
-            print(f"  cached, one client ({len(single):3d}): p50 {pct(single, 50):7.1f} ms  "
-                  f"p95 {pct(single, 95):7.1f} ms   (for context: the app's own cost)")
+            print(
+                f"\nHTTP per widget request, {CLIENTS} concurrent clients, 6 widgets "
+                f"over {ROWS:,} source rows:"
+            )
+            print(
+                f"  cold   ({len(cold):4d} requests): p50 {pct(cold, 50):7.1f} ms  "
+                f"p95 {pct(cold, 95):7.1f} ms"
+            )
+            print(
+                f"  cached ({len(cached):4d} requests): p50 {pct(cached, 50):7.1f} ms  "
+                f"p95 {pct(cached, 95):7.1f} ms   (target p95 < {CACHED_P95_TARGET_MS:.0f} ms)"
+            )
+            print(
+                f"  cached, one client ({len(single):3d}): p50 {pct(single, 50):7.1f} ms  "
+                f"p95 {pct(single, 95):7.1f} ms   (for context: the app's own cost)"
+            )
             print(f"  machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
             print("\nCold widget server time vs the bare SQL of the same aggregate (best of 3):")
             worst = 0.0
             for chart, served, bare in ratios:
                 ratio = served / bare
                 worst = max(worst, ratio)
-                print(f"  {chart:12s} widget {served:7.1f} ms   bare SQL {bare:7.1f} ms   "
-                      f"ratio {ratio:4.2f}")
+                print(
+                    f"  {chart:12s} widget {served:7.1f} ms   bare SQL {bare:7.1f} ms   "
+                    f"ratio {ratio:4.2f}"
+                )
             total = sum(r[1] for r in ratios) / sum(r[2] for r in ratios)
-            print(f"  all widgets: ratio {total:4.2f} (worst {worst:4.2f}; target <= "
-                  f"{COLD_RATIO_TARGET})")
+            print(
+                f"  all widgets: ratio {total:4.2f} (worst {worst:4.2f}; target <= "
+                f"{COLD_RATIO_TARGET})"
+            )
             ok = pct(cached, 95) < CACHED_P95_TARGET_MS and total <= COLD_RATIO_TARGET
             print("\nPASS" if ok else "\nTARGET MISSED")
             database.dispose()

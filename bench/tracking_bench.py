@@ -74,21 +74,35 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError("the web app did not start")
 
 
-def client(n: int, endpoint: str, secret: str, batch: int, stop_at: float,
-           sent: list[int], retried: list[int], errors: list[str]) -> None:
+def client(
+    n: int,
+    endpoint: str,
+    secret: str,
+    batch: int,
+    stop_at: float,
+    sent: list[int],
+    retried: list[int],
+    errors: list[str],
+) -> None:
     session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {secret}",
-                            "Content-Type": "application/json"})
+    session.headers.update(
+        {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    )
     i = 0
     while time.monotonic() < stop_at:
         events = []
         for k in range(batch):
             seq = i * batch + k
-            events.append({"userIdentifier": f"c{n}-u{seq % 5000}", "eventType":
-                           "purchase" if seq % 50 == 0 else "page_view",
-                           "clientEventId": f"c{n}-{seq}", "eventValue": 12.5 if seq % 50 == 0
-                           else None, "pageUrl": "https://shop.example.com/",
-                           **CHANNEL_MIX[seq % len(CHANNEL_MIX)]})
+            events.append(
+                {
+                    "userIdentifier": f"c{n}-u{seq % 5000}",
+                    "eventType": "purchase" if seq % 50 == 0 else "page_view",
+                    "clientEventId": f"c{n}-{seq}",
+                    "eventValue": 12.5 if seq % 50 == 0 else None,
+                    "pageUrl": "https://shop.example.com/",
+                    **CHANNEL_MIX[seq % len(CHANNEL_MIX)],
+                }
+            )
         body = json.dumps({"events": events})
         for attempt in range(2 if i % 10 == 9 else 1):  # every 10th batch is retried
             resp = session.post(endpoint, data=body, timeout=60)
@@ -122,19 +136,32 @@ def main() -> int:
                 secret = create_key(s, project_id, "bench", created_by=owner.id).secret
             database.dispose()
             port = free_port()
-            env = {"DRA_ENV": "test", "DRA_DATA_DIR": str(tmp / "data"),
-                   "DRA_DATABASE_URL": url}
-            proc = subprocess.Popen([sys.executable, "-c", SERVER.format(
-                root=str(ROOT), env=env, port=port)], cwd=ROOT)
+            env = {"DRA_ENV": "test", "DRA_DATA_DIR": str(tmp / "data"), "DRA_DATABASE_URL": url}
+            proc = subprocess.Popen(
+                [sys.executable, "-c", SERVER.format(root=str(ROOT), env=env, port=port)], cwd=ROOT
+            )
             base = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base}/healthz", proc)
             sent, retried = [0] * args.clients, [0] * args.clients
             errors: list[str] = []
             started = time.monotonic()
             stop_at = started + args.seconds
-            threads = [threading.Thread(target=client, args=(
-                n, f"{base}/api/track/batch", secret, args.batch, stop_at, sent, retried,
-                errors)) for n in range(args.clients)]
+            threads = [
+                threading.Thread(
+                    target=client,
+                    args=(
+                        n,
+                        f"{base}/api/track/batch",
+                        secret,
+                        args.batch,
+                        stop_at,
+                        sent,
+                        retried,
+                        errors,
+                    ),
+                )
+                for n in range(args.clients)
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -142,20 +169,33 @@ def main() -> int:
             elapsed = time.monotonic() - started
             engine = create_engine(url)
             with engine.connect() as conn:
-                stored, distinct = conn.execute(text(
-                    "SELECT count(*), count(DISTINCT client_event_id) FROM app.attribution_events"
-                    " WHERE project_id = :p"), {"p": project_id}).one()
-                channels = dict(conn.execute(text(
-                    "SELECT channel, count(*) FROM app.attribution_events GROUP BY channel")).all())
+                stored, distinct = conn.execute(
+                    text(
+                        "SELECT count(*), count(DISTINCT client_event_id) FROM app.attribution_events"  # noqa: E501
+                        " WHERE project_id = :p"
+                    ),
+                    {"p": project_id},
+                ).one()
+                channels = dict(
+                    conn.execute(
+                        text(
+                            "SELECT channel, count(*) FROM app.attribution_events GROUP BY channel"
+                        )
+                    ).all()
+                )
             engine.dispose()
             total = sum(sent)
             rate = total / elapsed
             exactly_once = stored == distinct == total
-            print(f"{args.clients} clients x batches of {args.batch} for {elapsed:.1f} s:"
-                  f" {total:,} events sent (+{sum(retried):,} resent as retries)")
+            print(
+                f"{args.clients} clients x batches of {args.batch} for {elapsed:.1f} s:"
+                f" {total:,} events sent (+{sum(retried):,} resent as retries)"
+            )
             print(f"throughput {rate:,.0f} events/s (target >= {TARGET:,})")
-            print(f"stored {stored:,} rows, {distinct:,} distinct client ids:"
-                  f" {'every event exactly once' if exactly_once else 'MISMATCH'}")
+            print(
+                f"stored {stored:,} rows, {distinct:,} distinct client ids:"
+                f" {'every event exactly once' if exactly_once else 'MISMATCH'}"
+            )
             print(f"channels {channels}")
             for error in errors[:5]:
                 print("error:", error)

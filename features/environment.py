@@ -27,8 +27,7 @@ def before_all(context):
     from tests.support.pg import start_cluster
 
     context.tmp = tempfile.TemporaryDirectory(prefix="dra-behave-")
-    context.cluster = start_cluster(Path(context.tmp.name),
-                                    os.environ.get("DRA_TEST_DATABASE_URL"))
+    context.cluster = start_cluster(Path(context.tmp.name), os.environ.get("DRA_TEST_DATABASE_URL"))
     context.scenario_count = 0
 
 
@@ -44,11 +43,13 @@ def before_scenario(context, scenario):
     upgrade(context.database_url)
     context.database = Database(context.database_url)
     context.data_dir = Path(context.tmp.name) / f"data-{context.scenario_count}"
-    context.settings = load_settings({
-        "DRA_ENV": "test",
-        "DRA_DATA_DIR": str(context.data_dir),
-        "DRA_DATABASE_URL": context.database_url,
-    })
+    context.settings = load_settings(
+        {
+            "DRA_ENV": "test",
+            "DRA_DATA_DIR": str(context.data_dir),
+            "DRA_DATABASE_URL": context.database_url,
+        }
+    )
 
 
 def after_scenario(context, scenario):

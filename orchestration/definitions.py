@@ -34,28 +34,51 @@ from sensors.requests import (
 )
 
 # Every job the request sensor may launch (dra.pipeline_requests.JOB_FOR_KIND names them).
-REQUEST_JOBS = [ingest_source_job, backup_job, restore_job, refresh_model_job,
-                attribution_report_job]
+REQUEST_JOBS = [
+    ingest_source_job,
+    backup_job,
+    restore_job,
+    refresh_model_job,
+    attribution_report_job,
+]
 # Partitioned request kinds whose partitions are not the data sources'.
 REQUEST_PARTITIONS = {"refresh_model": (data_models_partitions.name, model_ids)}
 # Data quality: profiling + Soda checks on a model, and its cleaned layer.
 REQUEST_JOBS += [quality_report_job, clean_model_job]
-REQUEST_PARTITIONS |= {kind: (data_models_partitions.name, model_ids)
-                       for kind in ("quality_report", "quality_clean")}
+REQUEST_PARTITIONS |= {
+    kind: (data_models_partitions.name, model_ids) for kind in ("quality_report", "quality_clean")
+}
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[build_dbt_assets(), attribution_report, attribution_event_partitions,
-                raw_source_tables, all_sources_refreshed, build_backup_asset(),
-                data_model_tables, cleaned_model_tables],
+        assets=[
+            build_dbt_assets(),
+            attribution_report,
+            attribution_event_partitions,
+            raw_source_tables,
+            all_sources_refreshed,
+            build_backup_asset(),
+            data_model_tables,
+            cleaned_model_tables,
+        ],
         asset_checks=[*quality_checks, *build_mart_soda_checks()],
-        jobs=[attribution_report_job, attribution_daily_job,
-              ingest_source_job, daily_ingest_job, backup_job, restore_job, refresh_model_job],
+        jobs=[
+            attribution_report_job,
+            attribution_daily_job,
+            ingest_source_job,
+            daily_ingest_job,
+            backup_job,
+            restore_job,
+            refresh_model_job,
+        ],
         schedules=[attribution_daily_schedule, build_daily_ingest_schedule()],
         sensors=[
-            build_request_sensor(data_sources_partitions.name, jobs=REQUEST_JOBS,
-                                 partitions_for_kind=REQUEST_PARTITIONS),
+            build_request_sensor(
+                data_sources_partitions.name,
+                jobs=REQUEST_JOBS,
+                partitions_for_kind=REQUEST_PARTITIONS,
+            ),
             build_model_refresh_sensor(refresh_model_job),
             pipeline_request_started,
             pipeline_request_succeeded,

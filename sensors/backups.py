@@ -3,7 +3,6 @@
 request sensor launches ``backup_job`` for it (request id = run key), so a due backup
 survives a restart of Dagster like any other request."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -22,8 +21,9 @@ def queue_due_backups(platform: PlatformResource, now: datetime) -> tuple[list[i
         for schedule in due_schedules(s, now):
             try:
                 with s.begin_nested():
-                    _, request = request_backup(s, requested_by=None, kind="scheduled",
-                                                schedule_id=schedule.id)
+                    _, request = request_backup(
+                        s, requested_by=None, kind="scheduled", schedule_id=schedule.id
+                    )
             except OperationBusy:
                 skipped.append(f"schedule {schedule.name!r} waits: a backup or restore is running")
                 continue  # next_run_at stays in the past: tried again on the next tick
@@ -38,8 +38,9 @@ def queue_due_backups(platform: PlatformResource, now: datetime) -> tuple[list[i
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Queues a backup request when a backup schedule set in the admin pages is due.",
 )
-def scheduled_backup_sensor(context: dg.SensorEvaluationContext,
-                            platform: PlatformResource) -> dg.SkipReason:
+def scheduled_backup_sensor(
+    context: dg.SensorEvaluationContext, platform: PlatformResource
+) -> dg.SkipReason:
     queued, skipped = queue_due_backups(platform, datetime.now(UTC))
     parts = [f"queued backup request #{i}" for i in queued] + skipped
     return dg.SkipReason("; ".join(parts) or "no backup schedule is due")

@@ -29,7 +29,9 @@ def build_model_refresh_sensor(job) -> dg.SensorDefinition:
         after = int(context.cursor) if context.cursor else None
         records = context.instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=raw_source_tables.key, after_storage_id=after),
-            limit=100, ascending=True).records
+            limit=100,
+            ascending=True,
+        ).records
         if not records:
             return dg.SensorResult(skip_reason="no new ingestion")
         known = set(context.instance.get_dynamic_partitions(DATA_MODELS_PARTITIONS))
@@ -41,12 +43,16 @@ def build_model_refresh_sensor(job) -> dg.SensorDefinition:
                 latest[str(model_id)] = max(latest.get(str(model_id), 0), record.storage_id)
         new = [key for key in latest if key not in known]
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=f"after-ingest-{storage_id}-{key}",
-                                        partition_key=key)
-                          for key, storage_id in sorted(latest.items(), key=lambda i: int(i[0]))],
+            run_requests=[
+                dg.RunRequest(run_key=f"after-ingest-{storage_id}-{key}", partition_key=key)
+                for key, storage_id in sorted(latest.items(), key=lambda i: int(i[0]))
+            ],
             cursor=str(records[-1].storage_id),
-            dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(
-                DATA_MODELS_PARTITIONS, sorted(new, key=int))] if new else [],
+            dynamic_partitions_requests=[
+                dg.AddDynamicPartitionsRequest(DATA_MODELS_PARTITIONS, sorted(new, key=int))
+            ]
+            if new
+            else [],
         )
 
     return model_refresh_after_ingest_sensor

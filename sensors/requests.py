@@ -62,8 +62,9 @@ def build_request_sensor(
             if partition is not None and request.kind in other_kinds:
                 name, existing = other_kinds[request.kind]
                 if partition not in {str(i) for i in existing(database)}:
-                    mark_finished(database, request.id, ok=False,
-                                  error="The target no longer exists.")
+                    mark_finished(
+                        database, request.id, ok=False, error="The target no longer exists."
+                    )
                     continue
                 if partition not in set(context.instance.get_dynamic_partitions(name)):
                     other_new.setdefault(name, set()).add(partition)

@@ -79,11 +79,25 @@ def register_blueprints(app: Flask) -> None:
     from webapp.quality.views import bp as quality_bp
     from webapp.sources.views import bp as sources_bp
 
-    for blueprint in (core_bp, auth_bp, projects_bp, admin_bp, dbadmin_bp,
-                      auth_api_bp, account_bp, account_api_bp, tracking_bp, sources_bp,
-                      quality_bp, models_bp, dashboards_bp, public_dashboards_bp,
-                      all_dashboards_bp,
-                      attribution_views_bp, attribution_admin_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        projects_bp,
+        admin_bp,
+        dbadmin_bp,
+        auth_api_bp,
+        account_bp,
+        account_api_bp,
+        tracking_bp,
+        sources_bp,
+        quality_bp,
+        models_bp,
+        dashboards_bp,
+        public_dashboards_bp,
+        all_dashboards_bp,
+        attribution_views_bp,
+        attribution_admin_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

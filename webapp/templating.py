@@ -31,6 +31,7 @@ def nav_items() -> list[tuple[str, str]]:
     return [
         (ep, label)
         for ep, label in candidates
-        if ep in current_app.view_functions and (admin or not ep.startswith("admin."))
+        if ep in current_app.view_functions
+        and (admin or not ep.startswith("admin."))
         and (admin or ep != "dbadmin.index" or bool(getattr(current_user, "is_db_admin", False)))
     ]

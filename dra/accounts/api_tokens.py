@@ -33,8 +33,9 @@ class NewApiToken:
     """The full token: show it once, it cannot be recovered."""
 
 
-def create_api_token(session: Session, user_id: int, name: str,
-                     expires_in_days: int = 0) -> NewApiToken:
+def create_api_token(
+    session: Session, user_id: int, name: str, expires_in_days: int = 0
+) -> NewApiToken:
     """A new token for the user (name required, at most 20 active tokens)."""
     name = (name or "").strip()
     if not name:
@@ -43,15 +44,23 @@ def create_api_token(session: Session, user_id: int, name: str,
         raise ValidationFailed({"name": "Name must be at most 100 characters."})
     if expires_in_days not in EXPIRY_CHOICES:
         raise ValidationFailed({"expires_in_days": "Choose one of the offered lifetimes."})
-    active = session.scalar(select(func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)))
+    active = session.scalar(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    )
     if active >= MAX_ACTIVE_TOKENS:
-        raise AccountError(f"You already have {MAX_ACTIVE_TOKENS} active tokens: "
-                           "revoke one you no longer use first.", status=409)
+        raise AccountError(
+            f"You already have {MAX_ACTIVE_TOKENS} active tokens: "
+            "revoke one you no longer use first.",
+            status=409,
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     token = ApiToken(
-        user_id=user_id, name=name, token_hash=hash_token(secret),
+        user_id=user_id,
+        name=name,
+        token_hash=hash_token(secret),
         prefix=secret[:VISIBLE_PREFIX_LENGTH],
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )
@@ -62,14 +71,20 @@ def create_api_token(session: Session, user_id: int, name: str,
 
 def list_api_tokens(session: Session, user_id: int) -> list[ApiToken]:
     """The user's tokens, newest first (revoked ones included, marked)."""
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
-                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def revoke_api_token(session: Session, user_id: int, token_id: int) -> ApiToken:
     """Revoke one of the user's tokens (404 for anyone else's)."""
-    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id,
-                                                  ApiToken.user_id == user_id))
+    token = session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+    )
     if token is None:
         raise NotFound("Token not found.")
     if token.revoked_at is None:

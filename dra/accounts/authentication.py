@@ -19,9 +19,9 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 
 class SignIn(StrEnum):
     OK = "ok"
-    INVALID = "invalid"          # unknown email or wrong password: one message for both
-    UNVERIFIED = "unverified"    # right password, email not confirmed yet
-    SUSPENDED = "suspended"      # right password, account suspended by an admin
+    INVALID = "invalid"  # unknown email or wrong password: one message for both
+    UNVERIFIED = "unverified"  # right password, email not confirmed yet
+    SUSPENDED = "suspended"  # right password, account suspended by an admin
 
 
 @dataclass(frozen=True)

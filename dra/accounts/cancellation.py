@@ -25,9 +25,13 @@ ALREADY_PENDING = "A cancellation request is already pending for your account."
 def latest_request(session: Session, user_id: int) -> AccountCancellationRequest | None:
     """The user's most recent cancellation request, if any."""
     return session.scalar(
-        select(AccountCancellationRequest).where(AccountCancellationRequest.user_id == user_id)
-        .order_by(AccountCancellationRequest.created_at.desc(),
-                  AccountCancellationRequest.id.desc()).limit(1))
+        select(AccountCancellationRequest)
+        .where(AccountCancellationRequest.user_id == user_id)
+        .order_by(
+            AccountCancellationRequest.created_at.desc(), AccountCancellationRequest.id.desc()
+        )
+        .limit(1)
+    )
 
 
 def has_paid_subscription(session: Session, user_id: int) -> bool:
@@ -50,8 +54,9 @@ def request_cancellation(session: Session, user_id: int, reason: str) -> Account
     current = latest_request(session, user_id)
     if current is not None and current.status == CancellationStatus.PENDING:
         raise AccountError(ALREADY_PENDING, status=409)
-    request = AccountCancellationRequest(user_id=user_id, reason=reason or None,
-                                         status=CancellationStatus.PENDING)
+    request = AccountCancellationRequest(
+        user_id=user_id, reason=reason or None, status=CancellationStatus.PENDING
+    )
     try:
         with session.begin_nested():
             session.add(request)
@@ -64,12 +69,18 @@ def request_cancellation(session: Session, user_id: int, reason: str) -> Account
         message += f" Reason: {reason}"
     if paid:
         message += " They have an active paid subscription: cancel it before deleting the account."
-    admins = session.scalars(select(User.id).where(User.is_platform_admin.is_(True),
-                                                   User.suspended_at.is_(None)))
+    admins = session.scalars(
+        select(User.id).where(User.is_platform_admin.is_(True), User.suspended_at.is_(None))
+    )
     for admin_id in admins:
-        notify(session, admin_id, type="account.cancellation_requested",
-               title="Account cancellation requested", message=message,
-               link="/admin/account-cancellations")
+        notify(
+            session,
+            admin_id,
+            type="account.cancellation_requested",
+            title="Account cancellation requested",
+            message=message,
+            link="/admin/account-cancellations",
+        )
     return request
 
 

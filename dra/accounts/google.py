@@ -23,13 +23,18 @@ from dra.accounts.errors import AccountError
 from dra.accounts.registration import check_registration_allowed, email_error
 from dra.models import User
 
-NOT_VERIFIED_LINK = ("An account with this email address already exists. Google has not "
-                     "verified this address, so we cannot link it: sign in with your password.")
-NOT_VERIFIED_NEW = ("Google has not verified this email address. Verify it with Google, "
-                    "or register with email and password.")
+NOT_VERIFIED_LINK = (
+    "An account with this email address already exists. Google has not "
+    "verified this address, so we cannot link it: sign in with your password."
+)
+NOT_VERIFIED_NEW = (
+    "Google has not verified this email address. Verify it with Google, "
+    "or register with email and password."
+)
 SUSPENDED = "This account is suspended. Contact an administrator."
-OTHER_GOOGLE = ("This account is already linked to another Google identity. "
-                "Sign in with your password.")
+OTHER_GOOGLE = (
+    "This account is already linked to another Google identity. Sign in with your password."
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class GoogleIdentity:
             raise AccountError("Google did not share a usable email address.")
         verified = claims.get("email_verified")
         return cls(
-            subject=sub, email=email,
+            subject=sub,
+            email=email,
             email_verified=verified is True or str(verified).lower() == "true",
             given_name=str(claims.get("given_name") or "")[:100],
             family_name=str(claims.get("family_name") or "")[:100],
@@ -71,8 +77,13 @@ def sign_in_with_google(session: Session, identity: GoogleIdentity) -> User:
             if not identity.email_verified:
                 raise AccountError(NOT_VERIFIED_NEW, status=403)
             check_registration_allowed(session, identity.email)
-            user = User(email=identity.email, google_sub=identity.subject, is_verified=True,
-                        first_name=identity.given_name, last_name=identity.family_name)
+            user = User(
+                email=identity.email,
+                google_sub=identity.subject,
+                is_verified=True,
+                first_name=identity.given_name,
+                last_name=identity.family_name,
+            )
             session.add(user)
     if user.suspended_at is not None:
         raise AccountError(SUSPENDED, status=403)

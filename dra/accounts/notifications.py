@@ -31,35 +31,57 @@ class NotificationPage:
     def as_dict(self) -> dict:
         return {
             "notifications": [notification_dict(n) for n in self.items],
-            "pagination": {"page": self.page, "limit": self.per_page, "total": self.total,
-                           "totalPages": self.total_pages},
+            "pagination": {
+                "page": self.page,
+                "limit": self.per_page,
+                "total": self.total,
+                "totalPages": self.total_pages,
+            },
         }
 
 
 def notification_dict(n: Notification) -> dict:
-    return {"id": n.id, "type": n.type, "title": n.title, "message": n.message, "link": n.link,
-            "read": n.read_at is not None,
-            "created_at": n.created_at.isoformat() if n.created_at else None}
+    return {
+        "id": n.id,
+        "type": n.type,
+        "title": n.title,
+        "message": n.message,
+        "link": n.link,
+        "read": n.read_at is not None,
+        "created_at": n.created_at.isoformat() if n.created_at else None,
+    }
 
 
-def list_notifications(session: Session, user_id: int, page: int = 1,
-                       per_page: int = PAGE_SIZE) -> NotificationPage:
+def list_notifications(
+    session: Session, user_id: int, page: int = 1, per_page: int = PAGE_SIZE
+) -> NotificationPage:
     """Newest first; ``page`` >= 1 (else 400), ``per_page`` clamped to 1..100."""
     if page < 1:
         raise AccountError("Page must be >= 1.", field="page")
     per_page = max(1, min(MAX_PAGE_SIZE, per_page))
     mine = Notification.user_id == user_id
     total = session.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
-    items = list(session.scalars(
-        select(Notification).where(mine)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)))
+    items = list(
+        session.scalars(
+            select(Notification)
+            .where(mine)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     return NotificationPage(items, page, per_page, int(total))
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> None:
@@ -68,36 +90,50 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> None:
         update(Notification)
         .where(Notification.id == notification_id, Notification.user_id == user_id)
         .values(read_at=func.coalesce(Notification.read_at, datetime.now(UTC)))
-        .returning(Notification.id))
+        .returning(Notification.id)
+    )
     if found is None:
         raise NotFound("Notification not found.")
 
 
 def mark_all_read(session: Session, user_id: int) -> int:
     """Mark every unread notification of the user read; how many changed."""
-    result = session.execute(update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=datetime.now(UTC)))
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=datetime.now(UTC))
+    )
     return result.rowcount or 0
 
 
 def delete_notification(session: Session, user_id: int, notification_id: int) -> None:
     """Delete one of the user's notifications (404 when not theirs or missing)."""
-    found = session.scalar(delete(Notification).where(
-        Notification.id == notification_id, Notification.user_id == user_id)
-        .returning(Notification.id))
+    found = session.scalar(
+        delete(Notification)
+        .where(Notification.id == notification_id, Notification.user_id == user_id)
+        .returning(Notification.id)
+    )
     if found is None:
         raise NotFound("Notification not found.")
 
 
-def notify(session: Session, user_id: int, *, type: str, title: str, message: str = "",
-           link: str | None = None) -> None:
+def notify(
+    session: Session,
+    user_id: int,
+    *,
+    type: str,
+    title: str,
+    message: str = "",
+    link: str | None = None,
+) -> None:
     """Create a notification for any user (no RETURNING: row-level security lets the
     author insert it but only the recipient read it)."""
     # Plain SQL: SQLAlchemy adds RETURNING to a single-row insert() to learn the new id,
     # and the author may not read the recipient's row back.
     session.execute(
-        text("INSERT INTO app.notifications (user_id, type, title, message, link)"
-             " VALUES (:user_id, :type, :title, :message, :link)"),
-        {"user_id": user_id, "type": type, "title": title[:200], "message": message,
-         "link": link})
+        text(
+            "INSERT INTO app.notifications (user_id, type, title, message, link)"
+            " VALUES (:user_id, :type, :title, :message, :link)"
+        ),
+        {"user_id": user_id, "type": type, "title": title[:200], "message": message, "link": link},
+    )

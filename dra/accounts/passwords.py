@@ -13,8 +13,12 @@ from dra.security.passwords import hash_password, verify_password
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
-_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"),
-            re.compile(r"[^a-zA-Z0-9]"))
+_CLASSES = (
+    re.compile(r"[a-z]"),
+    re.compile(r"[A-Z]"),
+    re.compile(r"[0-9]"),
+    re.compile(r"[^a-zA-Z0-9]"),
+)
 
 
 def password_problem(password: str, email: str = "") -> str | None:
@@ -24,16 +28,19 @@ def password_problem(password: str, email: str = "") -> str | None:
     if len(password) > MAX_LENGTH:
         return f"Password must be at most {MAX_LENGTH} characters long."
     if sum(1 for cls in _CLASSES if cls.search(password)) < 2:
-        return ("Password must mix at least two kinds of characters "
-                "(lower case, upper case, digits, symbols).")
+        return (
+            "Password must mix at least two kinds of characters "
+            "(lower case, upper case, digits, symbols)."
+        )
     email = email.strip().lower()
     if email and password.strip().lower() in {email, email.split("@", 1)[0]}:
         return "Password must not be your email address."
     return None
 
 
-def new_password_errors(password: str, confirm: str | None, email: str,
-                        field: str = "password") -> dict[str, str]:
+def new_password_errors(
+    password: str, confirm: str | None, email: str, field: str = "password"
+) -> dict[str, str]:
     """Field errors for a new password (strength, and confirmation when given)."""
     errors: dict[str, str] = {}
     problem = password_problem(password, email)
@@ -50,8 +57,7 @@ def set_password(user: User, password: str) -> None:
     user.updated_at = datetime.now(UTC)
 
 
-def change_password(session: Session, user_id: int, current: str, new: str,
-                    confirm: str) -> User:
+def change_password(session: Session, user_id: int, current: str, new: str, confirm: str) -> User:
     """UC-ACC-02: check the current password, validate the new one, store it."""
     user = session.get(User, user_id)
     if user is None:
@@ -60,13 +66,15 @@ def change_password(session: Session, user_id: int, current: str, new: str,
     if errors:
         raise ValidationFailed(errors)
     if user.password_hash is None:
-        raise AccountError("Your account signs in with Google and has no password yet. "
-                           "Use “Forgot password” to set one.", field="current_password")
+        raise AccountError(
+            "Your account signs in with Google and has no password yet. "
+            "Use “Forgot password” to set one.",
+            field="current_password",
+        )
     if not verify_password(user.password_hash, current):
         raise AccountError("Current password is incorrect.", field="current_password")
     if verify_password(user.password_hash, new):
-        raise AccountError("New password must differ from current password.",
-                           field="new_password")
+        raise AccountError("New password must differ from current password.", field="new_password")
     set_password(user, new)
     session.flush()
     return user

@@ -29,15 +29,17 @@ def get_preferences(session: Session, user_id: int) -> EmailPreferences:
     """The user's preferences row (created with every category on when missing)."""
     prefs = session.scalar(select(EmailPreferences).where(EmailPreferences.user_id == user_id))
     if prefs is None:
-        prefs = EmailPreferences(user_id=user_id, marketing=True, product_updates=True,
-                                 notifications=True)
+        prefs = EmailPreferences(
+            user_id=user_id, marketing=True, product_updates=True, notifications=True
+        )
         session.add(prefs)
         session.flush()
     return prefs
 
 
-def update_preferences(session: Session, user_id: int,
-                       values: Mapping[str, bool]) -> EmailPreferences:
+def update_preferences(
+    session: Session, user_id: int, values: Mapping[str, bool]
+) -> EmailPreferences:
     """Set each category on or off; all off is the same as unsubscribing (ALT-ACC03A)."""
     user = session.get(User, user_id)
     if user is None:

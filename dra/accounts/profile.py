@@ -32,8 +32,9 @@ def profile(session: Session, user_id: int) -> dict[str, Any]:
         "role": "platform_admin" if user.is_platform_admin else "user",
         "is_platform_admin": bool(user.is_platform_admin),
         "email_verified": bool(user.is_verified),
-        "sign_in_methods": [m for m, on in (("password", user.password_hash),
-                                            ("google", user.google_sub)) if on],
+        "sign_in_methods": [
+            m for m, on in (("password", user.password_hash), ("google", user.google_sub)) if on
+        ],
         "subscription_tier": tier.name,
         "created_at": user.created_at.isoformat() if user.created_at else None,
         "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,

@@ -13,8 +13,7 @@ from dra.accounts.tokens import consume, issue, peek
 from dra.models import PasswordResetToken, User
 
 RESET_LIFETIME = timedelta(hours=1)
-RESET_FAILED = ("This password reset link has expired or was already used. "
-                "Please request a new one.")
+RESET_FAILED = "This password reset link has expired or was already used. Please request a new one."
 
 
 def request_password_reset(session: Session, email: str) -> tuple[User, str] | None:

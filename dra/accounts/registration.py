@@ -24,17 +24,23 @@ from dra.models.platform import DEFAULT_PLATFORM_SETTINGS
 
 VERIFY_LIFETIME = timedelta(hours=24)
 NAME_MAX = 100
-_EMAIL = re.compile(r"^[^@\s<>\"'(),;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>\"'(),;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-DUPLICATE_EMAIL = ("An account already exists for this email address. "
-                   "Sign in, or reset your password if you forgot it.")
+DUPLICATE_EMAIL = (
+    "An account already exists for this email address. "
+    "Sign in, or reset your password if you forgot it."
+)
 REGISTRATION_CLOSED = "Registration is closed at the moment. Please try again later."
-NOT_ON_BETA_LIST = ("The platform is in private beta and this email address is not on the "
-                    "invitation list.")
-VERIFY_FAILED = ("Email verification failed: the link has expired or was already used. "
-                 "Request a new link below.")
+NOT_ON_BETA_LIST = (
+    "The platform is in private beta and this email address is not on the invitation list."
+)
+VERIFY_FAILED = (
+    "Email verification failed: the link has expired or was already used. Request a new link below."
+)
 
 
 def normalise_email(email: str) -> str:
@@ -53,8 +59,10 @@ def email_error(email: str) -> str | None:
 def name_errors(first_name: str, last_name: str) -> dict[str, str]:
     """Field errors for first and last name (first name required, both at most 100)."""
     errors: dict[str, str] = {}
-    for field, value, required in (("first_name", first_name, True),
-                                   ("last_name", last_name, False)):
+    for field, value, required in (
+        ("first_name", first_name, True),
+        ("last_name", last_name, False),
+    ):
         label = field.replace("_", " ").capitalize()
         if required and not value:
             errors[field] = f"{label} is required."
@@ -76,14 +84,24 @@ def check_registration_allowed(session: Session, email: str) -> None:
     if not platform_setting(session, "registration_open"):
         raise AccountError(REGISTRATION_CLOSED, status=403)
     if platform_setting(session, "private_beta"):
-        allowed = session.scalar(select(BetaAllowlistEntry.id).where(
-            func.lower(BetaAllowlistEntry.email) == email.lower()))
+        allowed = session.scalar(
+            select(BetaAllowlistEntry.id).where(
+                func.lower(BetaAllowlistEntry.email) == email.lower()
+            )
+        )
         if allowed is None:
             raise AccountError(NOT_ON_BETA_LIST, status=403, field="email")
 
 
-def register(session: Session, *, email: str, password: str, confirm_password: str | None,
-             first_name: str, last_name: str) -> tuple[User, str]:
+def register(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    confirm_password: str | None,
+    first_name: str,
+    last_name: str,
+) -> tuple[User, str]:
     """Create an unverified user; return it with the verification secret to mail."""
     email = normalise_email(email)
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()

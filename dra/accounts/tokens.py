@@ -27,8 +27,9 @@ def hash_token(secret: str) -> str:
 def issue(session: Session, model: OneTimeToken, user_id: int, lifetime: timedelta) -> str:
     """A new secret for the user; earlier unused secrets of the same kind stop working."""
     now = datetime.now(UTC)
-    session.execute(update(model).where(model.user_id == user_id, model.used_at.is_(None))
-                    .values(used_at=now))
+    session.execute(
+        update(model).where(model.user_id == user_id, model.used_at.is_(None)).values(used_at=now)
+    )
     secret = new_secret()
     session.add(model(user_id=user_id, token_hash=hash_token(secret), expires_at=now + lifetime))
     session.flush()
@@ -53,8 +54,9 @@ def consume(session: Session, model: OneTimeToken, secret: str) -> User | None:
     # One UPDATE decides: two concurrent uses cannot both succeed.
     user_id = session.scalar(
         update(model)
-        .where(model.token_hash == hash_token(secret), model.used_at.is_(None),
-               model.expires_at > now)
+        .where(
+            model.token_hash == hash_token(secret), model.used_at.is_(None), model.expires_at > now
+        )
         .values(used_at=now)
         .returning(model.user_id)
     )

@@ -15,17 +15,20 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def list_entries(session: Session) -> list[BetaAllowlistEntry]:
-    return list(session.scalars(select(BetaAllowlistEntry)
-                                .order_by(BetaAllowlistEntry.created_at.desc())))
+    return list(
+        session.scalars(select(BetaAllowlistEntry).order_by(BetaAllowlistEntry.created_at.desc()))
+    )
 
 
-def add_entry(session: Session, email: str | None, note: str | None, *,
-              actor_id: int) -> BetaAllowlistEntry:
+def add_entry(
+    session: Session, email: str | None, note: str | None, *, actor_id: int
+) -> BetaAllowlistEntry:
     email = (email or "").strip()
     if not email or len(email) > EMAIL_LENGTH or not _EMAIL.match(email):
         raise AdminError("Invalid email format.", status=400, field="email")
-    exists = session.scalar(select(BetaAllowlistEntry.id).where(
-        func.lower(BetaAllowlistEntry.email) == email.lower()))
+    exists = session.scalar(
+        select(BetaAllowlistEntry.id).where(func.lower(BetaAllowlistEntry.email) == email.lower())
+    )
     if exists is not None:
         raise AdminError(f"{email} is already on the allowlist.", status=409, field="email")
     entry = BetaAllowlistEntry(email=email, note=(note or "").strip() or None, added_by=actor_id)

@@ -22,12 +22,17 @@ NOTE_MAX = 2000
 
 def list_requests(session: Session) -> list[tuple[AccountCancellationRequest, User]]:
     """Pending requests first (oldest first), then processed ones (newest first)."""
-    pending_first = case((AccountCancellationRequest.status == CancellationStatus.PENDING, 0),
-                         else_=1)
-    return [(r, u) for r, u in session.execute(
-        select(AccountCancellationRequest, User)
-        .join(User, User.id == AccountCancellationRequest.user_id)
-        .order_by(pending_first, AccountCancellationRequest.created_at)).all()]
+    pending_first = case(
+        (AccountCancellationRequest.status == CancellationStatus.PENDING, 0), else_=1
+    )
+    return [
+        (r, u)
+        for r, u in session.execute(
+            select(AccountCancellationRequest, User)
+            .join(User, User.id == AccountCancellationRequest.user_id)
+            .order_by(pending_first, AccountCancellationRequest.created_at)
+        ).all()
+    ]
 
 
 def _pending(session: Session, request_id: int) -> AccountCancellationRequest:
@@ -42,13 +47,15 @@ def _pending(session: Session, request_id: int) -> AccountCancellationRequest:
 def _note(raw: str | None) -> str | None:
     note = (raw or "").strip()
     if len(note) > NOTE_MAX:
-        raise AdminError(f"The note must be at most {NOTE_MAX} characters.", status=400,
-                         field="note")
+        raise AdminError(
+            f"The note must be at most {NOTE_MAX} characters.", status=400, field="note"
+        )
     return note or None
 
 
-def approve(session: Session, request_id: int, note: str | None, *,
-            actor_id: int) -> AccountCancellationRequest:
+def approve(
+    session: Session, request_id: int, note: str | None, *, actor_id: int
+) -> AccountCancellationRequest:
     req = _pending(session, request_id)
     now = datetime.now(UTC)
     req.status = CancellationStatus.APPROVED
@@ -59,30 +66,49 @@ def approve(session: Session, request_id: int, note: str | None, *,
     if sub is not None and sub.cancelled_at is None:
         sub.cancelled_at = now
     user = session.get(User, req.user_id)
-    queue_mail(session, to=user.email, subject="Your account cancellation was approved",
-               body=(f"Hello {user.full_name},\n\nYour request to close your account was "
-                     f"approved. Your subscription is cancelled and the account will be "
-                     f"deleted on {req.deletion_scheduled_for:%Y-%m-%d}."
-                     + (f"\n\nNote from the team: {req.admin_note}" if req.admin_note else "")
-                     + "\n"), category="account", user_id=user.id)
+    queue_mail(
+        session,
+        to=user.email,
+        subject="Your account cancellation was approved",
+        body=(
+            f"Hello {user.full_name},\n\nYour request to close your account was "
+            f"approved. Your subscription is cancelled and the account will be "
+            f"deleted on {req.deletion_scheduled_for:%Y-%m-%d}."
+            + (f"\n\nNote from the team: {req.admin_note}" if req.admin_note else "")
+            + "\n"
+        ),
+        category="account",
+        user_id=user.id,
+    )
     session.flush()
     return req
 
 
-def reject(session: Session, request_id: int, note: str | None, *,
-           actor_id: int) -> AccountCancellationRequest:
+def reject(
+    session: Session, request_id: int, note: str | None, *, actor_id: int
+) -> AccountCancellationRequest:
     note = _note(note)
     if not note:
-        raise AdminError("Say why the request is rejected (the user receives this note).",
-                         status=400, field="note")
+        raise AdminError(
+            "Say why the request is rejected (the user receives this note).",
+            status=400,
+            field="note",
+        )
     req = _pending(session, request_id)
     req.status = CancellationStatus.REJECTED
     req.admin_note = note
     req.processed_by, req.processed_at = actor_id, datetime.now(UTC)
     user = session.get(User, req.user_id)
-    queue_mail(session, to=user.email, subject="About your account cancellation request",
-               body=(f"Hello {user.full_name},\n\nYour request to close your account was not "
-                     f"approved.\n\nNote from the team: {note}\n"),
-               category="account", user_id=user.id)
+    queue_mail(
+        session,
+        to=user.email,
+        subject="About your account cancellation request",
+        body=(
+            f"Hello {user.full_name},\n\nYour request to close your account was not "
+            f"approved.\n\nNote from the team: {note}\n"
+        ),
+        category="account",
+        user_id=user.id,
+    )
     session.flush()
     return req

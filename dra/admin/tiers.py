@@ -26,12 +26,16 @@ FIELDS = ("name", "description", "monthly_price", "sort_order", *LIMIT_LABELS)
 
 def list_tiers(session: Session) -> list[tuple[SubscriptionTier, int]]:
     """Every tier with its number of subscribers, in display order."""
-    subscribers = (select(UserSubscription.tier_id, func.count().label("n"))
-                   .group_by(UserSubscription.tier_id).subquery())
+    subscribers = (
+        select(UserSubscription.tier_id, func.count().label("n"))
+        .group_by(UserSubscription.tier_id)
+        .subquery()
+    )
     rows = session.execute(
         select(SubscriptionTier, func.coalesce(subscribers.c.n, 0))
         .outerjoin(subscribers, subscribers.c.tier_id == SubscriptionTier.id)
-        .order_by(SubscriptionTier.sort_order, SubscriptionTier.id)).all()
+        .order_by(SubscriptionTier.sort_order, SubscriptionTier.id)
+    ).all()
     return [(tier, int(n)) for tier, n in rows]
 
 
@@ -50,8 +54,9 @@ def _whole(form: Mapping[str, str], field: str, label: str, *, minimum: int) -> 
         raise AdminError(f"{label} must be a whole number.", status=400, field=field) from None
     if value < minimum:
         hint = " (use -1 for unlimited)" if minimum == UNLIMITED else ""
-        raise AdminError(f"{label} cannot be {value}: use 0 or more{hint}.", status=400,
-                         field=field)
+        raise AdminError(
+            f"{label} cannot be {value}: use 0 or more{hint}.", status=400, field=field
+        )
     return value
 
 
@@ -62,23 +67,28 @@ def clean_tier(form: Mapping[str, str]) -> dict[str, object]:
         raise AdminError("Tier name is required.", status=400, field="name")
     if len(name) > 100:
         raise AdminError("Tier name must be at most 100 characters.", status=400, field="name")
-    values: dict[str, object] = {"name": name,
-                                 "description": (form.get("description") or "").strip() or None}
+    values: dict[str, object] = {
+        "name": name,
+        "description": (form.get("description") or "").strip() or None,
+    }
     raw_price = (form.get("monthly_price") or "").strip()
     if raw_price:
         try:
             price = Decimal(raw_price)
         except InvalidOperation:
-            raise AdminError("Monthly price must be a number.", status=400,
-                             field="monthly_price") from None
+            raise AdminError(
+                "Monthly price must be a number.", status=400, field="monthly_price"
+            ) from None
         if not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-            raise AdminError("Monthly price must be 0 or more.", status=400,
-                             field="monthly_price")
+            raise AdminError("Monthly price must be 0 or more.", status=400, field="monthly_price")
         values["monthly_price"] = price.quantize(Decimal("0.01"))
     else:
         values["monthly_price"] = None
-    values["sort_order"] = _whole(form, "sort_order", "Sort order", minimum=0) if (
-        form.get("sort_order") or "").strip() else 0
+    values["sort_order"] = (
+        _whole(form, "sort_order", "Sort order", minimum=0)
+        if (form.get("sort_order") or "").strip()
+        else 0
+    )
     for column in TIER_LIMIT_COLUMNS:
         values[column] = _whole(form, column, LIMIT_LABELS[column], minimum=UNLIMITED)
     return values
@@ -117,13 +127,17 @@ def delete_tier(session: Session, tier_id: int) -> str:
     """Delete a tier nobody is on (and that is not the default); returns its name."""
     tier = get_tier(session, tier_id)
     if tier.is_default:
-        raise AdminError("The default tier cannot be deleted: new users are put on it.",
-                         status=409)
-    subscribers = session.scalar(select(func.count()).select_from(UserSubscription)
-                                 .where(UserSubscription.tier_id == tier_id))
+        raise AdminError("The default tier cannot be deleted: new users are put on it.", status=409)
+    subscribers = session.scalar(
+        select(func.count())
+        .select_from(UserSubscription)
+        .where(UserSubscription.tier_id == tier_id)
+    )
     if subscribers:
-        raise AdminError(f"Cannot delete tier with active subscribers ({subscribers}). "
-                         "Migrate users first.", status=409)
+        raise AdminError(
+            f"Cannot delete tier with active subscribers ({subscribers}). Migrate users first.",
+            status=409,
+        )
     name = tier.name
     session.delete(tier)
     session.flush()

@@ -43,9 +43,14 @@ def list_users(session: Session, query: str = "", page: int = 1) -> UserPage:
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        where.append(or_(User.email.ilike(pattern), User.first_name.ilike(pattern),
-                         User.last_name.ilike(pattern),
-                         (User.first_name + " " + User.last_name).ilike(pattern)))
+        where.append(
+            or_(
+                User.email.ilike(pattern),
+                User.first_name.ilike(pattern),
+                User.last_name.ilike(pattern),
+                (User.first_name + " " + User.last_name).ilike(pattern),
+            )
+        )
     total = int(session.scalar(select(func.count()).select_from(User).where(*where)) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -53,18 +58,31 @@ def list_users(session: Session, query: str = "", page: int = 1) -> UserPage:
         select(User, SubscriptionTier.name)
         .outerjoin(UserSubscription, UserSubscription.user_id == User.id)
         .outerjoin(SubscriptionTier, SubscriptionTier.id == UserSubscription.tier_id)
-        .where(*where).order_by(User.created_at.desc(), User.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        .where(*where)
+        .order_by(User.created_at.desc(), User.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return UserPage(rows=[_row(u, tier or default_tier or "—") for u, tier in rows],
-                    total=total, page=page, pages=pages)
+    return UserPage(
+        rows=[_row(u, tier or default_tier or "—") for u, tier in rows],
+        total=total,
+        page=page,
+        pages=pages,
+    )
 
 
 def _row(user: User, tier: str) -> UserRow:
-    return UserRow(id=user.id, email=user.email, name=user.full_name, tier=tier,
-                   is_platform_admin=user.is_platform_admin, is_verified=user.is_verified,
-                   suspended=user.suspended_at is not None, created_at=user.created_at,
-                   last_login_at=user.last_login_at)
+    return UserRow(
+        id=user.id,
+        email=user.email,
+        name=user.full_name,
+        tier=tier,
+        is_platform_admin=user.is_platform_admin,
+        is_verified=user.is_verified,
+        suspended=user.suspended_at is not None,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+    )
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -80,8 +98,7 @@ def set_suspended(session: Session, user_id: int, suspended: bool, *, actor_id: 
     if user.id == actor_id:
         raise AdminError("You cannot suspend your own account.", status=400)
     if suspended and user.is_platform_admin:
-        raise AdminError("Revoke platform admin rights before suspending this account.",
-                         status=400)
+        raise AdminError("Revoke platform admin rights before suspending this account.", status=400)
     user.suspended_at = (user.suspended_at or datetime.now(UTC)) if suspended else None
     session.flush()
     return user

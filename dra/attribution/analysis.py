@@ -19,8 +19,7 @@ from dra.attribution.reports import ReportError, bounds
 MAX_STEPS = 10
 MAX_DEPTH = 8
 MAX_TOP = 50
-DIMENSIONS = {"channel": "coalesce(channel, 'direct')",
-              "event": "coalesce(event_name, event_type)"}
+DIMENSIONS = {"channel": "coalesce(channel, 'direct')", "event": "coalesce(event_name, event_type)"}
 
 
 @dataclass(frozen=True)
@@ -56,8 +55,9 @@ def parse_int(raw: Any, field: str, label: str, low: int, high: int, default: in
     return value
 
 
-def funnel(session: Session, project_id: int, steps: list[str], start: date, end: date,
-           window_days: int) -> list[FunnelStep]:
+def funnel(
+    session: Session, project_id: int, steps: list[str], start: date, end: date, window_days: int
+) -> list[FunnelStep]:
     """Distinct users reaching each step in order, within ``window_days`` of their step 1.
 
     A step matches an event whose type or name equals it. Each user enters at their
@@ -66,12 +66,14 @@ def funnel(session: Session, project_id: int, steps: list[str], start: date, end
     """
     lo, hi = bounds(start, end)
     params: dict[str, Any] = {"p": project_id, "lo": lo, "hi": hi, "days": window_days}
-    ctes = ["ev AS (SELECT user_identifier, occurred_at, event_type, event_name"
-            " FROM app.attribution_events WHERE project_id = :p AND occurred_at >= :lo"
-            " AND occurred_at < :hi)",
-            "s0 AS (SELECT user_identifier, min(occurred_at) AS t, min(occurred_at) AS t0"
-            " FROM ev WHERE event_type = :step0 OR event_name = :step0"
-            " GROUP BY user_identifier)"]
+    ctes = [
+        "ev AS (SELECT user_identifier, occurred_at, event_type, event_name"
+        " FROM app.attribution_events WHERE project_id = :p AND occurred_at >= :lo"
+        " AND occurred_at < :hi)",
+        "s0 AS (SELECT user_identifier, min(occurred_at) AS t, min(occurred_at) AS t0"
+        " FROM ev WHERE event_type = :step0 OR event_name = :step0"
+        " GROUP BY user_identifier)",
+    ]
     params["step0"] = steps[0]
     for i in range(1, len(steps)):
         params[f"step{i}"] = steps[i]
@@ -81,7 +83,8 @@ def funnel(session: Session, project_id: int, steps: list[str], start: date, end
             f" AND e.occurred_at >= prev.t"
             f" AND e.occurred_at <= prev.t0 + make_interval(days => :days)"
             f" WHERE e.event_type = :step{i} OR e.event_name = :step{i}"
-            f" GROUP BY e.user_identifier)")
+            f" GROUP BY e.user_identifier)"
+        )
     counts = ", ".join(f"(SELECT count(*) FROM s{i})" for i in range(len(steps)))
     row = session.execute(text(f"WITH {', '.join(ctes)} SELECT {counts}"), params).one()
     out: list[FunnelStep] = []
@@ -90,9 +93,15 @@ def funnel(session: Session, project_id: int, steps: list[str], start: date, end
         users = int(row[i])
         prev = int(row[i - 1]) if i else users
         step_pct = 100.0 * users / prev if prev else 0.0
-        out.append(FunnelStep(label, users, 100.0 * users / first if first else 0.0,
-                              step_pct if i else (100.0 if users else 0.0),
-                              (100.0 - step_pct) if i and prev else 0.0))
+        out.append(
+            FunnelStep(
+                label,
+                users,
+                100.0 * users / first if first else 0.0,
+                step_pct if i else (100.0 if users else 0.0),
+                (100.0 - step_pct) if i and prev else 0.0,
+            )
+        )
     return out
 
 
@@ -111,16 +120,25 @@ class JourneyPath:
         return " → ".join(self.steps)
 
 
-def journeys(session: Session, project_id: int, start: date, end: date, *, depth: int = 4,
-             top: int = 10, dimension: str = "channel",
-             conversion_types: tuple[str, ...] = DEFAULT_CONVERSION_TYPES) -> list[JourneyPath]:
+def journeys(
+    session: Session,
+    project_id: int,
+    start: date,
+    end: date,
+    *,
+    depth: int = 4,
+    top: int = 10,
+    dimension: str = "channel",
+    conversion_types: tuple[str, ...] = DEFAULT_CONVERSION_TYPES,
+) -> list[JourneyPath]:
     """The ``top`` most common paths (first ``depth`` steps of each user's non-conversion
     events, repeats collapsed) with how many of their users converted in the range."""
     if dimension not in DIMENSIONS:
         raise ReportError("Choose channels or events.", field="by")
     lo, hi = bounds(start, end)
     expr = DIMENSIONS[dimension]
-    rows = session.execute(text(f"""
+    rows = session.execute(
+        text(f"""
         WITH ev AS (
             SELECT id, user_identifier, occurred_at, event_type, {expr} AS step
             FROM app.attribution_events
@@ -142,6 +160,14 @@ def journeys(session: Session, project_id: int, start: date, end: date, *, depth
         SELECT paths.steps, count(*) AS users, count(converted.user_identifier) AS conversions
         FROM paths LEFT JOIN converted USING (user_identifier)
         GROUP BY paths.steps ORDER BY users DESC, conversions DESC, paths.steps LIMIT :top
-    """), {"p": project_id, "lo": lo, "hi": hi, "depth": depth, "top": top,
-           "conv": list(conversion_types)})
+    """),
+        {
+            "p": project_id,
+            "lo": lo,
+            "hi": hi,
+            "depth": depth,
+            "top": top,
+            "conv": list(conversion_types),
+        },
+    )
     return [JourneyPath(list(r.steps), int(r.users), int(r.conversions)) for r in rows]

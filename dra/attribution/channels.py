@@ -13,13 +13,35 @@ EMAIL_MEDIUMS = frozenset({"email", "e-mail", "newsletter"})
 ORGANIC_MEDIUMS = frozenset({"organic", "search"})
 
 SOCIAL_DOMAINS = (
-    "facebook.com", "fb.com", "instagram.com", "twitter.com", "x.com", "t.co",
-    "linkedin.com", "lnkd.in", "pinterest.com", "reddit.com", "tiktok.com",
-    "youtube.com", "snapchat.com", "threads.net", "mastodon.social", "bsky.app",
+    "facebook.com",
+    "fb.com",
+    "instagram.com",
+    "twitter.com",
+    "x.com",
+    "t.co",
+    "linkedin.com",
+    "lnkd.in",
+    "pinterest.com",
+    "reddit.com",
+    "tiktok.com",
+    "youtube.com",
+    "snapchat.com",
+    "threads.net",
+    "mastodon.social",
+    "bsky.app",
 )
 SEARCH_DOMAINS = (
-    "google.", "bing.com", "yahoo.", "duckduckgo.com", "baidu.com", "yandex.",
-    "ecosia.org", "ask.com", "search.brave.com", "startpage.com", "qwant.com",
+    "google.",
+    "bing.com",
+    "yahoo.",
+    "duckduckgo.com",
+    "baidu.com",
+    "yandex.",
+    "ecosia.org",
+    "ask.com",
+    "search.brave.com",
+    "startpage.com",
+    "qwant.com",
 )
 
 CHANNELS = ("paid", "social", "email", "organic", "referral", "direct", "other")
@@ -64,8 +86,9 @@ def is_search_referrer(referrer: str | None) -> bool:
     return _matches(referrer_host(referrer), SEARCH_SET, SEARCH_LABELS)
 
 
-def classify_channel(utm_source: str | None = None, utm_medium: str | None = None,
-                     referrer: str | None = None) -> str:
+def classify_channel(
+    utm_source: str | None = None, utm_medium: str | None = None, referrer: str | None = None
+) -> str:
     """The marketing channel of one event."""
     source = (utm_source or "").strip().lower()
     medium = (utm_medium or "").strip().lower()

@@ -39,8 +39,9 @@ def dbt_connection_env(database_url: str) -> dict[str, str]:
     }
 
 
-def run_dbt(database_url: str, args: list[str], *, target_path: Path | None = None,
-            timeout: int = 600) -> str:
+def run_dbt(
+    database_url: str, args: list[str], *, target_path: Path | None = None, timeout: int = 600
+) -> str:
     """Run the dbt CLI on the platform project against ``database_url``; its output.
 
     For tests and benchmarks; pipelines go through the ``@dbt_assets`` of assets/dbt.py.
@@ -53,9 +54,15 @@ def run_dbt(database_url: str, args: list[str], *, target_path: Path | None = No
     if target_path is not None:
         env["DBT_TARGET_PATH"] = str(target_path)
         env["DBT_LOG_PATH"] = str(target_path)
-    proc = subprocess.run([dbt_executable(), *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
-                          cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        [dbt_executable(), *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}{proc.stderr}")
     return proc.stdout

@@ -39,10 +39,17 @@ def parse_origins(raw: str | list[str] | None) -> list[str]:
         if not item:
             continue
         parts = urlsplit(item)
-        if parts.scheme not in {"http", "https"} or not parts.hostname \
-                or parts.path not in {"", "/"} or parts.query or parts.fragment:
-            raise KeyError_(f"“{item}” is not an origin (expected e.g. https://shop.example.com).",
-                            field="allowed_origins")
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+        ):
+            raise KeyError_(
+                f"“{item}” is not an origin (expected e.g. https://shop.example.com).",
+                field="allowed_origins",
+            )
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         if origin not in origins:
             origins.append(origin)
@@ -51,8 +58,14 @@ def parse_origins(raw: str | list[str] | None) -> list[str]:
     return origins
 
 
-def create_key(session: Session, project_id: int, name: str, *, created_by: int | None,
-               allowed_origins: str | list[str] | None = None) -> NewKey:
+def create_key(
+    session: Session,
+    project_id: int,
+    name: str,
+    *,
+    created_by: int | None,
+    allowed_origins: str | list[str] | None = None,
+) -> NewKey:
     name = (name or "").strip()
     if not name:
         raise KeyError_("Give the key a name (e.g. “Website”).", field="name")
@@ -60,24 +73,38 @@ def create_key(session: Session, project_id: int, name: str, *, created_by: int 
         raise KeyError_("The name is longer than 100 characters.", field="name")
     origins = parse_origins(allowed_origins)
     secret = KEY_PREFIX + secrets.token_urlsafe(24)
-    key = AttributionTrackingKey(project_id=project_id, name=name, key_hash=hash_token(secret),
-                                 prefix=secret[:12], allowed_origins=origins,
-                                 created_by=created_by)
+    key = AttributionTrackingKey(
+        project_id=project_id,
+        name=name,
+        key_hash=hash_token(secret),
+        prefix=secret[:12],
+        allowed_origins=origins,
+        created_by=created_by,
+    )
     session.add(key)
     session.flush()
     return NewKey(key=key, secret=secret)
 
 
 def list_keys(session: Session, project_id: int) -> list[AttributionTrackingKey]:
-    return list(session.scalars(select(AttributionTrackingKey).where(
-        AttributionTrackingKey.project_id == project_id)
-        .order_by(AttributionTrackingKey.revoked_at.is_not(None),
-                  AttributionTrackingKey.created_at.desc())))
+    return list(
+        session.scalars(
+            select(AttributionTrackingKey)
+            .where(AttributionTrackingKey.project_id == project_id)
+            .order_by(
+                AttributionTrackingKey.revoked_at.is_not(None),
+                AttributionTrackingKey.created_at.desc(),
+            )
+        )
+    )
 
 
 def _get(session: Session, project_id: int, key_id: int) -> AttributionTrackingKey:
-    key = session.scalar(select(AttributionTrackingKey).where(
-        AttributionTrackingKey.id == key_id, AttributionTrackingKey.project_id == project_id))
+    key = session.scalar(
+        select(AttributionTrackingKey).where(
+            AttributionTrackingKey.id == key_id, AttributionTrackingKey.project_id == project_id
+        )
+    )
     if key is None:
         raise KeyError_("This write key does not exist.", status=404)
     return key
@@ -91,8 +118,9 @@ def revoke_key(session: Session, project_id: int, key_id: int) -> AttributionTra
     return key
 
 
-def set_origins(session: Session, project_id: int, key_id: int,
-                raw: str | list[str] | None) -> AttributionTrackingKey:
+def set_origins(
+    session: Session, project_id: int, key_id: int, raw: str | list[str] | None
+) -> AttributionTrackingKey:
     key = _get(session, project_id, key_id)
     if key.revoked_at is not None:
         raise KeyError_("This key is revoked.", status=409)

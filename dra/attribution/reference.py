@@ -67,9 +67,12 @@ class Credit:
     attributed_value: float
 
 
-def touchpoints(events: Iterable[Event], *,
-                conversion_types: Sequence[str] = DEFAULT_CONVERSION_TYPES,
-                lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> list[Touchpoint]:
+def touchpoints(
+    events: Iterable[Event],
+    *,
+    conversion_types: Sequence[str] = DEFAULT_CONVERSION_TYPES,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+) -> list[Touchpoint]:
     """Every conversion's touchpoints within its lookback window."""
     by_user: dict[tuple[int, str], list[Event]] = defaultdict(list)
     for e in events:
@@ -80,12 +83,24 @@ def touchpoints(events: Iterable[Event], *,
         user_events.sort(key=lambda e: (e.occurred_at, e.event_id))
         others = [e for e in user_events if e.event_type not in conversion_types]
         for conv in (e for e in user_events if e.event_type in conversion_types):
-            tps = [e for e in others
-                   if conv.occurred_at - window <= e.occurred_at <= conv.occurred_at]
+            tps = [
+                e for e in others if conv.occurred_at - window <= e.occurred_at <= conv.occurred_at
+            ]
             value = 1.0 if conv.value is None else float(conv.value)
-            out.extend(Touchpoint(conv.event_id, conv.project_id, conv.occurred_at, value,
-                                  t.event_id, t.occurred_at, t.channel or "direct", i + 1,
-                                  len(tps)) for i, t in enumerate(tps))
+            out.extend(
+                Touchpoint(
+                    conv.event_id,
+                    conv.project_id,
+                    conv.occurred_at,
+                    value,
+                    t.event_id,
+                    t.occurred_at,
+                    t.channel or "direct",
+                    i + 1,
+                    len(tps),
+                )
+                for i, t in enumerate(tps)
+            )
     return out
 
 
@@ -132,15 +147,24 @@ def credits(tps: Iterable[Touchpoint], models: Sequence[str] = SQL_MODELS) -> li
             continue
         for group in groups.values():
             for t, w in zip(group, weights(model, group), strict=True):
-                out.append(Credit(t.conversion_id, t.touchpoint_id, model, t.channel, w,
-                                  w * t.conversion_value))
+                out.append(
+                    Credit(
+                        t.conversion_id,
+                        t.touchpoint_id,
+                        model,
+                        t.channel,
+                        w,
+                        w * t.conversion_value,
+                    )
+                )
     return out
 
 
 def channel_totals(credit_rows: Iterable[Credit]) -> dict[str, dict[str, dict[str, float]]]:
     """model -> channel -> {credits, value}."""
     totals: dict[str, dict[str, dict[str, float]]] = defaultdict(
-        lambda: defaultdict(lambda: {"credits": 0.0, "value": 0.0}))
+        lambda: defaultdict(lambda: {"credits": 0.0, "value": 0.0})
+    )
     for c in credit_rows:
         cell = totals[c.model][c.channel]
         cell["credits"] += c.weight

@@ -73,44 +73,79 @@ def parse_request(form: dict[str, Any]) -> ReportRequest:
 
 def bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00 UTC, the day after end 00:00 UTC)."""
-    return (datetime.combine(start, time(), UTC),
-            datetime.combine(end + timedelta(days=1), time(), UTC))
+    return (
+        datetime.combine(start, time(), UTC),
+        datetime.combine(end + timedelta(days=1), time(), UTC),
+    )
 
 
 def has_events(session: Session, project_id: int, start: date, end: date) -> bool:
     lo, hi = bounds(start, end)
-    return bool(session.scalar(select(exists().where(
-        AttributionEvent.project_id == project_id, AttributionEvent.occurred_at >= lo,
-        AttributionEvent.occurred_at < hi))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    AttributionEvent.project_id == project_id,
+                    AttributionEvent.occurred_at >= lo,
+                    AttributionEvent.occurred_at < hi,
+                )
+            )
+        )
+    )
 
 
-def request_report(session: Session, project_id: int, user_id: int,
-                   req: ReportRequest) -> AttributionReport:
+def request_report(
+    session: Session, project_id: int, user_id: int, req: ReportRequest
+) -> AttributionReport:
     """Record a queued report and its pipeline request (caller commits)."""
     if not has_events(session, project_id, req.start, req.end):
         raise ReportError(NO_DATA, field="start_date")
     report = AttributionReport(
-        project_id=project_id, kind="attribution", name=req.name, model=req.model,
-        start_date=req.start, end_date=req.end, status="queued", created_by=user_id,
-        params={"lookback_days": DEFAULT_LOOKBACK_DAYS,
-                "conversion_types": list(DEFAULT_CONVERSION_TYPES)})
+        project_id=project_id,
+        kind="attribution",
+        name=req.name,
+        model=req.model,
+        start_date=req.start,
+        end_date=req.end,
+        status="queued",
+        created_by=user_id,
+        params={
+            "lookback_days": DEFAULT_LOOKBACK_DAYS,
+            "conversion_types": list(DEFAULT_CONVERSION_TYPES),
+        },
+    )
     session.add(report)
     session.flush()
-    enqueue(session, REPORT_KIND, target_id=report.id, project_id=project_id,
-            requested_by=user_id, payload={"report_id": report.id})
+    enqueue(
+        session,
+        REPORT_KIND,
+        target_id=report.id,
+        project_id=project_id,
+        requested_by=user_id,
+        payload={"report_id": report.id},
+    )
     return report
 
 
 def list_reports(session: Session, project_id: int) -> list[AttributionReport]:
     """Newest first (UC-ATT-03)."""
-    return list(session.scalars(select(AttributionReport).where(
-        AttributionReport.project_id == project_id, AttributionReport.kind == "attribution")
-        .order_by(AttributionReport.created_at.desc(), AttributionReport.id.desc())))
+    return list(
+        session.scalars(
+            select(AttributionReport)
+            .where(
+                AttributionReport.project_id == project_id, AttributionReport.kind == "attribution"
+            )
+            .order_by(AttributionReport.created_at.desc(), AttributionReport.id.desc())
+        )
+    )
 
 
 def get_report(session: Session, project_id: int, report_id: int) -> AttributionReport:
-    report = session.scalar(select(AttributionReport).where(
-        AttributionReport.id == report_id, AttributionReport.project_id == project_id))
+    report = session.scalar(
+        select(AttributionReport).where(
+            AttributionReport.id == report_id, AttributionReport.project_id == project_id
+        )
+    )
     if report is None:
         raise ReportError("This report does not exist.", status=404)
     return report
@@ -121,9 +156,12 @@ def effective_status(session: Session, report: AttributionReport) -> tuple[str, 
     the report asset ran (e.g. a dbt test failed)."""
     if report.status not in ("queued", "running"):
         return report.status, report.error
-    request = session.scalar(select(PipelineRequest).where(
-        PipelineRequest.kind == REPORT_KIND, PipelineRequest.target_id == report.id)
-        .order_by(PipelineRequest.id.desc()).limit(1))
+    request = session.scalar(
+        select(PipelineRequest)
+        .where(PipelineRequest.kind == REPORT_KIND, PipelineRequest.target_id == report.id)
+        .order_by(PipelineRequest.id.desc())
+        .limit(1)
+    )
     if request is not None and request.status == "failed":
         return "failed", request.error or "The pipeline run failed."
     return report.status, None
@@ -134,38 +172,54 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
     lo, hi = bounds(start, end)
     args = {"p": project_id, "s": lo, "e": hi}
     models: dict[str, dict[str, dict[str, float]]] = {m: {} for m in MODELS}
-    for r in session.execute(text(
-            f'SELECT model, channel, sum(weight) AS credits, sum(attributed_value) AS value'
+    for r in session.execute(
+        text(
+            f"SELECT model, channel, sum(weight) AS credits, sum(attributed_value) AS value"
             f' FROM "{MARTS_SCHEMA}".fct_attribution_credits'
             f" WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
-            f" GROUP BY model, channel"), args):
+            f" GROUP BY model, channel"
+        ),
+        args,
+    ):
         models[r.model][r.channel] = {"credits": float(r.credits), "value": float(r.value)}
-    sets = session.execute(text(
-        f"SELECT channels, count(*) AS conversions, sum(value) AS value FROM ("
-        f"  SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
-        f"         max(conversion_value) AS value"
-        f'  FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
-        f"  WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
-        f"  GROUP BY conversion_id) c GROUP BY channels"), args).all()
+    sets = session.execute(
+        text(
+            f"SELECT channels, count(*) AS conversions, sum(value) AS value FROM ("
+            f"  SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
+            f"         max(conversion_value) AS value"
+            f'  FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
+            f"  WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
+            f"  GROUP BY conversion_id) c GROUP BY channels"
+        ),
+        args,
+    ).all()
     models["data_driven"] = data_driven_totals(
-        {frozenset(r.channels): (int(r.conversions), float(r.value)) for r in sets})
+        {frozenset(r.channels): (int(r.conversions), float(r.value)) for r in sets}
+    )
     attributed = sum(int(r.conversions) for r in sets)
     conversion_types = list(DEFAULT_CONVERSION_TYPES)
-    totals = session.execute(text(
-        "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value"
-        " FROM app.attribution_events WHERE project_id = :p AND occurred_at >= :s"
-        " AND occurred_at < :e AND event_type = ANY(:types)"),
-        {**args, "types": conversion_types}).one()
-    paths = session.execute(text(
-        f"SELECT path, count(*) AS conversions FROM ("
-        f"  SELECT conversion_id, string_agg(channel, ' > ' ORDER BY position) AS path"
-        f"  FROM (SELECT conversion_id, channel, position, lag(channel) OVER ("
-        f"          PARTITION BY conversion_id ORDER BY position) AS previous"
-        f'        FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
-        f"        WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e) t"
-        f"  WHERE previous IS NULL OR previous <> channel"  # repeats merged
-        f"  GROUP BY conversion_id) p GROUP BY path ORDER BY conversions DESC, path"
-        f" LIMIT {TOP_PATHS}"), args).all()
+    totals = session.execute(
+        text(
+            "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value"
+            " FROM app.attribution_events WHERE project_id = :p AND occurred_at >= :s"
+            " AND occurred_at < :e AND event_type = ANY(:types)"
+        ),
+        {**args, "types": conversion_types},
+    ).one()
+    paths = session.execute(
+        text(
+            f"SELECT path, count(*) AS conversions FROM ("
+            f"  SELECT conversion_id, string_agg(channel, ' > ' ORDER BY position) AS path"
+            f"  FROM (SELECT conversion_id, channel, position, lag(channel) OVER ("
+            f"          PARTITION BY conversion_id ORDER BY position) AS previous"
+            f'        FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
+            f"        WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e) t"
+            f"  WHERE previous IS NULL OR previous <> channel"  # repeats merged
+            f"  GROUP BY conversion_id) p GROUP BY path ORDER BY conversions DESC, path"
+            f" LIMIT {TOP_PATHS}"
+        ),
+        args,
+    ).all()
     channels = sorted({c for per in models.values() for c in per})
     return {
         "models": models,

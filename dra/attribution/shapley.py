@@ -35,8 +35,13 @@ def _worth(paths: Mapping[frozenset[str], float]):
     return worth
 
 
-def shapley_values(paths: Mapping[frozenset[str], float], *, exact_limit: int = EXACT_LIMIT,
-                   samples: int = SAMPLES, seed: int = SEED) -> dict[str, float]:
+def shapley_values(
+    paths: Mapping[frozenset[str], float],
+    *,
+    exact_limit: int = EXACT_LIMIT,
+    samples: int = SAMPLES,
+    seed: int = SEED,
+) -> dict[str, float]:
     """Channel -> Shapley value of the game above (``paths``: channel set -> value)."""
     channels = sorted(set().union(*paths) if paths else set())
     worth = _worth(paths)
@@ -75,20 +80,30 @@ def data_driven_credits(groups: Mapping[int, Sequence[Touchpoint]]) -> list[Cred
     for group in groups.values():
         channels = {t.channel for t in group}
         total = sum(max(phi[c], 0.0) for c in channels)
-        per_channel = {c: (max(phi[c], 0.0) / total if total > 0 else 1.0 / len(channels))
-                       for c in channels}
+        per_channel = {
+            c: (max(phi[c], 0.0) / total if total > 0 else 1.0 / len(channels)) for c in channels
+        }
         counts = defaultdict(int)
         for t in group:
             counts[t.channel] += 1
         for t in group:
             w = per_channel[t.channel] / counts[t.channel]
-            out.append(Credit(t.conversion_id, t.touchpoint_id, "data_driven", t.channel, w,
-                              w * t.conversion_value))
+            out.append(
+                Credit(
+                    t.conversion_id,
+                    t.touchpoint_id,
+                    "data_driven",
+                    t.channel,
+                    w,
+                    w * t.conversion_value,
+                )
+            )
     return out
 
 
-def data_driven_totals(paths: Mapping[frozenset[str], tuple[int, float]]
-                       ) -> dict[str, dict[str, float]]:
+def data_driven_totals(
+    paths: Mapping[frozenset[str], tuple[int, float]],
+) -> dict[str, dict[str, float]]:
     """Channel -> {credits, value} of the data-driven model from grouped conversions.
 
     ``paths``: channel set -> (conversions, their summed value). Equals summing

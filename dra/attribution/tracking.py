@@ -32,8 +32,14 @@ REQUIRED = ("userIdentifier", "eventType")
 EVENT_TYPES = tuple(t.value for t in EventType)
 MAX_BATCH = 1000
 MAX_VALUE = Decimal("99999999999999")  # Numeric(18, 4)
-TEXT_LIMITS = {"userIdentifier": 255, "eventName": 255, "sessionId": 255,
-               "clientEventId": CLIENT_EVENT_ID_LENGTH, "pageUrl": 4096, "referrer": 4096}
+TEXT_LIMITS = {
+    "userIdentifier": 255,
+    "eventName": 255,
+    "sessionId": 255,
+    "clientEventId": CLIENT_EVENT_ID_LENGTH,
+    "pageUrl": 4096,
+    "referrer": 4096,
+}
 
 
 class TrackingError(Exception):
@@ -124,8 +130,9 @@ def _value(payload: dict, where: str) -> Decimal | None:
             raise InvalidOperation
         value = Decimal(str(raw))
     except InvalidOperation:
-        raise TrackingError(f"{where}eventValue must be a number.", fields=("eventValue",)) \
-            from None
+        raise TrackingError(
+            f"{where}eventValue must be a number.", fields=("eventValue",)
+        ) from None
     if not value.is_finite() or abs(value) > MAX_VALUE:
         raise TrackingError(f"{where}eventValue is out of range.", fields=("eventValue",))
     return value.quantize(Decimal("0.0001"))
@@ -145,21 +152,27 @@ def _utm(payload: dict, page_url: str | None, where: str) -> dict[str, str | Non
     return utm
 
 
-def validate_event(payload: Any, *, index: int | None = None,
-                   now: datetime | None = None) -> TrackedEvent:
+def validate_event(
+    payload: Any, *, index: int | None = None, now: datetime | None = None
+) -> TrackedEvent:
     """One event payload -> a TrackedEvent, or TrackingError naming the bad fields."""
     where = "" if index is None else f"events[{index}]: "
     if not isinstance(payload, dict):
         raise TrackingError(f"{where}an event must be a JSON object.")
-    missing = [name for name in REQUIRED
-               if payload.get(name) is None or str(payload.get(name)).strip() == ""]
+    missing = [
+        name
+        for name in REQUIRED
+        if payload.get(name) is None or str(payload.get(name)).strip() == ""
+    ]
     if missing:
-        raise TrackingError(f"{where}Missing required fields: {', '.join(missing)}.",
-                            fields=tuple(missing))
+        raise TrackingError(
+            f"{where}Missing required fields: {', '.join(missing)}.", fields=tuple(missing)
+        )
     event_type = str(payload["eventType"]).strip().lower()
     if event_type not in EVENT_TYPES:
-        raise TrackingError(f"{where}eventType must be one of {', '.join(EVENT_TYPES)}.",
-                            fields=("eventType",))
+        raise TrackingError(
+            f"{where}eventType must be one of {', '.join(EVENT_TYPES)}.", fields=("eventType",)
+        )
     custom = payload.get("customData") or {}
     if not isinstance(custom, dict):
         raise TrackingError(f"{where}customData must be an object.", fields=("customData",))
@@ -189,7 +202,7 @@ def validate_event(payload: Any, *, index: int | None = None,
 def validate_batch(payload: Any, now: datetime | None = None) -> list[TrackedEvent]:
     """``{"events": [...]}`` (1 to 1000 events) -> events; any invalid event refuses all."""
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
-        raise TrackingError("Send a JSON object with an \"events\" list.", fields=("events",))
+        raise TrackingError('Send a JSON object with an "events" list.', fields=("events",))
     events = payload["events"]
     if not events:
         raise TrackingError("The events list is empty.", fields=("events",))
@@ -203,18 +216,22 @@ def check_project(payload: Any, key: TrackingKey) -> None:
     """A ``projectId`` in the payload must be the key's project."""
     claimed = payload.get("projectId") if isinstance(payload, dict) else None
     if claimed not in (None, "") and str(claimed).strip() != str(key.project_id):
-        raise TrackingError("This write key does not belong to that project.", status=403,
-                                fields=("projectId",))
+        raise TrackingError(
+            "This write key does not belong to that project.", status=403, fields=("projectId",)
+        )
 
 
 def resolve_key(session: Session, secret: str | None) -> TrackingKey:
     """The project and origins of an active write key; 401 when unknown or revoked."""
     if not secret:
-        raise TrackingError("Send the project's write key as 'Authorization: Bearer <key>' "
-                            "or 'X-Write-Key'.", status=401)
-    row = session.execute(text(
-        "SELECT project_id, allowed_origins FROM app.resolve_tracking_key(:h)"),
-        {"h": hash_token(secret.strip())}).first()
+        raise TrackingError(
+            "Send the project's write key as 'Authorization: Bearer <key>' or 'X-Write-Key'.",
+            status=401,
+        )
+    row = session.execute(
+        text("SELECT project_id, allowed_origins FROM app.resolve_tracking_key(:h)"),
+        {"h": hash_token(secret.strip())},
+    ).first()
     if row is None:
         raise TrackingError("Unknown or revoked write key.", status=401)
     origins = tuple(str(o).rstrip("/").lower() for o in (row.allowed_origins or []))
@@ -286,14 +303,22 @@ def store_events(session: Session, project_id: int, events: list[TrackedEvent]) 
                 continue
             seen.add(event.client_event_id)
         unique.append(event)
-    session.execute(text("SELECT set_config(:name, :value, true)"),
-                    {"name": TRACKING_PROJECT_SETTING, "value": str(int(project_id))})
+    session.execute(
+        text("SELECT set_config(:name, :value, true)"),
+        {"name": TRACKING_PROJECT_SETTING, "value": str(int(project_id))},
+    )
     result = session.execute(INSERT_SQL, {"project_id": project_id, **_columns(unique)})
     return StoreResult(received=len(events), stored=int(result.rowcount or 0))
 
 
-def track(session: Session, secret: str | None, payload: Any, *, origin: str | None = None,
-          batch: bool = False) -> tuple[TrackingKey, StoreResult]:
+def track(
+    session: Session,
+    secret: str | None,
+    payload: Any,
+    *,
+    origin: str | None = None,
+    batch: bool = False,
+) -> tuple[TrackingKey, StoreResult]:
     """Authenticate, validate and store a single event or a batch; caller commits."""
     key = resolve_key(session, secret)
     if not key.allows_origin(origin):

@@ -21,15 +21,19 @@ def attribution_visible(system_session: Session, project_id: int) -> bool:
 
 
 def set_project_visibility(session: Session, project_id: int, visible: bool) -> None:
-    found = session.execute(update(Project).where(Project.id == project_id)
-                            .values(attribution_tab_visible=visible)).rowcount
+    found = session.execute(
+        update(Project).where(Project.id == project_id).values(attribution_tab_visible=visible)
+    ).rowcount
     if not found:
         raise LookupError("No such project.")
 
 
 def set_tier_visibility(session: Session, tier_id: int, enabled: bool) -> None:
-    found = session.execute(update(SubscriptionTier).where(SubscriptionTier.id == tier_id)
-                            .values(attribution_enabled=enabled)).rowcount
+    found = session.execute(
+        update(SubscriptionTier)
+        .where(SubscriptionTier.id == tier_id)
+        .values(attribution_enabled=enabled)
+    ).rowcount
     if not found:
         raise LookupError("No such tier.")
 

@@ -23,10 +23,16 @@ class WidgetCache:
         self.hits = self.misses = 0
 
     @staticmethod
-    def key(model_id: int, version: int, chart_type: str, binding: dict,
-            filters: dict | None) -> tuple:
-        return (model_id, version, chart_type, json.dumps(binding, sort_keys=True, default=str),
-                json.dumps(filters or {}, sort_keys=True, default=str))
+    def key(
+        model_id: int, version: int, chart_type: str, binding: dict, filters: dict | None
+    ) -> tuple:
+        return (
+            model_id,
+            version,
+            chart_type,
+            json.dumps(binding, sort_keys=True, default=str),
+            json.dumps(filters or {}, sort_keys=True, default=str),
+        )
 
     def get(self, key: tuple) -> Any:
         with self._lock:

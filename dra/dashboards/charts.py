@@ -19,13 +19,34 @@ from dra.modeling.errors import ModelingError
 from dra.modeling.executor import jsonable
 
 CHART_TYPES = {
-    "table": "Table", "kpi": "KPI number", "bar": "Bar", "stacked_bar": "Stacked bar",
-    "line": "Line", "area": "Area", "pie": "Pie", "donut": "Donut", "scatter": "Scatter",
-    "histogram": "Histogram", "heatmap": "Heatmap", "funnel": "Funnel", "sankey": "Sankey",
+    "table": "Table",
+    "kpi": "KPI number",
+    "bar": "Bar",
+    "stacked_bar": "Stacked bar",
+    "line": "Line",
+    "area": "Area",
+    "pie": "Pie",
+    "donut": "Donut",
+    "scatter": "Scatter",
+    "histogram": "Histogram",
+    "heatmap": "Heatmap",
+    "funnel": "Funnel",
+    "sankey": "Sankey",
 }
 AGGREGATES = ("sum", "avg", "min", "max", "count", "count_distinct")
-NEEDS_X = {"bar", "stacked_bar", "line", "area", "pie", "donut", "scatter", "histogram",
-           "heatmap", "funnel", "sankey"}
+NEEDS_X = {
+    "bar",
+    "stacked_bar",
+    "line",
+    "area",
+    "pie",
+    "donut",
+    "scatter",
+    "histogram",
+    "heatmap",
+    "funnel",
+    "sankey",
+}
 NEEDS_SERIES = {"heatmap", "sankey"}
 RAW_ROWS = {"scatter", "histogram", "table"}
 DEFAULT_LIMIT = {"table": 100, "scatter": 2000, "histogram": 20000}
@@ -63,19 +84,19 @@ def validate_binding(chart_type: str, binding: object, columns: dict[str, str]) 
         raise ModelingError("The binding must be an object.", field="binding")
     clean: dict[str, Any] = {}
     clean["x"] = _column_name(binding, "x", columns, required=chart_type in NEEDS_X)
-    clean["y"] = _column_name(binding, "y", columns,
-                              required=chart_type not in ("table", "histogram"))
-    clean["series"] = _column_name(binding, "series", columns,
-                                   required=chart_type in NEEDS_SERIES)
+    clean["y"] = _column_name(
+        binding, "y", columns, required=chart_type not in ("table", "histogram")
+    )
+    clean["series"] = _column_name(binding, "series", columns, required=chart_type in NEEDS_SERIES)
     agg = binding.get("aggregate") or ("none" if chart_type in RAW_ROWS else "sum")
     if chart_type in RAW_ROWS:
         agg = "none"
     elif agg not in AGGREGATES:
-        raise ModelingError(f"Aggregate must be one of {', '.join(AGGREGATES)}.",
-                            field="aggregate")
+        raise ModelingError(f"Aggregate must be one of {', '.join(AGGREGATES)}.", field="aggregate")
     if agg in ("sum", "avg") and clean["y"] and not columns[clean["y"]].startswith(NUMERIC):
-        raise ModelingError(f"{agg} needs a numeric column; {clean['y']} is "
-                            f"{columns[clean['y']]}.", field="y")
+        raise ModelingError(
+            f"{agg} needs a numeric column; {clean['y']} is {columns[clean['y']]}.", field="y"
+        )
     clean["aggregate"] = agg
     cols = binding.get("columns") or []
     if chart_type == "table":
@@ -101,15 +122,17 @@ def validate_binding(chart_type: str, binding: object, columns: dict[str, str]) 
         raise ModelingError("Filters must be a list.", field="filters")
     for i, f in enumerate(filters):
         if not isinstance(f, dict) or f.get("column") not in columns:
-            raise ModelingError("A filter names a column that is not in this model.",
-                                field=f"filters[{i}]")
-    clean["filters"] = [{"column": f["column"], "operator": f.get("operator", "="),
-                         "value": f.get("value")} for f in filters]
+            raise ModelingError(
+                "A filter names a column that is not in this model.", field=f"filters[{i}]"
+            )
+    clean["filters"] = [
+        {"column": f["column"], "operator": f.get("operator", "="), "value": f.get("value")}
+        for f in filters
+    ]
     if chart_type == "kpi":
         period = binding.get("period") or "month"
         if period not in ("day", "week", "month", "quarter", "year"):
-            raise ModelingError("Period must be day, week, month, quarter or year.",
-                                field="period")
+            raise ModelingError("Period must be day, week, month, quarter or year.", field="period")
         clean["period"] = period
     return clean
 
@@ -129,34 +152,56 @@ def dashboard_conditions(cols, columns: dict[str, str], filters: dict | None) ->
     if column_name in columns:
         target = cols[column_name]
         if date.get("from"):
-            out.append(filter_condition(target, {"operator": ">=", "value": str(date["from"])},
-                                        "filters.date", 900))
+            out.append(
+                filter_condition(
+                    target, {"operator": ">=", "value": str(date["from"])}, "filters.date", 900
+                )
+            )
         if date.get("to"):
-            out.append(filter_condition(target, {"operator": "<=", "value": str(date["to"])},
-                                        "filters.date", 901))
+            out.append(
+                filter_condition(
+                    target, {"operator": "<=", "value": str(date["to"])}, "filters.date", 901
+                )
+            )
     values = filters.get("values") or {}
     if values.get("column") in columns and values.get("values"):
-        out.append(filter_condition(cols[values["column"]],
-                                    {"operator": "in", "value": list(values["values"])},
-                                    "filters.values", 902))
+        out.append(
+            filter_condition(
+                cols[values["column"]],
+                {"operator": "in", "value": list(values["values"])},
+                "filters.values",
+                902,
+            )
+        )
     return out
 
 
-def build_query(schema: str, table_name: str, columns: dict[str, str], chart_type: str,
-                binding: dict, dashboard_filters: dict | None = None) -> WidgetQuery:
+def build_query(
+    schema: str,
+    table_name: str,
+    columns: dict[str, str],
+    chart_type: str,
+    binding: dict,
+    dashboard_filters: dict | None = None,
+) -> WidgetQuery:
     """The widget's SELECT over ``schema.table_name`` (binding already validated)."""
     t = table(_q(table_name), *[column(_q(c)) for c in columns], schema=_q(schema))
     cols = {c: t.c[c] for c in columns}
-    where = [filter_condition(cols[f["column"]], f, f"filters[{i}]", i)
-             for i, f in enumerate(binding["filters"])]
+    where = [
+        filter_condition(cols[f["column"]], f, f"filters[{i}]", i)
+        for i, f in enumerate(binding["filters"])
+    ]
     where += dashboard_conditions(cols, columns, dashboard_filters)
     x, y, series, agg = binding["x"], binding["y"], binding["series"], binding["aggregate"]
     if chart_type == "table":
         picked = binding.get("columns") or list(columns)
         stmt = select(*[cols[c] for c in picked])
     elif chart_type in ("scatter", "histogram"):
-        parts = [cols[x].label("x")] + ([cols[y].label("y")] if y else []) + \
-            ([cols[series].label("series")] if series else [])
+        parts = (
+            [cols[x].label("x")]
+            + ([cols[y].label("y")] if y else [])
+            + ([cols[series].label("series")] if series else [])
+        )
         stmt = select(*parts)
     elif chart_type == "kpi":
         value = _agg(agg, cols[y]).label("y")
@@ -190,9 +235,14 @@ def _timestamp():
 
 # --- figures -----------------------------------------------------------------------------
 
+
 def _layout(title: str | None = None, **extra) -> dict:
-    layout = {"margin": {"l": 48, "r": 16, "t": 32 if title else 12, "b": 40},
-              "autosize": True, "font": {"size": 12}, "showlegend": True}
+    layout = {
+        "margin": {"l": 48, "r": 16, "t": 32 if title else 12, "b": 40},
+        "autosize": True,
+        "font": {"size": 12},
+        "showlegend": True,
+    }
     if title:
         layout["title"] = {"text": title, "font": {"size": 13}}
     layout.update(extra)
@@ -212,63 +262,109 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
     """Plotly figure JSON for the query's rows (values made JSON-safe)."""
     rows = [[jsonable(v) for v in r] for r in rows]
     has_series = bool(binding.get("series")) and chart_type not in ("table",)
-    y_label = f"{binding.get('aggregate')}({binding.get('y')})" \
-        if binding.get("aggregate") not in (None, "none") else binding.get("y")
+    y_label = (
+        f"{binding.get('aggregate')}({binding.get('y')})"
+        if binding.get("aggregate") not in (None, "none")
+        else binding.get("y")
+    )
     if chart_type == "table":
-        return {"data": [{"type": "table",
-                          "header": {"values": columns, "align": "left"},
-                          "cells": {"values": [list(c) for c in zip(*rows, strict=True)]
-                                    if rows else [[] for _ in columns], "align": "left"}}],
-                "layout": _layout()}
+        return {
+            "data": [
+                {
+                    "type": "table",
+                    "header": {"values": columns, "align": "left"},
+                    "cells": {
+                        "values": [list(c) for c in zip(*rows, strict=True)]
+                        if rows
+                        else [[] for _ in columns],
+                        "align": "left",
+                    },
+                }
+            ],
+            "layout": _layout(),
+        }
     if chart_type == "kpi":
         value = rows[0][-1] if rows else None
-        trace: dict[str, Any] = {"type": "indicator", "mode": "number", "value": value or 0,
-                                 "title": {"text": y_label}}
+        trace: dict[str, Any] = {
+            "type": "indicator",
+            "mode": "number",
+            "value": value or 0,
+            "title": {"text": y_label},
+        }
         if binding.get("x") and len(rows) == 2 and rows[1][-1] is not None:
             trace["mode"] = "number+delta"
             trace["delta"] = {"reference": rows[1][-1], "relative": False}
             trace["title"]["text"] = f"{y_label} · {rows[0][0]}"[:80]
         return {"data": [trace], "layout": _layout(showlegend=False)}
     if chart_type in ("pie", "donut"):
-        return {"data": [{"type": "pie", "labels": [r[0] for r in rows],
-                          "values": [r[-1] for r in rows],
-                          "hole": 0.45 if chart_type == "donut" else 0}],
-                "layout": _layout()}
+        return {
+            "data": [
+                {
+                    "type": "pie",
+                    "labels": [r[0] for r in rows],
+                    "values": [r[-1] for r in rows],
+                    "hole": 0.45 if chart_type == "donut" else 0,
+                }
+            ],
+            "layout": _layout(),
+        }
     if chart_type == "funnel":
-        return {"data": [{"type": "funnel", "y": [r[0] for r in rows],
-                          "x": [r[-1] for r in rows]}], "layout": _layout(showlegend=False)}
+        return {
+            "data": [{"type": "funnel", "y": [r[0] for r in rows], "x": [r[-1] for r in rows]}],
+            "layout": _layout(showlegend=False),
+        }
     if chart_type == "histogram":
-        return {"data": [{"type": "histogram", "x": [r[0] for r in rows]}],
-                "layout": _layout(showlegend=False, xaxis={"title": {"text": binding["x"]}})}
+        return {
+            "data": [{"type": "histogram", "x": [r[0] for r in rows]}],
+            "layout": _layout(showlegend=False, xaxis={"title": {"text": binding["x"]}}),
+        }
     if chart_type == "heatmap":
         xs = list(dict.fromkeys(r[0] for r in rows))
         ss = list(dict.fromkeys(r[1] for r in rows))
         z = [[None] * len(xs) for _ in ss]
         for x, s, y in rows:
             z[ss.index(s)][xs.index(x)] = y
-        return {"data": [{"type": "heatmap", "x": xs, "y": ss, "z": z}],
-                "layout": _layout(showlegend=False)}
+        return {
+            "data": [{"type": "heatmap", "x": xs, "y": ss, "z": z}],
+            "layout": _layout(showlegend=False),
+        }
     if chart_type == "sankey":
         labels = list(dict.fromkeys([r[0] for r in rows] + [r[1] for r in rows]))
         index = {label: i for i, label in enumerate(labels)}
-        return {"data": [{"type": "sankey", "node": {"label": [str(v) for v in labels]},
-                          "link": {"source": [index[r[0]] for r in rows],
-                                   "target": [index[r[1]] for r in rows],
-                                   "value": [r[2] for r in rows]}}],
-                "layout": _layout(showlegend=False)}
-    axes = {"xaxis": {"title": {"text": binding.get("x")}},
-            "yaxis": {"title": {"text": y_label}}}
+        return {
+            "data": [
+                {
+                    "type": "sankey",
+                    "node": {"label": [str(v) for v in labels]},
+                    "link": {
+                        "source": [index[r[0]] for r in rows],
+                        "target": [index[r[1]] for r in rows],
+                        "value": [r[2] for r in rows],
+                    },
+                }
+            ],
+            "layout": _layout(showlegend=False),
+        }
+    axes = {"xaxis": {"title": {"text": binding.get("x")}}, "yaxis": {"title": {"text": y_label}}}
     if chart_type == "scatter":
         if has_series:
             groups = _by_series([[r[0], r[2], r[1]] for r in rows])
         else:
             groups = {None: ([r[0] for r in rows], [r[1] for r in rows])}
-        data = [{"type": "scatter", "mode": "markers", "x": xs, "y": ys,
-                 **({"name": str(s)} if s is not None else {})}
-                for s, (xs, ys) in groups.items()]
+        data = [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": xs,
+                "y": ys,
+                **({"name": str(s)} if s is not None else {}),
+            }
+            for s, (xs, ys) in groups.items()
+        ]
         return {"data": data, "layout": _layout(**axes, showlegend=has_series)}
-    groups = _by_series(rows) if has_series else \
-        {None: ([r[0] for r in rows], [r[1] for r in rows])}
+    groups = (
+        _by_series(rows) if has_series else {None: ([r[0] for r in rows], [r[1] for r in rows])}
+    )
     data = []
     for s, (xs, ys) in groups.items():
         trace = {"x": xs, "y": ys}

@@ -25,8 +25,10 @@ from dra.models import Dashboard, DashboardPublicLink, DashboardWidget, DataMode
 
 NAME_MAX = 200
 GRID_COLUMNS = 12
-STALE = ("This dashboard was changed by someone else since you opened it. Reload the page "
-         "to see their changes; your edit was not saved.")
+STALE = (
+    "This dashboard was changed by someone else since you opened it. Reload the page "
+    "to see their changes; your edit was not saved."
+)
 MODEL_NOT_FOUND = "Data model not found."
 CACHE_MAX_ROWS = 5000
 NOT_BUILT = "This data model has not been built yet."
@@ -46,38 +48,61 @@ def _name(value: object) -> str:
 
 
 def list_dashboards(session: Session, project_id: int) -> list[Dashboard]:
-    return list(session.scalars(select(Dashboard).where(Dashboard.project_id == project_id)
-                                .order_by(Dashboard.name, Dashboard.id)))
+    return list(
+        session.scalars(
+            select(Dashboard)
+            .where(Dashboard.project_id == project_id)
+            .order_by(Dashboard.name, Dashboard.id)
+        )
+    )
 
 
 def dashboards_of_user(session: Session, user_id: int) -> list[tuple[Dashboard, str]]:
     """(dashboard, project name) for every project the user is a member of (UC-DASH-01)."""
     from dra.models import ProjectMember
 
-    return [(d, name) for d, name in session.execute(
-        select(Dashboard, Project.name).join(Project, Project.id == Dashboard.project_id)
-        .join(ProjectMember, ProjectMember.project_id == Project.id)
-        .where(ProjectMember.user_id == user_id)
-        .order_by(Project.name, Dashboard.name, Dashboard.id))]
+    return [
+        (d, name)
+        for d, name in session.execute(
+            select(Dashboard, Project.name)
+            .join(Project, Project.id == Dashboard.project_id)
+            .join(ProjectMember, ProjectMember.project_id == Project.id)
+            .where(ProjectMember.user_id == user_id)
+            .order_by(Project.name, Dashboard.name, Dashboard.id)
+        )
+    ]
 
 
 def get_dashboard(session: Session, project_id: int, dashboard_id: int) -> Dashboard:
-    board = session.scalar(select(Dashboard).where(Dashboard.project_id == project_id,
-                                                   Dashboard.id == dashboard_id))
+    board = session.scalar(
+        select(Dashboard).where(Dashboard.project_id == project_id, Dashboard.id == dashboard_id)
+    )
     if board is None:
         raise DashboardError("The dashboard was not found.", status=404)
     return board
 
 
-def create_dashboard(session: Session, database: Database, project_id: int, user_id: int,
-                     name: object, description: str | None = None) -> Dashboard:
+def create_dashboard(
+    session: Session,
+    database: Database,
+    project_id: int,
+    user_id: int,
+    name: object,
+    description: str | None = None,
+) -> Dashboard:
     """UC-DASH-02: tier limit of the project's owner, then insert."""
     name = _name(name)
     with database.system_session() as s:
         owner = s.scalar(select(Project.owner_id).where(Project.id == project_id))
         check_limit(s, owner, Limit.DASHBOARDS, project_id=project_id)
-    board = Dashboard(project_id=project_id, name=name, created_by=user_id,
-                      description=(description or "").strip() or None, layout={}, filters={})
+    board = Dashboard(
+        project_id=project_id,
+        name=name,
+        created_by=user_id,
+        description=(description or "").strip() or None,
+        layout={},
+        filters={},
+    )
     session.add(board)
     session.flush()
     return board
@@ -88,8 +113,9 @@ def check_version(board: Dashboard, version: object) -> None:
     try:
         sent = int(version)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise DashboardError("The dashboard version is missing; reload the page.",
-                             status=422, field="version") from None
+        raise DashboardError(
+            "The dashboard version is missing; reload the page.", status=422, field="version"
+        ) from None
     if sent != board.version:
         raise DashboardError(STALE, status=409, field="version")
 
@@ -101,8 +127,15 @@ def touch(session: Session, board: Dashboard) -> int:
     return board.version
 
 
-def update_dashboard(session: Session, board: Dashboard, version: object, *, name: object,
-                     description: str | None, filters: dict | None) -> int:
+def update_dashboard(
+    session: Session,
+    board: Dashboard,
+    version: object,
+    *,
+    name: object,
+    description: str | None,
+    filters: dict | None,
+) -> int:
     check_version(board, version)
     board.name = _name(name)
     board.description = (description or "").strip() or None
@@ -118,9 +151,11 @@ def clean_filters(filters: object) -> dict:
     out: dict[str, Any] = {}
     date = filters.get("date") or {}
     if isinstance(date, dict) and date.get("column"):
-        out["date"] = {"column": str(date["column"])[:63],
-                       "from": _iso_date(date.get("from"), "filters.date.from"),
-                       "to": _iso_date(date.get("to"), "filters.date.to")}
+        out["date"] = {
+            "column": str(date["column"])[:63],
+            "from": _iso_date(date.get("from"), "filters.date.from"),
+            "to": _iso_date(date.get("to"), "filters.date.to"),
+        }
     values = filters.get("values") or {}
     if isinstance(values, dict) and values.get("column"):
         raw = values.get("values") or []
@@ -128,8 +163,10 @@ def clean_filters(filters: object) -> dict:
             raw = [v.strip() for v in raw.split(",") if v.strip()]
         if not isinstance(raw, list) or len(raw) > 200:
             raise DashboardError("List at most 200 values.", field="filters.values")
-        out["values"] = {"column": str(values["column"])[:63],
-                         "values": [str(v)[:200] for v in raw]}
+        out["values"] = {
+            "column": str(values["column"])[:63],
+            "values": [str(v)[:200] for v in raw],
+        }
     return out
 
 
@@ -152,6 +189,7 @@ def delete_dashboard(session: Session, board: Dashboard) -> str:
 
 # --- widgets ---------------------------------------------------------------------------
 
+
 def model_columns(database: Database, model: DataModel | ModelRef) -> dict[str, str]:
     if not model.materialized_table:
         return {}
@@ -160,17 +198,27 @@ def model_columns(database: Database, model: DataModel | ModelRef) -> dict[str, 
     return dict(info.columns) if info else {}
 
 
-def save_widget(session: Session, database: Database, board: Dashboard, version: object, *,
-                widget_id: int | None, title: object, data_model_id: object, chart_type: object,
-                binding: object) -> DashboardWidget:
+def save_widget(
+    session: Session,
+    database: Database,
+    board: Dashboard,
+    version: object,
+    *,
+    widget_id: int | None,
+    title: object,
+    data_model_id: object,
+    chart_type: object,
+    binding: object,
+) -> DashboardWidget:
     """Add or change a widget (binding checked against its model's table)."""
     check_version(board, version)
     try:
         model_id = int(data_model_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise DashboardError("Choose a data model.", field="data_model_id") from None
-    model = session.scalar(select(DataModel).where(DataModel.id == model_id,
-                                                   DataModel.project_id == board.project_id))
+    model = session.scalar(
+        select(DataModel).where(DataModel.id == model_id, DataModel.project_id == board.project_id)
+    )
     if model is None:
         raise DashboardError("Choose a data model of this project.", field="data_model_id")
     columns = model_columns(database, model)
@@ -193,9 +241,11 @@ def save_widget(session: Session, database: Database, board: Dashboard, version:
 
 def free_slot(taken: list[tuple[int, int, int, int]], w: int = 6, h: int = 4) -> tuple[int, int]:
     """The first free place for a w x h widget, row by row, left half then right half."""
+
     def overlaps(x: int, y: int) -> bool:
-        return any(x < tx + tw and tx < x + w and y < ty + th and ty < y + h
-                   for tx, ty, tw, th in taken)
+        return any(
+            x < tx + tw and tx < x + w and y < ty + th and ty < y + h for tx, ty, tw, th in taken
+        )
 
     bottom = max((ty + th for _, ty, _, th in taken), default=0)
     for y in range(bottom + 1):
@@ -206,8 +256,11 @@ def free_slot(taken: list[tuple[int, int, int, int]], w: int = 6, h: int = 4) ->
 
 
 def get_widget(session: Session, board: Dashboard, widget_id: int) -> DashboardWidget:
-    widget = session.scalar(select(DashboardWidget).where(
-        DashboardWidget.id == widget_id, DashboardWidget.dashboard_id == board.id))
+    widget = session.scalar(
+        select(DashboardWidget).where(
+            DashboardWidget.id == widget_id, DashboardWidget.dashboard_id == board.id
+        )
+    )
     if widget is None:
         raise DashboardError("The widget was not found.", status=404)
     return widget
@@ -219,8 +272,7 @@ def delete_widget(session: Session, board: Dashboard, version: object, widget_id
     return touch(session, board)
 
 
-def save_layout(session: Session, board: Dashboard, version: object,
-                positions: object) -> int:
+def save_layout(session: Session, board: Dashboard, version: object, positions: object) -> int:
     """Move/resize widgets in one save: [{id, x, y, w, h}] on a 12-column grid."""
     check_version(board, version)
     if not isinstance(positions, list):
@@ -228,15 +280,20 @@ def save_layout(session: Session, board: Dashboard, version: object,
     widgets = {w.id: w for w in board.widgets}
     for item in positions:
         if not isinstance(item, dict) or item.get("id") not in widgets:
-            raise DashboardError("A position names a widget of another dashboard.",
-                                 field="widgets")
+            raise DashboardError("A position names a widget of another dashboard.", field="widgets")
         try:
             x, y, w, h = (int(item[k]) for k in ("x", "y", "w", "h"))
         except (KeyError, TypeError, ValueError):
-            raise DashboardError("Positions are whole numbers x, y, w, h.",
-                                 field="widgets") from None
-        if not (0 <= x < GRID_COLUMNS and 1 <= w <= GRID_COLUMNS and x + w <= GRID_COLUMNS
-                and 0 <= y <= 500 and 1 <= h <= 12):
+            raise DashboardError(
+                "Positions are whole numbers x, y, w, h.", field="widgets"
+            ) from None
+        if not (
+            0 <= x < GRID_COLUMNS
+            and 1 <= w <= GRID_COLUMNS
+            and x + w <= GRID_COLUMNS
+            and 0 <= y <= 500
+            and 1 <= h <= 12
+        ):
             raise DashboardError("A widget would leave the grid.", field="widgets")
         target = widgets[item["id"]]
         target.x, target.y, target.w, target.h = x, y, w, h
@@ -244,6 +301,7 @@ def save_layout(session: Session, board: Dashboard, version: object,
 
 
 # --- widget data -------------------------------------------------------------------------
+
 
 @dataclass
 class WidgetData:
@@ -258,8 +316,14 @@ class WidgetData:
     """The figure serialized once, reused by every cached answer."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"figure": self.figure, "error": self.error, "materializedAt": self.materialized_at,
-                "model": self.model_name, "cached": self.cached, "rowCount": len(self.rows)}
+        return {
+            "figure": self.figure,
+            "error": self.error,
+            "materializedAt": self.materialized_at,
+            "model": self.model_name,
+            "cached": self.cached,
+            "rowCount": len(self.rows),
+        }
 
     def as_json(self) -> str:
         """The same as ``as_dict`` in JSON, without serializing the figure again."""
@@ -269,10 +333,15 @@ class WidgetData:
         return '{"figure": ' + figure + ", " + json.dumps(rest)[1:]
 
 
-def widget_data(database: Database, widget: DashboardWidget | WidgetRef,
-                model: DataModel | ModelRef | None,
-                filters: dict | None = None, *, cache: WidgetCache = widget_cache,
-                timeout_ms: int = 15000) -> WidgetData:
+def widget_data(
+    database: Database,
+    widget: DashboardWidget | WidgetRef,
+    model: DataModel | ModelRef | None,
+    filters: dict | None = None,
+    *,
+    cache: WidgetCache = widget_cache,
+    timeout_ms: int = 15000,
+) -> WidgetData:
     """UC-DASH-07: the widget's figure from its model's table (cached per model version)."""
     if model is None:
         return WidgetData(error=MODEL_NOT_FOUND)
@@ -282,29 +351,44 @@ def widget_data(database: Database, widget: DashboardWidget | WidgetRef,
     key = cache.key(model.id, model.version, widget.chart_type, widget.binding, filters)
     hit = cache.get(key)
     if hit is not None:
-        return WidgetData(hit.figure, hit.columns, hit.rows, None, built, model.name, True,
-                          hit.figure_json)
+        return WidgetData(
+            hit.figure, hit.columns, hit.rows, None, built, model.name, True, hit.figure_json
+        )
     columns = model_columns(database, model)
     try:
         binding = validate_binding(widget.chart_type, widget.binding, columns)
-        query = build_query(models_schema(model.project_id), model.materialized_table, columns,
-                            widget.chart_type, binding, clean_filters(filters or {}))
-        compiled = query.statement.compile(dialect=DIALECT,
-                                           compile_kwargs={"render_postcompile": True})
-        result = run_readonly(database, str(compiled), dict(compiled.params),
-                              timeout_ms=timeout_ms)
+        query = build_query(
+            models_schema(model.project_id),
+            model.materialized_table,
+            columns,
+            widget.chart_type,
+            binding,
+            clean_filters(filters or {}),
+        )
+        compiled = query.statement.compile(
+            dialect=DIALECT, compile_kwargs={"render_postcompile": True}
+        )
+        result = run_readonly(database, str(compiled), dict(compiled.params), timeout_ms=timeout_ms)
     except ModelingError as exc:
         return WidgetData(error=exc.message, materialized_at=built, model_name=model.name)
     names = [c["name"] for c in result.columns]
     fig = figure(widget.chart_type, binding, names, result.rows)
-    data = WidgetData(fig, names, [[jsonable(v) for v in r] for r in result.rows], None, built,
-                      model.name, figure_json=json.dumps(fig, separators=(",", ":")))
+    data = WidgetData(
+        fig,
+        names,
+        [[jsonable(v) for v in r] for r in result.rows],
+        None,
+        built,
+        model.name,
+        figure_json=json.dumps(fig, separators=(",", ":")),
+    )
     if len(data.rows) <= CACHE_MAX_ROWS:  # large raw-row widgets are recomputed instead
         cache.put(key, data)
     return data
 
 
 # --- public links (UC-DASH-05/06) ------------------------------------------------------
+
 
 def new_token() -> str:
     """256 random bits, URL-safe (43 characters)."""
@@ -319,16 +403,21 @@ def active_link(session: Session, board: Dashboard) -> DashboardPublicLink | Non
     return None
 
 
-def share(session: Session, board: Dashboard, user_id: int, *, expires_at: object = None,
-          regenerate: bool = False) -> DashboardPublicLink:
+def share(
+    session: Session,
+    board: Dashboard,
+    user_id: int,
+    *,
+    expires_at: object = None,
+    regenerate: bool = False,
+) -> DashboardPublicLink:
     """The active link (idempotent, ALT-DASH05A), or a new one when asked to regenerate."""
     expiry = None
     if expires_at not in (None, ""):
         try:
             expiry = datetime.fromisoformat(str(expires_at))
         except ValueError:
-            raise DashboardError("The expiry is a date (YYYY-MM-DD).",
-                                 field="expires_at") from None
+            raise DashboardError("The expiry is a date (YYYY-MM-DD).", field="expires_at") from None
         if expiry.tzinfo is None:
             expiry = expiry.replace(tzinfo=UTC)
         if expiry <= datetime.now(UTC):
@@ -338,8 +427,9 @@ def share(session: Session, board: Dashboard, user_id: int, *, expires_at: objec
         return current
     if current is not None:
         current.revoked_at = datetime.now(UTC)
-    link = DashboardPublicLink(dashboard_id=board.id, token=new_token(), expires_at=expiry,
-                               created_by=user_id)
+    link = DashboardPublicLink(
+        dashboard_id=board.id, token=new_token(), expires_at=expiry, created_by=user_id
+    )
     session.add(link)
     session.flush()
     return link
@@ -362,8 +452,10 @@ def open_public(session: Session, token: str) -> Dashboard | None:
     dashboard_id = session.scalar(text("select app.resolve_public_link(:t)"), {"t": token})
     if dashboard_id is None:
         return None
-    session.execute(text("select set_config('dra.public_dashboard_id', :d, true)"),
-                    {"d": str(int(dashboard_id))})
+    session.execute(
+        text("select set_config('dra.public_dashboard_id', :d, true)"),
+        {"d": str(int(dashboard_id))},
+    )
     return session.get(Dashboard, dashboard_id)
 
 
@@ -388,13 +480,15 @@ class ModelRef:
 OPEN_LINK = text(
     "select set_config('dra.user_id', '', true), set_config('dra.platform_admin', 'off', true),"
     " set_config('dra.public_dashboard_id',"
-    " coalesce(app.resolve_public_link(:t)::text, ''), true)")
+    " coalesce(app.resolve_public_link(:t)::text, ''), true)"
+)
 WIDGET_AND_MODEL = text(
     "select w.id, w.title, w.chart_type, w.binding, d.filters, m.id, m.project_id, m.name,"
     " m.version, m.materialized_table, m.last_materialized_at"
     " from app.dashboard_widgets w join app.dashboards d on d.id = w.dashboard_id"
     " left join app.data_models m on m.id = w.data_model_id"
-    " where w.id = :w and w.dashboard_id = app.public_dashboard_id()")
+    " where w.id = :w and w.dashboard_id = app.public_dashboard_id()"
+)
 
 
 def guest_filters(requested: dict | None, defined: dict | None) -> dict:
@@ -407,18 +501,23 @@ def guest_filters(requested: dict | None, defined: dict | None) -> dict:
     out: dict[str, Any] = {}
     if "date" in defined:
         asked = requested.get("date") or {}
-        out["date"] = {"column": defined["date"]["column"],
-                       "from": asked.get("from", defined["date"]["from"]),
-                       "to": asked.get("to", defined["date"]["to"])}
+        out["date"] = {
+            "column": defined["date"]["column"],
+            "from": asked.get("from", defined["date"]["from"]),
+            "to": asked.get("to", defined["date"]["to"]),
+        }
     if "values" in defined:
         asked = requested.get("values") or {}
-        out["values"] = {"column": defined["values"]["column"],
-                         "values": asked.get("values", defined["values"]["values"])}
+        out["values"] = {
+            "column": defined["values"]["column"],
+            "values": asked.get("values", defined["values"]["values"]),
+        }
     return clean_filters(out)
 
 
-def public_widget(session: Session, token: str,
-                  widget_id: int) -> tuple[WidgetRef, ModelRef | None, dict] | None:
+def public_widget(
+    session: Session, token: str, widget_id: int
+) -> tuple[WidgetRef, ModelRef | None, dict] | None:
     """A widget of the dashboard behind ``token`` and its model, in two round trips.
 
     The token is checked by the definer function on every request (a revoked link stops

@@ -100,7 +100,8 @@ def sniff(path: Path) -> CsvLayout:
     if newline < 0 and not complete:
         raise FileFormatError(
             f"The first line is longer than {SAMPLE_BYTES // 1024} KB: it cannot be a header "
-            "row of column names. Is this really a CSV file?")
+            "row of column names. Is this really a CSV file?"
+        )
     first_line = text[:newline] if newline >= 0 else text
     try:
         dialect = csv.Sniffer().sniff(first_line or text[:4096], delimiters=",;\t|")
@@ -112,12 +113,14 @@ def sniff(path: Path) -> CsvLayout:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise FileFormatError(
-            f"The header row cannot be read: {exc} (an unbalanced quote?).") from None
+            f"The header row cannot be read: {exc} (an unbalanced quote?)."
+        ) from None
     if not any(h.strip() for h in header):
         raise FileFormatError("The first row must hold the column names; it is empty.")
     if any("\n" in h or "\r" in h for h in header):
-        raise FileFormatError("The header row has an unbalanced quote (\") and runs over "
-                              "several lines.")
+        raise FileFormatError(
+            'The header row has an unbalanced quote (") and runs over several lines.'
+        )
     rows = _sample_rows(reader, complete)
     _check_widths(rows, len(header))
     if complete and not rows:
@@ -140,8 +143,8 @@ def _sample_rows(reader, complete: bool) -> list[list[str]]:
     except csv.Error as exc:
         if complete:
             raise FileFormatError(
-                f"The file is not valid CSV at row {len(rows) + 2}: {exc} "
-                "(an unbalanced quote?).") from None
+                f"The file is not valid CSV at row {len(rows) + 2}: {exc} (an unbalanced quote?)."
+            ) from None
         return rows  # the sample's end cut a quoted field: COPY checks the rest
     if not complete and rows:
         rows.pop()  # the last sampled row may be cut short
@@ -153,7 +156,8 @@ def _check_widths(rows: list[list[str]], width: int) -> None:
         if len(row) != width:
             raise FileFormatError(
                 f"Row {number} has {len(row)} value(s) but the header has {width} "
-                "column(s); every row needs one value per column.")
+                "column(s); every row needs one value per column."
+            )
 
 
 def iter_utf8_chunks(path: Path, encoding: str) -> Iterator[bytes]:

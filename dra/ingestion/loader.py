@@ -40,34 +40,48 @@ def _create_table(cur: psycopg.Cursor, schema: str, table: str, columns: Sequenc
     cols = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in columns
     )
-    cur.execute(sql.SQL("create table {}.{} ({})").format(
-        sql.Identifier(schema), sql.Identifier(table), cols))
+    cur.execute(
+        sql.SQL("create table {}.{} ({})").format(
+            sql.Identifier(schema), sql.Identifier(table), cols
+        )
+    )
 
 
 def ensure_schema(cur: psycopg.Cursor, schema: str) -> None:
     cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-    cur.execute(sql.SQL("grant usage on schema {} to {}").format(
-        sql.Identifier(schema), sql.Identifier(READONLY_ROLE)))
+    cur.execute(
+        sql.SQL("grant usage on schema {} to {}").format(
+            sql.Identifier(schema), sql.Identifier(READONLY_ROLE)
+        )
+    )
 
 
 def swap_in(cur: psycopg.Cursor, schema: str, staging: str, table: str) -> None:
     """Replace ``table`` by ``staging`` (same transaction) and let the read-only role read it."""
-    cur.execute(sql.SQL("drop table if exists {}.{}").format(
-        sql.Identifier(schema), sql.Identifier(table)))
-    cur.execute(sql.SQL("alter table {}.{} rename to {}").format(
-        sql.Identifier(schema), sql.Identifier(staging), sql.Identifier(table)))
-    cur.execute(sql.SQL("grant select on {}.{} to {}").format(
-        sql.Identifier(schema), sql.Identifier(table), sql.Identifier(READONLY_ROLE)))
+    cur.execute(
+        sql.SQL("drop table if exists {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    )
+    cur.execute(
+        sql.SQL("alter table {}.{} rename to {}").format(
+            sql.Identifier(schema), sql.Identifier(staging), sql.Identifier(table)
+        )
+    )
+    cur.execute(
+        sql.SQL("grant select on {}.{} to {}").format(
+            sql.Identifier(schema), sql.Identifier(table), sql.Identifier(READONLY_ROLE)
+        )
+    )
 
 
-def _copy_file(cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout,
-               path: Path) -> int:
+def _copy_file(cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout, path: Path) -> int:
     statement = sql.SQL(
         "copy {}.{} ({}) from stdin with (format csv, header true, delimiter {}, quote {})"
     ).format(
-        sql.Identifier(schema), sql.Identifier(table),
+        sql.Identifier(schema),
+        sql.Identifier(table),
         sql.SQL(", ").join(sql.Identifier(c.name) for c in layout.columns),
-        sql.Literal(layout.delimiter), sql.Literal(layout.quotechar),
+        sql.Literal(layout.delimiter),
+        sql.Literal(layout.quotechar),
     )
     with cur.copy(statement) as copy:
         for chunk in iter_utf8_chunks(path, layout.encoding):
@@ -75,20 +89,29 @@ def _copy_file(cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout,
     return cur.rowcount
 
 
-def load_csv(conn: psycopg.Connection, schema: str, table: str, path: Path,
-             layout: CsvLayout | None = None) -> LoadResult:
+def load_csv(
+    conn: psycopg.Connection, schema: str, table: str, path: Path, layout: CsvLayout | None = None
+) -> LoadResult:
     """Load a CSV file into ``schema.table`` atomically; types inferred, text as fallback."""
     layout = layout or sniff(path)
     staging = f"_load_{secrets.token_hex(6)}"
     for attempt in ("typed", "text"):
-        columns = layout.columns if attempt == "typed" else [
-            Column(c.name, c.source_name, "text") for c in layout.columns]
+        columns = (
+            layout.columns
+            if attempt == "typed"
+            else [Column(c.name, c.source_name, "text") for c in layout.columns]
+        )
         try:
             with conn.transaction(), conn.cursor() as cur:
                 ensure_schema(cur, schema)
                 _create_table(cur, schema, staging, columns)
-                rows = _copy_file(cur, schema, staging, CsvLayout(
-                    layout.encoding, layout.delimiter, layout.quotechar, columns), path)
+                rows = _copy_file(
+                    cur,
+                    schema,
+                    staging,
+                    CsvLayout(layout.encoding, layout.delimiter, layout.quotechar, columns),
+                    path,
+                )
                 swap_in(cur, schema, staging, table)
             return LoadResult(schema=schema, table=table, rows=rows, columns=columns)
         except psycopg.errors.DataError as exc:
@@ -112,15 +135,24 @@ def _copy_message(exc: psycopg.Error) -> str:
 
 def existing_columns(cur: psycopg.Cursor, schema: str, table: str) -> list[str] | None:
     """Column names of ``schema.table`` in order, or None when it does not exist."""
-    cur.execute("select a.attname from pg_attribute a where a.attrelid = to_regclass(%s) "
-                "and a.attnum > 0 and not a.attisdropped order by a.attnum",
-                (sql.Identifier(schema, table).as_string(cur),))
+    cur.execute(
+        "select a.attname from pg_attribute a where a.attrelid = to_regclass(%s) "
+        "and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        (sql.Identifier(schema, table).as_string(cur),),
+    )
     names = [r[0] for r in cur.fetchall()]
     return names or None
 
 
-def load_rows(conn: psycopg.Connection, schema: str, table: str, columns: Sequence[Column],
-              rows: Iterable[Sequence[object]], *, keep_existing: bool = False) -> LoadResult:
+def load_rows(
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[object]],
+    *,
+    keep_existing: bool = False,
+) -> LoadResult:
     """Load rows from any iterator (databases, sheets, PDFs) atomically with COPY.
 
     With ``keep_existing`` the new table starts as a copy of the current one (same
@@ -134,21 +166,32 @@ def load_rows(conn: psycopg.Connection, schema: str, table: str, columns: Sequen
         _create_table(cur, schema, staging, columns)
         if keep_existing:
             if existing_columns(cur, schema, table) != [c.name for c in columns]:
-                raise ValueError(f"{schema}.{table} does not have the same columns; "
-                                 "load it in full instead of appending.")
-            cur.execute(sql.SQL("insert into {}.{} ({}) select {} from {}.{}").format(
-                sql.Identifier(schema), sql.Identifier(staging), names, names,
-                sql.Identifier(schema), sql.Identifier(table)))
+                raise ValueError(
+                    f"{schema}.{table} does not have the same columns; "
+                    "load it in full instead of appending."
+                )
+            cur.execute(
+                sql.SQL("insert into {}.{} ({}) select {} from {}.{}").format(
+                    sql.Identifier(schema),
+                    sql.Identifier(staging),
+                    names,
+                    names,
+                    sql.Identifier(schema),
+                    sql.Identifier(table),
+                )
+            )
             previous = cur.rowcount
         statement = sql.SQL("copy {}.{} ({}) from stdin").format(
-            sql.Identifier(schema), sql.Identifier(staging), names)
+            sql.Identifier(schema), sql.Identifier(staging), names
+        )
         with cur.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1
         swap_in(cur, schema, staging, table)
-    return LoadResult(schema=schema, table=table, rows=count, columns=list(columns),
-                      previous_rows=previous)
+    return LoadResult(
+        schema=schema, table=table, rows=count, columns=list(columns), previous_rows=previous
+    )
 
 
 def drop_raw_tables(database, schema: str, tables: Iterable[str]) -> None:
@@ -161,8 +204,11 @@ def drop_raw_tables(database, schema: str, tables: Iterable[str]) -> None:
         conn = raw.driver_connection
         with conn.cursor() as cur:
             for name in names:
-                cur.execute(sql.SQL("drop table if exists {}.{}").format(
-                    sql.Identifier(schema), sql.Identifier(name)))
+                cur.execute(
+                    sql.SQL("drop table if exists {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(name)
+                    )
+                )
         conn.commit()
     finally:
         raw.close()

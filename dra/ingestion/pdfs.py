@@ -14,12 +14,15 @@ from pathlib import Path
 from dra.ingestion.csv_files import Column, FileFormatError
 from dra.ingestion.naming import unique_names
 
-TEXT_COLUMNS = [Column("page", "page", "bigint"), Column("line", "line", "bigint"),
-                Column("text", "text", "text")]
-ENCRYPTED = ("This PDF is encrypted (password-protected): remove the protection and "
-             "upload it again.")
-NO_TEXT = ("No text could be found in this PDF: it seems to hold only scanned images, "
-           "which are not read.")
+TEXT_COLUMNS = [
+    Column("page", "page", "bigint"),
+    Column("line", "line", "bigint"),
+    Column("text", "text", "text"),
+]
+ENCRYPTED = "This PDF is encrypted (password-protected): remove the protection and upload it again."
+NO_TEXT = (
+    "No text could be found in this PDF: it seems to hold only scanned images, which are not read."
+)
 
 
 @dataclass
@@ -30,8 +33,10 @@ class PdfTable:
 
     @property
     def columns(self) -> list[Column]:
-        return [Column(n, h, "text") for n, h in zip(unique_names(self.header), self.header,
-                                                       strict=True)]
+        return [
+            Column(n, h, "text")
+            for n, h in zip(unique_names(self.header), self.header, strict=True)
+        ]
 
 
 @contextmanager
@@ -65,7 +70,8 @@ def text_lines(path: Path) -> Iterator[tuple[int, int, str]]:
     with open_pdf(path) as pdf:
         for page in pdf.pages:
             for number, line in enumerate(
-                    (ln for ln in (page.extract_text() or "").splitlines() if ln.strip()), 1):
+                (ln for ln in (page.extract_text() or "").splitlines() if ln.strip()), 1
+            ):
                 yield page.page_number, number, line
             page.flush_cache()
             page.close()

@@ -40,8 +40,13 @@ class TableState:
 
 
 class SourceLoader(Protocol):
-    def __call__(self, conn: psycopg.Connection, source: SourceSnapshot, schema: str,
-                 log: Callable[[str], None]) -> list[tuple[str, LoadResult]]:
+    def __call__(
+        self,
+        conn: psycopg.Connection,
+        source: SourceSnapshot,
+        schema: str,
+        log: Callable[[str], None],
+    ) -> list[tuple[str, LoadResult]]:
         """Load the source's tables into ``schema``; return (source table name, result) pairs."""
 
 

@@ -59,8 +59,13 @@ class IngestSummary:
 
 def active_source_ids(database: Database) -> list[int]:
     with database.system_session() as s:
-        return list(s.scalars(select(DataSource.id).where(
-            DataSource.status.in_(ACTIVE_STATUSES)).order_by(DataSource.id)))
+        return list(
+            s.scalars(
+                select(DataSource.id)
+                .where(DataSource.status.in_(ACTIVE_STATUSES))
+                .order_by(DataSource.id)
+            )
+        )
 
 
 def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceSnapshot:
@@ -70,8 +75,10 @@ def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceS
             raise SourceGone(f"Data source {source_id} no longer exists.")
         source.status = "ingesting"
         taken = s.scalars(
-            select(DataSourceTable.raw_table).join(DataSource)
-            .where(DataSource.project_id == source.project_id, DataSource.id != source.id))
+            select(DataSourceTable.raw_table)
+            .join(DataSource)
+            .where(DataSource.project_id == source.project_id, DataSource.id != source.id)
+        )
         connection = {}
         if source.connection_encrypted:
             connection = Vault(settings.encryption_keys).decrypt_json(source.connection_encrypted)
@@ -81,12 +88,19 @@ def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceS
             if not file_path.is_absolute():
                 file_path = settings.data_dir / file_path
         return SourceSnapshot(
-            id=source.id, project_id=source.project_id, name=source.name, type=source.type,
-            file_path=file_path, connection=connection,
+            id=source.id,
+            project_id=source.project_id,
+            name=source.name,
+            type=source.type,
+            file_path=file_path,
+            connection=connection,
             selected_tables=list(source.selected_tables or []),
-            settings=dict(source.settings or {}), taken_names=frozenset(taken),
-            tables_state={t.source_table: TableState(t.raw_table, t.cursor_column, t.cursor_value)
-                          for t in source.tables},
+            settings=dict(source.settings or {}),
+            taken_names=frozenset(taken),
+            tables_state={
+                t.source_table: TableState(t.raw_table, t.cursor_column, t.cursor_value)
+                for t in source.tables
+            },
         )
 
 
@@ -104,13 +118,16 @@ def _record_success(database: Database, snapshot: SourceSnapshot, loaded) -> boo
         existing = {t.source_table: t for t in source.tables}
         for source_table, result in loaded:
             row = existing.pop(source_table, None) or DataSourceTable(
-                data_source_id=source_id, source_table=source_table, raw_table=result.table)
+                data_source_id=source_id, source_table=source_table, raw_table=result.table
+            )
             row.raw_table = result.table
             row.row_count = result.total_rows
             row.cursor_column = result.cursor_column
             row.cursor_value = result.cursor_value
-            row.columns = [{"name": c.name, "source_name": c.source_name, "type": c.pg_type}
-                           for c in result.columns]
+            row.columns = [
+                {"name": c.name, "source_name": c.source_name, "type": c.pg_type}
+                for c in result.columns
+            ]
             row.last_loaded_at = now
             row.last_error = None
             s.add(row)
@@ -132,8 +149,12 @@ def _record_failure(database: Database, source_id: int, message: str) -> bool:
         return True
 
 
-def ingest_source(database: Database, settings: Settings, source_id: int,
-                  log: Callable[[str], None] = lambda _m: None) -> IngestOutcome:
+def ingest_source(
+    database: Database,
+    settings: Settings,
+    source_id: int,
+    log: Callable[[str], None] = lambda _m: None,
+) -> IngestOutcome:
     """Load every table of one source into the project's raw schema, atomically per table."""
     snapshot = _snapshot(database, settings, source_id)
     schema = raw_schema(snapshot.project_id)
@@ -144,8 +165,7 @@ def ingest_source(database: Database, settings: Settings, source_id: int,
         loaded = loader_for(snapshot.type)(conn, snapshot, schema, log)
     except Exception as exc:
         if not _record_failure(database, source_id, str(exc) or exc.__class__.__name__):
-            raise SourceGone(f"Data source {source_id} was deleted during its ingestion.") \
-                from exc
+            raise SourceGone(f"Data source {source_id} was deleted during its ingestion.") from exc
         raise
     finally:
         conn.autocommit = False  # the connection goes back to the pool as it came
@@ -153,17 +173,21 @@ def ingest_source(database: Database, settings: Settings, source_id: int,
     if not _record_success(database, snapshot, loaded):
         # deleted while loading: what this run wrote belongs to nobody, so it goes too
         drop_raw_tables(database, schema, [r.table for _, r in loaded])
-        log(f"source #{source_id} {snapshot.name!r} was deleted during its ingestion; "
-            "its tables were removed")
+        log(
+            f"source #{source_id} {snapshot.name!r} was deleted during its ingestion; "
+            "its tables were removed"
+        )
         return IngestOutcome(source_id=source_id, ok=False, skipped=True, error="deleted")
     rows = sum(r.rows for _, r in loaded)
     log(f"source #{source_id} {snapshot.name!r}: processed {rows} rows")
-    return IngestOutcome(source_id=source_id, ok=True, rows=rows,
-                         tables={r.table: r.rows for _, r in loaded})
+    return IngestOutcome(
+        source_id=source_id, ok=True, rows=rows, tables={r.table: r.rows for _, r in loaded}
+    )
 
 
-def ingest_all_active(database: Database, settings: Settings,
-                      log: Callable[[str], None] = lambda _m: None) -> IngestSummary:
+def ingest_all_active(
+    database: Database, settings: Settings, log: Callable[[str], None] = lambda _m: None
+) -> IngestSummary:
     """Refresh every active source; one failing source does not stop the others."""
     outcomes = []
     for source_id in active_source_ids(database):

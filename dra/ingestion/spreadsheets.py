@@ -96,7 +96,8 @@ def open_sheets(path: Path) -> Iterator[tuple[list[Sheet], list[str]]]:
             book = xlrd.open_workbook(str(path), on_demand=True)
         except Exception as exc:  # noqa: BLE001 - xlrd raises many types for corrupt files
             raise FileFormatError(
-                f"The file is not a readable Excel 97-2003 workbook (.xls): {exc}.") from None
+                f"The file is not a readable Excel 97-2003 workbook (.xls): {exc}."
+            ) from None
         try:
             for name in book.sheet_names():
                 found = _sheet_rows(_xls_rows(book, book.sheet_by_name(name)))
@@ -155,8 +156,7 @@ def _cell_text(value: Any) -> Any:
     return str(value)
 
 
-def typed_rows(sheet: Sheet, *, as_text: bool = False
-               ) -> tuple[list[Column], Iterator[list[Any]]]:
+def typed_rows(sheet: Sheet, *, as_text: bool = False) -> tuple[list[Column], Iterator[list[Any]]]:
     """Columns inferred from the first rows, and every row (the sample put back in front)."""
     sample = list(itertools.islice(sheet.rows, SAMPLE_ROWS))
     columns = infer_columns(sheet.header, sample)

@@ -157,15 +157,29 @@ def deliver(config: MailConfig, row: EmailOutbox, rendered: RenderedEmail | None
     return True
 
 
-def send_mail(session: Session, *, to: str, subject: str, body: str, category: str,
-              user_id: int | None = None, html: str | None = None,
-              config: MailConfig | None = None) -> EmailOutbox | None:
+def send_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    category: str,
+    user_id: int | None = None,
+    html: str | None = None,
+    config: MailConfig | None = None,
+) -> EmailOutbox | None:
     """Record and deliver a message whose bodies the caller already has (no template)."""
     if user_id is not None and not user_accepts(session, user_id, category):
         return None
     config = config or current_config()
-    row = EmailOutbox(to_address=to, subject=subject[:300], body_text=body, body_html=html,
-                      category=category, user_id=user_id)
+    row = EmailOutbox(
+        to_address=to,
+        subject=subject[:300],
+        body_text=body,
+        body_html=html,
+        category=category,
+        user_id=user_id,
+    )
     session.add(row)
     session.flush()
     if config.host:
@@ -173,11 +187,15 @@ def send_mail(session: Session, *, to: str, subject: str, body: str, category: s
     return row
 
 
-def deliver_pending(session: Session, config: MailConfig, *, limit: int = 100,
-                    max_attempts: int = 5) -> int:
+def deliver_pending(
+    session: Session, config: MailConfig, *, limit: int = 100, max_attempts: int = 5
+) -> int:
     """Send unsent outbox rows (oldest first, up to ``limit``); how many were sent."""
-    rows = session.scalars(select(EmailOutbox).where(
-        EmailOutbox.sent_at.is_(None), EmailOutbox.attempts < max_attempts)
-        .order_by(EmailOutbox.created_at, EmailOutbox.id).limit(limit)
-        .with_for_update(skip_locked=True))
+    rows = session.scalars(
+        select(EmailOutbox)
+        .where(EmailOutbox.sent_at.is_(None), EmailOutbox.attempts < max_attempts)
+        .order_by(EmailOutbox.created_at, EmailOutbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return sum(1 for row in rows if deliver(config, row))

@@ -29,8 +29,21 @@ from dra.modeling.expressions import column_resolver, compile_expression
 
 JOIN_TYPES = ("INNER", "LEFT", "RIGHT", "FULL")
 AGGREGATES = ("sum", "avg", "min", "max", "count", "count_distinct")
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "contains", "starts_with",
-             "is_null", "is_not_null", "between")
+OPERATORS = (
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "is_null",
+    "is_not_null",
+    "between",
+)
 MAX_LIMIT = 1_000_000
 MAX_ITEMS = 100
 # psycopg2's compiler: pyformat placeholders without "::VARCHAR" casts, so PostgreSQL
@@ -46,14 +59,14 @@ class CompiledQuery:
 
     def sql_and_params(self) -> tuple[str, dict[str, Any]]:
         """Text with ``%(name)s`` placeholders (psycopg) and the bound values."""
-        compiled = self.statement.compile(dialect=DIALECT,
-                                          compile_kwargs={"render_postcompile": True})
+        compiled = self.statement.compile(
+            dialect=DIALECT, compile_kwargs={"render_postcompile": True}
+        )
         return str(compiled), dict(compiled.params)
 
     def display_sql(self) -> str:
         """The SQL with values inlined, for reading and export only (never executed)."""
-        return str(self.statement.compile(dialect=DIALECT,
-                                          compile_kwargs={"literal_binds": True}))
+        return str(self.statement.compile(dialect=DIALECT, compile_kwargs={"literal_binds": True}))
 
 
 def _q(name: str) -> quoted_name:
@@ -115,25 +128,31 @@ class _Compiler:
             left, right = join.get("left_table"), join.get("right_table")
             kind = str(join.get("type", "INNER")).upper()
             if kind not in JOIN_TYPES:
-                raise ModelingError(f"Join type must be one of {', '.join(JOIN_TYPES)}.",
-                                    field=field)
+                raise ModelingError(
+                    f"Join type must be one of {', '.join(JOIN_TYPES)}.", field=field
+                )
             for name in (left, right):
                 if name not in self.tables:
                     raise ModelingError(f"Table {name!r} is not part of this query.", field=field)
             if left == right or right in joined:
                 raise ModelingError(CIRCULAR_JOIN, field=field)
             if left not in joined:
-                raise ModelingError(f"Table {left!r} must be joined before it is used on the "
-                                    "left of a join.", field=field)
+                raise ModelingError(
+                    f"Table {left!r} must be joined before it is used on the left of a join.",
+                    field=field,
+                )
             on = self.join_conditions(join, left, right, field)
-            source = source.join(self.tables[right], on, isouter=kind in ("LEFT", "FULL"),
-                                 full=kind == "FULL") if kind != "RIGHT" else \
-                self.tables[right].join(source, on, isouter=True)
+            source = (
+                source.join(
+                    self.tables[right], on, isouter=kind in ("LEFT", "FULL"), full=kind == "FULL"
+                )
+                if kind != "RIGHT"
+                else self.tables[right].join(source, on, isouter=True)
+            )
             joined.add(right)
         missing = [n for n in names if n not in joined]
         if missing:
-            raise ModelingError(f"Table {missing[0]!r} is not joined to the others.",
-                                field="joins")
+            raise ModelingError(f"Table {missing[0]!r} is not joined to the others.", field="joins")
         return source
 
     def join_conditions(self, join: dict, left: str, right: str, field: str) -> ColumnElement:
@@ -150,7 +169,9 @@ class _Compiler:
             if type_family(lt) != type_family(rt):
                 raise ModelingError(
                     f"Cannot join {left}.{lc} ({lt}) with {right}.{rc} ({rt}): "
-                    "the column types are not compatible.", field=field)
+                    "the column types are not compatible.",
+                    field=field,
+                )
             parts.append(self.columns[(left, lc)] == self.columns[(right, rc)])
         return and_(*parts)
 
@@ -166,20 +187,28 @@ class _Compiler:
             agg = ref.get("aggregate") or None
             if agg is not None:
                 if agg not in AGGREGATES:
-                    raise ModelingError(f"Aggregate must be one of {', '.join(AGGREGATES)}.",
-                                        field=field)
+                    raise ModelingError(
+                        f"Aggregate must be one of {', '.join(AGGREGATES)}.", field=field
+                    )
                 aggregated = True
-                expr = func.count(expr.distinct()) if agg == "count_distinct" else \
-                    getattr(func, agg)(expr)
+                expr = (
+                    func.count(expr.distinct())
+                    if agg == "count_distinct"
+                    else getattr(func, agg)(expr)
+                )
                 default = f"{agg}_{ref['column']}"
             else:
                 plain.append(expr)
-                default = ref["column"] if ref["column"] not in used else \
-                    f"{ref['table']}_{ref['column']}"
+                default = (
+                    ref["column"]
+                    if ref["column"] not in used
+                    else f"{ref['table']}_{ref['column']}"
+                )
             name = _alias(ref.get("alias"), field) or default
             if name in used:
-                raise ModelingError(f"Two output columns are named {name!r}; give one an alias.",
-                                    field=field)
+                raise ModelingError(
+                    f"Two output columns are named {name!r}; give one an alias.", field=field
+                )
             used.add(name)
             out.append(expr.label(_q(name)))
         resolve = column_resolver(self.columns)
@@ -215,16 +244,16 @@ class _Compiler:
         source = self.from_clause()
         out, plain, aggregated = self.selected()
         stmt = select(*out).select_from(source).where(*self.filters())
-        group = [self.col(g, f"group_by[{i}]") for i, g in enumerate(_list(self.spec,
-                                                                           "group_by"))]
+        group = [self.col(g, f"group_by[{i}]") for i, g in enumerate(_list(self.spec, "group_by"))]
         if aggregated or group:
             stmt = stmt.group_by(*(group or plain))
         stmt = stmt.order_by(*self.order(out))
         limit = self.spec.get("limit")
         if limit not in (None, ""):
             if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_LIMIT:
-                raise ModelingError(f"Limit must be a whole number from 1 to {MAX_LIMIT}.",
-                                    field="limit")
+                raise ModelingError(
+                    f"Limit must be a whole number from 1 to {MAX_LIMIT}.", field="limit"
+                )
             stmt = stmt.limit(limit)
         return CompiledQuery(stmt, list(self.tables))
 
@@ -270,8 +299,9 @@ def filter_condition(target: ColumnElement, f: dict, field: str, index: int) -> 
         if op == "between":
             if len(values) != 2:
                 raise ModelingError("Between needs two values.", field=field)
-            return target.between(bindparam(f"{key}_lo", values[0]),
-                                  bindparam(f"{key}_hi", values[1]))
+            return target.between(
+                bindparam(f"{key}_lo", values[0]), bindparam(f"{key}_hi", values[1])
+            )
         cond = target.in_(bindparam(f"{key}_in", values, expanding=True))
         return ~cond if op == "not_in" else cond
     value = _scalar(value, field)
@@ -282,8 +312,14 @@ def filter_condition(target: ColumnElement, f: dict, field: str, index: int) -> 
         text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{text}%" if op == "contains" else f"{text}%"
         return target.ilike(bindparam(key, pattern), escape="\\")
-    return {"=": target == param, "!=": target != param, "<": target < param,
-            "<=": target <= param, ">": target > param, ">=": target >= param}[op]
+    return {
+        "=": target == param,
+        "!=": target != param,
+        "<": target < param,
+        "<=": target <= param,
+        ">": target > param,
+        ">=": target >= param,
+    }[op]
 
 
 def compile_query_json(spec: object, catalog: Catalog) -> CompiledQuery:

@@ -73,18 +73,36 @@ def load_catalog(session: Session, project_id: int) -> Catalog:
     from dra.models import DataModel, DataSource, DataSourceTable
 
     raw, models = raw_schema(project_id), models_schema(project_id)
-    rows = session.execute(text(
-        "select c.table_schema, c.table_name, c.column_name, c.data_type "
-        "from information_schema.columns c where c.table_schema in (:raw, :models) "
-        "and c.table_name not like '\\_%' order by c.table_schema <> :raw, c.table_name, "
-        "c.ordinal_position"), {"raw": raw, "models": models}).all()
-    sources = {r.raw_table: (r.data_source_id, f"{r.name} · {r.source_table}") for r in
-               session.execute(select(DataSourceTable.raw_table, DataSourceTable.data_source_id,
-                                      DataSourceTable.source_table, DataSource.name)
-                               .join(DataSource).where(DataSource.project_id == project_id))}
-    model_names = {m.materialized_table: m.name for m in session.execute(
-        select(DataModel.materialized_table, DataModel.name).where(
-            DataModel.project_id == project_id, DataModel.materialized_table.is_not(None)))}
+    rows = session.execute(
+        text(
+            "select c.table_schema, c.table_name, c.column_name, c.data_type "
+            "from information_schema.columns c where c.table_schema in (:raw, :models) "
+            "and c.table_name not like '\\_%' order by c.table_schema <> :raw, c.table_name, "
+            "c.ordinal_position"
+        ),
+        {"raw": raw, "models": models},
+    ).all()
+    sources = {
+        r.raw_table: (r.data_source_id, f"{r.name} · {r.source_table}")
+        for r in session.execute(
+            select(
+                DataSourceTable.raw_table,
+                DataSourceTable.data_source_id,
+                DataSourceTable.source_table,
+                DataSource.name,
+            )
+            .join(DataSource)
+            .where(DataSource.project_id == project_id)
+        )
+    }
+    model_names = {
+        m.materialized_table: m.name
+        for m in session.execute(
+            select(DataModel.materialized_table, DataModel.name).where(
+                DataModel.project_id == project_id, DataModel.materialized_table.is_not(None)
+            )
+        )
+    }
     catalog = Catalog(project_id)
     for schema, table, column, data_type in rows:
         if table in catalog.tables and catalog.tables[table].schema != schema:
@@ -92,8 +110,11 @@ def load_catalog(session: Session, project_id: int) -> Catalog:
         info = catalog.tables.get(table)
         if info is None:
             kind = "raw" if schema == raw else "model"
-            source_id, label = sources.get(table, (None, None)) if kind == "raw" else (
-                None, model_names.get(table))
+            source_id, label = (
+                sources.get(table, (None, None))
+                if kind == "raw"
+                else (None, model_names.get(table))
+            )
             info = TableInfo(schema, table, {}, kind, source_id, label)
             catalog.tables[table] = info
         info.columns[column] = data_type

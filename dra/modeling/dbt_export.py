@@ -21,9 +21,10 @@ def dbt_file_name(name: str) -> str:
 def to_dbt(catalog: Catalog, name: str, query: str, query_json: dict | None) -> str:
     """The dbt model text for a stored data model (its SQL with values inlined)."""
     prepared = prepare_model(catalog, query, query_json)
-    tree = sqlglot.parse_one(prepared.display_sql if query_json and
-                             query_json.get("mode") != "sql" else prepared.sql,
-                             read="postgres")
+    tree = sqlglot.parse_one(
+        prepared.display_sql if query_json and query_json.get("mode") != "sql" else prepared.sql,
+        read="postgres",
+    )
     raw_schema, _ = catalog.schemas
     refs: dict[str, str] = {}
     for table in list(tree.find_all(exp.Table)):
@@ -31,12 +32,17 @@ def to_dbt(catalog: Catalog, name: str, query: str, query_json: dict | None) -> 
         if info is None or not isinstance(table.this, exp.Identifier):
             continue
         marker = f"dbt_ref_{len(refs)}"
-        refs[marker] = (f"{{{{ source('{raw_schema}', '{info.name}') }}}}"
-                        if info.schema == raw_schema else f"{{{{ ref('{info.name}') }}}}")
+        refs[marker] = (
+            f"{{{{ source('{raw_schema}', '{info.name}') }}}}"
+            if info.schema == raw_schema
+            else f"{{{{ ref('{info.name}') }}}}"
+        )
         alias = table.args.get("alias")
         replacement = exp.Table(this=exp.to_identifier(marker))
-        replacement.set("alias", alias if alias is not None else
-                        exp.TableAlias(this=exp.to_identifier(info.name)))
+        replacement.set(
+            "alias",
+            alias if alias is not None else exp.TableAlias(this=exp.to_identifier(info.name)),
+        )
         table.replace(replacement)
     for column in tree.find_all(exp.Column):
         column.set("db", None)  # "raw_p1"."orders"."id" -> "orders"."id" (the alias)
@@ -45,8 +51,11 @@ def to_dbt(catalog: Catalog, name: str, query: str, query_json: dict | None) -> 
     for marker, jinja in refs.items():
         body = body.replace(marker, jinja)
     sources = sorted({t for t in prepared.tables if catalog.tables[t].schema == raw_schema})
-    header = [f"-- dbt model exported from the DRA data model \"{name}\".",
-              "-- Sources used (declare them in a _sources.yml):",
-              *[f"--   {raw_schema}.{t}" for t in sources],
-              "{{ config(materialized='table') }}", ""]
+    header = [
+        f'-- dbt model exported from the DRA data model "{name}".',
+        "-- Sources used (declare them in a _sources.yml):",
+        *[f"--   {raw_schema}.{t}" for t in sources],
+        "{{ config(materialized='table') }}",
+        "",
+    ]
     return "\n".join(header) + body + "\n"

@@ -44,10 +44,15 @@ class QueryResult:
         return None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"columns": self.columns, "rows": [[jsonable(v) for v in r] for r in self.rows],
-                "rowLimitApplied": self.row_limit_applied, "truncated": self.truncated,
-                "rowCount": len(self.rows), "message": self.message,
-                "elapsedMs": round(self.elapsed_ms, 1)}
+        return {
+            "columns": self.columns,
+            "rows": [[jsonable(v) for v in r] for r in self.rows],
+            "rowLimitApplied": self.row_limit_applied,
+            "truncated": self.truncated,
+            "rowCount": len(self.rows),
+            "message": self.message,
+            "elapsedMs": round(self.elapsed_ms, 1),
+        }
 
 
 def jsonable(value: Any) -> Any:
@@ -57,8 +62,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 \
+        return (
+            int(value)
+            if value == value.to_integral_value() and abs(value) < 2**53
             else float(value)
+        )
     if isinstance(value, (datetime, date, dtime)):
         return value.isoformat()
     if isinstance(value, (timedelta, UUID)):
@@ -85,18 +93,21 @@ def narrow(cur: psycopg.Cursor, timeout_ms: int) -> None:
     """Make the current transaction read-only, as dra_readonly, with a timeout."""
     cur.execute("set transaction read only")
     cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
-    cur.execute(sql.SQL("set local statement_timeout = {}").format(
-        sql.Literal(f"{int(timeout_ms)}ms")))
+    cur.execute(
+        sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
+    )
     cur.execute("set local search_path = pg_catalog, pg_temp")
 
 
 def translate_error(exc: psycopg.Error, timeout_ms: int) -> ModelingError:
     if isinstance(exc, psycopg.errors.QueryCanceled):
-        return ModelingError(f"The query took longer than {timeout_ms / 1000:g} seconds and "
-                             "was stopped.", status=408, field="query")
+        return ModelingError(
+            f"The query took longer than {timeout_ms / 1000:g} seconds and was stopped.",
+            status=408,
+            field="query",
+        )
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        return ModelingError("The query reads something data models may not read.",
-                             field="query")
+        return ModelingError("The query reads something data models may not read.", field="query")
     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
         return ModelingError("Data model queries are read-only.", field="query")
     diag = exc.diag
@@ -104,9 +115,15 @@ def translate_error(exc: psycopg.Error, timeout_ms: int) -> ModelingError:
     return ModelingError(f"The query failed: {primary[:400]}", field="query")
 
 
-def run_readonly(database: Database, text: str, params: dict[str, Any] | None = None, *,
-                 limit: int | None = None, tier_limit: int | None = None,
-                 timeout_ms: int = 15000) -> QueryResult:
+def run_readonly(
+    database: Database,
+    text: str,
+    params: dict[str, Any] | None = None,
+    *,
+    limit: int | None = None,
+    tier_limit: int | None = None,
+    timeout_ms: int = 15000,
+) -> QueryResult:
     """Run one SELECT (already checked or compiled) and return at most the limit's rows."""
     bound, by_tier = effective_limit(limit, tier_limit)
     wrapped = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
@@ -122,8 +139,10 @@ def run_readonly(database: Database, text: str, params: dict[str, Any] | None = 
                 narrow(cur, timeout_ms)
                 cur.execute(wrapped, params or None)
                 rows = [list(r) for r in cur.fetchall()]
-                columns = [{"name": d.name, "type": _type_name(conn, d.type_code)}
-                           for d in cur.description or []]
+                columns = [
+                    {"name": d.name, "type": _type_name(conn, d.type_code)}
+                    for d in cur.description or []
+                ]
         except psycopg.Error as exc:
             raise translate_error(exc, timeout_ms) from None
         finally:
@@ -133,9 +152,14 @@ def run_readonly(database: Database, text: str, params: dict[str, Any] | None = 
     truncated = bound is not None and len(rows) > bound
     if truncated:
         rows = rows[:bound]
-    return QueryResult(columns=columns, rows=rows, row_limit_applied=truncated and by_tier,
-                       truncated=truncated, limit=bound,
-                       elapsed_ms=(time.perf_counter() - started) * 1000)
+    return QueryResult(
+        columns=columns,
+        rows=rows,
+        row_limit_applied=truncated and by_tier,
+        truncated=truncated,
+        limit=bound,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 def _type_name(conn: psycopg.Connection, oid: int) -> str:

@@ -24,21 +24,39 @@ MAX_LENGTH = 500
 
 FUNCTIONS: dict[str, tuple[int, int]] = {
     # name: (min args, max args)
-    "abs": (1, 1), "round": (1, 2), "ceil": (1, 1), "floor": (1, 1), "sqrt": (1, 1),
-    "coalesce": (1, 8), "nullif": (2, 2), "greatest": (1, 8), "least": (1, 8),
-    "lower": (1, 1), "upper": (1, 1), "length": (1, 1), "trim": (1, 1), "concat": (1, 8),
+    "abs": (1, 1),
+    "round": (1, 2),
+    "ceil": (1, 1),
+    "floor": (1, 1),
+    "sqrt": (1, 1),
+    "coalesce": (1, 8),
+    "nullif": (2, 2),
+    "greatest": (1, 8),
+    "least": (1, 8),
+    "lower": (1, 1),
+    "upper": (1, 1),
+    "length": (1, 1),
+    "trim": (1, 1),
+    "concat": (1, 8),
     "date_trunc": (2, 2),
-    "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "max": (1, 1), "count": (1, 1),
+    "sum": (1, 1),
+    "avg": (1, 1),
+    "min": (1, 1),
+    "max": (1, 1),
+    "count": (1, 1),
 }
 AGGREGATES = {"sum", "avg", "min", "max", "count"}
 
-TOKEN = re.compile(r"""
+TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<string>'(?:[^']|'')*')
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>[-+*/%(),.])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 Resolver = Callable[[str | None, str], ColumnElement]
 
@@ -49,8 +67,9 @@ def tokenize(source: str) -> list[tuple[str, str]]:
     while pos < len(source):
         m = TOKEN.match(source, pos)
         if m is None:
-            raise ModelingError(f"Unexpected character {source[pos]!r} at position {pos + 1}.",
-                                field="expression")
+            raise ModelingError(
+                f"Unexpected character {source[pos]!r} at position {pos + 1}.", field="expression"
+            )
         pos = m.end()
         if m.lastgroup != "ws":
             tokens.append((m.lastgroup or "", m.group()))
@@ -122,8 +141,10 @@ class _Parser:
 
     def call(self, name: str) -> ColumnElement:
         if name not in FUNCTIONS:
-            raise ModelingError(f"Unknown function {name!r}. Allowed: "
-                                + ", ".join(sorted(FUNCTIONS)) + ".", field="expression")
+            raise ModelingError(
+                f"Unknown function {name!r}. Allowed: " + ", ".join(sorted(FUNCTIONS)) + ".",
+                field="expression",
+            )
         self.take("(")
         args: list[ColumnElement] = []
         if self.peek() != ("op", ")"):
@@ -145,13 +166,16 @@ def compile_expression(source: object, resolve: Resolver) -> tuple[ColumnElement
     if not isinstance(source, str) or not source.strip():
         raise ModelingError("A calculated field needs an expression.", field="expression")
     if len(source) > MAX_LENGTH:
-        raise ModelingError(f"Expressions are limited to {MAX_LENGTH} characters.",
-                            field="expression")
+        raise ModelingError(
+            f"Expressions are limited to {MAX_LENGTH} characters.", field="expression"
+        )
     parser = _Parser(tokenize(source), resolve)
     result = parser.expr()
     if parser.peek() is not None:
-        raise ModelingError(f"Unexpected {parser.peek()[1]!r} in the expression.",  # type: ignore[index]
-                            field="expression")
+        raise ModelingError(
+            f"Unexpected {parser.peek()[1]!r} in the expression.",  # type: ignore[index]
+            field="expression",
+        )
     return result, parser.uses_aggregate
 
 
@@ -161,14 +185,17 @@ def column_resolver(columns: Mapping[tuple[str, str], ColumnElement]) -> Resolve
     def resolve(table: str | None, column: str) -> ColumnElement:
         if table is not None:
             if (table, column) not in columns:
-                raise ModelingError(f"Unknown column {table}.{column} in the expression.",
-                                    field="expression")
+                raise ModelingError(
+                    f"Unknown column {table}.{column} in the expression.", field="expression"
+                )
             return columns[(table, column)]
         matches = [key for key in columns if key[1] == column]
         if len(matches) != 1:
             what = "Unknown" if not matches else "Ambiguous"
-            raise ModelingError(f"{what} column {column!r} in the expression; "
-                                "write table.column.", field="expression")
+            raise ModelingError(
+                f"{what} column {column!r} in the expression; write table.column.",
+                field="expression",
+            )
         return columns[matches[0]]
 
     return resolve

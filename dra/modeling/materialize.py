@@ -40,8 +40,9 @@ class MaterializeOutcome:
     tables_read: list[str]
 
 
-def materialize_model(database: Database, model_id: int, *,
-                      timeout_ms: int = MATERIALIZE_TIMEOUT_MS) -> MaterializeOutcome:
+def materialize_model(
+    database: Database, model_id: int, *, timeout_ms: int = MATERIALIZE_TIMEOUT_MS
+) -> MaterializeOutcome:
     """Rebuild the model's table; ModelingError (recorded on the model) when it fails."""
     with database.system_session() as s:
         model = s.get(DataModel, model_id)
@@ -54,8 +55,7 @@ def materialize_model(database: Database, model_id: int, *,
     schema, table = models_schema(project_id), table_name(model_id)
     try:
         prepared = prepare_model(catalog, query, query_json)
-        rows = _build(database, schema, table, prepared.sql, prepared.params, tier_rows,
-                      timeout_ms)
+        rows = _build(database, schema, table, prepared.sql, prepared.params, tier_rows, timeout_ms)
     except ModelingError as exc:
         _record_failure(database, model_id, exc.message)
         raise
@@ -71,8 +71,15 @@ def materialize_model(database: Database, model_id: int, *,
     return MaterializeOutcome(model_id, schema, table, rows, version, prepared.tables)
 
 
-def _build(database: Database, schema: str, table: str, text: str, params: dict,
-           tier_rows: int | None, timeout_ms: int) -> int:
+def _build(
+    database: Database,
+    schema: str,
+    table: str,
+    text: str,
+    params: dict,
+    tier_rows: int | None,
+    timeout_ms: int,
+) -> int:
     staging = f"_build_{secrets.token_hex(6)}"
     query = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
     if tier_rows is not None:
@@ -86,25 +93,46 @@ def _build(database: Database, schema: str, table: str, text: str, params: dict,
                 cur.execute("set local search_path = pg_catalog, pg_temp")
                 columns = _result_columns(cur, query, params, timeout_ms)
                 ensure_schema(cur, schema)
-                cur.execute(sql.SQL("create table {}.{} ({})").format(
-                    sql.Identifier(schema), sql.Identifier(staging), sql.SQL(", ").join(
-                        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type))
-                        for name, pg_type in columns)))
+                cur.execute(
+                    sql.SQL("create table {}.{} ({})").format(
+                        sql.Identifier(schema),
+                        sql.Identifier(staging),
+                        sql.SQL(", ").join(
+                            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type))
+                            for name, pg_type in columns
+                        ),
+                    )
+                )
                 # The user's query itself only ever runs as the read-only role: it may
                 # insert into this one new table for the rest of this transaction.
-                cur.execute(sql.SQL("grant insert on {}.{} to {}").format(
-                    sql.Identifier(schema), sql.Identifier(staging),
-                    sql.Identifier(READONLY_ROLE)))
+                cur.execute(
+                    sql.SQL("grant insert on {}.{} to {}").format(
+                        sql.Identifier(schema),
+                        sql.Identifier(staging),
+                        sql.Identifier(READONLY_ROLE),
+                    )
+                )
                 cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
-                cur.execute(sql.SQL("set local statement_timeout = {}").format(
-                    sql.Literal(f"{int(timeout_ms)}ms")))
-                cur.execute(sql.SQL("insert into {}.{} {}").format(
-                    sql.Identifier(schema), sql.Identifier(staging), query), params or None)
+                cur.execute(
+                    sql.SQL("set local statement_timeout = {}").format(
+                        sql.Literal(f"{int(timeout_ms)}ms")
+                    )
+                )
+                cur.execute(
+                    sql.SQL("insert into {}.{} {}").format(
+                        sql.Identifier(schema), sql.Identifier(staging), query
+                    ),
+                    params or None,
+                )
                 rows = cur.rowcount
                 cur.execute("reset role")
-                cur.execute(sql.SQL("revoke insert on {}.{} from {}").format(
-                    sql.Identifier(schema), sql.Identifier(staging),
-                    sql.Identifier(READONLY_ROLE)))
+                cur.execute(
+                    sql.SQL("revoke insert on {}.{} from {}").format(
+                        sql.Identifier(schema),
+                        sql.Identifier(staging),
+                        sql.Identifier(READONLY_ROLE),
+                    )
+                )
                 swap_in(cur, schema, staging, table)
         except psycopg.Error as exc:
             raise translate_error(exc, timeout_ms) from None
@@ -113,16 +141,19 @@ def _build(database: Database, schema: str, table: str, text: str, params: dict,
     return max(rows, 0)
 
 
-def _result_columns(cur: psycopg.Cursor, query: sql.Composable, params: dict,
-                    timeout_ms: int) -> list[tuple[str, str]]:
+def _result_columns(
+    cur: psycopg.Cursor, query: sql.Composable, params: dict, timeout_ms: int
+) -> list[tuple[str, str]]:
     """Names and types of the query's columns, learnt by running it with no rows as the
     read-only role in a savepoint (the session is back to the system role afterwards)."""
     with cur.connection.transaction():
         cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
-        cur.execute(sql.SQL("set local statement_timeout = {}").format(
-            sql.Literal(f"{int(timeout_ms)}ms")))
-        cur.execute(sql.SQL("select * from ({}) as dra_shape limit 0").format(query),
-                    params or None)
+        cur.execute(
+            sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
+        )
+        cur.execute(
+            sql.SQL("select * from ({}) as dra_shape limit 0").format(query), params or None
+        )
         described = [(d.name, d.type_code) for d in cur.description or []]
         cur.execute("reset role")
     types = {}
@@ -138,9 +169,16 @@ def _record_failure(database: Database, model_id: int, message: str) -> None:
         model = s.get(DataModel, model_id)
         if model is None:
             return
-        s.execute(update(DataModel).where(DataModel.id == model_id).values(
-            last_error=message[:2000],
-            status=DataModelStatus.FAILED if model.materialized_table else DataModelStatus.BROKEN))
+        s.execute(
+            update(DataModel)
+            .where(DataModel.id == model_id)
+            .values(
+                last_error=message[:2000],
+                status=DataModelStatus.FAILED
+                if model.materialized_table
+                else DataModelStatus.BROKEN,
+            )
+        )
 
 
 def drop_model_table(database: Database, project_id: int, table: str | None) -> None:
@@ -148,5 +186,8 @@ def drop_model_table(database: Database, project_id: int, table: str | None) -> 
     if not table:
         return
     with database.system_engine.begin() as conn:
-        conn.exec_driver_sql(sql.SQL("drop table if exists {}.{}").format(
-            sql.Identifier(models_schema(project_id)), sql.Identifier(table)).as_string(None))
+        conn.exec_driver_sql(
+            sql.SQL("drop table if exists {}.{}")
+            .format(sql.Identifier(models_schema(project_id)), sql.Identifier(table))
+            .as_string(None)
+        )

@@ -54,37 +54,65 @@ def tier_rows(database: Database, project_id: int) -> int | None:
 
 
 def list_models(session: Session, project_id: int) -> list[DataModel]:
-    return list(session.scalars(select(DataModel).where(DataModel.project_id == project_id)
-                                .order_by(DataModel.name, DataModel.id)))
+    return list(
+        session.scalars(
+            select(DataModel)
+            .where(DataModel.project_id == project_id)
+            .order_by(DataModel.name, DataModel.id)
+        )
+    )
 
 
 def get_model(session: Session, project_id: int, model_id: int) -> DataModel:
-    model = session.scalar(select(DataModel).where(DataModel.project_id == project_id,
-                                                   DataModel.id == model_id))
+    model = session.scalar(
+        select(DataModel).where(DataModel.project_id == project_id, DataModel.id == model_id)
+    )
     if model is None:
         raise ModelingError("The data model was not found.", status=404)
     return model
 
 
-def execute(database: Database, project_id: int, prepared: Prepared, *,
-            limit: int | None = None, timeout_ms: int = 15000) -> QueryResult:
+def execute(
+    database: Database,
+    project_id: int,
+    prepared: Prepared,
+    *,
+    limit: int | None = None,
+    timeout_ms: int = 15000,
+) -> QueryResult:
     """UC-DM-03: run as dra_readonly with the tier's row limit."""
-    return run_readonly(database, prepared.sql, prepared.params, limit=limit,
-                        tier_limit=tier_rows(database, project_id), timeout_ms=timeout_ms)
+    return run_readonly(
+        database,
+        prepared.sql,
+        prepared.params,
+        limit=limit,
+        tier_limit=tier_rows(database, project_id),
+        timeout_ms=timeout_ms,
+    )
 
 
-def preview_definition(database: Database, project_id: int, *, query_json: object = None,
-                       sql: object = None, limit: int = PREVIEW_ROWS,
-                       timeout_ms: int = 15000) -> QueryResult:
+def preview_definition(
+    database: Database,
+    project_id: int,
+    *,
+    query_json: object = None,
+    sql: object = None,
+    limit: int = PREVIEW_ROWS,
+    timeout_ms: int = 15000,
+) -> QueryResult:
     """UC-DM-09 for an unsaved definition (the builder's Preview button)."""
     prepared = prepare(catalog_for(database, project_id), query_json=query_json, sql=sql)
     return execute(database, project_id, prepared, limit=limit, timeout_ms=timeout_ms)
 
 
-def preview_model(database: Database, model: DataModel, *, limit: int | None = PREVIEW_ROWS,
-                  timeout_ms: int = 15000) -> QueryResult:
-    prepared = prepare_model(catalog_for(database, model.project_id), model.query,
-                             model.query_json)
+def preview_model(
+    database: Database,
+    model: DataModel,
+    *,
+    limit: int | None = PREVIEW_ROWS,
+    timeout_ms: int = 15000,
+) -> QueryResult:
+    prepared = prepare_model(catalog_for(database, model.project_id), model.query, model.query_json)
     return execute(database, model.project_id, prepared, limit=limit, timeout_ms=timeout_ms)
 
 
@@ -120,10 +148,19 @@ class Saved:
     refresh_request_id: int | None
 
 
-def save_model(session: Session, database: Database, project_id: int, user_id: int, *,
-               name: object, query_json: object = None, sql: object = None,
-               description: str | None = None, model_id: int | None = None,
-               timeout_ms: int = 15000) -> Saved:
+def save_model(
+    session: Session,
+    database: Database,
+    project_id: int,
+    user_id: int,
+    *,
+    name: object,
+    query_json: object = None,
+    sql: object = None,
+    description: str | None = None,
+    model_id: int | None = None,
+    timeout_ms: int = 15000,
+) -> Saved:
     """UC-DM-02: validate by executing (BR-DM-02), store both forms, queue materialization."""
     name = _clean_name(name)
     catalog = catalog_for(database, project_id)
@@ -140,8 +177,11 @@ def save_model(session: Session, database: Database, project_id: int, user_id: i
     model.name = name
     model.description = (description or "").strip() or None
     model.query = prepared.display_sql
-    model.query_json = query_json if isinstance(query_json, dict) and query_json else \
-        {"mode": "sql", "sql": str(sql).strip()}
+    model.query_json = (
+        query_json
+        if isinstance(query_json, dict) and query_json
+        else {"mode": "sql", "sql": str(sql).strip()}
+    )
     model.data_source_id = sources[0] if len(sources) == 1 else None
     if model.status == DataModelStatus.BROKEN:
         model.status = DataModelStatus.DRAFT
@@ -163,20 +203,25 @@ def request_refresh(session: Session, model: DataModel, user_id: int | None):
     existing = open_request(session, REFRESH_KIND, model.id)
     if existing is not None:
         return existing
-    return enqueue(session, REFRESH_KIND, target_id=model.id, project_id=model.project_id,
-                   requested_by=user_id)
+    return enqueue(
+        session, REFRESH_KIND, target_id=model.id, project_id=model.project_id, requested_by=user_id
+    )
 
 
 def latest_refresh(session: Session, model_id: int):
     from dra.models import PipelineRequest
 
-    return session.scalar(select(PipelineRequest).where(
-        PipelineRequest.kind == REFRESH_KIND, PipelineRequest.target_id == model_id)
-        .order_by(PipelineRequest.id.desc()).limit(1))
+    return session.scalar(
+        select(PipelineRequest)
+        .where(PipelineRequest.kind == REFRESH_KIND, PipelineRequest.target_id == model_id)
+        .order_by(PipelineRequest.id.desc())
+        .limit(1)
+    )
 
 
-def copy_model(session: Session, database: Database, project_id: int, model_id: int,
-               user_id: int) -> DataModel:
+def copy_model(
+    session: Session, database: Database, project_id: int, model_id: int, user_id: int
+) -> DataModel:
     """UC-DM-05: same query, name + " (Copy)", tier limit checked, queued for building."""
     try:
         source = get_model(session, project_id, model_id)
@@ -184,10 +229,15 @@ def copy_model(session: Session, database: Database, project_id: int, model_id: 
         raise ModelingError("The data model could not be copied.", status=400) from None
     source_ids = [link.data_source_id for link in source.source_links]
     _check_model_limit(database, project_id, source_ids)
-    copy = DataModel(project_id=project_id, created_by=user_id,
-                     name=(source.name + " (Copy)")[:NAME_MAX], description=source.description,
-                     query=source.query, query_json=source.query_json,
-                     data_source_id=source.data_source_id)
+    copy = DataModel(
+        project_id=project_id,
+        created_by=user_id,
+        name=(source.name + " (Copy)")[:NAME_MAX],
+        description=source.description,
+        query=source.query,
+        query_json=source.query_json,
+        data_source_id=source.data_source_id,
+    )
     session.add(copy)
     session.flush()
     _link_sources(session, copy.id, source_ids)
@@ -197,13 +247,24 @@ def copy_model(session: Session, database: Database, project_id: int, model_id: 
 
 def dashboards_using(session: Session, model_id: int) -> list[Dashboard]:
     """Dashboards with a widget bound to the model (named before a delete, UC-DM-06)."""
-    return list(session.scalars(select(Dashboard).where(Dashboard.id.in_(
-        select(DashboardWidget.dashboard_id).where(DashboardWidget.data_model_id == model_id)))
-        .order_by(Dashboard.name)))
+    return list(
+        session.scalars(
+            select(Dashboard)
+            .where(
+                Dashboard.id.in_(
+                    select(DashboardWidget.dashboard_id).where(
+                        DashboardWidget.data_model_id == model_id
+                    )
+                )
+            )
+            .order_by(Dashboard.name)
+        )
+    )
 
 
-def delete_model(session: Session, database: Database, project_id: int,
-                 model_id: int) -> tuple[str, str | None]:
+def delete_model(
+    session: Session, database: Database, project_id: int, model_id: int
+) -> tuple[str, str | None]:
     """UC-DM-06: delete the record (widgets keep a NULL model); returns (name, table)."""
     model = get_model(session, project_id, model_id)
     name, table = model.name, model.materialized_table
@@ -212,32 +273,49 @@ def delete_model(session: Session, database: Database, project_id: int,
     return name, table
 
 
-def project_model_tables(session: Session, database: Database,
-                         project_id: int) -> list[dict[str, Any]]:
+def project_model_tables(
+    session: Session, database: Database, project_id: int
+) -> list[dict[str, Any]]:
     """UC-DM-07: every model of the project with its table and columns."""
     catalog = catalog_for(database, project_id)
     out = []
     for model in list_models(session, project_id):
         info = catalog.tables.get(model.materialized_table or "")
-        out.append({"id": model.id, "name": model.name, "table": model.materialized_table,
-                    "schema": info.schema if info else None, "status": model.status,
-                    "version": model.version,
-                    "columns": [{"name": c, "type": t} for c, t in
-                                (info.columns.items() if info else [])]})
+        out.append(
+            {
+                "id": model.id,
+                "name": model.name,
+                "table": model.materialized_table,
+                "schema": info.schema if info else None,
+                "status": model.status,
+                "version": model.version,
+                "columns": [
+                    {"name": c, "type": t} for c, t in (info.columns.items() if info else [])
+                ],
+            }
+        )
     return out
 
 
 def count_models(session: Session, project_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(DataModel)
-                              .where(DataModel.project_id == project_id)) or 0)
+    return int(
+        session.scalar(
+            select(func.count()).select_from(DataModel).where(DataModel.project_id == project_id)
+        )
+        or 0
+    )
 
 
 def models_reading_source(database: Database, source_id: int) -> list[int]:
     """Models built from a source (refreshed after that source's ingestion)."""
     with database.system_session() as s:
-        return list(s.scalars(select(DataModelSource.data_model_id).where(
-            DataModelSource.data_source_id == source_id).order_by(
-            DataModelSource.data_model_id)))
+        return list(
+            s.scalars(
+                select(DataModelSource.data_model_id)
+                .where(DataModelSource.data_source_id == source_id)
+                .order_by(DataModelSource.data_model_id)
+            )
+        )
 
 
 def model_ids(database: Database) -> list[int]:

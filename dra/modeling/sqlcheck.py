@@ -19,11 +19,33 @@ from dra.modeling.errors import ModelingError
 MAX_SQL_LENGTH = 50_000
 
 FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
-    getattr(exp, name) for name in (
-        "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command", "Copy",
-        "TruncateTable", "Set", "Transaction", "Commit", "Rollback", "Grant", "Into", "Lock",
-        "Use", "Pragma", "Analyze", "Describe", "LoadData", "Kill",
-    ) if hasattr(exp, name)
+    getattr(exp, name)
+    for name in (
+        "Insert",
+        "Update",
+        "Delete",
+        "Merge",
+        "Create",
+        "Drop",
+        "Alter",
+        "Command",
+        "Copy",
+        "TruncateTable",
+        "Set",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "Grant",
+        "Into",
+        "Lock",
+        "Use",
+        "Pragma",
+        "Analyze",
+        "Describe",
+        "LoadData",
+        "Kill",
+    )
+    if hasattr(exp, name)
 )
 
 
@@ -82,18 +104,24 @@ def _function_name(node: exp.Func) -> str:
 def _check_functions(tree: exp.Expression) -> None:
     for node in tree.find_all(exp.Func):
         name = _function_name(node)
-        if name in FORBIDDEN_NAMES or (isinstance(node, exp.Anonymous)
-                                       and name not in ALLOWED_ANONYMOUS):
-            raise ModelingError(f"The function {name}() is not allowed in data models.",
-                                field="query")
+        if name in FORBIDDEN_NAMES or (
+            isinstance(node, exp.Anonymous) and name not in ALLOWED_ANONYMOUS
+        ):
+            raise ModelingError(
+                f"The function {name}() is not allowed in data models.", field="query"
+            )
         if name.startswith(("pg_", "lo_", "dblink")) and name != "pg_sleep":
-            raise ModelingError(f"The function {name}() is not allowed in data models.",
-                                field="query")
+            raise ModelingError(
+                f"The function {name}() is not allowed in data models.", field="query"
+            )
 
 
 def _check_tables(tree: exp.Expression, catalog: Catalog) -> list[str]:
-    ctes = {_ident(cte.args.get("alias").this) for cte in tree.find_all(exp.CTE)
-            if cte.args.get("alias") is not None}
+    ctes = {
+        _ident(cte.args.get("alias").this)
+        for cte in tree.find_all(exp.CTE)
+        if cte.args.get("alias") is not None
+    }
     allowed_schemas = set(catalog.schemas)
     used: list[str] = []
     for t in tree.find_all(exp.Table):
@@ -105,13 +133,17 @@ def _check_tables(tree: exp.Expression, catalog: Catalog) -> list[str]:
         if not schema and name in ctes:
             continue
         if schema and schema not in allowed_schemas:
-            raise ModelingError(f"The query may only read this project's tables; "
-                                f"{schema}.{name} is not one of them.", field="query")
+            raise ModelingError(
+                f"The query may only read this project's tables; "
+                f"{schema}.{name} is not one of them.",
+                field="query",
+            )
         info = catalog.tables.get(name)
         if info is None or (schema and info.schema != schema):
             where = f"{schema}.{name}" if schema else name
-            raise ModelingError(f"Unknown table {where}: it is not one of this project's "
-                                "tables.", field="query")
+            raise ModelingError(
+                f"Unknown table {where}: it is not one of this project's tables.", field="query"
+            )
         if not schema:
             t.set("db", exp.to_identifier(info.schema, quoted=True))
         if name not in used:
@@ -124,8 +156,7 @@ def check_sql(text: object, catalog: Catalog) -> CheckedSql:
     if not isinstance(text, str) or not text.strip():
         raise ModelingError("The query is empty.", status=422, field="query")
     if len(text) > MAX_SQL_LENGTH:
-        raise ModelingError(f"Queries are limited to {MAX_SQL_LENGTH} characters.",
-                            field="query")
+        raise ModelingError(f"Queries are limited to {MAX_SQL_LENGTH} characters.", field="query")
     try:
         statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
     except (ParseError, TokenError) as exc:
@@ -138,8 +169,10 @@ def check_sql(text: object, catalog: Catalog) -> CheckedSql:
         raise ModelingError("Only SELECT queries are allowed.", field="query")
     for node in tree.walk():
         if isinstance(node, FORBIDDEN_NODES):
-            raise ModelingError("Only read-only SELECT queries are allowed "
-                                f"({type(node).__name__.upper()} found).", field="query")
+            raise ModelingError(
+                f"Only read-only SELECT queries are allowed ({type(node).__name__.upper()} found).",
+                field="query",
+            )
     _check_functions(tree)
     used = _check_tables(tree, catalog)
     return CheckedSql(tree.sql(dialect="postgres"), used)

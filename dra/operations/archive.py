@@ -65,19 +65,25 @@ def inspect_archive(path: Path) -> ArchiveInfo:
         for name in names:
             if unsafe_name(name):
                 raise InvalidBackup(
-                    f"The archive contains an unsafe path {name!r}; backups never do.")
+                    f"The archive contains an unsafe path {name!r}; backups never do."
+                )
         missing = [n for n in (METADATA_NAME, DUMP_NAME) if n not in names]
         if missing:
-            raise InvalidBackup("Invalid backup structure: " + " and ".join(missing)
-                                + " missing (a backup holds metadata.json and database.dump).")
+            raise InvalidBackup(
+                "Invalid backup structure: "
+                + " and ".join(missing)
+                + " missing (a backup holds metadata.json and database.dump)."
+            )
         unexpected = sorted(set(names) - ALLOWED_NAMES)
         if unexpected:
             raise InvalidBackup(f"Invalid backup structure: unexpected entries {unexpected}.")
         metadata = _read_metadata(zf)
         actual = _member_sha256(zf, DUMP_NAME)
     if actual != metadata["dump"]["sha256"]:
-        raise InvalidBackup("Checksum mismatch: database.dump does not match the sha256 in "
-                            "metadata.json (the file is damaged or was altered).")
+        raise InvalidBackup(
+            "Checksum mismatch: database.dump does not match the sha256 in "
+            "metadata.json (the file is damaged or was altered)."
+        )
     return ArchiveInfo(path=path, metadata=metadata)
 
 
@@ -89,8 +95,10 @@ def _read_metadata(zf: zipfile.ZipFile) -> dict[str, Any]:
     if not isinstance(metadata, dict):
         raise InvalidBackup("metadata.json must hold a JSON object.")
     if metadata.get("application") != APPLICATION:
-        raise InvalidBackup("This archive was not made by this platform (metadata.json names "
-                            f"application {metadata.get('application')!r}).")
+        raise InvalidBackup(
+            "This archive was not made by this platform (metadata.json names "
+            f"application {metadata.get('application')!r})."
+        )
     dump = metadata.get("dump")
     if not isinstance(dump, dict) or not isinstance(dump.get("sha256"), str):
         raise InvalidBackup("metadata.json has no sha256 for database.dump.")

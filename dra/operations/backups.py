@@ -66,16 +66,26 @@ class BackupError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- requests
-def request_backup(session: Session, *, requested_by: int | None, kind: str = "manual",
-                   schedule_id: int | None = None) -> tuple[Backup, PipelineRequest]:
+def request_backup(
+    session: Session,
+    *,
+    requested_by: int | None,
+    kind: str = "manual",
+    schedule_id: int | None = None,
+) -> tuple[Backup, PipelineRequest]:
     """Record a queued backup and its pipeline request; OperationBusy if one is open."""
     ensure_idle(session)
-    backup = Backup(file_name=_free_name(session), kind=kind, status="queued",
-                    schedule_id=schedule_id, requested_by=requested_by, phase="queued")
+    backup = Backup(
+        file_name=_free_name(session),
+        kind=kind,
+        status="queued",
+        schedule_id=schedule_id,
+        requested_by=requested_by,
+        phase="queued",
+    )
     session.add(backup)
     session.flush()
-    request = enqueue_operation(session, "backup", backup.id, requested_by,
-                                "Backup job queued.")
+    request = enqueue_operation(session, "backup", backup.id, requested_by, "Backup job queued.")
     return backup, request
 
 
@@ -85,12 +95,19 @@ def ensure_idle(session: Session) -> None:
         raise OperationBusy("A backup or restore is already in progress.")
 
 
-def enqueue_operation(session: Session, kind: str, backup_id: int, requested_by: int | None,
-                      message: str) -> PipelineRequest:
+def enqueue_operation(
+    session: Session, kind: str, backup_id: int, requested_by: int | None, message: str
+) -> PipelineRequest:
     """A backup/restore request; the unique dedupe key allows one open at a time."""
-    request = PipelineRequest(kind=kind, target_id=backup_id, requested_by=requested_by,
-                              payload={"backup_id": backup_id}, status="queued",
-                              dedupe_key=OPERATION_DEDUPE_KEY, message=message)
+    request = PipelineRequest(
+        kind=kind,
+        target_id=backup_id,
+        requested_by=requested_by,
+        payload={"backup_id": backup_id},
+        status="queued",
+        dedupe_key=OPERATION_DEDUPE_KEY,
+        message=message,
+    )
     try:
         with session.begin_nested():
             session.add(request)
@@ -111,9 +128,14 @@ def _free_name(session: Session) -> str:
 
 def operation_in_progress(session: Session) -> PipelineRequest | None:
     """The open backup or restore request, if any."""
-    return session.scalar(select(PipelineRequest).where(
-        PipelineRequest.dedupe_key == OPERATION_DEDUPE_KEY,
-        PipelineRequest.status.in_(("queued", "running"))).limit(1))
+    return session.scalar(
+        select(PipelineRequest)
+        .where(
+            PipelineRequest.dedupe_key == OPERATION_DEDUPE_KEY,
+            PipelineRequest.status.in_(("queued", "running")),
+        )
+        .limit(1)
+    )
 
 
 # ------------------------------------------------------------------------------ runs
@@ -134,9 +156,15 @@ def backup_path(settings: Settings, file_name: str) -> Path:
     return settings.backup_dir / file_name
 
 
-def run_backup(database: Database, settings: Settings, backup_id: int, *,
-               runner: Runner = subprocess.Popen, progress: Progress | None = None,
-               attempt: int = 1) -> BackupOutcome:
+def run_backup(
+    database: Database,
+    settings: Settings,
+    backup_id: int,
+    *,
+    runner: Runner = subprocess.Popen,
+    progress: Progress | None = None,
+    attempt: int = 1,
+) -> BackupOutcome:
     """Dump the database into the backup's ZIP; on any failure no file is left behind."""
     started = time.monotonic()
     report = progress or _row_progress(database, backup_id)
@@ -148,15 +176,27 @@ def run_backup(database: Database, settings: Settings, backup_id: int, *,
         author = _author(s, requested_by)
     with operation_lock(database.url, "backup"):
         with database.system_session() as s:
-            s.execute(update(Backup).where(Backup.id == backup_id).values(
-                status="running", phase="starting", progress=1, attempt=attempt, error=None,
-                next_retry_at=None, started_at=datetime.now(UTC), finished_at=None))
+            s.execute(
+                update(Backup)
+                .where(Backup.id == backup_id)
+                .values(
+                    status="running",
+                    phase="starting",
+                    progress=1,
+                    attempt=attempt,
+                    error=None,
+                    next_retry_at=None,
+                    started_at=datetime.now(UTC),
+                    finished_at=None,
+                )
+            )
         settings.backup_dir.mkdir(parents=True, exist_ok=True)
         target = backup_path(settings, file_name)
         partial = target.with_name(target.name + ".partial")
         try:
-            metadata = write_archive(database.url, partial, author=author, runner=runner,
-                                     progress=report)
+            metadata = write_archive(
+                database.url, partial, author=author, runner=runner, progress=report
+            )
             os.replace(partial, target)
         except BaseException:
             with suppress(FileNotFoundError):
@@ -164,12 +204,27 @@ def run_backup(database: Database, settings: Settings, backup_id: int, *,
             raise
     size = target.stat().st_size
     with database.system_session() as s:
-        s.execute(update(Backup).where(Backup.id == backup_id).values(
-            status="succeeded", phase="stored", progress=90, size_bytes=size,
-            sha256=metadata["dump"]["sha256"], metadata_=metadata,
-            finished_at=datetime.now(UTC)))
-    return BackupOutcome(backup_id, target, size, metadata["dump"]["sha256"],
-                         metadata["tables"], time.monotonic() - started)
+        s.execute(
+            update(Backup)
+            .where(Backup.id == backup_id)
+            .values(
+                status="succeeded",
+                phase="stored",
+                progress=90,
+                size_bytes=size,
+                sha256=metadata["dump"]["sha256"],
+                metadata_=metadata,
+                finished_at=datetime.now(UTC),
+            )
+        )
+    return BackupOutcome(
+        backup_id,
+        target,
+        size,
+        metadata["dump"]["sha256"],
+        metadata["tables"],
+        time.monotonic() - started,
+    )
 
 
 def _author(session: Session, user_id: int | None) -> dict[str, Any]:
@@ -179,9 +234,14 @@ def _author(session: Session, user_id: int | None) -> dict[str, Any]:
     return {"id": user_id, "email": email, "label": email or f"user #{user_id}"}
 
 
-def write_archive(url: str, path: Path, *, author: dict[str, Any] | None = None,
-                  runner: Runner = subprocess.Popen,
-                  progress: Progress | None = None) -> dict[str, Any]:
+def write_archive(
+    url: str,
+    path: Path,
+    *,
+    author: dict[str, Any] | None = None,
+    runner: Runner = subprocess.Popen,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """pg_dump (custom format) streamed into ``path`` (a ZIP) with metadata.json; returns it.
 
     Row counts and the dump share one exported snapshot, so the metadata describes
@@ -192,18 +252,27 @@ def write_archive(url: str, path: Path, *, author: dict[str, Any] | None = None,
     major, full_version = server_version(url)
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, \
-                conn.begin():
+        with (
+            engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
+            conn.begin(),
+        ):
             snapshot = conn.execute(text("select pg_export_snapshot()")).scalar_one()
             report("counting rows", 5)
             tables = count_rows(conn)
             revision = _revision(conn)
             size_estimate = conn.execute(
-                text("select pg_database_size(current_database())")).scalar_one()
+                text("select pg_database_size(current_database())")
+            ).scalar_one()
             report("dumping", 10)
             digest, dump_size = _dump_into_zip(
-                pg_dump, url, snapshot, path, runner=runner,
-                estimate=max(1, int(size_estimate) // 4), progress=report)
+                pg_dump,
+                url,
+                snapshot,
+                path,
+                runner=runner,
+                estimate=max(1, int(size_estimate) // 4),
+                progress=report,
+            )
     finally:
         engine.dispose()
     report("writing metadata", 85)
@@ -218,19 +287,31 @@ def write_archive(url: str, path: Path, *, author: dict[str, Any] | None = None,
         "server_major": major,
         "pg_dump": str(pg_dump),
         "tables": tables,
-        "dump": {"file": DUMP_NAME, "format": "custom", "sha256": digest,
-                 "size_bytes": dump_size},
+        "dump": {"file": DUMP_NAME, "format": "custom", "sha256": digest, "size_bytes": dump_size},
     }
     with zipfile.ZipFile(path, "a") as zf:
         zf.writestr(METADATA_NAME, json.dumps(metadata, indent=2, sort_keys=True))
     return metadata
 
 
-def _dump_into_zip(pg_dump: Path, url: str, snapshot: str, path: Path, *, runner: Runner,
-                   estimate: int, progress: Progress) -> tuple[str, int]:
+def _dump_into_zip(
+    pg_dump: Path,
+    url: str,
+    snapshot: str,
+    path: Path,
+    *,
+    runner: Runner,
+    estimate: int,
+    progress: Progress,
+) -> tuple[str, int]:
     conn = libpq_connection(url)
-    args = [str(pg_dump), "--format=custom", "--no-password", f"--snapshot={snapshot}",
-            f"--dbname={conn.url}"]
+    args = [
+        str(pg_dump),
+        "--format=custom",
+        "--no-password",
+        f"--snapshot={snapshot}",
+        f"--dbname={conn.url}",
+    ]
     if faults.is_active("pg_dump"):
         args += ["--strict-names", "--table=app.__dra_fault_injected__"]
     digest = hashlib.sha256()
@@ -239,9 +320,10 @@ def _dump_into_zip(pg_dump: Path, url: str, snapshot: str, path: Path, *, runner
     with tempfile.TemporaryFile() as errors:
         proc = runner(args, env=conn.env, stdout=subprocess.PIPE, stderr=errors)
         try:
-            with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED,
-                                 allowZip64=True) as zf, \
-                    zf.open(DUMP_NAME, "w", force_zip64=True) as member:
+            with (
+                zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf,
+                zf.open(DUMP_NAME, "w", force_zip64=True) as member,
+            ):
                 while chunk := proc.stdout.read(CHUNK):
                     digest.update(chunk)
                     member.write(chunk)
@@ -266,14 +348,19 @@ def _dump_into_zip(pg_dump: Path, url: str, snapshot: str, path: Path, *, runner
 def count_rows(conn: Connection) -> dict[str, int]:
     """Rows per table (``schema.table``) of every user schema, partitions counted as leaves."""
     quote = conn.dialect.identifier_preparer.quote
-    rows = conn.execute(text(
-        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-        " where c.relkind = 'r' and n.nspname <> all(:system) and n.nspname !~ '^pg_'"
-        " order by 1, 2"), {"system": list(SYSTEM_SCHEMAS)}).all()
+    rows = conn.execute(
+        text(
+            "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"  # noqa: E501
+            " where c.relkind = 'r' and n.nspname <> all(:system) and n.nspname !~ '^pg_'"
+            " order by 1, 2"
+        ),
+        {"system": list(SYSTEM_SCHEMAS)},
+    ).all()
     counts: dict[str, int] = {}
     for schema, table in rows:
-        counts[f"{schema}.{table}"] = int(conn.execute(
-            text(f"select count(*) from {quote(schema)}.{quote(table)}")).scalar_one())
+        counts[f"{schema}.{table}"] = int(
+            conn.execute(text(f"select count(*) from {quote(schema)}.{quote(table)}")).scalar_one()
+        )
     return counts
 
 
@@ -287,18 +374,28 @@ def _revision(conn: Connection) -> str | None:
 def _row_progress(database: Database, backup_id: int) -> Progress:
     def report(phase: str, pct: int) -> None:
         with database.system_session() as s:
-            s.execute(update(Backup).where(Backup.id == backup_id)
-                      .values(phase=phase, progress=max(0, min(100, pct))))
-            s.execute(update(PipelineRequest).where(
-                PipelineRequest.kind == "backup", PipelineRequest.target_id == backup_id,
-                PipelineRequest.status.in_(("queued", "running")))
-                .values(progress=max(0, min(100, pct)), message=f"Backup: {phase}"))
+            s.execute(
+                update(Backup)
+                .where(Backup.id == backup_id)
+                .values(phase=phase, progress=max(0, min(100, pct)))
+            )
+            s.execute(
+                update(PipelineRequest)
+                .where(
+                    PipelineRequest.kind == "backup",
+                    PipelineRequest.target_id == backup_id,
+                    PipelineRequest.status.in_(("queued", "running")),
+                )
+                .values(progress=max(0, min(100, pct)), message=f"Backup: {phase}")
+            )
+
     return report
 
 
 # --------------------------------------------------------------------------- failures
-def record_attempt_failure(database: Database, backup_id: int, *, attempt: int, error: str,
-                           retry_delay: float | None) -> datetime | None:
+def record_attempt_failure(
+    database: Database, backup_id: int, *, attempt: int, error: str, retry_delay: float | None
+) -> datetime | None:
     """Record a failed attempt; with ``retry_delay`` schedule the retry, else alert admins."""
     from dra.alerts import raise_alert
 
@@ -309,17 +406,29 @@ def record_attempt_failure(database: Database, backup_id: int, *, attempt: int, 
         if backup is None:
             return None
         history = list((backup.metadata_ or {}).get("attempts", []))
-        history.append({"attempt": attempt, "failed_at": now.isoformat(timespec="seconds"),
-                        "error": error[:2000],
-                        "retry_at": retry_at.isoformat(timespec="seconds") if retry_at else None})
+        history.append(
+            {
+                "attempt": attempt,
+                "failed_at": now.isoformat(timespec="seconds"),
+                "error": error[:2000],
+                "retry_at": retry_at.isoformat(timespec="seconds") if retry_at else None,
+            }
+        )
         backup.status, backup.error, backup.attempt = "failed", error[:4000], attempt
         backup.phase, backup.next_retry_at, backup.finished_at = "failed", retry_at, now
         backup.metadata_ = {**(backup.metadata_ or {}), "attempts": history}
         if retry_at is None:
-            raise_alert(s, source="backup", title=f"Backup {backup.file_name} failed",
-                        details={"backup_id": backup_id, "attempts": attempt,
-                                 "message": f"Backup failed after {attempt} attempt(s): {error}"},
-                        link="/admin/database/")
+            raise_alert(
+                s,
+                source="backup",
+                title=f"Backup {backup.file_name} failed",
+                details={
+                    "backup_id": backup_id,
+                    "attempts": attempt,
+                    "message": f"Backup failed after {attempt} attempt(s): {error}",
+                },
+                link="/admin/database/",
+            )
     return retry_at
 
 
@@ -332,14 +441,21 @@ def notify_backup_done(database: Database, backup_id: int) -> None:
         if backup is None:
             return
         drill = backup.drill_status or "not run"
-        recipients = {backup.requested_by} if backup.requested_by else set(
-            s.scalars(select(User.id).where(User.is_platform_admin.is_(True))))
+        recipients = (
+            {backup.requested_by}
+            if backup.requested_by
+            else set(s.scalars(select(User.id).where(User.is_platform_admin.is_(True))))
+        )
         for user_id in recipients:
-            s.add(Notification(user_id=user_id, type="backup.succeeded",
-                               title=f"Backup {backup.file_name} is ready",
-                               message=f"Size {backup.size_bytes or 0} bytes; "
-                                       f"restore drill {drill}.",
-                               link="/admin/database/"))
+            s.add(
+                Notification(
+                    user_id=user_id,
+                    type="backup.succeeded",
+                    title=f"Backup {backup.file_name} is ready",
+                    message=f"Size {backup.size_bytes or 0} bytes; restore drill {drill}.",
+                    link="/admin/database/",
+                )
+            )
 
 
 # ----------------------------------------------------------------------------- drill
@@ -350,8 +466,9 @@ class DrillResult:
     mismatches: list[str]
 
 
-def drill_backup(database: Database, settings: Settings, backup_id: int, *,
-                 progress: Progress | None = None) -> DrillResult:
+def drill_backup(
+    database: Database, settings: Settings, backup_id: int, *, progress: Progress | None = None
+) -> DrillResult:
     """Restore the backup into a scratch database, compare row counts and the checksum."""
     report = progress or _row_progress(database, backup_id)
     with database.system_session() as s:
@@ -373,16 +490,26 @@ def drill_backup(database: Database, settings: Settings, backup_id: int, *,
         backup = s.get(Backup, backup_id)
         backup.drill_status = "passed" if passed else "failed"
         backup.drill_seconds = seconds
-        backup.metadata_ = {**(backup.metadata_ or {}), "drill": {
-            "passed": passed, "seconds": seconds, "mismatches": mismatches[:50],
-            "at": datetime.now(UTC).isoformat(timespec="seconds")}}
+        backup.metadata_ = {
+            **(backup.metadata_ or {}),
+            "drill": {
+                "passed": passed,
+                "seconds": seconds,
+                "mismatches": mismatches[:50],
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        }
         backup.progress, backup.phase = 100, "done" if passed else "drill failed"
         if not passed:
             from dra.alerts import raise_alert
 
-            raise_alert(s, source="backup", title=f"Restore drill failed for {file_name}",
-                        details={"backup_id": backup_id, "message": "; ".join(mismatches)[:2000]},
-                        link="/admin/database/")
+            raise_alert(
+                s,
+                source="backup",
+                title=f"Restore drill failed for {file_name}",
+                details={"backup_id": backup_id, "message": "; ".join(mismatches)[:2000]},
+                link="/admin/database/",
+            )
     return DrillResult(passed, seconds, mismatches)
 
 
@@ -412,8 +539,11 @@ def compare_counts(url: str, expected: dict[str, int]) -> list[str]:
             actual = count_rows(conn)
     finally:
         engine.dispose()
-    problems = [f"{t}: expected {n} rows, found {actual.get(t, 'no table')}"
-                for t, n in sorted(expected.items()) if actual.get(t) != n]
+    problems = [
+        f"{t}: expected {n} rows, found {actual.get(t, 'no table')}"
+        for t, n in sorted(expected.items())
+        if actual.get(t) != n
+    ]
     problems += [f"{t}: not in the backup's metadata" for t in sorted(set(actual) - set(expected))]
     return problems
 
@@ -421,8 +551,12 @@ def compare_counts(url: str, expected: dict[str, int]) -> list[str]:
 def pg_restore_into(url: str, dump: Path, *, runner: Runner = subprocess.Popen) -> None:
     tool = matching_tool("pg_restore", url)
     conn = libpq_connection(url)
-    run_tool([str(tool), "--exit-on-error", "--no-password", f"--dbname={conn.url}", str(dump)],
-             conn, what="pg_restore", runner=runner)
+    run_tool(
+        [str(tool), "--exit-on-error", "--no-password", f"--dbname={conn.url}", str(dump)],
+        conn,
+        what="pg_restore",
+        runner=runner,
+    )
 
 
 def _db_name(url: str) -> str:
@@ -466,19 +600,24 @@ def temp_folder(settings: Settings) -> Iterator[Path]:
 # -------------------------------------------------------------------------- listing
 def list_backups(session: Session, settings: Settings, limit: int = 100) -> list[dict[str, Any]]:
     """Backups newest first, each with whether its file is still on disk."""
-    rows = session.scalars(select(Backup).order_by(Backup.created_at.desc(), Backup.id.desc())
-                           .limit(limit)).all()
+    rows = session.scalars(
+        select(Backup).order_by(Backup.created_at.desc(), Backup.id.desc()).limit(limit)
+    ).all()
     return [{"backup": b, "exists": backup_path(settings, b.file_name).is_file()} for b in rows]
 
 
-def apply_retention(database: Database, settings: Settings, schedule_id: int,
-                    keep: int) -> list[str]:
+def apply_retention(
+    database: Database, settings: Settings, schedule_id: int, keep: int
+) -> list[str]:
     """Delete the schedule's succeeded backups beyond the newest ``keep`` (files and rows)."""
     removed: list[str] = []
     with database.system_session() as s:
-        old = s.scalars(select(Backup).where(
-            Backup.schedule_id == schedule_id, Backup.status == "succeeded")
-            .order_by(Backup.created_at.desc(), Backup.id.desc()).offset(keep)).all()
+        old = s.scalars(
+            select(Backup)
+            .where(Backup.schedule_id == schedule_id, Backup.status == "succeeded")
+            .order_by(Backup.created_at.desc(), Backup.id.desc())
+            .offset(keep)
+        ).all()
         for backup in old:
             with suppress(FileNotFoundError):
                 backup_path(settings, backup.file_name).unlink()

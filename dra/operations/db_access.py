@@ -53,10 +53,14 @@ def _create_or_update_role(conn: Connection, name: str, password: str) -> None:
     verb = "ALTER" if exists else "CREATE"
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        cur.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
-            sql.Identifier(name), sql.Literal(password)))
-        cur.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(OWNER_ROLE),
-                                                     sql.Identifier(name)))
+        cur.execute(
+            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(name), sql.Literal(password)
+            )
+        )
+        cur.execute(
+            sql.SQL("GRANT {} TO {}").format(sql.Identifier(OWNER_ROLE), sql.Identifier(name))
+        )
 
 
 def revoke_db_admin(database: Database, user_id: int) -> bool:
@@ -68,16 +72,20 @@ def revoke_db_admin(database: Database, user_id: int) -> bool:
             raise AccessError(f"User #{user_id} does not exist.")
         user.is_db_admin = False
         conn = s.connection()
-        exists = conn.execute(text("select 1 from pg_roles where rolname = :n"),
-                              {"n": name}).scalar()
+        exists = conn.execute(
+            text("select 1 from pg_roles where rolname = :n"), {"n": name}
+        ).scalar()
         if not exists:
             return False
-        conn.execute(text("select pg_terminate_backend(pid) from pg_stat_activity "
-                          "where usename = :n"), {"n": name})
+        conn.execute(
+            text("select pg_terminate_backend(pid) from pg_stat_activity where usename = :n"),
+            {"n": name},
+        )
         with conn.connection.driver_connection.cursor() as cur:
             ident = sql.Identifier(name)
-            cur.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(
-                ident, sql.Identifier(OWNER_ROLE)))
+            cur.execute(
+                sql.SQL("REASSIGN OWNED BY {} TO {}").format(ident, sql.Identifier(OWNER_ROLE))
+            )
             cur.execute(sql.SQL("DROP OWNED BY {}").format(ident))
             cur.execute(sql.SQL("DROP ROLE {}").format(ident))
     return True
@@ -93,9 +101,13 @@ class RoleState:
 def role_state(database: Database, user_id: int) -> RoleState:
     """What PostgreSQL says about the user's database-admin role."""
     with database.system_session() as s:
-        row = s.execute(text(
-            "select r.rolcanlogin, pg_has_role(r.oid, :owner, 'MEMBER') from pg_roles r "
-            "where r.rolname = :n"), {"n": role_name(user_id), "owner": OWNER_ROLE}).first()
+        row = s.execute(
+            text(
+                "select r.rolcanlogin, pg_has_role(r.oid, :owner, 'MEMBER') from pg_roles r "
+                "where r.rolname = :n"
+            ),
+            {"n": role_name(user_id), "owner": OWNER_ROLE},
+        ).first()
     if row is None:
         return RoleState(False, False, False)
     return RoleState(True, bool(row[0]), bool(row[1]))

@@ -40,6 +40,7 @@ def raise_if(name: str) -> None:
     if not is_active(name):
         return
     if name == "disk_full":
-        raise OSError(errno.ENOSPC,
-                      f"No space left on device (simulated: {FAULT_VARIABLE}=disk_full)")
+        raise OSError(
+            errno.ENOSPC, f"No space left on device (simulated: {FAULT_VARIABLE}=disk_full)"
+        )
     raise InjectedFault(f"simulated {name} failure ({FAULT_VARIABLE}={name})")

@@ -34,8 +34,7 @@ def lock_key(url: str) -> int:
 @contextmanager
 def operation_lock(url: str, what: str = "operation") -> Iterator[None]:
     """Hold the backup/restore lock for the database of ``url``, or raise OperationBusy."""
-    engine = create_engine(maintenance_url(url), poolclass=NullPool,
-                           isolation_level="AUTOCOMMIT")
+    engine = create_engine(maintenance_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT")
     conn = engine.connect()
     try:
         got = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": lock_key(url)}).scalar()

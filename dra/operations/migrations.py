@@ -27,14 +27,19 @@ def apply_migrations(url: str, revision: str = "head") -> MigrationResult:
         after = migrate.status(url).current
         detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         _record_failure(url, before=before, after=after, revision=revision, error=detail)
-        return MigrationResult(False, f"Migration to {revision} failed and was rolled back "
-                                      f"(schema stays at {after or 'empty'}): {detail}",
-                               before, after)
+        return MigrationResult(
+            False,
+            f"Migration to {revision} failed and was rolled back "
+            f"(schema stays at {after or 'empty'}): {detail}",
+            before,
+            after,
+        )
     after = migrate.status(url).current
     if before == after:
         return MigrationResult(True, f"Schema is up to date ({after}).", before, after)
-    return MigrationResult(True, f"Schema upgraded from {before or 'empty'} to {after}.",
-                           before, after)
+    return MigrationResult(
+        True, f"Schema upgraded from {before or 'empty'} to {after}.", before, after
+    )
 
 
 def _record_failure(url: str, **details: str | None) -> None:
@@ -44,10 +49,13 @@ def _record_failure(url: str, **details: str | None) -> None:
     database = Database(url)
     try:
         with database.system_session() as s:
-            raise_alert(s, source="migration", title="Database migration failed",
-                        details={**details, "message": details.get("error") or "failed"})
+            raise_alert(
+                s,
+                source="migration",
+                title="Database migration failed",
+                details={**details, "message": details.get("error") or "failed"},
+            )
     except Exception:  # noqa: BLE001 - the schema may be too old to hold alerts
-        logging.getLogger(__name__).warning("could not record the migration alert",
-                                            exc_info=True)
+        logging.getLogger(__name__).warning("could not record the migration alert", exc_info=True)
     finally:
         database.dispose()

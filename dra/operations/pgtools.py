@@ -38,8 +38,9 @@ def libpq_connection(sqlalchemy_url: str) -> Connection:
     if u.password:
         env["PGPASSWORD"] = u.password
     plain = u.set(drivername="postgresql", password=None)
-    return Connection(url=plain.render_as_string(hide_password=False), env=env,
-                      database=u.database or "")
+    return Connection(
+        url=plain.render_as_string(hide_password=False), env=env, database=u.database or ""
+    )
 
 
 def server_version(url: str) -> tuple[int, str]:
@@ -66,11 +67,18 @@ def matching_tool(tool: str, url: str) -> Path:
     return path
 
 
-def run_tool(args: Sequence[str], conn: Connection, *, what: str,
-             runner: Runner = subprocess.Popen, timeout: float | None = None) -> str:
+def run_tool(
+    args: Sequence[str],
+    conn: Connection,
+    *,
+    what: str,
+    runner: Runner = subprocess.Popen,
+    timeout: float | None = None,
+) -> str:
     """Run a client program to completion; return stdout or raise ToolError with its stderr."""
-    proc = runner(list(args), env=conn.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                  text=True)
+    proc = runner(
+        list(args), env=conn.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

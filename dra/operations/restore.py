@@ -76,7 +76,8 @@ def check_revision(info: ArchiveInfo) -> bool:
         raise InvalidBackup(
             f"The backup is at schema revision {revision!r}, which this platform does not know "
             f"(its latest is {head!r}): it was made by a newer version. Upgrade the platform "
-            "first, then restore.")
+            "first, then restore."
+        )
     return revision != head
 
 
@@ -85,23 +86,28 @@ def check_dump(dump: Path, url: str, *, runner: Runner = subprocess.Popen) -> No
     tool = matching_tool("pg_restore", url)
     conn = libpq_connection(url)
     try:
-        listing = run_tool([str(tool), "--list", str(dump)], conn, what="pg_restore --list",
-                           runner=runner)
+        listing = run_tool(
+            [str(tool), "--list", str(dump)], conn, what="pg_restore --list", runner=runner
+        )
     except ToolError as exc:
         raise InvalidBackup(f"database.dump is not a readable PostgreSQL dump ({exc}).") from None
-    entries = [line.split(";", 1)[-1].split() for line in listing.splitlines()
-               if line and not line.startswith(";")]
+    entries = [
+        line.split(";", 1)[-1].split()
+        for line in listing.splitlines()
+        if line and not line.startswith(";")
+    ]
     has_schema = any(e[2:5] == ["SCHEMA", "-", "app"] for e in entries if len(e) >= 5)
-    has_version = any(e[2:5] == ["TABLE", "app", "alembic_version"] for e in entries
-                      if len(e) >= 5)
+    has_version = any(e[2:5] == ["TABLE", "app", "alembic_version"] for e in entries if len(e) >= 5)
     if not (has_schema and has_version):
-        raise InvalidBackup("database.dump is a dump from another application: it holds no "
-                            "'app' schema with an alembic_version table.")
+        raise InvalidBackup(
+            "database.dump is a dump from another application: it holds no "
+            "'app' schema with an alembic_version table."
+        )
 
 
-def restore_archive(url: str, settings: Settings, archive: Path, *,
-                    runner: Runner = subprocess.Popen,
-                    progress=None) -> RestoreResult:
+def restore_archive(
+    url: str, settings: Settings, archive: Path, *, runner: Runner = subprocess.Popen, progress=None
+) -> RestoreResult:
     """Validate then restore ``archive`` over the database of ``url``, atomically."""
     report = progress or (lambda _phase, _pct: None)
     started = time.monotonic()
@@ -124,14 +130,18 @@ def restore_archive(url: str, settings: Settings, archive: Path, *,
             try:
                 pg_restore_into(new_url, dump, runner=runner)
             except ToolError as exc:
-                raise RestoreError(f"The dump could not be restored ({exc}); "
-                                   "the current database is unchanged.") from None
+                raise RestoreError(
+                    f"The dump could not be restored ({exc}); the current database is unchanged."
+                ) from None
             report("checking", 70)
             problems = compare_counts(new_url, info.tables)
             if problems:
-                raise RestoreError("The restored data does not match the backup's metadata ("
-                                   + "; ".join(problems[:5]) + "); the current database is "
-                                   "unchanged.")
+                raise RestoreError(
+                    "The restored data does not match the backup's metadata ("
+                    + "; ".join(problems[:5])
+                    + "); the current database is "
+                    "unchanged."
+                )
             if needs_migration:
                 report("migrating", 80)
                 migrate.upgrade(new_url)
@@ -143,16 +153,19 @@ def restore_archive(url: str, settings: Settings, archive: Path, *,
             raise
     after = migrate.status(url).current
     report("done", 100)
-    return RestoreResult(archive.name, before, after, needs_migration,
-                         round(time.monotonic() - started, 3))
+    return RestoreResult(
+        archive.name, before, after, needs_migration, round(time.monotonic() - started, 3)
+    )
 
 
 def _database_owner(url: str, name: str) -> str | None:
     engine = create_engine(maintenance_url(url), poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            return conn.execute(text("select pg_get_userbyid(datdba) from pg_database "
-                                     "where datname = :n"), {"n": name}).scalar()
+            return conn.execute(
+                text("select pg_get_userbyid(datdba) from pg_database where datname = :n"),
+                {"n": name},
+            ).scalar()
     finally:
         engine.dispose()
 
@@ -166,8 +179,7 @@ def reconcile(url: str, settings: Settings, file_name: str, previous_revision: s
     database = Database(url)
     try:
         with database.system_session() as s:
-            for backup in s.scalars(select(Backup).where(
-                    Backup.status.in_(("queued", "running")))):
+            for backup in s.scalars(select(Backup).where(Backup.status.in_(("queued", "running")))):
                 # a backup that was running when the dump was taken: its file tells the end
                 path = settings.backup_dir / backup.file_name
                 metadata = read_metadata(path) if path.is_file() else None
@@ -179,8 +191,9 @@ def reconcile(url: str, settings: Settings, file_name: str, previous_revision: s
                     backup.sha256 = (metadata.get("dump") or {}).get("sha256")
                     backup.metadata_ = metadata
             s.flush()
-            for request in s.scalars(select(PipelineRequest).where(
-                    PipelineRequest.status.in_(("queued", "running")))):
+            for request in s.scalars(
+                select(PipelineRequest).where(PipelineRequest.status.in_(("queued", "running")))
+            ):
                 target = s.get(Backup, request.target_id) if request.kind == "backup" else None
                 if target is not None and target.status == "succeeded":
                     request.status, request.progress = "succeeded", 100
@@ -193,15 +206,30 @@ def reconcile(url: str, settings: Settings, file_name: str, previous_revision: s
                 if path.name in known or metadata is None:
                     continue
                 kind = "uploaded" if path.name.startswith("uploaded-") else "manual"
-                s.add(Backup(file_name=path.name, kind=kind, status="succeeded", phase="stored",
-                             progress=100, size_bytes=path.stat().st_size,
-                             sha256=(metadata.get("dump") or {}).get("sha256"),
-                             metadata_=metadata))
-            raise_alert(s, source="restore", severity="warning",
-                        title=f"Database restored from {file_name}",
-                        details={"file": file_name, "previous_revision": previous_revision,
-                                 "message": f"The database was restored from {file_name}."},
-                        link="/admin/database/")
+                s.add(
+                    Backup(
+                        file_name=path.name,
+                        kind=kind,
+                        status="succeeded",
+                        phase="stored",
+                        progress=100,
+                        size_bytes=path.stat().st_size,
+                        sha256=(metadata.get("dump") or {}).get("sha256"),
+                        metadata_=metadata,
+                    )
+                )
+            raise_alert(
+                s,
+                source="restore",
+                severity="warning",
+                title=f"Database restored from {file_name}",
+                details={
+                    "file": file_name,
+                    "previous_revision": previous_revision,
+                    "message": f"The database was restored from {file_name}.",
+                },
+                link="/admin/database/",
+            )
     finally:
         database.dispose()
 
@@ -229,8 +257,11 @@ def switch_databases(url: str, current: str, new: str, old: str) -> None:
             try:
                 conn.execute(text(f"drop database {q(old)} with (force)"))
             except Exception:  # noqa: BLE001 - the switch is done; the old copy is only extra
-                log.warning("restore switched, but the old database %s could not be dropped",
-                            old, exc_info=True)
+                log.warning(
+                    "restore switched, but the old database %s could not be dropped",
+                    old,
+                    exc_info=True,
+                )
     finally:
         engine.dispose()
 
@@ -238,9 +269,13 @@ def switch_databases(url: str, current: str, new: str, old: str) -> None:
 def _terminate(conn, name: str, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        left = conn.execute(text(
-            "select count(pg_terminate_backend(pid)) from pg_stat_activity "
-            "where datname = :n and pid <> pg_backend_pid()"), {"n": name}).scalar()
+        left = conn.execute(
+            text(
+                "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                "where datname = :n and pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        ).scalar()
         if not left:
             return
         if time.monotonic() > deadline:
@@ -280,16 +315,25 @@ def store_upload(session, settings: Settings, stream, *, requested_by: int | Non
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    backup = Backup(file_name=name, kind="uploaded", status="succeeded", phase="uploaded",
-                    progress=100, size_bytes=path.stat().st_size, sha256=info.sha256,
-                    metadata_=info.metadata, requested_by=requested_by)
+    backup = Backup(
+        file_name=name,
+        kind="uploaded",
+        status="succeeded",
+        phase="uploaded",
+        progress=100,
+        size_bytes=path.stat().st_size,
+        sha256=info.sha256,
+        metadata_=info.metadata,
+        requested_by=requested_by,
+    )
     session.add(backup)
     session.flush()
     return backup
 
 
-def restore_backup_file(database: Database, settings: Settings, backup_id: int,
-                        **kwargs) -> RestoreResult:
+def restore_backup_file(
+    database: Database, settings: Settings, backup_id: int, **kwargs
+) -> RestoreResult:
     """Restore a listed backup by its row id."""
     with database.system_session() as s:
         backup = s.get(Backup, backup_id)

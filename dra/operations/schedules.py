@@ -40,8 +40,11 @@ def validate(name: str, cron: str, retention: str | int, timezone: str = "UTC") 
         raise ScheduleError("name", "Use at most 100 characters.")
     cron = " ".join((cron or "").split())
     if not cron or len(cron.split()) != 5 or not croniter.is_valid(cron):
-        raise ScheduleError("cron", f"{cron or '(empty)'!r} is not a valid cron expression "
-                            "(five fields: minute hour day month weekday, e.g. '0 3 * * *').")
+        raise ScheduleError(
+            "cron",
+            f"{cron or '(empty)'!r} is not a valid cron expression "
+            "(five fields: minute hour day month weekday, e.g. '0 3 * * *').",
+        )
     try:
         keep = int(retention)
     except (TypeError, ValueError):
@@ -55,9 +58,18 @@ def validate(name: str, cron: str, retention: str | int, timezone: str = "UTC") 
     return name, cron, keep, timezone
 
 
-def save_schedule(session: Session, *, name: str, cron: str, retention_count: str | int,
-                  enabled: bool = True, timezone: str = "UTC", created_by: int | None = None,
-                  schedule_id: int | None = None, now: datetime | None = None) -> BackupSchedule:
+def save_schedule(
+    session: Session,
+    *,
+    name: str,
+    cron: str,
+    retention_count: str | int,
+    enabled: bool = True,
+    timezone: str = "UTC",
+    created_by: int | None = None,
+    schedule_id: int | None = None,
+    now: datetime | None = None,
+) -> BackupSchedule:
     """Create or update a schedule (validated); its next run is computed from now."""
     name, cron, keep, timezone = validate(name, cron, retention_count, timezone)
     now = now or datetime.now(UTC)
@@ -76,9 +88,17 @@ def save_schedule(session: Session, *, name: str, cron: str, retention_count: st
 
 def due_schedules(session: Session, now: datetime) -> list[BackupSchedule]:
     """Enabled schedules whose next run time has come."""
-    return list(session.scalars(select(BackupSchedule).where(
-        BackupSchedule.enabled.is_(True), BackupSchedule.next_run_at.is_not(None),
-        BackupSchedule.next_run_at <= now).order_by(BackupSchedule.id)))
+    return list(
+        session.scalars(
+            select(BackupSchedule)
+            .where(
+                BackupSchedule.enabled.is_(True),
+                BackupSchedule.next_run_at.is_not(None),
+                BackupSchedule.next_run_at <= now,
+            )
+            .order_by(BackupSchedule.id)
+        )
+    )
 
 
 def mark_ran(schedule: BackupSchedule, now: datetime) -> None:

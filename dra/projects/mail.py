@@ -11,8 +11,16 @@ from sqlalchemy.orm import Session
 from dra.mail import send_mail, user_accepts
 
 
-def queue_mail(session: Session, *, to: str, subject: str, body: str, category: str,
-               user_id: int | None = None, prefs_session: Session | None = None) -> bool:
+def queue_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    category: str,
+    user_id: int | None = None,
+    prefs_session: Session | None = None,
+) -> bool:
     """Send one plain-text email in the caller's transaction; False when the user opted out.
 
     Row-level security shows email preferences to their own user only, so a caller

@@ -37,34 +37,54 @@ def list_members(session: Session, project_id: int) -> list[MemberRow]:
     owner_id = session.scalar(select(Project.owner_id).where(Project.id == project_id))
     order = {role: i for i, role in enumerate(ROLES)}
     rows = session.execute(
-        select(ProjectMember, User).join(User, User.id == ProjectMember.user_id)
+        select(ProjectMember, User)
+        .join(User, User.id == ProjectMember.user_id)
         .where(ProjectMember.project_id == project_id)
     ).all()
-    members = [MemberRow(id=m.id, user_id=u.id, name=u.full_name, email=u.email, role=m.role,
-                         is_project_owner=u.id == owner_id, joined_at=m.created_at)
-               for m, u in rows]
+    members = [
+        MemberRow(
+            id=m.id,
+            user_id=u.id,
+            name=u.full_name,
+            email=u.email,
+            role=m.role,
+            is_project_owner=u.id == owner_id,
+            joined_at=m.created_at,
+        )
+        for m, u in rows
+    ]
     return sorted(members, key=lambda m: (order.get(m.role, 99), m.name.lower()))
 
 
 def clean_role(raw: str | None) -> str:
     role = (raw or "").strip().lower()
     if role not in ROLES:
-        raise ProjectError(f"Invalid role. Must be one of: {ROLE_CHOICES}.", status=400,
-                           field="role")
+        raise ProjectError(
+            f"Invalid role. Must be one of: {ROLE_CHOICES}.", status=400, field="role"
+        )
     return role
 
 
 def _member(session: Session, project_id: int, member_id: int) -> ProjectMember:
-    member = session.scalar(select(ProjectMember).where(
-        ProjectMember.id == member_id, ProjectMember.project_id == project_id))
+    member = session.scalar(
+        select(ProjectMember).where(
+            ProjectMember.id == member_id, ProjectMember.project_id == project_id
+        )
+    )
     if member is None:
         raise ProjectError("Member not found.", status=404)
     return member
 
 
 def _owner_count(session: Session, project_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(ProjectMember).where(
-        ProjectMember.project_id == project_id, ProjectMember.role == ProjectRole.OWNER)) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ProjectMember)
+            .where(ProjectMember.project_id == project_id, ProjectMember.role == ProjectRole.OWNER)
+        )
+        or 0
+    )
 
 
 def _guard_owner_change(session: Session, member: ProjectMember, actor_role: str) -> None:
@@ -79,8 +99,9 @@ def _guard_owner_change(session: Session, member: ProjectMember, actor_role: str
             raise ProjectError("A project must keep at least one owner.", status=400)
 
 
-def change_role(session: Session, project_id: int, member_id: int, new_role: str | None,
-                *, actor_role: str) -> MemberRow:
+def change_role(
+    session: Session, project_id: int, member_id: int, new_role: str | None, *, actor_role: str
+) -> MemberRow:
     """Give a member another role (UC-PROJ-10); effective on the member's next request."""
     role = clean_role(new_role)
     member = _member(session, project_id, member_id)
@@ -94,8 +115,9 @@ def change_role(session: Session, project_id: int, member_id: int, new_role: str
     return _row(session, member)
 
 
-def remove_member(session: Session, project_id: int, member_id: int, *,
-                  actor_role: str) -> MemberRow:
+def remove_member(
+    session: Session, project_id: int, member_id: int, *, actor_role: str
+) -> MemberRow:
     """Remove a member (UC-PROJ-09); the project owner cannot be removed."""
     member = _member(session, project_id, member_id)
     owner_id = session.scalar(select(Project.owner_id).where(Project.id == project_id))
@@ -111,6 +133,12 @@ def remove_member(session: Session, project_id: int, member_id: int, *,
 def _row(session: Session, member: ProjectMember) -> MemberRow:
     user = session.get(User, member.user_id)
     owner_id = session.scalar(select(Project.owner_id).where(Project.id == member.project_id))
-    return MemberRow(id=member.id, user_id=user.id, name=user.full_name, email=user.email,
-                     role=member.role, is_project_owner=user.id == owner_id,
-                     joined_at=member.created_at)
+    return MemberRow(
+        id=member.id,
+        user_id=user.id,
+        name=user.full_name,
+        email=user.email,
+        role=member.role,
+        is_project_owner=user.id == owner_id,
+        joined_at=member.created_at,
+    )

@@ -51,21 +51,26 @@ def clean_name(raw: str | None) -> str:
     if not name:
         raise ProjectError("Project name is required.", status=400, field="name")
     if len(name) > NAME_MAX:
-        raise ProjectError(f"Project name must be at most {NAME_MAX} characters.",
-                           status=400, field="name")
+        raise ProjectError(
+            f"Project name must be at most {NAME_MAX} characters.", status=400, field="name"
+        )
     return name
 
 
 def clean_description(raw: str | None) -> str | None:
     text = (raw or "").strip()
     if len(text) > DESCRIPTION_MAX:
-        raise ProjectError(f"Description must be at most {DESCRIPTION_MAX} characters.",
-                           status=400, field="description")
+        raise ProjectError(
+            f"Description must be at most {DESCRIPTION_MAX} characters.",
+            status=400,
+            field="description",
+        )
     return text or None
 
 
-def create_project(session: Session, owner_id: int, name: str | None,
-                   description: str | None = None) -> Project:
+def create_project(
+    session: Session, owner_id: int, name: str | None, description: str | None = None
+) -> Project:
     """A new project owned by ``owner_id``, who becomes its owner member (BR-PROJ-01..03)."""
     try:
         check_limit(session, owner_id, Limit.PROJECTS)
@@ -73,16 +78,21 @@ def create_project(session: Session, owner_id: int, name: str | None,
         raise ProjectError(exc.message, status=403) from None
     name = clean_name(name)
     description = clean_description(description)
-    taken = session.scalar(select(Project.id).where(
-        Project.owner_id == owner_id, func.lower(Project.name) == name.lower()))
+    taken = session.scalar(
+        select(Project.id).where(
+            Project.owner_id == owner_id, func.lower(Project.name) == name.lower()
+        )
+    )
     if taken is not None:
-        raise ProjectError(f"You already have a project named “{name}”.", status=409,
-                           field="name")
+        raise ProjectError(f"You already have a project named “{name}”.", status=409, field="name")
     project = Project(owner_id=owner_id, name=name, description=description)
     session.add(project)
     session.flush()
-    session.add(ProjectMember(project_id=project.id, user_id=owner_id, role=ProjectRole.OWNER,
-                              added_by=owner_id))
+    session.add(
+        ProjectMember(
+            project_id=project.id, user_id=owner_id, role=ProjectRole.OWNER, added_by=owner_id
+        )
+    )
     session.flush()
     return project
 
@@ -93,14 +103,24 @@ def list_projects(session: Session, user_id: int) -> list[ProjectSummary]:
     rows = session.execute(
         select(Project, role, User)
         .join(User, User.id == Project.owner_id)
-        .outerjoin(ProjectMember, (ProjectMember.project_id == Project.id)
-                   & (ProjectMember.user_id == user_id))
+        .outerjoin(
+            ProjectMember,
+            (ProjectMember.project_id == Project.id) & (ProjectMember.user_id == user_id),
+        )
         .where((Project.owner_id == user_id) | (ProjectMember.user_id == user_id))
         .order_by(Project.created_at.desc(), Project.id.desc())
     ).all()
-    return [ProjectSummary(id=p.id, name=p.name, description=p.description, role=r,
-                           owner_name=owner.full_name, created_at=p.created_at)
-            for p, r, owner in rows]
+    return [
+        ProjectSummary(
+            id=p.id,
+            name=p.name,
+            description=p.description,
+            role=r,
+            owner_name=owner.full_name,
+            created_at=p.created_at,
+        )
+        for p, r, owner in rows
+    ]
 
 
 def get_project(session: Session, project_id: int) -> Project:
@@ -115,17 +135,27 @@ def project_detail(session: Session, project_id: int) -> ProjectDetail:
     project = get_project(session, project_id)
 
     def count(model) -> int:
-        return int(session.scalar(select(func.count()).select_from(model)
-                                  .where(model.project_id == project_id)) or 0)
+        return int(
+            session.scalar(
+                select(func.count()).select_from(model).where(model.project_id == project_id)
+            )
+            or 0
+        )
 
     owner = session.get(User, project.owner_id)
-    return ProjectDetail(project=project, owner_name=owner.full_name if owner else "—",
-                         members=count(ProjectMember), data_sources=count(DataSource),
-                         data_models=count(DataModel), dashboards=count(Dashboard))
+    return ProjectDetail(
+        project=project,
+        owner_name=owner.full_name if owner else "—",
+        members=count(ProjectMember),
+        data_sources=count(DataSource),
+        data_models=count(DataModel),
+        dashboards=count(Dashboard),
+    )
 
 
-def delete_project(session: Session, project_id: int, confirmation: str | None, *,
-                   actor_id: int) -> str:
+def delete_project(
+    session: Session, project_id: int, confirmation: str | None, *, actor_id: int
+) -> str:
     """Delete the project and everything in it (cascade); returns its name (UC-PROJ-03).
 
     Only the project's owner (its creator, ``owner_id``) may, not co-owners (BR-PROJ-04);
@@ -133,11 +163,15 @@ def delete_project(session: Session, project_id: int, confirmation: str | None, 
     """
     project = get_project(session, project_id)
     if project.owner_id != actor_id:
-        raise ProjectError("Only the project owner who created it can delete this project.",
-                           status=403)
+        raise ProjectError(
+            "Only the project owner who created it can delete this project.", status=403
+        )
     if (confirmation or "").strip() != project.name:
-        raise ProjectError("Type the project's name exactly to confirm the deletion.",
-                           status=400, field="confirm_name")
+        raise ProjectError(
+            "Type the project's name exactly to confirm the deletion.",
+            status=400,
+            field="confirm_name",
+        )
     name = project.name
     session.delete(project)  # foreign keys cascade to sources, models, dashboards, members
     session.flush()
@@ -147,9 +181,12 @@ def delete_project(session: Session, project_id: int, confirmation: str | None, 
 def project_schemas(database: Database, project_id: int) -> list[str]:
     """The project's data schemas: ``<layer>_p<id>`` (raw_p7, models_p7, clean_p7...)."""
     with database.system_engine.connect() as conn:
-        return list(conn.execute(text(
-            "select nspname from pg_namespace where nspname ~ :pattern order by 1"),
-            {"pattern": f"^[a-z]+_p{int(project_id)}$"}).scalars())
+        return list(
+            conn.execute(
+                text("select nspname from pg_namespace where nspname ~ :pattern order by 1"),
+                {"pattern": f"^[a-z]+_p{int(project_id)}$"},
+            ).scalars()
+        )
 
 
 def remove_project_data(database: Database, data_dir: Path, project_id: int) -> list[str]:
@@ -164,8 +201,9 @@ def remove_project_data(database: Database, data_dir: Path, project_id: int) -> 
         conn = raw.driver_connection
         with conn.cursor() as cur:
             for schema in schemas:
-                cur.execute(sql.SQL("drop schema if exists {} cascade").format(
-                    sql.Identifier(schema)))
+                cur.execute(
+                    sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
+                )
         conn.commit()
     finally:
         raw.close()

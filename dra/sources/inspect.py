@@ -32,7 +32,7 @@ class SchemaView:
 
 
 def _cursor_label(column: str | None, value: str | None) -> str | None:
-    """"incremental on id, last value 250" for the page (None for full reloads)."""
+    """ "incremental on id, last value 250" for the page (None for full reloads)."""
     if not column:
         return None
     try:
@@ -43,12 +43,18 @@ def _cursor_label(column: str | None, value: str | None) -> str | None:
 
 
 def _ingested(source: DataSource) -> dict[str, dict[str, Any]]:
-    return {t.source_table: {"raw_table": t.raw_table, "rows": t.row_count,
-                             "cursor": _cursor_label(t.cursor_column, t.cursor_value),
-                             "columns": [{"name": c.get("source_name", c["name"]),
-                                          "type": c["type"], "pg_type": c["type"]}
-                                         for c in (t.columns or [])]}
-            for t in source.tables}
+    return {
+        t.source_table: {
+            "raw_table": t.raw_table,
+            "rows": t.row_count,
+            "cursor": _cursor_label(t.cursor_column, t.cursor_value),
+            "columns": [
+                {"name": c.get("source_name", c["name"]), "type": c["type"], "pg_type": c["type"]}
+                for c in (t.columns or [])
+            ],
+        }
+        for t in source.tables
+    }
 
 
 def source_schema(source: DataSource, settings: Settings, timeout: float = 10) -> SchemaView:
@@ -69,12 +75,18 @@ def source_schema(source: DataSource, settings: Settings, timeout: float = 10) -
         cached = (source.schema_cache or {}).get("tables")
         if cached is None:
             raise SourceError(f"{exc} No schema was cached earlier.") from None
-        return SchemaView(tables=_annotate(cached, ingested, source), live=False, stale=True,
-                          cached_at=source.schema_cached_at, error=str(exc))
+        return SchemaView(
+            tables=_annotate(cached, ingested, source),
+            live=False,
+            stale=True,
+            cached_at=source.schema_cached_at,
+            error=str(exc),
+        )
     source.schema_cache = {"tables": live}
     source.schema_cached_at = datetime.now(UTC)
-    return SchemaView(tables=_annotate(live, ingested, source), live=True,
-                      cached_at=source.schema_cached_at)
+    return SchemaView(
+        tables=_annotate(live, ingested, source), live=True, cached_at=source.schema_cached_at
+    )
 
 
 def _annotate(tables: list[dict], ingested: dict[str, dict], source: DataSource) -> list[dict]:
@@ -98,8 +110,13 @@ class Preview:
     rows: list[tuple]
 
 
-def preview_table(database: Database, source: DataSource, raw_table: str,
-                  limit: int = PREVIEW_LIMIT, timeout_ms: int = 5000) -> Preview:
+def preview_table(
+    database: Database,
+    source: DataSource,
+    raw_table: str,
+    limit: int = PREVIEW_LIMIT,
+    timeout_ms: int = 5000,
+) -> Preview:
     """The first rows of one of the source's ingested tables (read-only, time-limited)."""
     known = {t.raw_table: t.source_table for t in source.tables}
     if raw_table not in known:
@@ -110,11 +127,15 @@ def preview_table(database: Database, source: DataSource, raw_table: str,
         conn = raw.driver_connection
         with conn.cursor() as cur:
             cur.execute("set transaction read only")
-            cur.execute(sql.SQL("set local statement_timeout = {}").format(
-                sql.Literal(int(timeout_ms))))
+            cur.execute(
+                sql.SQL("set local statement_timeout = {}").format(sql.Literal(int(timeout_ms)))
+            )
             try:
-                cur.execute(sql.SQL("select * from {}.{} limit {}").format(
-                    sql.Identifier(schema), sql.Identifier(raw_table), sql.Literal(int(limit))))
+                cur.execute(
+                    sql.SQL("select * from {}.{} limit {}").format(
+                        sql.Identifier(schema), sql.Identifier(raw_table), sql.Literal(int(limit))
+                    )
+                )
             except psycopg.errors.UndefinedTable:
                 conn.rollback()
                 raise LookupError("This table has not been ingested yet.") from None

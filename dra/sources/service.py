@@ -31,8 +31,15 @@ from dra.settings import Settings
 from dra.sources.uploads import StoredUpload, remove_file
 
 INGEST = "ingest_source"
-CONNECTION_FIELDS = ("host", "port", "database_name", "username", "password", "schema",
-                     "connection_string")
+CONNECTION_FIELDS = (
+    "host",
+    "port",
+    "database_name",
+    "username",
+    "password",
+    "schema",
+    "connection_string",
+)
 
 
 class SourceError(ValueError):
@@ -55,16 +62,23 @@ def guard_target(source_type: str, details: Mapping[str, Any], settings: Setting
     own = make_url(settings.database_url)
     own_host = own.host or own.query.get("host") or "localhost"
     host = str(details.get("host", ""))
-    same_host = host == own_host or (host in {"localhost", "127.0.0.1", "::1"} and
-                                     own_host in {"localhost", "127.0.0.1", "::1"})
+    same_host = host == own_host or (
+        host in {"localhost", "127.0.0.1", "::1"} and own_host in {"localhost", "127.0.0.1", "::1"}
+    )
     same_port = int(details.get("port") or 5432) == int(own.port or 5432)
     if same_host and same_port and details.get("database_name") in {own.database, "dagster"}:
-        raise SourceError("This is the platform's own database; it cannot be a data source.",
-                          field="database_name")
+        raise SourceError(
+            "This is the platform's own database; it cannot be a data source.",
+            field="database_name",
+        )
 
 
-def open_connector(source_type: str, details: Mapping[str, Any], settings: Settings,
-                   timeout: float = CONNECT_TIMEOUT) -> Connector:
+def open_connector(
+    source_type: str,
+    details: Mapping[str, Any],
+    settings: Settings,
+    timeout: float = CONNECT_TIMEOUT,
+) -> Connector:
     """A validated connector; SourceError for missing fields or a forbidden target."""
     try:
         connector = connector_for(source_type, details, timeout=timeout)
@@ -74,8 +88,12 @@ def open_connector(source_type: str, details: Mapping[str, Any], settings: Setti
     return connector
 
 
-def check_connection(source_type: str, details: Mapping[str, Any], settings: Settings,
-                    timeout: float = CONNECT_TIMEOUT) -> list[SourceTable]:
+def check_connection(
+    source_type: str,
+    details: Mapping[str, Any],
+    settings: Settings,
+    timeout: float = CONNECT_TIMEOUT,
+) -> list[SourceTable]:
     """UC-DS-01: connect live and list the tables; nothing is saved. SourceError on failure."""
     connector = open_connector(source_type, details, settings, timeout)
     try:
@@ -94,10 +112,19 @@ def _check_name(name: str) -> str:
     return name
 
 
-def create_database_source(session: Session, *, project_id: int, user_id: int, name: str,
-                           source_type: str, details: Mapping[str, Any], settings: Settings,
-                           selected_tables: list[str], incremental: Mapping[str, str],
-                           timeout: float = CONNECT_TIMEOUT) -> DataSource:
+def create_database_source(
+    session: Session,
+    *,
+    project_id: int,
+    user_id: int,
+    name: str,
+    source_type: str,
+    details: Mapping[str, Any],
+    settings: Settings,
+    selected_tables: list[str],
+    incremental: Mapping[str, str],
+    timeout: float = CONNECT_TIMEOUT,
+) -> DataSource:
     """UC-DS-02/03: tier limit, live test, encrypted details, ingestion request (caller commits)."""
     check_limit(session, user_id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
     name = _check_name(name)
@@ -107,8 +134,9 @@ def create_database_source(session: Session, *, project_id: int, user_id: int, n
         raise SourceError("Choose at least one table to ingest.", field="tables")
     unknown = [t for t in chosen if t not in tables]
     if unknown:
-        raise SourceError("These tables do not exist at the source: " + ", ".join(unknown),
-                          field="tables")
+        raise SourceError(
+            "These tables do not exist at the source: " + ", ".join(unknown), field="tables"
+        )
     cursors = {}
     for table, column in incremental.items():
         if table in chosen and column:
@@ -117,10 +145,14 @@ def create_database_source(session: Session, *, project_id: int, user_id: int, n
             cursors[table] = column
     clean = connector_for(source_type, details).details
     source = DataSource(
-        project_id=project_id, name=name, type=source_type, status="pending",
+        project_id=project_id,
+        name=name,
+        type=source_type,
+        status="pending",
         connection_encrypted=Vault(settings.encryption_keys).encrypt_json(clean),
         settings={"incremental": cursors} if cursors else {},
-        selected_tables=chosen, created_by=user_id,
+        selected_tables=chosen,
+        created_by=user_id,
         schema_cache={"tables": [tables[t].as_dict() for t in sorted(tables)]},
         schema_cached_at=datetime.now(UTC),
     )
@@ -130,14 +162,20 @@ def create_database_source(session: Session, *, project_id: int, user_id: int, n
     return source
 
 
-def create_file_source(session: Session, *, project_id: int, user_id: int, name: str | None,
-                       upload: StoredUpload) -> DataSource:
+def create_file_source(
+    session: Session, *, project_id: int, user_id: int, name: str | None, upload: StoredUpload
+) -> DataSource:
     """UC-DS-04..06: record an uploaded file and queue its ingestion (caller commits)."""
     source = DataSource(
-        project_id=project_id, name=_check_name(name or Path(upload.original_filename).stem),
-        type=upload.type, status="pending", file_path=upload.relative_path,
-        original_filename=upload.original_filename, file_size_bytes=upload.size,
-        settings={"summary": upload.summary}, created_by=user_id,
+        project_id=project_id,
+        name=_check_name(name or Path(upload.original_filename).stem),
+        type=upload.type,
+        status="pending",
+        file_path=upload.relative_path,
+        original_filename=upload.original_filename,
+        file_size_bytes=upload.size,
+        settings={"summary": upload.summary},
+        created_by=user_id,
     )
     session.add(source)
     session.flush()
@@ -146,8 +184,9 @@ def create_file_source(session: Session, *, project_id: int, user_id: int, name:
 
 
 def get_source(session: Session, project_id: int, source_id: int) -> DataSource:
-    source = session.scalar(select(DataSource).where(
-        DataSource.id == source_id, DataSource.project_id == project_id))
+    source = session.scalar(
+        select(DataSource).where(DataSource.id == source_id, DataSource.project_id == project_id)
+    )
     if source is None:
         raise LookupError("No such data source in this project.")
     return source
@@ -167,40 +206,66 @@ class SourceStatus:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "type": self.type, "status": self.status,
-            "rows": self.rows, "last_error": self.last_error,
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "status": self.status,
+            "rows": self.rows,
+            "last_error": self.last_error,
             "last_refreshed_at": self.last_refreshed_at.isoformat()
-            if self.last_refreshed_at else None,
-            "request_status": self.request_status, "progress": self.progress,
+            if self.last_refreshed_at
+            else None,
+            "request_status": self.request_status,
+            "progress": self.progress,
             "busy": self.status == "ingesting" or self.request_status in ("queued", "running"),
         }
 
 
 def list_sources(session: Session, project_id: int) -> list[SourceStatus]:
     """UC-DS-12: every source of the project with its state and any open ingestion request."""
-    sources = session.scalars(select(DataSource).where(DataSource.project_id == project_id)
-                              .order_by(DataSource.name, DataSource.id)).all()
+    sources = session.scalars(
+        select(DataSource)
+        .where(DataSource.project_id == project_id)
+        .order_by(DataSource.name, DataSource.id)
+    ).all()
     open_requests: dict[int, PipelineRequest] = {}
     if sources:
-        for req in session.scalars(select(PipelineRequest).where(
+        for req in session.scalars(
+            select(PipelineRequest)
+            .where(
                 PipelineRequest.kind == INGEST,
                 PipelineRequest.target_id.in_([s.id for s in sources]),
-                PipelineRequest.status.in_(("queued", "running")))
-                .order_by(PipelineRequest.id)):
+                PipelineRequest.status.in_(("queued", "running")),
+            )
+            .order_by(PipelineRequest.id)
+        ):
             open_requests[req.target_id] = req
-    return [SourceStatus(
-        id=s.id, name=s.name, type=s.type, status=s.status, rows=s.row_count,
-        last_refreshed_at=s.last_refreshed_at, last_error=s.last_error,
-        request_status=open_requests[s.id].status if s.id in open_requests else None,
-        progress=open_requests[s.id].progress if s.id in open_requests else None,
-    ) for s in sources]
+    return [
+        SourceStatus(
+            id=s.id,
+            name=s.name,
+            type=s.type,
+            status=s.status,
+            rows=s.row_count,
+            last_refreshed_at=s.last_refreshed_at,
+            last_error=s.last_error,
+            request_status=open_requests[s.id].status if s.id in open_requests else None,
+            progress=open_requests[s.id].progress if s.id in open_requests else None,
+        )
+        for s in sources
+    ]
 
 
-def check_reachable(source: DataSource, settings: Settings,
-                    timeout: float = CONNECT_TIMEOUT) -> None:
+def check_reachable(
+    source: DataSource, settings: Settings, timeout: float = CONNECT_TIMEOUT
+) -> None:
     """For a database source, a live connection test (SourceError when unreachable)."""
-    if not source.connection_encrypted or source.type not in ("postgresql", "mysql", "mariadb",
-                                                                "mongodb"):
+    if not source.connection_encrypted or source.type not in (
+        "postgresql",
+        "mysql",
+        "mariadb",
+        "mongodb",
+    ):
         return
     details = Vault(settings.encryption_keys).decrypt_json(source.connection_encrypted)
     connector = open_connector(source.type, details, settings, timeout)
@@ -215,18 +280,24 @@ def request_refresh(session: Session, source: DataSource, user_id: int) -> tuple
     existing = open_request(session, INGEST, source.id)
     if existing is not None:
         return existing.id, False
-    request = enqueue(session, INGEST, target_id=source.id, project_id=source.project_id,
-                      requested_by=user_id)
+    request = enqueue(
+        session, INGEST, target_id=source.id, project_id=source.project_id, requested_by=user_id
+    )
     return request.id, True
 
 
 def dependent_models(session: Session, source_id: int) -> list[DataModel]:
     """Data models that read the source (directly or among several sources)."""
     linked = select(DataModelSource.data_model_id).where(
-        DataModelSource.data_source_id == source_id)
-    return list(session.scalars(select(DataModel).where(or_(
-        DataModel.data_source_id == source_id, DataModel.id.in_(linked)))
-        .order_by(DataModel.name)))
+        DataModelSource.data_source_id == source_id
+    )
+    return list(
+        session.scalars(
+            select(DataModel)
+            .where(or_(DataModel.data_source_id == source_id, DataModel.id.in_(linked)))
+            .order_by(DataModel.name)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -247,14 +318,24 @@ def delete_source(session: Session, source: DataSource) -> Deleted:
     for model in models:
         model.status = "broken"
         model.last_error = f"Its data source {source.name!r} was deleted."
-    session.execute(update(PipelineRequest).where(
-        PipelineRequest.kind == INGEST, PipelineRequest.target_id == source.id,
-        PipelineRequest.status == "queued").values(
-        status="failed", error="The data source was deleted.", finished_at=datetime.now(UTC)))
-    result = Deleted(name=source.name, broken_models=[m.name for m in models],
-                     raw_tables=[t.raw_table for t in source.tables],
-                     file_path=source.file_path if source.type in ("csv", "excel", "pdf")
-                     else None, schema=raw_schema(source.project_id))
+    session.execute(
+        update(PipelineRequest)
+        .where(
+            PipelineRequest.kind == INGEST,
+            PipelineRequest.target_id == source.id,
+            PipelineRequest.status == "queued",
+        )
+        .values(
+            status="failed", error="The data source was deleted.", finished_at=datetime.now(UTC)
+        )
+    )
+    result = Deleted(
+        name=source.name,
+        broken_models=[m.name for m in models],
+        raw_tables=[t.raw_table for t in source.tables],
+        file_path=source.file_path if source.type in ("csv", "excel", "pdf") else None,
+        schema=raw_schema(source.project_id),
+    )
     session.delete(source)
     session.flush()
     return result

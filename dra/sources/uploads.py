@@ -75,9 +75,15 @@ def check_content(path: Path, kind: str) -> str:
     return f"{pages} page(s)"
 
 
-def store_upload(stream: BinaryIO, filename: str, *, data_dir: Path, project_id: int,
-                 requested_type: str | None = None, max_bytes: int | None = None
-                 ) -> StoredUpload:
+def store_upload(
+    stream: BinaryIO,
+    filename: str,
+    *,
+    data_dir: Path,
+    project_id: int,
+    requested_type: str | None = None,
+    max_bytes: int | None = None,
+) -> StoredUpload:
     """Stream the file under uploads/p<project>/ and check it; on any failure remove it."""
     kind = source_type_for(filename, requested_type)
     folder = data_dir / "uploads" / f"p{int(project_id)}"
@@ -101,9 +107,14 @@ def store_upload(stream: BinaryIO, filename: str, *, data_dir: Path, project_id:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return StoredUpload(path=final, relative_path=str(final.relative_to(data_dir)),
-                        original_filename=Path(filename.replace("\\", "/")).name[:255] or safe,
-                        size=size, type=kind, summary=summary)
+    return StoredUpload(
+        path=final,
+        relative_path=str(final.relative_to(data_dir)),
+        original_filename=Path(filename.replace("\\", "/")).name[:255] or safe,
+        size=size,
+        type=kind,
+        summary=summary,
+    )
 
 
 def remove_file(data_dir: Path, relative_path: str | None) -> None:
@@ -114,4 +125,3 @@ def remove_file(data_dir: Path, relative_path: str | None) -> None:
     path = (data_dir / relative_path).resolve()
     if path.is_relative_to(uploads) and path.is_file():
         path.unlink()
-

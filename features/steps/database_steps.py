@@ -28,8 +28,9 @@ def _web(context):
     if getattr(context, "app", None) is None:
         from webapp import create_app
 
-        context.app = create_app(context.settings,
-                                 config={"TESTING": True, "RATELIMIT_ENABLED": False})
+        context.app = create_app(
+            context.settings, config={"TESTING": True, "RATELIMIT_ENABLED": False}
+        )
         context.cleanups.append(lambda: context.app.extensions["dra_database"].dispose())
     return context.app
 
@@ -40,8 +41,10 @@ def _sign_in(context, email: str, password: str):
     client = _web(context).test_client()
     page = client.get("/auth/login")
     token = TOKEN.search(page.get_data(as_text=True)).group(1)
-    resp = client.post("/auth/login", data={"email": email, "password": password or
-                                            DEFAULT_PASSWORD, "csrf_token": token})
+    resp = client.post(
+        "/auth/login",
+        data={"email": email, "password": password or DEFAULT_PASSWORD, "csrf_token": token},
+    )
     assert resp.status_code == 302, f"sign-in failed for {email}: {resp.status_code}"
     return client
 
@@ -70,8 +73,7 @@ def _run_requested_jobs(context) -> list:
     from orchestration.resources import PlatformResource
 
     instance = _dagster(context)
-    platform = PlatformResource(database_url=context.database_url,
-                                data_dir=str(context.data_dir))
+    platform = PlatformResource(database_url=context.database_url, data_dir=str(context.data_dir))
     sensor = defs.get_sensor_def("pipeline_request_sensor")
     with dg.build_sensor_context(instance=instance, resources={"platform": platform}) as ctx:
         result = sensor(ctx)
@@ -79,8 +81,9 @@ def _run_requested_jobs(context) -> list:
     outcomes = []
     for run_request in result.run_requests:
         job = defs.resolve_job_def(run_request.job_name)
-        outcomes.append(job.execute_in_process(instance=instance, tags=run_request.tags,
-                                               raise_on_error=False))
+        outcomes.append(
+            job.execute_in_process(instance=instance, tags=run_request.tags, raise_on_error=False)
+        )
     return outcomes
 
 
@@ -162,8 +165,9 @@ def step_backup_stored(context):
     assert backup.metadata_["tables"]["app.users"] == 1
     assert backup.metadata_["created_by"]["email"] == ADMIN_EMAIL
     with context.database.system_session() as s:  # the admin who asked is told
-        told = s.scalars(select(Notification.type).where(
-            Notification.user_id == context.admin.id)).all()
+        told = s.scalars(
+            select(Notification.type).where(Notification.user_id == context.admin.id)
+        ).all()
     assert told == ["backup.succeeded"], told
 
 
@@ -175,8 +179,12 @@ def step_restore(context):
     with context.database.system_session() as s:
         create_user(s, email="after-backup@example.test")
     backup = _latest_backup(context)
-    resp = _post(context, f"/admin/database/backups/{backup.id}/restore",
-                 {"confirm": "RESTORE"}, headers={"Accept": "application/json"})
+    resp = _post(
+        context,
+        f"/admin/database/backups/{backup.id}/restore",
+        {"confirm": "RESTORE"},
+        headers={"Accept": "application/json"},
+    )
     assert resp.status_code == 202, (resp.status_code, resp.get_data(as_text=True))
     context.runs = _run_requested_jobs(context)
 
@@ -213,8 +221,9 @@ def step_backup_failed(context):
     assert attempts[0]["retry_at"] is not None, attempts  # the retry was scheduled...
     assert backup.attempt == len(attempts) > 1, attempts  # ...and it ran
     events = context.instance.all_logs(context.runs[0].run_id)
-    assert any(e.dagster_event and e.dagster_event.event_type_value == "STEP_UP_FOR_RETRY"
-               for e in events)
+    assert any(
+        e.dagster_event and e.dagster_event.event_type_value == "STEP_UP_FOR_RETRY" for e in events
+    )
     leftovers = list(context.settings.backup_dir.glob("*.zip*"))
     assert leftovers == [], leftovers
     with context.database.system_session() as s:
@@ -230,8 +239,7 @@ def step_user(context, name):
     from tests.support.factories import create_user
 
     with context.database.system_session() as s:
-        context.member = create_user(s, email=f"{name}@example.test", first_name=name,
-                                     last_name="")
+        context.member = create_user(s, email=f"{name}@example.test", first_name=name, last_name="")
 
 
 @when("the administrator grants the user database-admin access")
@@ -239,8 +247,9 @@ def step_grant(context):
     from dra.db import Database
     from dra.operations.db_access import revoke_db_admin
 
-    resp = _post(context, "/admin/database/access",
-                 {"email": context.member.email, "login_role": "on"})
+    resp = _post(
+        context, "/admin/database/access", {"email": context.member.email, "login_role": "on"}
+    )
     assert resp.status_code == 200, resp.status_code
     user_id = context.member.id
     context.cleanups.append(lambda: _revoke(context, Database, revoke_db_admin, user_id))
@@ -268,8 +277,9 @@ def step_elevated(context, name):
     state = role_state(context.database, user.id)
     assert state.exists and state.can_login and state.owner_member, state
     # Sign in to PostgreSQL as the new role and do what only the schema owner may.
-    url = make_url(context.database_url).set(drivername="postgresql", username=role_name(user.id),
-                                             password=context.role_password)
+    url = make_url(context.database_url).set(
+        drivername="postgresql", username=role_name(user.id), password=context.role_password
+    )
     with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
         assert conn.execute("select current_user").fetchone()[0] == role_name(user.id)
         conn.execute("create table app.dbadmin_probe (id int)")
@@ -289,8 +299,9 @@ def step_start_pipeline(context, job_name):
 
     load_demo(context.database_url, context.settings)  # the sources the pipeline refreshes
     instance = _dagster(context)
-    context.run = defs.resolve_job_def(job_name).execute_in_process(instance=instance,
-                                                                    raise_on_error=False)
+    context.run = defs.resolve_job_def(job_name).execute_in_process(
+        instance=instance, raise_on_error=False
+    )
 
 
 @then('the pipeline run completes with status "{status}"')

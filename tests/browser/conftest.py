@@ -19,8 +19,13 @@ import pytest
 
 CHROMIUM = os.environ.get("DRA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -45,10 +50,14 @@ def live_server(database, tmp_path) -> Iterator[LiveServer]:
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = load_settings({
-        "DRA_ENV": "test", "DRA_DATA_DIR": str(tmp_path / "data"),
-        "DRA_DATABASE_URL": database.url, "DRA_PUBLIC_BASE_URL": url,
-    })
+    settings = load_settings(
+        {
+            "DRA_ENV": "test",
+            "DRA_DATA_DIR": str(tmp_path / "data"),
+            "DRA_DATABASE_URL": database.url,
+            "DRA_PUBLIC_BASE_URL": url,
+        }
+    )
     app = create_app(settings, config={"RATELIMIT_ENABLED": False})
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -70,8 +79,7 @@ def chromium(tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
         finally:

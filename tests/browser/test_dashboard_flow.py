@@ -36,8 +36,11 @@ def build_all(database, materialize) -> None:
     with database.system_session() as s:
         ids = list(s.scalars(select(DataModel.id).order_by(DataModel.id)))
     for model_id in ids:
-        materialize([data_model_tables], partition_key=str(model_id),
-                    dynamic_partitions={"data_models": ids})
+        materialize(
+            [data_model_tables],
+            partition_key=str(model_id),
+            dynamic_partitions={"data_models": ids},
+        )
 
 
 def add_widget(page, base_url, model, chart, title, x, y, aggregate="sum"):
@@ -52,8 +55,9 @@ def add_widget(page, base_url, model, chart, title, x, y, aggregate="sum"):
     page.wait_for_selector("text=The dashboard has been updated.")
 
 
-def test_model_dashboard_and_public_link(live_server, chromium, database, materialize,
-                                         artifacts_dir):
+def test_model_dashboard_and_public_link(
+    live_server, chromium, database, materialize, artifacts_dir
+):
     base = live_server.url
     shot = Shots(artifacts_dir / "browser" / "dashboard_flow")
     with database.system_session() as s:
@@ -94,8 +98,11 @@ def test_model_dashboard_and_public_link(live_server, chromium, database, materi
     # --- the SQL editor ----------------------------------------------------------------
     page.goto(f"{models_url}/new?mode=sql")
     page.fill("#model-name", "Daily orders")
-    page.fill("#sql", "select ordered_on, amount, c.country from orders o "
-                      "join customers c on c.id = o.customer_id")
+    page.fill(
+        "#sql",
+        "select ordered_on, amount, c.country from orders o "
+        "join customers c on c.id = o.customer_id",
+    )
     page.click("#save-button")
     page.wait_for_selector("text=The data model has been saved.")
     build_all(database, materialize)
@@ -108,10 +115,8 @@ def test_model_dashboard_and_public_link(live_server, chromium, database, materi
     page.fill("#new-dashboard input[name=name]", "Sales overview")
     page.click("#new-dashboard button")
     page.wait_for_selector("text=The dashboard has been added.")
-    add_widget(page, base, "Revenue by country", "bar", "Revenue by country", "country",
-               "revenue")
-    add_widget(page, base, "Revenue by country", "donut", "Revenue share", "country",
-               "revenue")
+    add_widget(page, base, "Revenue by country", "bar", "Revenue by country", "country", "revenue")
+    add_widget(page, base, "Revenue by country", "donut", "Revenue share", "country", "revenue")
     add_widget(page, base, "Daily orders", "line", "Daily revenue", "ordered_on", "amount")
     page.click("text=Settings and filters")
     page.fill("input[name=values_column]", "country")
@@ -142,7 +147,10 @@ def test_model_dashboard_and_public_link(live_server, chromium, database, materi
     assert gpage.locator(".js-plotly-plot").count() == 3
     assert gpage.locator("text=Add widget").count() == 0
     assert {gpage.get_attribute(f".widget >> nth={i}", "data-chart") for i in range(3)} == {
-        "bar", "pie", "line"} - {"pie"} | {"donut"}
+        "bar",
+        "pie",
+        "line",
+    } - {"pie"} | {"donut"}
     shot(gpage, "public-dashboard")
     gpage.goto(public_url + "x")
     assert gpage.locator("text=no longer shared").count() == 1

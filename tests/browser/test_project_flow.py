@@ -25,8 +25,11 @@ PASSWORD = "Brew-strong-2026"
 def latest_link(database, to: str, path: str) -> str:
     """The newest link to ``path`` in a mail sent to ``to`` (read from app.email_outbox)."""
     with database.system_session() as s:
-        bodies = s.scalars(select(EmailOutbox.body_text).where(EmailOutbox.to_address == to)
-                           .order_by(EmailOutbox.id.desc())).all()
+        bodies = s.scalars(
+            select(EmailOutbox.body_text)
+            .where(EmailOutbox.to_address == to)
+            .order_by(EmailOutbox.id.desc())
+        ).all()
     for body in bodies:
         match = re.search(rf"https?://\S+{re.escape(path)}\S+", body)
         if match:
@@ -73,10 +76,12 @@ def flash(page) -> str:
 def test_project_journey(live_server, chromium, database, make_user, artifacts_dir):
     base = live_server.url
     shot = Shots(artifacts_dir / "browser" / "project_flow")
-    bea = make_user(email="bea@example.com", first_name="Bea", last_name="Barista",
-                    password=PASSWORD)
-    root = make_user(email="root@example.com", first_name="Root", platform_admin=True,
-                     password=PASSWORD)
+    bea = make_user(
+        email="bea@example.com", first_name="Bea", last_name="Barista", password=PASSWORD
+    )
+    root = make_user(
+        email="root@example.com", first_name="Root", platform_admin=True, password=PASSWORD
+    )
 
     ana = chromium.new_context().new_page()
     ana.on("dialog", lambda dialog: dialog.accept())

@@ -10,8 +10,15 @@ from dra.models import AccountCancellationRequest, EmailPreferences, Notificatio
 from tests.support.factories import DEFAULT_PASSWORD, create_project
 from tests.support.smtp import outbox
 
-PAGES = ["/account/", "/account/password", "/account/email-preferences",
-         "/account/notifications", "/account/subscription", "/account/tokens", "/account/cancel"]
+PAGES = [
+    "/account/",
+    "/account/password",
+    "/account/email-preferences",
+    "/account/notifications",
+    "/account/subscription",
+    "/account/tokens",
+    "/account/cancel",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -21,10 +28,12 @@ def test_pages_need_sign_in(client, path):
 
 
 def test_json_endpoints_need_sign_in(client):
-    for method, path in (("get", "/api/account/notifications"),
-                         ("get", "/api/account/notifications/unread-count"),
-                         ("patch", "/api/account/notifications/read-all"),
-                         ("patch", "/api/account/profile")):
+    for method, path in (
+        ("get", "/api/account/notifications"),
+        ("get", "/api/account/notifications/unread-count"),
+        ("patch", "/api/account/notifications/read-all"),
+        ("patch", "/api/account/profile"),
+    ):
         assert getattr(client, method)(path).status_code == 401, path
 
 
@@ -63,21 +72,41 @@ def test_edit_profile(login, make_user, database):
 def test_change_password_keeps_this_session_and_ends_others(login, make_user, database):
     user = make_user()
     here, elsewhere = login(user), login(user)
-    wrong = here.post("/account/password", data={"current_password": "not-it-at-all",
-                                                  "new_password": "Fresh-pass-2026",
-                                                  "confirm_new_password": "Fresh-pass-2026"})
+    wrong = here.post(
+        "/account/password",
+        data={
+            "current_password": "not-it-at-all",
+            "new_password": "Fresh-pass-2026",
+            "confirm_new_password": "Fresh-pass-2026",
+        },
+    )
     assert wrong.status_code == 400 and b"Current password is incorrect." in wrong.data
-    same = here.post("/account/password", data={"current_password": DEFAULT_PASSWORD,
-                                                 "new_password": DEFAULT_PASSWORD,
-                                                 "confirm_new_password": DEFAULT_PASSWORD})
+    same = here.post(
+        "/account/password",
+        data={
+            "current_password": DEFAULT_PASSWORD,
+            "new_password": DEFAULT_PASSWORD,
+            "confirm_new_password": DEFAULT_PASSWORD,
+        },
+    )
     assert same.status_code == 400 and b"must differ" in same.data
-    weak = here.post("/account/password", data={"current_password": DEFAULT_PASSWORD,
-                                                 "new_password": "short",
-                                                 "confirm_new_password": "short"})
+    weak = here.post(
+        "/account/password",
+        data={
+            "current_password": DEFAULT_PASSWORD,
+            "new_password": "short",
+            "confirm_new_password": "short",
+        },
+    )
     assert weak.status_code == 422
-    ok = here.post("/account/password", data={"current_password": DEFAULT_PASSWORD,
-                                               "new_password": "Fresh-pass-2026",
-                                               "confirm_new_password": "Fresh-pass-2026"})
+    ok = here.post(
+        "/account/password",
+        data={
+            "current_password": DEFAULT_PASSWORD,
+            "new_password": "Fresh-pass-2026",
+            "confirm_new_password": "Fresh-pass-2026",
+        },
+    )
     assert ok.status_code == 302
     assert here.get("/api/auth/session").status_code == 200
     assert elsewhere.get("/api/auth/session").status_code == 401
@@ -88,8 +117,10 @@ def test_change_password_keeps_this_session_and_ends_others(login, make_user, da
 def test_email_preferences(login, make_user, database):
     user = make_user()
     browser = login(user)
-    assert browser.post("/account/email-preferences",
-                        data={"product_updates": "on"}).status_code == 302
+    assert (
+        browser.post("/account/email-preferences", data={"product_updates": "on"}).status_code
+        == 302
+    )
     with database.system_session() as s:
         prefs = s.get(EmailPreferences, user.id)
         assert (prefs.product_updates, prefs.marketing, prefs.notifications) == (True, False, False)
@@ -100,11 +131,24 @@ def test_email_preferences(login, make_user, database):
 def _notify(database, user_id, n):
     now = datetime.now(UTC)
     with database.system_session() as s:
-        s.execute(insert(Notification), [
-            {"user_id": user_id, "type": "test", "title": f"Note {i}", "message": f"m{i}",
-             "created_at": now - timedelta(minutes=i)} for i in range(n)])
-        return s.scalars(select(Notification.id).where(Notification.user_id == user_id)
-                         .order_by(Notification.created_at.desc())).all()
+        s.execute(
+            insert(Notification),
+            [
+                {
+                    "user_id": user_id,
+                    "type": "test",
+                    "title": f"Note {i}",
+                    "message": f"m{i}",
+                    "created_at": now - timedelta(minutes=i),
+                }
+                for i in range(n)
+            ],
+        )
+        return s.scalars(
+            select(Notification.id)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.created_at.desc())
+        ).all()
 
 
 def test_notifications_pages_badge_and_actions(login, make_user, database):
@@ -164,8 +208,10 @@ def test_cancellation_request_and_withdrawal(login, make_user, database):
     assert "pending" in page and "Withdraw the request" in page
     again = browser.post("/account/cancel", data={"reason": "", "confirm": "yes"})
     assert again.status_code == 409 and b"already pending" in again.data
-    assert outbox(database, "bye@example.com")[-1].subject == \
-        "We've received your cancellation request"
+    assert (
+        outbox(database, "bye@example.com")[-1].subject
+        == "We've received your cancellation request"
+    )
     admin_view = login(admin).get("/account/notifications").get_data(as_text=True)
     assert "Account cancellation requested" in admin_view and "bye@example.com" in admin_view
 

@@ -19,10 +19,17 @@ from dra.models import (
 from tests.support.factories import create_user, set_tier
 
 TIER_FORM = {
-    "name": "Team", "description": "For small teams", "monthly_price": "49.00", "sort_order": "9",
-    "max_projects": "20", "max_sources_per_project": "-1", "max_dashboards": "-1",
-    "max_models_per_source": "-1", "max_members_per_project": "10",
-    "max_rows_per_model": "1000000", "max_ai_generations_per_month": "200",
+    "name": "Team",
+    "description": "For small teams",
+    "monthly_price": "49.00",
+    "sort_order": "9",
+    "max_projects": "20",
+    "max_sources_per_project": "-1",
+    "max_dashboards": "-1",
+    "max_models_per_source": "-1",
+    "max_members_per_project": "10",
+    "max_rows_per_model": "1000000",
+    "max_ai_generations_per_month": "200",
 }
 
 
@@ -37,8 +44,17 @@ def admin_client(login, admin):
 
 
 def test_admin_pages_render_for_admins_only(admin_client, login, make_user):
-    for url in ("/admin/", "/admin/users", "/admin/tiers", "/admin/tiers/new", "/admin/beta",
-                "/admin/settings", "/admin/cancellations", "/admin/outbox", "/admin/alerts"):
+    for url in (
+        "/admin/",
+        "/admin/users",
+        "/admin/tiers",
+        "/admin/tiers/new",
+        "/admin/beta",
+        "/admin/settings",
+        "/admin/cancellations",
+        "/admin/outbox",
+        "/admin/alerts",
+    ):
         page = admin_client.get(url)
         assert page.status_code == 200, url
         assert b'name="csrf_token"' in page.data or b"<table" in page.data or url == "/admin/"
@@ -66,13 +82,17 @@ def test_users_search_suspend_and_admin_rights(admin_client, admin, make_user, l
 
     own = admin_client.post(f"/admin/users/{admin.id}/suspension", data={"suspend": "1"})
     assert own.status_code == 400 and b"cannot suspend your own account" in own.data
-    assert admin_client.post(f"/admin/users/{bob.id}/admin-rights",
-                             data={"grant": "1"}).status_code == 302
+    assert (
+        admin_client.post(f"/admin/users/{bob.id}/admin-rights", data={"grant": "1"}).status_code
+        == 302
+    )
     assert login(bob).get("/admin/").status_code == 200
     revoke_self = admin_client.post(f"/admin/users/{admin.id}/admin-rights", data={"grant": "0"})
     assert revoke_self.status_code == 400 and b"cannot revoke your own" in revoke_self.data
-    assert admin_client.post("/admin/users/999999/suspension",
-                             data={"suspend": "1"}).status_code == 404
+    assert (
+        admin_client.post("/admin/users/999999/suspension", data={"suspend": "1"}).status_code
+        == 404
+    )
 
 
 def test_reassign_tier_is_idempotent(admin_client, make_user, database):
@@ -94,7 +114,10 @@ def test_tier_create_edit_validate_and_delete(admin_client, make_user, database)
     with database.system_session() as s:
         tier = s.scalar(select(SubscriptionTier).where(SubscriptionTier.name == "Team"))
         assert (tier.max_projects, tier.max_sources_per_project, str(tier.monthly_price)) == (
-            20, -1, "49.00")
+            20,
+            -1,
+            "49.00",
+        )
         count = s.scalar(select(func.count()).select_from(SubscriptionTier))
 
     for field, value, message in [
@@ -103,9 +126,12 @@ def test_tier_create_edit_validate_and_delete(admin_client, make_user, database)
         ("monthly_price", "-5", b"Monthly price must be 0 or more."),
         ("name", " ", b"Tier name is required."),
     ]:
-        resp = admin_client.post("/admin/tiers/new", data=TIER_FORM | {field: value,
-                                                                       "name": "Other"}
-                                 if field != "name" else TIER_FORM | {field: value})
+        resp = admin_client.post(
+            "/admin/tiers/new",
+            data=TIER_FORM | {field: value, "name": "Other"}
+            if field != "name"
+            else TIER_FORM | {field: value},
+        )
         assert resp.status_code == 400, field
         assert message in resp.data and f'name="{field}"'.encode() in resp.data
     dup = admin_client.post("/admin/tiers/new", data=TIER_FORM | {"name": "team"})
@@ -122,8 +148,7 @@ def test_tier_create_edit_validate_and_delete(admin_client, make_user, database)
     assert refused.status_code == 409
     assert b"Cannot delete tier with active subscribers (1). Migrate users first." in refused.data
     with database.system_session() as s:
-        s.execute(UserSubscription.__table__.delete().where(
-            UserSubscription.user_id == user.id))
+        s.execute(UserSubscription.__table__.delete().where(UserSubscription.user_id == user.id))
     assert admin_client.post(f"/admin/tiers/{tier.id}/delete").status_code == 302
     with database.system_session() as s:
         assert s.get(SubscriptionTier, tier.id) is None
@@ -136,16 +161,22 @@ def test_tier_limits_apply_at_once(admin_client, login, make_user, database):
     user = make_user()
     with database.system_session() as s:
         free = s.scalar(select(SubscriptionTier).where(SubscriptionTier.name == "Free"))
-        form = {f: str(getattr(free, f)) for f in TIER_FORM} | {"max_projects": "0",
-                                                                 "monthly_price": ""}
+        form = {f: str(getattr(free, f)) for f in TIER_FORM} | {
+            "max_projects": "0",
+            "monthly_price": "",
+        }
     assert admin_client.post(f"/admin/tiers/{free.id}", data=form).status_code == 302
     resp = login(user).post("/projects/new", data={"name": "Blocked"})
     assert resp.status_code == 403 and b"Free plan allows 0 projects" in resp.data
 
 
 def test_beta_allowlist_and_settings(admin_client, database):
-    assert admin_client.post("/admin/beta", data={"email": "vip@example.com",
-                                                  "note": "friend"}).status_code == 302
+    assert (
+        admin_client.post(
+            "/admin/beta", data={"email": "vip@example.com", "note": "friend"}
+        ).status_code
+        == 302
+    )
     dup = admin_client.post("/admin/beta", data={"email": "VIP@example.com"})
     assert dup.status_code == 409 and b"already on the allowlist" in dup.data
     bad = admin_client.post("/admin/beta", data={"email": "nope"})
@@ -168,20 +199,31 @@ def test_cancellation_requests_approve_reject(admin_client, make_user, database)
     alice, bob = make_user(email="alice@example.com"), make_user(email="bob@example.com")
     with database.system_session() as s:
         set_tier(s, alice, "Starter")
-        s.add_all([AccountCancellationRequest(user_id=alice.id, reason="moving on"),
-                   AccountCancellationRequest(user_id=bob.id, reason="too pricey")])
+        s.add_all(
+            [
+                AccountCancellationRequest(user_id=alice.id, reason="moving on"),
+                AccountCancellationRequest(user_id=bob.id, reason="too pricey"),
+            ]
+        )
     with database.system_session() as s:
         ids = {r.user_id: r.id for r in s.scalars(select(AccountCancellationRequest))}
     page = admin_client.get("/admin/cancellations")
     assert b"moving on" in page.data and b"too pricey" in page.data
     no_note = admin_client.post(f"/admin/cancellations/{ids[bob.id]}/reject", data={"note": ""})
     assert no_note.status_code == 400 and b"Say why" in no_note.data
-    assert admin_client.post(f"/admin/cancellations/{ids[alice.id]}/approve",
-                             data={"note": "Sorry to see you go"}).status_code == 302
-    assert admin_client.post(f"/admin/cancellations/{ids[bob.id]}/reject",
-                             data={"note": "Let us talk first"}).status_code == 302
-    again = admin_client.post(f"/admin/cancellations/{ids[alice.id]}/reject",
-                              data={"note": "x"})
+    assert (
+        admin_client.post(
+            f"/admin/cancellations/{ids[alice.id]}/approve", data={"note": "Sorry to see you go"}
+        ).status_code
+        == 302
+    )
+    assert (
+        admin_client.post(
+            f"/admin/cancellations/{ids[bob.id]}/reject", data={"note": "Let us talk first"}
+        ).status_code
+        == 302
+    )
+    again = admin_client.post(f"/admin/cancellations/{ids[alice.id]}/reject", data={"note": "x"})
     assert again.status_code == 409 and b"already approved" in again.data
     with database.system_session() as s:
         approved = s.get(AccountCancellationRequest, ids[alice.id])
@@ -190,14 +232,22 @@ def test_cancellation_requests_approve_reject(admin_client, make_user, database)
         assert sub.cancelled_at is not None
         assert s.get(AccountCancellationRequest, ids[bob.id]).admin_note == "Let us talk first"
         subjects = sorted(s.scalars(select(EmailOutbox.subject)))
-    assert subjects == ["About your account cancellation request",
-                        "Your account cancellation was approved"]
+    assert subjects == [
+        "About your account cancellation request",
+        "Your account cancellation was approved",
+    ]
 
 
 def test_outbox_and_alerts(admin_client, admin, database):
     with database.system_session() as s:
-        s.add(EmailOutbox(to_address="x@example.com", subject="Hello <b>there</b>",
-                          body_text="Line one\nhttp://link", category="invitation"))
+        s.add(
+            EmailOutbox(
+                to_address="x@example.com",
+                subject="Hello <b>there</b>",
+                body_text="Line one\nhttp://link",
+                category="invitation",
+            )
+        )
         raise_alert(s, source="pipeline", title="Run failed", details={"message": "boom"})
     page = admin_client.get("/admin/outbox?to=X@EXAMPLE").get_data(as_text=True)
     assert "Hello &lt;b&gt;there&lt;/b&gt;" in page  # autoescaped
@@ -221,15 +271,23 @@ def test_nothing_changes_without_admin_rights(login, make_user, database):
     assert client.post("/admin/settings", data={"registration_open": ""}).status_code == 403
     assert client.post("/admin/tiers/new", data=TIER_FORM).status_code == 403
     with database.system_session() as s:
-        assert s.scalar(select(PlatformSetting.value).where(
-            PlatformSetting.key == "registration_open")) is True
+        assert (
+            s.scalar(
+                select(PlatformSetting.value).where(PlatformSetting.key == "registration_open")
+            )
+            is True
+        )
         assert s.scalar(select(SubscriptionTier.id).where(SubscriptionTier.name == "Team")) is None
         create_user(s)  # the session still works after refused requests
 
 
 def test_beta_gate_set_on_admin_pages_decides_who_can_register(admin_client, app):
-    form = {"first_name": "Vee", "last_name": "Pea", "password": "Brew-strong-2026",
-            "confirm_password": "Brew-strong-2026"}
+    form = {
+        "first_name": "Vee",
+        "last_name": "Pea",
+        "password": "Brew-strong-2026",
+        "confirm_password": "Brew-strong-2026",
+    }
     visitor = app.test_client()
     admin_client.post("/admin/settings", data={"registration_open": "on", "private_beta": "on"})
     admin_client.post("/admin/beta", data={"email": "vip@example.com"})

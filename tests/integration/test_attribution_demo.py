@@ -17,10 +17,18 @@ def test_demo_events_are_loaded_once_with_channels(database, settings):
         rows = list(csv.DictReader(fh))
     with database.system_session() as s:
         project_id = s.scalar(select(Project.id).where(Project.name == DEMO_PROJECT))
-        counts = dict(s.execute(select(AttributionEvent.channel, func.count()).where(
-            AttributionEvent.project_id == project_id).group_by(AttributionEvent.channel)).all())
-        purchases = s.scalar(select(func.count()).where(
-            AttributionEvent.project_id == project_id, AttributionEvent.event_type == "purchase"))
+        counts = dict(
+            s.execute(
+                select(AttributionEvent.channel, func.count())
+                .where(AttributionEvent.project_id == project_id)
+                .group_by(AttributionEvent.channel)
+            ).all()
+        )
+        purchases = s.scalar(
+            select(func.count()).where(
+                AttributionEvent.project_id == project_id, AttributionEvent.event_type == "purchase"
+            )
+        )
     assert sum(counts.values()) == len(rows)
     assert {"paid", "social", "email", "organic", "referral", "direct"} <= set(counts)
     assert purchases == sum(r["event_type"] == "purchase" for r in rows) > 0

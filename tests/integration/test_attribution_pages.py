@@ -31,17 +31,29 @@ def shop(database, login):
         add_member(s, project_id, viewer, "viewer")
 
         def ev(user, hours, kind, channel=None, name=None):
-            s.add(AttributionEvent(project_id=project_id, user_identifier=user, event_type=kind,
-                                   event_name=name, channel=channel,
-                                   occurred_at=T0 + timedelta(hours=hours)))
+            s.add(
+                AttributionEvent(
+                    project_id=project_id,
+                    user_identifier=user,
+                    event_type=kind,
+                    event_name=name,
+                    channel=channel,
+                    occurred_at=T0 + timedelta(hours=hours),
+                )
+            )
 
         ev("u1", 0, "page_view", "paid"), ev("u1", 1, "page_view", "paid")
         ev("u1", 2, "page_view", "email"), ev("u1", 3, "signup"), ev("u1", 4, "purchase")
         ev("u2", 0, "page_view", "paid"), ev("u2", 1, "purchase")
         ev("u3", 0, "signup"), ev("u3", 1, "page_view", "paid"), ev("u3", 2, "click", "organic")
         ev("u4", 0, "page_view", "paid"), ev("u4", 40 * 24, "signup")
-    return {"project_id": project_id, "owner": login(owner), "editor": login(editor),
-            "viewer": login(viewer), "owner_ref": owner}
+    return {
+        "project_id": project_id,
+        "owner": login(owner),
+        "editor": login(editor),
+        "viewer": login(viewer),
+        "owner_ref": owner,
+    }
 
 
 def url(project_id, tail=""):
@@ -53,22 +65,29 @@ def test_reports_index_and_generation(shop, database):
     page = shop["viewer"].get(url(pid))
     assert page.status_code == 200 and b"No reports yet" in page.data
     assert b"Generate report" not in page.data  # viewers read reports only
-    assert shop["viewer"].post(url(pid, "/reports"), data={"model": "linear", **RANGE}
-                               ).status_code == 403
+    assert (
+        shop["viewer"].post(url(pid, "/reports"), data={"model": "linear", **RANGE}).status_code
+        == 403
+    )
     resp = shop["editor"].post(url(pid, "/reports"), data={"model": "magic", **RANGE})
     assert resp.status_code == 400 and b"Invalid attribution model." in resp.data
-    resp = shop["editor"].post(url(pid, "/reports"), data={
-        "model": "linear", "start_date": "2025-01-01", "end_date": "2025-01-31"})
+    resp = shop["editor"].post(
+        url(pid, "/reports"),
+        data={"model": "linear", "start_date": "2025-01-01", "end_date": "2025-01-31"},
+    )
     assert resp.status_code == 400
     assert b"No event data found for the specified date range." in resp.data
     for name in ("First", "Second"):
-        resp = shop["editor"].post(url(pid, "/reports"),
-                                   data={"model": "time_decay", "name": name, **RANGE})
+        resp = shop["editor"].post(
+            url(pid, "/reports"), data={"model": "time_decay", "name": name, **RANGE}
+        )
         assert resp.status_code == 302
     with database.system_session() as s:
         reports = s.scalars(select(AttributionReport).order_by(AttributionReport.id)).all()
         assert [(r.name, r.status, r.model) for r in reports] == [
-            ("First", "queued", "time_decay"), ("Second", "queued", "time_decay")]
+            ("First", "queued", "time_decay"),
+            ("Second", "queued", "time_decay"),
+        ]
         kinds = s.scalars(select(PipelineRequest.kind)).all()
         assert kinds == ["attribution_report", "attribution_report"]
     listing = shop["viewer"].get(url(pid)).get_data(as_text=True)
@@ -79,16 +98,32 @@ def test_reports_index_and_generation(shop, database):
 
 def test_report_page_shows_table_and_charts(shop, database):
     pid = shop["project_id"]
-    result = {"channels": ["email", "paid"], "conversions": 2, "attributed_conversions": 2,
-              "unattributed_conversions": 0, "total_value": 2.0, "lookback_days": 30,
-              "conversion_types": ["purchase"], "paths": [{"path": "paid > email",
-                                                           "conversions": 1}],
-              "models": {"linear": {"email": {"credits": 0.5, "value": 0.5},
-                                    "paid": {"credits": 1.5, "value": 1.5}}}}
+    result = {
+        "channels": ["email", "paid"],
+        "conversions": 2,
+        "attributed_conversions": 2,
+        "unattributed_conversions": 0,
+        "total_value": 2.0,
+        "lookback_days": 30,
+        "conversion_types": ["purchase"],
+        "paths": [{"path": "paid > email", "conversions": 1}],
+        "models": {
+            "linear": {
+                "email": {"credits": 0.5, "value": 0.5},
+                "paid": {"credits": 1.5, "value": 1.5},
+            }
+        },
+    }
     with database.system_session() as s:
-        report = AttributionReport(project_id=pid, name="<b>Oct</b>", model="linear",
-                                   start_date=T0.date(), end_date=T0.date(),
-                                   status="succeeded", result=result)
+        report = AttributionReport(
+            project_id=pid,
+            name="<b>Oct</b>",
+            model="linear",
+            start_date=T0.date(),
+            end_date=T0.date(),
+            status="succeeded",
+            result=result,
+        )
         s.add(report)
         s.flush()
         report_id = report.id
@@ -108,16 +143,20 @@ def test_funnel(shop):
     assert shop["viewer"].post(url(pid, "/funnel"), data={"steps": "a\nb"}).status_code == 403
     resp = shop["editor"].post(url(pid, "/funnel"), data={"steps": "page_view", **RANGE})
     assert resp.status_code == 400 and b"Funnel requires at least 2 steps." in resp.data
-    resp = shop["editor"].post(url(pid, "/funnel"), data={
-        "steps": "page_view\nsignup\npurchase", "window_days": "30", **RANGE})
+    resp = shop["editor"].post(
+        url(pid, "/funnel"),
+        data={"steps": "page_view\nsignup\npurchase", "window_days": "30", **RANGE},
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     # u1 reaches all three; u2 has no signup; u3 signed up before its page view; u4's
     # signup is 40 days later, outside the window.
     rows = [r.split("</td><td>") for r in html.split("<tr><td>")[1:]]
     assert [(r[1], r[2], r[3], r[5].split("</td>")[0]) for r in rows] == [
-        ("page_view", "4", "100.0 %", "0.0 %"), ("signup", "1", "25.0 %", "75.0 %"),
-        ("purchase", "1", "25.0 %", "0.0 %")]
+        ("page_view", "4", "100.0 %", "0.0 %"),
+        ("signup", "1", "25.0 %", "75.0 %"),
+        ("purchase", "1", "25.0 %", "0.0 %"),
+    ]
     assert 'id="funnel-chart"' in html
     bad = shop["editor"].post(url(pid, "/funnel"), data={"steps": "a\nb", "window_days": "x"})
     assert bad.status_code == 400 and b"The conversion window must be a whole number." in bad.data
@@ -137,18 +176,19 @@ def test_journeys(shop):
         ("paid → direct", "1", "0", "0.0 %"),  # u4
     ]
     assert 'id="journey-chart"' in html and "sankey" in html
-    assert shop["viewer"].get(url(pid, "/journeys"), query_string={"depth": 99}
-                              ).status_code == 400
+    assert shop["viewer"].get(url(pid, "/journeys"), query_string={"depth": 99}).status_code == 400
 
 
 def test_write_keys(shop, database):
     pid = shop["project_id"]
     assert shop["editor"].get(url(pid, "/keys")).status_code == 403
-    resp = shop["owner"].post(url(pid, "/keys"), data={"name": "Site",
-                                                      "allowed_origins": "ftp://x"})
+    resp = shop["owner"].post(
+        url(pid, "/keys"), data={"name": "Site", "allowed_origins": "ftp://x"}
+    )
     assert resp.status_code == 400 and b"is not an origin" in resp.data
-    resp = shop["owner"].post(url(pid, "/keys"), data={
-        "name": "Site", "allowed_origins": "https://shop.example.com/"})
+    resp = shop["owner"].post(
+        url(pid, "/keys"), data={"name": "Site", "allowed_origins": "https://shop.example.com/"}
+    )
     assert resp.status_code == 201
     secret = resp.get_data(as_text=True).split("data-secret>")[1].split("<")[0]
     assert secret.startswith("dra_wk_")
@@ -158,14 +198,29 @@ def test_write_keys(shop, database):
         assert key.allowed_origins == ["https://shop.example.com"]
         assert secret not in (key.key_hash, key.prefix)
         key_id = key.id
-    track = shop["owner"].post("/api/track", headers={"X-Write-Key": secret},
-                               json={"userIdentifier": "z", "eventType": "click"})
+    track = shop["owner"].post(
+        "/api/track",
+        headers={"X-Write-Key": secret},
+        json={"userIdentifier": "z", "eventType": "click"},
+    )
     assert track.status_code == 201
-    assert shop["owner"].post(url(pid, f"/keys/{key_id}/origins"),
-                              data={"allowed_origins": ""}).status_code == 302
+    assert (
+        shop["owner"]
+        .post(url(pid, f"/keys/{key_id}/origins"), data={"allowed_origins": ""})
+        .status_code
+        == 302
+    )
     assert shop["owner"].post(url(pid, f"/keys/{key_id}/revoke")).status_code == 302
-    assert shop["owner"].post("/api/track", headers={"X-Write-Key": secret}, json={
-        "userIdentifier": "z", "eventType": "click"}).status_code == 401
+    assert (
+        shop["owner"]
+        .post(
+            "/api/track",
+            headers={"X-Write-Key": secret},
+            json={"userIdentifier": "z", "eventType": "click"},
+        )
+        .status_code
+        == 401
+    )
     assert shop["owner"].post(url(pid, "/keys/999999/revoke")).status_code == 404
 
 
@@ -186,8 +241,9 @@ def test_visibility_per_project_and_tier(shop, database, make_user, login):
     admin = login(make_user(platform_admin=True))
     assert shop["owner"].get("/admin/attribution").status_code == 403
     assert admin.get("/admin/attribution").status_code == 200
-    assert admin.post(f"/admin/attribution/projects/{pid}", data={"visible": "off"}
-                      ).status_code == 302
+    assert (
+        admin.post(f"/admin/attribution/projects/{pid}", data={"visible": "off"}).status_code == 302
+    )
     assert shop["viewer"].get(url(pid)).status_code == 404
     detail = shop["viewer"].get(f"/projects/{pid}").get_data(as_text=True)
     assert f'href="/projects/{pid}/attribution"' not in detail
@@ -196,25 +252,36 @@ def test_visibility_per_project_and_tier(shop, database, make_user, login):
     with database.system_session() as s:
         default_tier = s.scalar(select(SubscriptionTier).where(SubscriptionTier.is_default))
         tier_id = default_tier.id
-    assert admin.post(f"/admin/attribution/tiers/{tier_id}", data={"visible": "off"}
-                      ).status_code == 302
+    assert (
+        admin.post(f"/admin/attribution/tiers/{tier_id}", data={"visible": "off"}).status_code
+        == 302
+    )
     assert shop["owner"].get(url(pid)).status_code == 404
     with database.system_session() as s:
         assert s.get(Project, pid).attribution_tab_visible is True
-    assert admin.post(f"/admin/attribution/tiers/{tier_id}", data={"visible": "maybe"}
-                      ).status_code == 400
+    assert (
+        admin.post(f"/admin/attribution/tiers/{tier_id}", data={"visible": "maybe"}).status_code
+        == 400
+    )
 
 
 def test_report_generation_is_rate_limited(settings, shop):
     from webapp import create_app
 
-    limited = create_app(settings, config={"TESTING": True, "WTF_CSRF_ENABLED": False,
-                                           "RATELIMIT_ENABLED": True,
-                                           "SERVER_NAME": "localhost"})
+    limited = create_app(
+        settings,
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "SERVER_NAME": "localhost",
+        },
+    )
     try:
         client = limited.test_client()
-        client.post("/auth/login", data={"email": shop["owner_ref"].email,
-                                         "password": "correct-horse-9"})
+        client.post(
+            "/auth/login", data={"email": shop["owner_ref"].email, "password": "correct-horse-9"}
+        )
         pid = shop["project_id"]
         empty = {"model": "linear", "start_date": "2025-01-01", "end_date": "2025-01-01"}
         codes = [client.post(url(pid, "/reports"), data=empty).status_code for _ in range(31)]
@@ -226,12 +293,25 @@ def test_report_generation_is_rate_limited(settings, shop):
 def test_report_of_a_failed_run_says_so(shop, database):
     pid = shop["project_id"]
     with database.system_session() as s:
-        report = AttributionReport(project_id=pid, name="Broken", model="linear",
-                                   start_date=T0.date(), end_date=T0.date(), status="queued")
+        report = AttributionReport(
+            project_id=pid,
+            name="Broken",
+            model="linear",
+            start_date=T0.date(),
+            end_date=T0.date(),
+            status="queued",
+        )
         s.add(report)
         s.flush()
-        s.add(PipelineRequest(kind="attribution_report", target_id=report.id, project_id=pid,
-                              status="failed", error="dbt test assert_credit_weights failed"))
+        s.add(
+            PipelineRequest(
+                kind="attribution_report",
+                target_id=report.id,
+                project_id=pid,
+                status="failed",
+                error="dbt test assert_credit_weights failed",
+            )
+        )
         report_id = report.id
     html = shop["viewer"].get(url(pid, f"/reports/{report_id}")).get_data(as_text=True)
     assert "could not be generated: dbt test assert_credit_weights failed" in html

@@ -23,9 +23,17 @@ T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
 
 
 def _journey(project_id, user, steps):
-    return [AttributionEvent(project_id=project_id, user_identifier=user, event_type=kind,
-                             channel=channel, value=value, occurred_at=T0 + timedelta(hours=h))
-            for h, kind, channel, value in steps]
+    return [
+        AttributionEvent(
+            project_id=project_id,
+            user_identifier=user,
+            event_type=kind,
+            channel=channel,
+            value=value,
+            occurred_at=T0 + timedelta(hours=h),
+        )
+        for h, kind, channel, value in steps
+    ]
 
 
 @pytest.fixture
@@ -34,29 +42,51 @@ def shop(database):
         owner = create_user(s)
         project_id = create_project(s, owner)
         other = create_project(s, owner)
-        s.add_all(_journey(project_id, "a", [(0, "page_view", "paid", None),
-                                             (30, "page_view", "email", None),
-                                             (50, "click", "social", None),
-                                             (60, "purchase", None, 40)]))
-        s.add_all(_journey(project_id, "b", [(1, "page_view", "organic", None),
-                                             (2, "conversion", None, None)]))
+        s.add_all(
+            _journey(
+                project_id,
+                "a",
+                [
+                    (0, "page_view", "paid", None),
+                    (30, "page_view", "email", None),
+                    (50, "click", "social", None),
+                    (60, "purchase", None, 40),
+                ],
+            )
+        )
+        s.add_all(
+            _journey(
+                project_id, "b", [(1, "page_view", "organic", None), (2, "conversion", None, None)]
+            )
+        )
         s.add_all(_journey(project_id, "c", [(3, "page_view", "paid", None)]))
-        s.add_all(_journey(other, "a", [(0, "page_view", "referral", None),
-                                        (1, "purchase", None, 999)]))
+        s.add_all(
+            _journey(other, "a", [(0, "page_view", "referral", None), (1, "purchase", None, 999)])
+        )
     return owner, project_id
 
 
 def test_parse_request_names_the_bad_field():
     ok = parse_request({"model": "linear", "start_date": "2026-10-01", "end_date": "2026-10-31"})
-    assert ok == ReportRequest("linear 2026-10-01 – 2026-10-31", "linear", date(2026, 10, 1),
-                               date(2026, 10, 31))
+    assert ok == ReportRequest(
+        "linear 2026-10-01 – 2026-10-31", "linear", date(2026, 10, 1), date(2026, 10, 31)
+    )
     for form, field, message in [
-        ({"model": "magic", "start_date": "2026-10-01", "end_date": "2026-10-02"}, "model",
-         "Invalid attribution model."),
-        ({"model": "linear", "start_date": "01/10/2026", "end_date": "2026-10-02"},
-         "start_date", "Enter the start date as a date (YYYY-MM-DD)."),
-        ({"model": "linear", "start_date": "2026-10-02", "end_date": "2026-10-01"},
-         "end_date", "The end date is before the start date."),
+        (
+            {"model": "magic", "start_date": "2026-10-01", "end_date": "2026-10-02"},
+            "model",
+            "Invalid attribution model.",
+        ),
+        (
+            {"model": "linear", "start_date": "01/10/2026", "end_date": "2026-10-02"},
+            "start_date",
+            "Enter the start date as a date (YYYY-MM-DD).",
+        ),
+        (
+            {"model": "linear", "start_date": "2026-10-02", "end_date": "2026-10-01"},
+            "end_date",
+            "The end date is before the start date.",
+        ),
     ]:
         with pytest.raises(ReportError) as err:
             parse_request(form)
@@ -67,8 +97,12 @@ def test_empty_range_is_refused_and_nothing_is_recorded(database, shop):
     owner, project_id = shop
     with database.system_session() as s:
         with pytest.raises(ReportError) as err:
-            request_report(s, project_id, owner.id, ReportRequest(
-                "x", "linear", date(2025, 1, 1), date(2025, 1, 31)))
+            request_report(
+                s,
+                project_id,
+                owner.id,
+                ReportRequest("x", "linear", date(2025, 1, 1), date(2025, 1, 31)),
+            )
         assert err.value.message == "No event data found for the specified date range."
         assert s.scalar(select(AttributionReport.id)) is None
 
@@ -78,17 +112,24 @@ def test_report_asset_matches_the_reference(database, settings, shop, monkeypatc
     for name, value in dbt_connection_env(database.url).items():
         monkeypatch.setenv(name, value)
     with database.system_session() as s:
-        report = request_report(s, project_id, owner.id, ReportRequest(
-            "October", "time_decay", date(2026, 10, 1), date(2026, 10, 31)))
+        report = request_report(
+            s,
+            project_id,
+            owner.id,
+            ReportRequest("October", "time_decay", date(2026, 10, 1), date(2026, 10, 31)),
+        )
         request = s.scalar(select(PipelineRequest).where(PipelineRequest.target_id == report.id))
         assert request.kind == "attribution_report" and request.status == "queued"
         report_id, request_id = report.id, request.id
 
     result = dg.materialize(
         [build_dbt_assets(), attribution_report],
-        resources={"platform": PlatformResource(database_url=database.url,
-                                                data_dir=str(settings.data_dir)),
-                   "dbt": build_dbt_resource()},
+        resources={
+            "platform": PlatformResource(
+                database_url=database.url, data_dir=str(settings.data_dir)
+            ),
+            "dbt": build_dbt_resource(),
+        },
         tags={REQUEST_TAG: str(request_id)},
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -104,10 +145,10 @@ def test_report_asset_matches_the_reference(database, settings, shop, monkeypatc
     for model in MODELS:
         assert got["models"][model].keys() == expected[model].keys(), model
         for channel, cell in expected[model].items():
-            assert got["models"][model][channel]["credits"] == pytest.approx(cell["credits"],
-                                                                             abs=1e-9)
-            assert got["models"][model][channel]["value"] == pytest.approx(cell["value"],
-                                                                           abs=1e-9)
+            assert got["models"][model][channel]["credits"] == pytest.approx(
+                cell["credits"], abs=1e-9
+            )
+            assert got["models"][model][channel]["value"] == pytest.approx(cell["value"], abs=1e-9)
     assert got["models"]["first_touch"]["paid"] == {"credits": 1.0, "value": 40.0}
     assert got["paths"][0]["conversions"] == 1
     assert {p["path"] for p in got["paths"]} == {"paid > email > social", "organic"}
@@ -118,19 +159,32 @@ def test_request_sensor_launches_the_report_job(database, settings, shop):
 
     owner, project_id = shop
     with database.system_session() as s:
-        report = request_report(s, project_id, owner.id, ReportRequest(
-            "Oct", "linear", date(2026, 10, 1), date(2026, 10, 31)))
-        request_id = s.scalar(select(PipelineRequest.id).where(
-            PipelineRequest.target_id == report.id))
+        report = request_report(
+            s,
+            project_id,
+            owner.id,
+            ReportRequest("Oct", "linear", date(2026, 10, 1), date(2026, 10, 31)),
+        )
+        request_id = s.scalar(
+            select(PipelineRequest.id).where(PipelineRequest.target_id == report.id)
+        )
     job = defs.get_job_def("attribution_report_job")
     selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
-    assert selected == {"attribution_report", "staging/stg_attribution_events",
-                        "intermediate/int_touchpoints", "marts/fct_attribution_credits"}
+    assert selected == {
+        "attribution_report",
+        "staging/stg_attribution_events",
+        "intermediate/int_touchpoints",
+        "marts/fct_attribution_credits",
+    }
     sensor = defs.get_sensor_def("pipeline_request_sensor")
-    resources = {"platform": PlatformResource(database_url=database.url,
-                                              data_dir=str(settings.data_dir))}
-    result = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
-                                            resources=resources, definitions=defs))
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
+    result = sensor(
+        dg.build_sensor_context(
+            instance=dg.DagsterInstance.ephemeral(), resources=resources, definitions=defs
+        )
+    )
     [run] = [r for r in result.run_requests if r.tags.get(REQUEST_TAG) == str(request_id)]
     assert run.job_name == "attribution_report_job" and run.partition_key is None
 
@@ -140,18 +194,24 @@ def test_daily_job_keeps_monthly_partitions(database, materialize):
     from orchestration.definitions import defs
 
     with database.system_session() as s:
-        s.execute(text("DROP TABLE app.attribution_events_" + datetime.now(UTC).strftime(
-            "y%Ym%m")))
+        s.execute(text("DROP TABLE app.attribution_events_" + datetime.now(UTC).strftime("y%Ym%m")))
     result = materialize([attribution_event_partitions])
     assert result.success
     with database.system_session() as s:
-        names = set(s.scalars(text(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " WHERE i.inhparent = 'app.attribution_events'::regclass")))
+        names = set(
+            s.scalars(
+                text(
+                    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                    " WHERE i.inhparent = 'app.attribution_events'::regclass"
+                )
+            )
+        )
     assert "attribution_events_" + datetime.now(UTC).strftime("y%Ym%m") in names
     schedule = defs.get_schedule_def("attribution_daily")
     assert schedule.job_name == "attribution_daily_job"
-    selected = {k.to_user_string() for k in
-                defs.get_job_def("attribution_daily_job").asset_layer.selected_asset_keys}
+    selected = {
+        k.to_user_string()
+        for k in defs.get_job_def("attribution_daily_job").asset_layer.selected_asset_keys
+    }
     assert "attribution_event_partitions" in selected
     assert "marts/fct_attribution_credits" in selected and "attribution_report" not in selected

@@ -13,15 +13,24 @@ GOOD = "Sunny-river-42"
 
 
 def _register(client, email="nia@example.com", password=GOOD, **extra):
-    data = {"first_name": "Nia", "last_name": "Lee", "email": email, "password": password,
-            "confirm_password": password, **extra}
+    data = {
+        "first_name": "Nia",
+        "last_name": "Lee",
+        "email": email,
+        "password": password,
+        "confirm_password": password,
+        **extra,
+    }
     return client.post("/auth/register", data=data)
 
 
 def _page(resp) -> str:
     """The page without its CSRF tokens (they carry a timestamp)."""
-    return re.sub(r'(name="csrf_token" value|name="csrf-token" content)="[^"]*"', "",
-                  resp.get_data(as_text=True))
+    return re.sub(
+        r'(name="csrf_token" value|name="csrf-token" content)="[^"]*"',
+        "",
+        resp.get_data(as_text=True),
+    )
 
 
 def _users(database):
@@ -85,8 +94,10 @@ def test_registration_settings_are_honoured(client, database):
 def test_resend_gives_the_same_answer_for_every_email(client, database, make_user):
     _register(client)
     make_user(email="verified@example.com")
-    answers = [client.post("/auth/resend-verification", data={"email": e})
-               for e in ("nia@example.com", "nobody@example.com", "verified@example.com")]
+    answers = [
+        client.post("/auth/resend-verification", data={"email": e})
+        for e in ("nia@example.com", "nobody@example.com", "verified@example.com")
+    ]
     assert {a.status_code for a in answers} == {200}
     assert len({_page(a) for a in answers}) == 1
     assert [m.to_address for m in outbox(database)] == ["nia@example.com", "nia@example.com"]
@@ -104,8 +115,9 @@ def test_sign_in_failure_never_reveals_the_email(client, make_user):
     assert b"Invalid email or password." in wrong.data
 
 
-def test_forgot_and_reset_password_signs_out_other_sessions(app, client, database, make_user,
-                                                            login):
+def test_forgot_and_reset_password_signs_out_other_sessions(
+    app, client, database, make_user, login
+):
     user = make_user(email="ana@example.com")
     other_device = login(user)
     assert other_device.get("/api/auth/session").status_code == 200
@@ -165,8 +177,12 @@ def test_unsubscribe_link_needs_no_sign_in(client, database):
 
 
 def test_pages_render(client):
-    for path in ("/auth/login", "/auth/register", "/auth/forgot-password",
-                 "/auth/resend-verification"):
+    for path in (
+        "/auth/login",
+        "/auth/register",
+        "/auth/forgot-password",
+        "/auth/resend-verification",
+    ):
         resp = client.get(path)
         assert resp.status_code == 200 and b'name="csrf_token"' in resp.data, path
     assert b"Sign in with Google" not in client.get("/auth/login").data  # not configured
@@ -180,20 +196,30 @@ def limited_app(settings):
     from webapp import create_app
     from webapp.extensions import limiter
 
-    app = create_app(settings, config={"TESTING": True, "WTF_CSRF_ENABLED": False,
-                                       "RATELIMIT_ENABLED": True, "SERVER_NAME": "localhost"})
+    app = create_app(
+        settings,
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "SERVER_NAME": "localhost",
+        },
+    )
     limiter.reset()
     yield app
     limiter.reset()
     app.extensions["dra_database"].dispose()
 
 
-@pytest.mark.parametrize("path, data", [
-    ("/auth/login", {"email": "a@example.com", "password": "x"}),
-    ("/auth/forgot-password", {"email": "a@example.com"}),
-    ("/auth/resend-verification", {"email": "a@example.com"}),
-    ("/auth/register", {"email": "bad"}),
-])
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/auth/login", {"email": "a@example.com", "password": "x"}),
+        ("/auth/forgot-password", {"email": "a@example.com"}),
+        ("/auth/resend-verification", {"email": "a@example.com"}),
+        ("/auth/register", {"email": "bad"}),
+    ],
+)
 def test_sensitive_forms_are_rate_limited(limited_app, path, data):
     client = limited_app.test_client()
     codes = [client.post(path, data=data).status_code for _ in range(10)]

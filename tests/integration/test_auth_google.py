@@ -22,19 +22,35 @@ def provider():
 def google_app(settings, provider):
     from webapp import create_app
 
-    configured = replace(settings, google_client_id=CLIENT_ID,
-                         google_client_secret=CLIENT_SECRET,
-                         google_discovery_url=provider.discovery_url)
-    app = create_app(configured, config={"TESTING": True, "WTF_CSRF_ENABLED": False,
-                                         "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost"})
+    configured = replace(
+        settings,
+        google_client_id=CLIENT_ID,
+        google_client_secret=CLIENT_SECRET,
+        google_discovery_url=provider.discovery_url,
+    )
+    app = create_app(
+        configured,
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "localhost",
+        },
+    )
     yield app
     app.extensions["dra_database"].dispose()
 
 
 def _sign_in(client, provider, **identity):
     """Click "Sign in with Google", let the provider answer, follow it back."""
-    provider.identity = {"sub": "g-100", "email": "gina@gmail.test", "email_verified": True,
-                         "given_name": "Gina", "family_name": "Gee", **identity}
+    provider.identity = {
+        "sub": "g-100",
+        "email": "gina@gmail.test",
+        "email_verified": True,
+        "given_name": "Gina",
+        "family_name": "Gee",
+        **identity,
+    }
     start = client.get("/auth/google")
     assert start.status_code == 302
     authorize = start.headers["Location"]
@@ -73,11 +89,13 @@ def test_new_then_returning_google_user(google_app, provider, database):
 
 
 def test_existing_password_account_links_only_when_google_verified_the_email(
-        google_app, provider, database, make_user):
+    google_app, provider, database, make_user
+):
     user = make_user(email="Pat@Example.com")
     refused_client = google_app.test_client()
-    refused = _sign_in(refused_client, provider, sub="g-200", email="pat@example.com",
-                       email_verified=False)
+    refused = _sign_in(
+        refused_client, provider, sub="g-200", email="pat@example.com", email_verified=False
+    )
     assert refused.status_code == 302 and "error=oauth_refused" in refused.headers["Location"]
     page = refused_client.get(refused.headers["Location"])
     assert b"sign in with your password" in page.data

@@ -89,14 +89,20 @@ def test_csrf_applies_to_cookies_but_not_to_bearer_requests(settings, make_user,
     browser = app.test_client()
     page = browser.get("/auth/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert browser.post("/auth/login", data={"email": user.email, "password": DEFAULT_PASSWORD,
-                                             "csrf_token": csrf}).status_code == 302
+    assert (
+        browser.post(
+            "/auth/login",
+            data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": csrf},
+        ).status_code
+        == 302
+    )
     # a cookie-authenticated change without the CSRF token is refused
     assert browser.patch("/api/account/notifications/read-all").status_code == 400
     tokens = browser.get("/account/tokens").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', tokens).group(1)
-    created = browser.post("/account/tokens", data={"name": "cli", "expires_in_days": "0",
-                                                    "csrf_token": csrf})
+    created = browser.post(
+        "/account/tokens", data={"name": "cli", "expires_in_days": "0", "csrf_token": csrf}
+    )
     token = re.search(r"dra_[A-Za-z0-9_-]{40,}", created.get_data(as_text=True)).group(0)
     api = app.test_client()
     resp = api.patch("/api/account/notifications/read-all", headers=_bearer(token))

@@ -67,6 +67,7 @@ _seq = itertools.count(1)
 
 # --- the world each request runs in --------------------------------------------------------
 
+
 @dataclass
 class Fresh:
     """Objects made for one request."""
@@ -91,8 +92,12 @@ class World:
             project_id = create_project(s, self.users["owner"], name=f"Matrix {next(_seq)}")
             for role in ("admin", "editor", "viewer"):
                 add_member(s, project_id, self.users[role], role)
-            members = {m.role: m.id for m in s.scalars(select(ProjectMember).where(
-                ProjectMember.project_id == project_id))}
+            members = {
+                m.role: m.id
+                for m in s.scalars(
+                    select(ProjectMember).where(ProjectMember.project_id == project_id)
+                )
+            }
         return Fresh(project_id=project_id, members=members)
 
     def user(self, **kwargs) -> UserRef:
@@ -115,6 +120,7 @@ Args = Callable[[World, str], dict]
 
 # --- argument factories ------------------------------------------------------------------
 
+
 def project(w: World, _actor: str) -> dict:
     return {"project_id": w.project().project_id}
 
@@ -126,9 +132,15 @@ def project_member(w: World, _actor: str) -> dict:
 
 def project_invitation(w: World, _actor: str) -> dict:
     fresh = w.project()
-    invitation_id = w.add(ProjectInvitation(
-        project_id=fresh.project_id, email=f"invitee{next(_seq)}@example.com", role="viewer",
-        token_hash=hash_token(f"t-{next(_seq)}"), expires_at=datetime.now(UTC) + timedelta(days=7)))
+    invitation_id = w.add(
+        ProjectInvitation(
+            project_id=fresh.project_id,
+            email=f"invitee{next(_seq)}@example.com",
+            role="viewer",
+            token_hash=hash_token(f"t-{next(_seq)}"),
+            expires_at=datetime.now(UTC) + timedelta(days=7),
+        )
+    )
     return {"project_id": fresh.project_id, "invitation_id": invitation_id}
 
 
@@ -136,9 +148,15 @@ def invitation_token_for_outsider(w: World, _actor: str) -> dict:
     """A pending invitation of a fresh project, addressed to the outsider."""
     fresh = w.project()
     token = f"token-{next(_seq)}"
-    w.add(ProjectInvitation(project_id=fresh.project_id, email=w.users["outsider"].email,
-                            role="editor", token_hash=hash_token(token),
-                            expires_at=datetime.now(UTC) + timedelta(days=7)))
+    w.add(
+        ProjectInvitation(
+            project_id=fresh.project_id,
+            email=w.users["outsider"].email,
+            role="editor",
+            token_hash=hash_token(token),
+            expires_at=datetime.now(UTC) + timedelta(days=7),
+        )
+    )
     return {"token": token}
 
 
@@ -154,12 +172,21 @@ def quality_model(w: World, _actor: str) -> dict:
 
     fresh = w.project()
     with w.system() as s:
-        model = DataModel(project_id=fresh.project_id, name=f"M{next(_seq)}",
-                          materialized_table=f"model_m{next(_seq)}")
+        model = DataModel(
+            project_id=fresh.project_id,
+            name=f"M{next(_seq)}",
+            materialized_table=f"model_m{next(_seq)}",
+        )
         s.add(model)
         s.flush()
-        s.add(QualityReport(data_model_id=model.id, score=0, row_count=0,
-                            report=build_report([], {"rows": 0}, {}, {}, [])))
+        s.add(
+            QualityReport(
+                data_model_id=model.id,
+                score=0,
+                row_count=0,
+                report=build_report([], {"rows": 0}, {}, {}, []),
+            )
+        )
         rule = QualityRule(data_model_id=model.id, rule={"type": "remove_duplicates"})
         s.add(rule)
         s.flush()
@@ -172,10 +199,24 @@ def throwaway_user(w: World, _actor: str) -> dict:
 
 def tier(w: World, _actor: str) -> dict:
     n = next(_seq)
-    tier_id = w.add(SubscriptionTier(name=f"Matrix tier {n}", sort_order=90, **{
-        c: 1 for c in ("max_rows_per_model", "max_projects", "max_sources_per_project",
-                       "max_dashboards", "max_models_per_source", "max_members_per_project",
-                       "max_ai_generations_per_month")}))
+    tier_id = w.add(
+        SubscriptionTier(
+            name=f"Matrix tier {n}",
+            sort_order=90,
+            **{
+                c: 1
+                for c in (
+                    "max_rows_per_model",
+                    "max_projects",
+                    "max_sources_per_project",
+                    "max_dashboards",
+                    "max_models_per_source",
+                    "max_members_per_project",
+                    "max_ai_generations_per_month",
+                )
+            },
+        )
+    )
     return {"tier_id": tier_id}
 
 
@@ -189,8 +230,7 @@ def cancellation(w: World, _actor: str) -> dict:
 
 
 def mail(w: World, _actor: str) -> dict:
-    return {"mail_id": w.add(EmailOutbox(to_address="m@example.com", subject="s",
-                                         body_text="b"))}
+    return {"mail_id": w.add(EmailOutbox(to_address="m@example.com", subject="s", body_text="b"))}
 
 
 def alert(w: World, _actor: str) -> dict:
@@ -208,15 +248,24 @@ def schedule(w: World, _actor: str) -> dict:
 def own_notification(w: World, actor: str) -> dict:
     """A notification of the acting user (read back by its owner only)."""
     with w.system() as s:
-        s.execute(insert(Notification.__table__).inline().values(
-            user_id=w.actor_id(actor), type="info", title="matrix"))
+        s.execute(
+            insert(Notification.__table__)
+            .inline()
+            .values(user_id=w.actor_id(actor), type="info", title="matrix")
+        )
         notification_id = s.scalar(select(func.max(Notification.id)))
     return {"notification_id": notification_id}
 
 
 def own_api_token(w: World, actor: str) -> dict:
-    token_id = w.add(ApiToken(user_id=w.actor_id(actor), name="matrix",
-                              token_hash=hash_token(f"api-{next(_seq)}"), prefix="dra_x"))
+    token_id = w.add(
+        ApiToken(
+            user_id=w.actor_id(actor),
+            name="matrix",
+            token_hash=hash_token(f"api-{next(_seq)}"),
+            prefix="dra_x",
+        )
+    )
     return {"token_id": token_id}
 
 
@@ -238,9 +287,15 @@ def attribution_report(w: World, _actor: str) -> dict:
     from dra.models import AttributionReport
 
     fresh = w.project()
-    report_id = w.add(AttributionReport(project_id=fresh.project_id, name="matrix",
-                                        model="linear", start_date=datetime(2026, 10, 1).date(),
-                                        end_date=datetime(2026, 10, 31).date()))
+    report_id = w.add(
+        AttributionReport(
+            project_id=fresh.project_id,
+            name="matrix",
+            model="linear",
+            start_date=datetime(2026, 10, 1).date(),
+            end_date=datetime(2026, 10, 31).date(),
+        )
+    )
     return {"project_id": fresh.project_id, "report_id": report_id}
 
 
@@ -248,16 +303,28 @@ def tracking_key(w: World, _actor: str) -> dict:
     from dra.models import AttributionTrackingKey
 
     fresh = w.project()
-    key_id = w.add(AttributionTrackingKey(project_id=fresh.project_id, name="matrix",
-                                          key_hash=hash_token(f"wk-{next(_seq)}"), prefix="dra_wk"))
+    key_id = w.add(
+        AttributionTrackingKey(
+            project_id=fresh.project_id,
+            name="matrix",
+            key_hash=hash_token(f"wk-{next(_seq)}"),
+            prefix="dra_wk",
+        )
+    )
     return {"project_id": fresh.project_id, "key_id": key_id}
 
 
 def data_model(w: World, _actor: str) -> dict:
     """A saved (not yet built) data model of a fresh project."""
     fresh = w.project()
-    model_id = w.add(DataModel(project_id=fresh.project_id, name=f"M{next(_seq)}",
-                               query="select 1", query_json={"mode": "sql", "sql": "select 1"}))
+    model_id = w.add(
+        DataModel(
+            project_id=fresh.project_id,
+            name=f"M{next(_seq)}",
+            query="select 1",
+            query_json={"mode": "sql", "sql": "select 1"},
+        )
+    )
     return {"project_id": fresh.project_id, "model_id": model_id}
 
 
@@ -266,8 +333,9 @@ def dashboard(w: World, _actor: str) -> dict:
     from dra.models import Dashboard, DashboardWidget
 
     fresh = w.project()
-    board_id = w.add(Dashboard(project_id=fresh.project_id, name=f"D{next(_seq)}", layout={},
-                               filters={}))
+    board_id = w.add(
+        Dashboard(project_id=fresh.project_id, name=f"D{next(_seq)}", layout={}, filters={})
+    )
     widget_id = w.add(DashboardWidget(dashboard_id=board_id, chart_type="bar", title="w"))
     return {"project_id": fresh.project_id, "dashboard_id": board_id, "widget_id": widget_id}
 
@@ -283,6 +351,7 @@ def public_dashboard(w: World, actor: str) -> dict:
 
 
 # --- the table -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -304,10 +373,14 @@ MATRIX: dict[str, Entry] = {
     "core.plotly_js": Entry(PUBLIC),
     "static": Entry(PUBLIC, static_file),
     # sign-in and registration (part A)
-    "auth.login": Entry(PUBLIC, expect={"POST anonymous": 401},
-                        note="401: an empty form is not valid credentials"),
-    "auth.logout": Entry(USER, expect={a: LOGIN for a in ACTORS},
-                         note="signing out sends everyone to the sign-in page"),
+    "auth.login": Entry(
+        PUBLIC, expect={"POST anonymous": 401}, note="401: an empty form is not valid credentials"
+    ),
+    "auth.logout": Entry(
+        USER,
+        expect={a: LOGIN for a in ACTORS},
+        note="signing out sends everyone to the sign-in page",
+    ),
     "auth.register": Entry(PUBLIC),
     "auth.verify": Entry(PUBLIC, token),
     "auth.resend_verification": Entry(PUBLIC),
@@ -317,8 +390,9 @@ MATRIX: dict[str, Entry] = {
     "auth.google_login": Entry(PUBLIC, expect=ANY_404, note="404: Google not configured"),
     "auth.google_callback": Entry(PUBLIC, expect=ANY_404, note="404: Google not configured"),
     "auth_api.me": Entry(USER),
-    "auth_api.session_check": Entry(PUBLIC, expect={"anonymous": LOGIN},
-                                    note="UC-AUTH-08: answers 401 itself when signed out"),
+    "auth_api.session_check": Entry(
+        PUBLIC, expect={"anonymous": LOGIN}, note="UC-AUTH-08: answers 401 itself when signed out"
+    ),
     # the signed-in user's own account
     "account.index": Entry(USER),
     "account.edit_profile": Entry(USER),
@@ -348,14 +422,25 @@ MATRIX: dict[str, Entry] = {
     "projects.members_list": Entry(P.PROJECT_VIEW, project),
     "projects.invite": Entry(P.PROJECT_MANAGE_MEMBERS, project),
     "projects.cancel_invitation": Entry(P.PROJECT_MANAGE_MEMBERS, project_invitation),
-    "projects.change_role": Entry(P.PROJECT_MANAGE_MEMBERS, project_member,
-                                  data={"role": "editor"}),
+    "projects.change_role": Entry(
+        P.PROJECT_MANAGE_MEMBERS, project_member, data={"role": "editor"}
+    ),
     "projects.remove_member": Entry(P.PROJECT_MANAGE_MEMBERS, project_member),
     # the token link: anyone holding it sees the invitation; only the invitee may answer
     "projects.invitation": Entry(
-        PUBLIC, invitation_token_for_outsider, data={"action": "accept"},
-        expect={"anonymous": ALLOWED, "outsider": ALLOWED, "platform_admin": 403,
-                "viewer": 403, "editor": 403, "admin": 403, "owner": 403}),
+        PUBLIC,
+        invitation_token_for_outsider,
+        data={"action": "accept"},
+        expect={
+            "anonymous": ALLOWED,
+            "outsider": ALLOWED,
+            "platform_admin": 403,
+            "viewer": 403,
+            "editor": 403,
+            "admin": 403,
+            "owner": 403,
+        },
+    ),
     # data sources
     "sources.index": Entry(P.DATA_SOURCE_VIEW, project),
     "sources.status": Entry(P.DATA_SOURCE_VIEW, project),
@@ -385,8 +470,9 @@ MATRIX: dict[str, Entry] = {
     "dashboards.create": Entry(P.DASHBOARD_CREATE, project, note="no name: 422"),
     "dashboards.view": Entry(P.DASHBOARD_VIEW, dashboard),
     "dashboards.widget_data": Entry(P.DASHBOARD_VIEW, dashboard),
-    "dashboards.widget_csv": Entry(P.DASHBOARD_VIEW, dashboard,
-                                   note="409: the widget's model was deleted"),
+    "dashboards.widget_csv": Entry(
+        P.DASHBOARD_VIEW, dashboard, note="409: the widget's model was deleted"
+    ),
     "dashboards.layout": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
     "dashboards.widget_new": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
     "dashboards.widget_edit": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
@@ -397,8 +483,9 @@ MATRIX: dict[str, Entry] = {
     "all_dashboards.index": Entry(USER),
     "public_dashboards.public_view": Entry(PUBLIC, public_dashboard),
     "public_dashboards.public_widget_data": Entry(PUBLIC, public_dashboard),
-    "public_dashboards.public_widget_csv": Entry(PUBLIC, public_dashboard,
-                                                 note="409: the widget's model was deleted"),
+    "public_dashboards.public_widget_csv": Entry(
+        PUBLIC, public_dashboard, note="409: the widget's model was deleted"
+    ),
     # platform administration
     "admin.index": Entry(PLATFORM_ADMIN),
     "admin.users_list": Entry(PLATFORM_ADMIN),
@@ -423,8 +510,9 @@ MATRIX: dict[str, Entry] = {
     "dbadmin.apply": Entry(DB_ADMIN),
     "dbadmin.backup_now": Entry(DB_ADMIN),
     "dbadmin.progress": Entry(DB_ADMIN, backup),
-    "dbadmin.download": Entry(DB_ADMIN, backup, expect=ADMIN_404,
-                              note="404 for admins: the backup row has no file"),
+    "dbadmin.download": Entry(
+        DB_ADMIN, backup, expect=ADMIN_404, note="404 for admins: the backup row has no file"
+    ),
     "dbadmin.restore": Entry(DB_ADMIN, backup, note="no confirmation: refused with 400"),
     "dbadmin.upload": Entry(DB_ADMIN, note="no file: refused with 400"),
     "dbadmin.schedule": Entry(DB_ADMIN, None),  # two rules; see _args_for
@@ -435,25 +523,32 @@ MATRIX: dict[str, Entry] = {
     # data quality of a data model
     "quality.show": Entry(P.DATA_MODEL_VIEW, quality_model),
     "quality.latest_json": Entry(P.DATA_MODEL_VIEW, quality_model),
-    "quality.contract": Entry(P.DATA_MODEL_VIEW, quality_model,
-                              expect={r: 404 for r in ROLE_ACTORS},
-                              note="404 for members: no contract file (test_quality_web)"),
+    "quality.contract": Entry(
+        P.DATA_MODEL_VIEW,
+        quality_model,
+        expect={r: 404 for r in ROLE_ACTORS},
+        note="404 for members: no contract file (test_quality_web)",
+    ),
     "quality.run": Entry(P.DATA_MODEL_EXECUTE, quality_model),
     "quality.add_rule": Entry(P.DATA_MODEL_EDIT, quality_model, note="empty form: 400"),
     "quality.toggle_rule": Entry(P.DATA_MODEL_EDIT, quality_model),
     "quality.delete_rule": Entry(P.DATA_MODEL_EDIT, quality_model),
     "quality.clean": Entry(P.DATA_MODEL_EDIT, quality_model),
     # attribution tracking: public, authenticated by the write key, not by a session
-    "tracking.track_one": Entry(PUBLIC, expect={a: 401 for a in ACTORS},
-                                note="401: no write key"),
-    "tracking.track_batch": Entry(PUBLIC, expect={a: 401 for a in ACTORS},
-                                  note="401: no write key"),
+    "tracking.track_one": Entry(PUBLIC, expect={a: 401 for a in ACTORS}, note="401: no write key"),
+    "tracking.track_batch": Entry(
+        PUBLIC, expect={a: 401 for a in ACTORS}, note="401: no write key"
+    ),
     # attribution pages of a project (UC-ATT-02..05) and their admin toggle (UC-ATT-06)
     "attribution.index": Entry(P.ATTRIBUTION_VIEW, project),
     "attribution.generate": Entry(P.ATTRIBUTION_ANALYZE, project, note="empty form: 400"),
     "attribution.report": Entry(P.ATTRIBUTION_VIEW, attribution_report),
-    "attribution.funnel": Entry(P.ATTRIBUTION_VIEW, project, expect={"POST viewer": 403},
-                                note="viewers see the page; running a funnel needs analyze"),
+    "attribution.funnel": Entry(
+        P.ATTRIBUTION_VIEW,
+        project,
+        expect={"POST viewer": 403},
+        note="viewers see the page; running a funnel needs analyze",
+    ),
     "attribution.journeys": Entry(P.ATTRIBUTION_VIEW, project),
     "attribution.keys_list": Entry(P.ATTRIBUTION_MANAGE, project),
     "attribution.key_create": Entry(P.ATTRIBUTION_MANAGE, project, note="empty form: 400"),
@@ -485,8 +580,11 @@ def expected(entry: Entry, method: str, actor: str) -> str | int:
 def outcome(path: str, status: int, location: str) -> str | int:
     if path.startswith("/api/") and status == 401:
         return LOGIN
-    if status in (301, 302, 303, 307) and "/auth/login" in location and not path.startswith(
-            "/auth/login"):
+    if (
+        status in (301, 302, 303, 307)
+        and "/auth/login" in location
+        and not path.startswith("/auth/login")
+    ):
         return LOGIN
     if status in (401, 403, 404) or status >= 500:
         return status
@@ -513,13 +611,15 @@ def _path(app, rule, w: World, actor: str) -> str:
 
 # --- the tests -----------------------------------------------------------------------------
 
+
 def test_every_route_has_an_entry(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - MATRIX.keys())
     assert not missing, (
         f"routes without an entry in MATRIX of {__file__}: {missing}. Whoever adds a route "
         "adds its line there: who may reach it (PUBLIC, USER, PLATFORM_ADMIN, DB_ADMIN or a "
-        "project Permission) and, for URL arguments, a factory that builds them.")
+        "project Permission) and, for URL arguments, a factory that builds them."
+    )
 
 
 def test_table_agrees_with_the_views_declared_permissions(app):
@@ -577,12 +677,17 @@ def test_authorization_matrix(app, world):
                 kwargs = {"data": entry.data or {}} if method != "GET" else {}
                 resp = client.open(path, method=method, **kwargs)
                 want = expected(entry, method, actor)
-                got = resp.status_code if isinstance(want, int) else outcome(
-                    path, resp.status_code, resp.headers.get("Location", ""))
+                got = (
+                    resp.status_code
+                    if isinstance(want, int)
+                    else outcome(path, resp.status_code, resp.headers.get("Location", ""))
+                )
                 resp.close()
                 checked += 1
                 if got != want:
-                    mismatches.append(f"{method} {path} [{rule.endpoint}] as {actor}: "
-                                      f"expected {want}, got {got} ({resp.status_code})")
+                    mismatches.append(
+                        f"{method} {path} [{rule.endpoint}] as {actor}: "
+                        f"expected {want}, got {got} ({resp.status_code})"
+                    )
     assert checked > 300
     assert not mismatches, "\n".join(mismatches)

@@ -62,15 +62,16 @@ def test_backup_writes_one_zip_with_metadata_and_passes_its_drill(database, sett
 
 def test_second_backup_request_while_one_is_open_is_refused(database):
     _queued(database)
-    with pytest.raises(OperationBusy, match="already in progress"), \
-            database.system_session() as s:
+    with pytest.raises(OperationBusy, match="already in progress"), database.system_session() as s:
         request_backup(s, requested_by=None)
 
 
 def test_backup_while_another_runs_is_refused_and_leaves_nothing(database, settings):
     backup_id = _queued(database)
-    with operation_lock(database.url, "restore"), \
-            pytest.raises(OperationBusy, match="already running"):
+    with (
+        operation_lock(database.url, "restore"),
+        pytest.raises(OperationBusy, match="already running"),
+    ):
         run_backup(database, settings, backup_id)
     assert _files(settings) == []
 
@@ -99,15 +100,16 @@ def test_injected_failures_leave_no_file(database, settings, monkeypatch, fault,
 
 def test_failed_attempts_schedule_retries_then_alert(database):
     backup_id = _queued(database)
-    first = record_attempt_failure(database, backup_id, attempt=1, error="boom",
-                                   retry_delay=60)
+    first = record_attempt_failure(database, backup_id, attempt=1, error="boom", retry_delay=60)
     assert first is not None
     with database.system_session() as s:
         row = s.get(Backup, backup_id)
         assert (row.status, row.attempt, row.next_retry_at) == ("failed", 1, first)
         assert not s.scalars(select(Alert)).all()
-    assert record_attempt_failure(database, backup_id, attempt=2, error="boom again",
-                                  retry_delay=None) is None
+    assert (
+        record_attempt_failure(database, backup_id, attempt=2, error="boom again", retry_delay=None)
+        is None
+    )
     with database.system_session() as s:
         row = s.get(Backup, backup_id)
         assert row.next_retry_at is None and len(row.metadata_["attempts"]) == 2

@@ -24,12 +24,17 @@ def shop(database, materialize):
         roles = project_with_roles(s)
     seed_shop(database, roles.project_id)
     with database.system_session() as s:
-        revenue = models.save_model(s, database, roles.project_id, roles.owner.id,
-                                    name="Revenue", query_json=JOIN_QUERY).model.id
-        orders = models.save_model(s, database, roles.project_id, roles.owner.id,
-                                   name="Orders", sql="select * from orders").model.id
-    materialize([data_model_tables], partition_key=str(revenue),
-                dynamic_partitions={"data_models": [revenue, orders]})
+        revenue = models.save_model(
+            s, database, roles.project_id, roles.owner.id, name="Revenue", query_json=JOIN_QUERY
+        ).model.id
+        orders = models.save_model(
+            s, database, roles.project_id, roles.owner.id, name="Orders", sql="select * from orders"
+        ).model.id
+    materialize(
+        [data_model_tables],
+        partition_key=str(revenue),
+        dynamic_partitions={"data_models": [revenue, orders]},
+    )
     materialize([data_model_tables], partition_key=str(orders))
     widget_cache.clear()
     return roles, revenue, orders
@@ -59,13 +64,17 @@ def test_create_list_and_tier_limit(shop, login, database):
     roles, *_ = shop
     editor = login(roles.editor)
     board_id = new_board(editor, roles.project_id)
-    assert editor.get(base(roles.project_id) + "?format=json").json["dashboards"][0]["id"] == \
-        board_id
+    assert (
+        editor.get(base(roles.project_id) + "?format=json").json["dashboards"][0]["id"] == board_id
+    )
     assert login(roles.viewer).post(base(roles.project_id), json={"name": "x"}).status_code == 403
     assert editor.post(base(roles.project_id), json={"name": " "}).status_code == 422
     with database.system_session() as s:
-        s.execute(update(SubscriptionTier).where(SubscriptionTier.name == "Enterprise")
-                  .values(max_dashboards=1))
+        s.execute(
+            update(SubscriptionTier)
+            .where(SubscriptionTier.name == "Enterprise")
+            .values(max_dashboards=1)
+        )
     refused = editor.post(base(roles.project_id), data={"name": "Second"})
     assert refused.status_code == 403 and b"Upgrade your plan" in refused.data
     assert login(roles.outsider).get(base(roles.project_id)).status_code == 404
@@ -77,12 +86,21 @@ def test_widgets_render_server_built_figures_cached_and_exported(shop, login, da
     roles, revenue, orders = shop
     editor = login(roles.editor)
     board_id = new_board(editor, roles.project_id)
-    for chart, extra in (("bar", {"x": "country", "y": "revenue"}),
-                         ("kpi", {"y": "amount", "x": "ordered_on", "period": "day"}),
-                         ("line", {"x": "ordered_on", "y": "amount", "aggregate": "sum"})):
+    for chart, extra in (
+        ("bar", {"x": "country", "y": "revenue"}),
+        ("kpi", {"y": "amount", "x": "ordered_on", "period": "day"}),
+        ("line", {"x": "ordered_on", "y": "amount", "aggregate": "sum"}),
+    ):
         model = revenue if chart == "bar" else orders
-        resp = add_widget(editor, database, roles.project_id, board_id, data_model_id=model,
-                          chart_type=chart, **extra)
+        resp = add_widget(
+            editor,
+            database,
+            roles.project_id,
+            board_id,
+            data_model_id=model,
+            chart_type=chart,
+            **extra,
+        )
         assert resp.status_code == 302, resp.data
     with database.system_session() as s:
         widgets = s.scalars(select(DashboardWidget).order_by(DashboardWidget.id)).all()
@@ -107,58 +125,94 @@ def test_bad_widget_binding_and_stale_version_are_refused(shop, login, database)
     roles, revenue, _ = shop
     editor = login(roles.editor)
     board_id = new_board(editor, roles.project_id)
-    bad = add_widget(editor, database, roles.project_id, board_id, data_model_id=revenue,
-                     chart_type="bar", x="country", y="no_such_column")
+    bad = add_widget(
+        editor,
+        database,
+        roles.project_id,
+        board_id,
+        data_model_id=revenue,
+        chart_type="bar",
+        x="country",
+        y="no_such_column",
+    )
     assert bad.status_code == 400 and b"y: &#39;no_such_column&#39; is not a column" in bad.data
-    stale = editor.post(f"{base(roles.project_id)}/{board_id}/widgets/new", data={
-        "version": version_of(database, board_id) - 1 if version_of(database, board_id) > 1
-        else 99, "data_model_id": revenue, "chart_type": "bar", "x": "country", "y": "revenue"})
+    stale = editor.post(
+        f"{base(roles.project_id)}/{board_id}/widgets/new",
+        data={
+            "version": version_of(database, board_id) - 1
+            if version_of(database, board_id) > 1
+            else 99,
+            "data_model_id": revenue,
+            "chart_type": "bar",
+            "x": "country",
+            "y": "revenue",
+        },
+    )
     assert stale.status_code == 409 and b"changed by someone else" in stale.data
     with database.system_session() as s:
         assert s.scalar(select(DashboardWidget.id)) is None
-    assert login(roles.viewer).get(
-        f"{base(roles.project_id)}/{board_id}/widgets/new").status_code == 403
+    assert (
+        login(roles.viewer).get(f"{base(roles.project_id)}/{board_id}/widgets/new").status_code
+        == 403
+    )
 
 
 def test_layout_saves_with_version_and_a_stale_save_gets_409(shop, login, database):
     roles, revenue, _ = shop
     editor = login(roles.editor)
     board_id = new_board(editor, roles.project_id)
-    add_widget(editor, database, roles.project_id, board_id, data_model_id=revenue,
-               chart_type="pie", x="country", y="revenue")
+    add_widget(
+        editor,
+        database,
+        roles.project_id,
+        board_id,
+        data_model_id=revenue,
+        chart_type="pie",
+        x="country",
+        y="revenue",
+    )
     with database.system_session() as s:
         wid = s.scalar(select(DashboardWidget.id))
     v = version_of(database, board_id)
     url = f"{base(roles.project_id)}/{board_id}/layout"
-    ok = editor.post(url, json={"version": v, "widgets": [
-        {"id": wid, "x": 6, "y": 0, "w": 6, "h": 5}]})
+    ok = editor.post(
+        url, json={"version": v, "widgets": [{"id": wid, "x": 6, "y": 0, "w": 6, "h": 5}]}
+    )
     assert ok.status_code == 200 and ok.json["version"] == v + 1
-    stale = login(roles.owner).post(url, json={"version": v, "widgets": [
-        {"id": wid, "x": 0, "y": 0, "w": 3, "h": 3}]})
+    stale = login(roles.owner).post(
+        url, json={"version": v, "widgets": [{"id": wid, "x": 0, "y": 0, "w": 3, "h": 3}]}
+    )
     assert stale.status_code == 409 and "changed by someone else" in stale.json["error"]
-    off_grid = editor.post(url, json={"version": v + 1, "widgets": [
-        {"id": wid, "x": 10, "y": 0, "w": 6, "h": 3}]})
+    off_grid = editor.post(
+        url, json={"version": v + 1, "widgets": [{"id": wid, "x": 10, "y": 0, "w": 6, "h": 3}]}
+    )
     assert off_grid.status_code == 400
     with database.system_session() as s:
         w = s.get(DashboardWidget, wid)
         assert (w.x, w.y, w.w, w.h) == (6, 0, 6, 5)
 
 
-def test_deleted_model_shows_not_found_and_dashboard_delete_is_owner_only(shop, login,
-                                                                         database):
+def test_deleted_model_shows_not_found_and_dashboard_delete_is_owner_only(shop, login, database):
     roles, revenue, _ = shop
     editor = login(roles.editor)
     board_id = new_board(editor, roles.project_id)
-    add_widget(editor, database, roles.project_id, board_id, data_model_id=revenue,
-               chart_type="bar", x="country", y="revenue")
+    add_widget(
+        editor,
+        database,
+        roles.project_id,
+        board_id,
+        data_model_id=revenue,
+        chart_type="bar",
+        x="country",
+        y="revenue",
+    )
     login(roles.owner).post(f"/projects/{roles.project_id}/models/{revenue}/delete")
     with database.system_session() as s:
         wid = s.scalar(select(DashboardWidget.id))
     data = editor.get(f"{base(roles.project_id)}/{board_id}/widgets/{wid}/data").json
     assert data["error"] == "Data model not found."
     assert editor.post(f"{base(roles.project_id)}/{board_id}/delete").status_code == 403
-    assert login(roles.owner).post(f"{base(roles.project_id)}/{board_id}/delete").status_code \
-        == 302
+    assert login(roles.owner).post(f"{base(roles.project_id)}/{board_id}/delete").status_code == 302
     with database.system_session() as s:
         assert s.get(Dashboard, board_id) is None
 
@@ -168,10 +222,19 @@ def test_public_link_lifecycle_and_isolation(shop, login, database, app):
     editor = login(roles.editor)
     board_id = new_board(editor, roles.project_id)
     other_id = new_board(editor, roles.project_id, "Private")
-    add_widget(editor, database, roles.project_id, board_id, data_model_id=revenue,
-               chart_type="bar", x="country", y="revenue")
-    add_widget(editor, database, roles.project_id, other_id, data_model_id=orders,
-               chart_type="table")
+    add_widget(
+        editor,
+        database,
+        roles.project_id,
+        board_id,
+        data_model_id=revenue,
+        chart_type="bar",
+        x="country",
+        y="revenue",
+    )
+    add_widget(
+        editor, database, roles.project_id, other_id, data_model_id=orders, chart_type="table"
+    )
     with database.system_session() as s:
         mine, secret = s.scalars(select(DashboardWidget.id).order_by(DashboardWidget.id)).all()
     share = f"{base(roles.project_id)}/{board_id}/share"
@@ -194,21 +257,25 @@ def test_public_link_lifecycle_and_isolation(shop, login, database, app):
     assert guest.get(f"/public/d/{token}/widgets/{secret}/data").status_code == 404
     assert guest.get(f"/public/d/{token}/widgets/{secret}/data.csv").status_code == 404
     assert guest.get(f"/projects/{roles.project_id}/dashboards/{other_id}").status_code in (
-        302, 401)
+        302,
+        401,
+    )
     assert guest.get("/public/d/" + "A" * 43).status_code == 404
     # regenerate: the old token stops working
     editor.post(share, data={"action": "regenerate"})
     assert guest.get(f"/public/d/{token}").status_code == 404
     with database.system_session() as s:
-        new = s.scalar(select(DashboardPublicLink.token).where(
-            DashboardPublicLink.revoked_at.is_(None)))
+        new = s.scalar(
+            select(DashboardPublicLink.token).where(DashboardPublicLink.revoked_at.is_(None))
+        )
     assert guest.get(f"/public/d/{new}").status_code == 200
     # expiry in the past is refused; an expired link is a 404
     past = editor.post(share, data={"action": "regenerate", "expires_at": "2020-01-01"})
     assert past.status_code == 400 and b"future" in past.data
     with database.system_session() as s:
-        s.execute(update(DashboardPublicLink).values(
-            expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        s.execute(
+            update(DashboardPublicLink).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
     assert guest.get(f"/public/d/{new}").status_code == 404
     with database.system_session() as s:
         s.execute(update(DashboardPublicLink).values(expires_at=None))
@@ -220,9 +287,15 @@ def test_public_link_lifecycle_and_isolation(shop, login, database, app):
 def test_public_page_is_rate_limited(settings):
     from webapp import create_app
 
-    limited = create_app(settings, config={"TESTING": True, "WTF_CSRF_ENABLED": False,
-                                           "RATELIMIT_ENABLED": True,
-                                           "RATELIMIT_STORAGE_URI": "memory://"})
+    limited = create_app(
+        settings,
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        },
+    )
     client = limited.test_client()
     codes = [client.get("/public/d/" + "B" * 43).status_code for _ in range(125)]
     assert codes[0] == 404 and codes[-1] == 429

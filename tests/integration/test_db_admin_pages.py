@@ -20,13 +20,19 @@ def admin_client(make_user, login):
 
 
 ROUTES = [
-    ("get", PAGE), ("post", "/admin/database/migrations/apply"),
-    ("post", "/admin/database/backups"), ("post", "/admin/database/backups/1/restore"),
-    ("post", "/admin/database/restore/upload"), ("post", "/admin/database/schedules"),
-    ("post", "/admin/database/schedules/1"), ("post", "/admin/database/schedules/1/delete"),
+    ("get", PAGE),
+    ("post", "/admin/database/migrations/apply"),
+    ("post", "/admin/database/backups"),
+    ("post", "/admin/database/backups/1/restore"),
+    ("post", "/admin/database/restore/upload"),
+    ("post", "/admin/database/schedules"),
+    ("post", "/admin/database/schedules/1"),
+    ("post", "/admin/database/schedules/1/delete"),
     ("get", "/admin/database/backups/1/progress"),
-    ("get", "/admin/database/backups/1/download"), ("post", "/admin/database/alerts/1/acknowledge"),
-    ("post", "/admin/database/access"), ("post", "/admin/database/access/1/revoke"),
+    ("get", "/admin/database/backups/1/download"),
+    ("post", "/admin/database/alerts/1/acknowledge"),
+    ("post", "/admin/database/access"),
+    ("post", "/admin/database/access/1/revoke"),
 ]
 
 
@@ -96,16 +102,20 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    (b"not a zip at all", b"not a readable ZIP"),
-    (_zip({"database.dump": b"PGDMP"}), b"metadata.json missing"),
-    (_zip({"metadata.json": b"{}", "database.dump": b"x", "../../x": b"x"}), b"unsafe path"),
-])
-def test_bad_uploads_are_refused_and_not_kept(admin_client, settings, database, payload,
-                                              message):
-    resp = admin_client.post("/admin/database/restore/upload", data={
-        "archive": (io.BytesIO(payload), "backup.zip"), "confirm": "RESTORE"},
-        content_type="multipart/form-data")
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"not a zip at all", b"not a readable ZIP"),
+        (_zip({"database.dump": b"PGDMP"}), b"metadata.json missing"),
+        (_zip({"metadata.json": b"{}", "database.dump": b"x", "../../x": b"x"}), b"unsafe path"),
+    ],
+)
+def test_bad_uploads_are_refused_and_not_kept(admin_client, settings, database, payload, message):
+    resp = admin_client.post(
+        "/admin/database/restore/upload",
+        data={"archive": (io.BytesIO(payload), "backup.zip"), "confirm": "RESTORE"},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 400 and message in resp.data
     assert not settings.backup_dir.exists() or not list(settings.backup_dir.glob("*.zip*"))
     with database.system_session() as s:
@@ -114,9 +124,11 @@ def test_bad_uploads_are_refused_and_not_kept(admin_client, settings, database, 
 
 def test_upload_over_the_size_limit_is_413(app, admin_client):
     app.config["MAX_CONTENT_LENGTH"] = 1024
-    resp = admin_client.post("/admin/database/restore/upload", data={
-        "archive": (io.BytesIO(b"x" * 4096), "big.zip"), "confirm": "RESTORE"},
-        content_type="multipart/form-data")
+    resp = admin_client.post(
+        "/admin/database/restore/upload",
+        data={"archive": (io.BytesIO(b"x" * 4096), "big.zip"), "confirm": "RESTORE"},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 413
 
 
@@ -125,9 +137,12 @@ def test_good_upload_is_validated_then_queued(admin_client, database, settings, 
 
     archive = tmp_path / "mine.zip"
     write_archive(database.url, archive)
-    resp = admin_client.post("/admin/database/restore/upload", data={
-        "archive": (archive.open("rb"), "mine.zip"), "confirm": "RESTORE"},
-        content_type="multipart/form-data", headers={"Accept": "application/json"})
+    resp = admin_client.post(
+        "/admin/database/restore/upload",
+        data={"archive": (archive.open("rb"), "mine.zip"), "confirm": "RESTORE"},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
     assert resp.status_code == 202, resp.data
     with database.system_session() as s:
         backup = s.get(Backup, resp.get_json()["backup_id"])
@@ -135,15 +150,21 @@ def test_good_upload_is_validated_then_queued(admin_client, database, settings, 
         assert s.scalars(select(PipelineRequest.kind)).all() == ["restore"]
 
 
-@pytest.mark.parametrize(("form", "field"), [
-    ({"cron": "every night", "retention_count": "7"}, "cron"),
-    ({"cron": "61 * * * *", "retention_count": "7"}, "cron"),
-    ({"cron": "0 2 * * *", "retention_count": "0"}, "retention_count"),
-    ({"cron": "0 2 * * *", "retention_count": "seven"}, "retention_count"),
-])
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"cron": "every night", "retention_count": "7"}, "cron"),
+        ({"cron": "61 * * * *", "retention_count": "7"}, "cron"),
+        ({"cron": "0 2 * * *", "retention_count": "0"}, "retention_count"),
+        ({"cron": "0 2 * * *", "retention_count": "seven"}, "retention_count"),
+    ],
+)
 def test_invalid_schedule_is_422(admin_client, database, form, field):
-    resp = admin_client.post("/admin/database/schedules", data={"name": "n", **form},
-                             headers={"Accept": "application/json"})
+    resp = admin_client.post(
+        "/admin/database/schedules",
+        data={"name": "n", **form},
+        headers={"Accept": "application/json"},
+    )
     assert resp.status_code == 422 and resp.get_json()["field"] == field
     html = admin_client.post("/admin/database/schedules", data={"name": "n", **form})
     assert html.status_code == 422 and b'aria-invalid="true"' in html.data
@@ -152,33 +173,41 @@ def test_invalid_schedule_is_422(admin_client, database, form, field):
 
 
 def test_schedule_is_saved_with_its_next_run(admin_client, database):
-    resp = admin_client.post("/admin/database/schedules", data={
-        "name": "nightly", "cron": "0 2 * * *", "retention_count": "5", "enabled": "on"})
+    resp = admin_client.post(
+        "/admin/database/schedules",
+        data={"name": "nightly", "cron": "0 2 * * *", "retention_count": "5", "enabled": "on"},
+    )
     assert resp.status_code == 303
     with database.system_session() as s:
         schedule = s.scalars(select(BackupSchedule)).one()
-        assert (schedule.cron, schedule.retention_count, schedule.enabled) == ("0 2 * * *", 5,
-                                                                                True)
+        assert (schedule.cron, schedule.retention_count, schedule.enabled) == ("0 2 * * *", 5, True)
         assert (schedule.next_run_at.hour, schedule.next_run_at.minute) == (2, 0)
 
 
 def test_grant_and_revoke_database_admin_access(admin_client, make_user, database):
     user = make_user(email="maint@example.com")
-    resp = admin_client.post("/admin/database/access",
-                             data={"email": "MAINT@example.com", "login_role": "on"})
+    resp = admin_client.post(
+        "/admin/database/access", data={"email": "MAINT@example.com", "login_role": "on"}
+    )
     role = f"dra_dbadmin_{user.id}"
     try:
         assert resp.status_code == 200 and b"data-password=" in resp.data
         with database.system_session() as s:
-            assert s.execute(text("select pg_has_role(:r, 'dra_owner', 'MEMBER')"),
-                             {"r": role}).scalar()
+            assert s.execute(
+                text("select pg_has_role(:r, 'dra_owner', 'MEMBER')"), {"r": role}
+            ).scalar()
         resp = admin_client.post(f"/admin/database/access/{user.id}/revoke")
         assert resp.status_code == 303
         with database.system_session() as s:
-            assert s.execute(text("select count(*) from pg_roles where rolname = :r"),
-                             {"r": role}).scalar() == 0
-            assert not s.execute(text("select is_db_admin from app.users where id = :i"),
-                                 {"i": user.id}).scalar()
+            assert (
+                s.execute(
+                    text("select count(*) from pg_roles where rolname = :r"), {"r": role}
+                ).scalar()
+                == 0
+            )
+            assert not s.execute(
+                text("select is_db_admin from app.users where id = :i"), {"i": user.id}
+            ).scalar()
     finally:
         with database.system_session() as s:
             s.execute(text(f'drop role if exists "{role}"'))

@@ -9,8 +9,9 @@ from dra.models import Alert, Notification
 from dra.operations import faults
 
 
-def test_failed_upgrade_exits_1_alerts_and_notifies_admins(database, make_user, tmp_path,
-                                                           monkeypatch, capsys):
+def test_failed_upgrade_exits_1_alerts_and_notifies_admins(
+    database, make_user, tmp_path, monkeypatch, capsys
+):
     admin = make_user(email="root@example.com", platform_admin=True)
     monkeypatch.setenv("DRA_DATABASE_URL", database.url)
     monkeypatch.setenv("DRA_DATA_DIR", str(tmp_path / "data"))
@@ -24,4 +25,3 @@ def test_failed_upgrade_exits_1_alerts_and_notifies_admins(database, make_user, 
     monkeypatch.delenv(faults.FAULT_VARIABLE)
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out
-

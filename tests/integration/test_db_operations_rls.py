@@ -18,9 +18,13 @@ def rows(database, make_user):
     admin = make_user(email="admin@example.com", platform_admin=True)
     user = make_user(email="user@example.com")
     with database.system_session() as s:
-        s.add_all([Backup(file_name="dra-backup-20260101T000000Z.zip"),
-                   BackupSchedule(cron="0 2 * * *"),
-                   Alert(source="backup", severity="error", title="x")])
+        s.add_all(
+            [
+                Backup(file_name="dra-backup-20260101T000000Z.zip"),
+                BackupSchedule(cron="0 2 * * *"),
+                Alert(source="backup", severity="error", title="x"),
+            ]
+        )
     return admin, user
 
 

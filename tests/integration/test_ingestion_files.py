@@ -19,23 +19,31 @@ def _file_source(database, settings, name: str, data: bytes) -> tuple[int, int]:
     with database.system_session() as s:
         owner = create_user(s)
         project_id = create_project(s, owner)
-        stored = store_upload(io.BytesIO(data), name, data_dir=settings.data_dir,
-                              project_id=project_id)
-        source = create_file_source(s, project_id=project_id, user_id=owner.id, name=None,
-                                    upload=stored)
+        stored = store_upload(
+            io.BytesIO(data), name, data_dir=settings.data_dir, project_id=project_id
+        )
+        source = create_file_source(
+            s, project_id=project_id, user_id=owner.id, name=None, upload=stored
+        )
         return source.id, project_id
 
 
 def _run(materialize, source_id, raise_on_error=True):
-    return materialize([raw_source_tables], partition_key=str(source_id),
-                       dynamic_partitions={data_sources_partitions.name: [source_id]},
-                       raise_on_error=raise_on_error)
+    return materialize(
+        [raw_source_tables],
+        partition_key=str(source_id),
+        dynamic_partitions={data_sources_partitions.name: [source_id]},
+        raise_on_error=raise_on_error,
+    )
 
 
 def _tables(database, schema):
     with database.system_engine.connect() as conn:
-        return set(conn.exec_driver_sql(
-            "select tablename from pg_tables where schemaname = %s", (schema,)).scalars())
+        return set(
+            conn.exec_driver_sql(
+                "select tablename from pg_tables where schemaname = %s", (schema,)
+            ).scalars()
+        )
 
 
 def test_excel_sheets_become_tables(database, settings, materialize, tmp_path):
@@ -52,16 +60,19 @@ def test_excel_sheets_become_tables(database, settings, materialize, tmp_path):
 
 
 def test_pdf_tables_and_text_become_tables(database, settings, materialize, tmp_path):
-    source_id, project_id = _file_source(database, settings, "report.pdf",
-                                         make_pdf(tmp_path / "r.pdf").read_bytes())
+    source_id, project_id = _file_source(
+        database, settings, "report.pdf", make_pdf(tmp_path / "r.pdf").read_bytes()
+    )
     _run(materialize, source_id)
     schema = f"raw_p{project_id}"
     assert _tables(database, schema) == {"report_table_1", "report_text"}
     with database.system_engine.connect() as conn:
-        rows = conn.exec_driver_sql(f"select region, sales from {schema}.report_table_1 "
-                                    "order by region").all()
-        first = conn.exec_driver_sql(f"select page, line, text from {schema}.report_text "
-                                     "order by page, line limit 1").one()
+        rows = conn.exec_driver_sql(
+            f"select region, sales from {schema}.report_table_1 order by region"
+        ).all()
+        first = conn.exec_driver_sql(
+            f"select page, line, text from {schema}.report_text order by page, line limit 1"
+        ).one()
     assert [tuple(r) for r in rows] == [("north", "120"), ("south", "80")]
     assert tuple(first) == (1, 1, "Quarterly report")
 
@@ -82,8 +93,11 @@ def test_ragged_row_past_the_sample_fails_cleanly(database, settings, materializ
 def test_source_deleted_while_it_loads_ends_cleanly(database, settings):
     source_id, project_id = _file_source(database, settings, "gone.csv", b"a,b\n1,2\n3,4\n")
     with database.system_session() as s:
-        s.add(DataModel(project_id=project_id, data_source_id=source_id, name="Uses gone",
-                        status="active"))
+        s.add(
+            DataModel(
+                project_id=project_id, data_source_id=source_id, name="Uses gone", status="active"
+            )
+        )
 
     def delete_meanwhile(message: str) -> None:
         if "loaded" in message:  # the table is loaded; the run has not recorded it yet
@@ -118,6 +132,6 @@ def test_latin1_file_with_duplicate_and_empty_names_loads(database, settings):
     assert ingest_source(database, settings, source_id).rows == 2
     with database.system_engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            f"select ville, ville_2, col_3, prix from raw_p{project_id}.villes "
-            "order by col_3").all()
+            f"select ville, ville_2, col_3, prix from raw_p{project_id}.villes order by col_3"
+        ).all()
     assert [tuple(r) for r in rows] == [("Montréal", "a", 1, "3,5"), ("Zürich", "b", 2, "4")]

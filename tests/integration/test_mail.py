@@ -26,22 +26,49 @@ def smtp():
 
 
 def _config(smtp, **kw):
-    return MailConfig(host=smtp.host, port=smtp.port, user="mailer", password="s3cret-pass",
-                      starttls=False, sender="DRA <no-reply@dra.test>", **kw)
+    return MailConfig(
+        host=smtp.host,
+        port=smtp.port,
+        user="mailer",
+        password="s3cret-pass",
+        starttls=False,
+        sender="DRA <no-reply@dra.test>",
+        **kw,
+    )
 
 
 def test_registration_mail_arrives_over_smtp(settings, smtp, database):
     from webapp import create_app
 
-    configured = replace(settings, smtp_host=smtp.host, smtp_port=smtp.port, smtp_user="mailer",
-                         smtp_password="s3cret-pass", smtp_starttls=False,
-                         mail_from="DRA Platform <no-reply@dra.test>")
-    app = create_app(configured, config={"TESTING": True, "WTF_CSRF_ENABLED": False,
-                                         "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost"})
+    configured = replace(
+        settings,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_user="mailer",
+        smtp_password="s3cret-pass",
+        smtp_starttls=False,
+        mail_from="DRA Platform <no-reply@dra.test>",
+    )
+    app = create_app(
+        configured,
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "localhost",
+        },
+    )
     client = app.test_client()
-    resp = client.post("/auth/register", data={
-        "first_name": "Ola", "last_name": "N", "email": "ola@example.com",
-        "password": "Sunny-river-42", "confirm_password": "Sunny-river-42"})
+    resp = client.post(
+        "/auth/register",
+        data={
+            "first_name": "Ola",
+            "last_name": "N",
+            "email": "ola@example.com",
+            "password": "Sunny-river-42",
+            "confirm_password": "Sunny-river-42",
+        },
+    )
     assert resp.status_code == 200
     [received] = smtp.wait_for(1)
     assert received.rcpt_tos == ["ola@example.com"]
@@ -60,15 +87,17 @@ def test_registration_mail_arrives_over_smtp(settings, smtp, database):
 def test_unreachable_server_is_recorded_and_retried(smtp, database):
     down = MailConfig(host="127.0.0.1", port=1, starttls=False, timeout=2)
     with database.system_session() as s:
-        row = send_mail(s, to="a@example.com", subject="Hi", body="Plain body", category="account",
-                        config=down)
+        row = send_mail(
+            s, to="a@example.com", subject="Hi", body="Plain body", category="account", config=down
+        )
         assert row.sent_at is None and row.attempts == 1 and "ConnectionRefused" in row.error
     with database.system_session() as s:
         assert deliver_pending(s, _config(smtp)) == 1
     [received] = smtp.wait_for(1)
     assert received.body("plain").strip() == "Plain body"
-    assert received.message.get_body(preferencelist=("html",)) is None or \
-        received.body("html") == ""
+    assert (
+        received.message.get_body(preferencelist=("html",)) is None or received.body("html") == ""
+    )
     [row] = outbox(database)
     assert row.sent_at is not None and row.error is None and row.attempts == 2
 
@@ -76,8 +105,9 @@ def test_unreachable_server_is_recorded_and_retried(smtp, database):
 def test_wrong_smtp_password_is_an_error_not_a_crash(smtp, database):
     wrong = replace(_config(smtp), password="nope", timeout=3)
     with database.system_session() as s:
-        row = send_mail(s, to="a@example.com", subject="Hi", body="x", category="account",
-                        config=wrong)
+        row = send_mail(
+            s, to="a@example.com", subject="Hi", body="x", category="account", config=wrong
+        )
         assert row.sent_at is None and row.error.startswith("SMTP")
     assert smtp.messages == []
 
@@ -88,16 +118,38 @@ def test_opted_out_users_get_no_optional_mail(smtp, database, make_user):
     user = make_user()
     with database.system_session() as s:
         unsubscribe(s, user.id)
-        assert send_mail(s, to=user.email, subject="News", body="x", category="marketing",
-                         user_id=user.id, config=_config(smtp)) is None
-        assert send_email(s, _config(smtp), to=user.email, template="reset_password",
-                          category="password_reset", user_id=user.id, name="A",
-                          reset_url="http://localhost/r", hours=1) is not None
+        assert (
+            send_mail(
+                s,
+                to=user.email,
+                subject="News",
+                body="x",
+                category="marketing",
+                user_id=user.id,
+                config=_config(smtp),
+            )
+            is None
+        )
+        assert (
+            send_email(
+                s,
+                _config(smtp),
+                to=user.email,
+                template="reset_password",
+                category="password_reset",
+                user_id=user.id,
+                name="A",
+                reset_url="http://localhost/r",
+                hours=1,
+            )
+            is not None
+        )
     assert [m.message["Subject"] for m in smtp.wait_for(1)] == ["Reset your password"]
 
 
 def test_html_bodies_escape_what_they_are_given():
-    mail = render_email("verify_email", name="<script>x</script>", verify_url="http://l/v?a=1&b=2",
-                        hours=24)
+    mail = render_email(
+        "verify_email", name="<script>x</script>", verify_url="http://l/v?a=1&b=2", hours=24
+    )
     assert "<script>x</script>" not in mail.html and "&lt;script&gt;" in mail.html
     assert "&amp;b=2" in mail.html and "<script>x</script>" in mail.text  # text is not HTML

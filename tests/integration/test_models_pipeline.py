@@ -23,41 +23,58 @@ def shop(database):
 
 def saved_model(database, shop, **definition):
     with database.system_session() as s:
-        return service.save_model(s, database, shop.project_id, shop.owner.id, name="Revenue",
-                                  **definition).model.id
+        return service.save_model(
+            s, database, shop.project_id, shop.owner.id, name="Revenue", **definition
+        ).model.id
 
 
 def test_asset_builds_the_table_and_bumps_the_version(database, shop, materialize):
     model_id = saved_model(database, shop, query_json=JOIN_QUERY)
     with database.system_session() as s:
         version = s.get(DataModel, model_id).version
-    result = materialize([data_model_tables], partition_key=str(model_id),
-                         dynamic_partitions={"data_models": [model_id]})
+    result = materialize(
+        [data_model_tables],
+        partition_key=str(model_id),
+        dynamic_partitions={"data_models": [model_id]},
+    )
     assert result.success
     with database.system_session() as s:
         model = s.get(DataModel, model_id)
         assert (model.status, model.materialized_table, model.row_count) == (
-            "active", f"model_{model_id}", 2)
+            "active",
+            f"model_{model_id}",
+            2,
+        )
         assert model.version == version + 1 and model.last_materialized_at is not None
-        rows = s.execute(text(f"select country, revenue from models_p{shop.project_id}."
-                              f"model_{model_id} order by country")).all()
+        rows = s.execute(
+            text(
+                f"select country, revenue from models_p{shop.project_id}."
+                f"model_{model_id} order by country"
+            )
+        ).all()
         assert [r[0] for r in rows] == ["FR", "US"]
         # the read-only role can read it (dashboards do)
-        granted = s.scalar(text("select has_table_privilege('dra_readonly', :t, 'select')"),
-                           {"t": f"models_p{shop.project_id}.model_{model_id}"})
+        granted = s.scalar(
+            text("select has_table_privilege('dra_readonly', :t, 'select')"),
+            {"t": f"models_p{shop.project_id}.model_{model_id}"},
+        )
         assert granted
-        can_write = s.scalar(text("select has_table_privilege('dra_readonly', :t, 'insert')"),
-                             {"t": f"models_p{shop.project_id}.model_{model_id}"})
+        can_write = s.scalar(
+            text("select has_table_privilege('dra_readonly', :t, 'insert')"),
+            {"t": f"models_p{shop.project_id}.model_{model_id}"},
+        )
         assert not can_write
     events = materialize.instance.get_latest_materialization_events([data_model_tables.key])
     assert events[data_model_tables.key] is not None
 
 
-def test_failed_build_keeps_the_last_good_table_and_records_the_error(database, shop,
-                                                                      materialize):
+def test_failed_build_keeps_the_last_good_table_and_records_the_error(database, shop, materialize):
     model_id = saved_model(database, shop, sql="select id, amount from orders")
-    assert materialize([data_model_tables], partition_key=str(model_id),
-                       dynamic_partitions={"data_models": [model_id]}).success
+    assert materialize(
+        [data_model_tables],
+        partition_key=str(model_id),
+        dynamic_partitions={"data_models": [model_id]},
+    ).success
     with database.system_session() as s:
         s.execute(text(f"alter table raw_p{shop.project_id}.orders rename column amount to total"))
     result = materialize([data_model_tables], partition_key=str(model_id), raise_on_error=False)
@@ -77,15 +94,19 @@ def test_refresh_request_runs_through_the_request_sensor(database, shop, setting
     with database.system_session() as s:
         s.add(DataModel(project_id=shop.project_id, name="ghost", query="select 1"))
     instance = dg.DagsterInstance.ephemeral()
-    resources = {"platform": PlatformResource(database_url=database.url,
-                                              data_dir=str(settings.data_dir))}
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
     sensor = defs.get_sensor_def("pipeline_request_sensor")
-    result = sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                            definitions=defs))
+    result = sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
+    )
     [run] = [r for r in result.run_requests if r.job_name == "refresh_model_job"]
     assert run.partition_key == str(model_id)
-    assert any(req.partitions_def_name == "data_models" and req.partition_keys == [str(model_id)]
-               for req in result.dynamic_partitions_requests)
+    assert any(
+        req.partitions_def_name == "data_models" and req.partition_keys == [str(model_id)]
+        for req in result.dynamic_partitions_requests
+    )
     # a request whose model was deleted fails with a message instead of launching a run
     with database.system_session() as s:
         service.delete_model(s, database, shop.project_id, model_id)
@@ -104,21 +125,28 @@ def test_ingesting_a_source_queues_its_models(database, shop, settings, material
         source_id = s.get(DataModel, model_id).data_source_id
     instance = materialize.instance
     instance.add_dynamic_partitions("data_sources", [str(source_id)])
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key="raw_source_tables", partition=str(source_id)))
-    resources = {"platform": PlatformResource(database_url=database.url,
-                                              data_dir=str(settings.data_dir))}
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key="raw_source_tables", partition=str(source_id))
+    )
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
     sensor = defs.get_sensor_def("model_refresh_after_ingest_sensor")
-    result = sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                            definitions=defs))
+    result = sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
+    )
     assert [r.partition_key for r in result.run_requests] == [str(model_id)]
 
 
 def test_the_models_query_runs_as_the_read_only_role(database, shop, materialize):
     model_id = saved_model(database, shop, sql="select current_user as who, id from orders")
-    assert materialize([data_model_tables], partition_key=str(model_id),
-                       dynamic_partitions={"data_models": [model_id]}).success
+    assert materialize(
+        [data_model_tables],
+        partition_key=str(model_id),
+        dynamic_partitions={"data_models": [model_id]},
+    ).success
     with database.system_session() as s:
-        who = s.scalars(text(f"select distinct who from models_p{shop.project_id}."
-                             f"model_{model_id}")).all()
+        who = s.scalars(
+            text(f"select distinct who from models_p{shop.project_id}.model_{model_id}")
+        ).all()
     assert who == ["dra_readonly"]

@@ -72,7 +72,8 @@ def test_list_shows_owned_and_member_projects_with_roles(database, team):
     assert [(p.id, p.role) for p in listed] == [(team.project_id, "editor")]
     with as_user(database, team.outsider) as s:
         assert [p.id for p in projects.list_projects(s, team.outsider.id)] == [
-            team.outsider_project_id]
+            team.outsider_project_id
+        ]
 
 
 def test_detail_counts_and_delete_cascades(database, team, tmp_path):
@@ -97,13 +98,20 @@ def test_detail_counts_and_delete_cascades(database, team, tmp_path):
     with database.system_session() as s:
         assert s.get(Project, team.project_id) is None
         assert s.scalar(select(func.count()).select_from(DataSource)) == 0
-        assert s.scalar(select(func.count()).select_from(ProjectMember).where(
-            ProjectMember.project_id == team.project_id)) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(ProjectMember)
+                .where(ProjectMember.project_id == team.project_id)
+            )
+            == 0
+        )
     dropped = projects.remove_project_data(database, tmp_path, team.project_id)
     assert dropped == [f"models_p{team.project_id}", f"raw_p{team.project_id}"]
     assert projects.project_schemas(database, team.project_id) == []
     assert projects.project_schemas(database, team.outsider_project_id) == [
-        f"raw_p{team.outsider_project_id}"]  # other projects keep their data
+        f"raw_p{team.outsider_project_id}"
+    ]  # other projects keep their data
     assert not upload.parent.exists()
 
 
@@ -111,23 +119,45 @@ def test_invite_registered_user_adds_and_notifies(database, team):
     with database.system_session() as s:
         newcomer = create_user(s, email="Nina@Example.com")
     with as_user(database, team.admin) as s, database.system_session() as limits:
-        result = invitations.invite(s, team.project_id, "nina@example.com", "editor",
-                                    inviter_id=team.admin.id, base_url="http://x",
-                                    limit_session=limits)
+        result = invitations.invite(
+            s,
+            team.project_id,
+            "nina@example.com",
+            "editor",
+            inviter_id=team.admin.id,
+            base_url="http://x",
+            limit_session=limits,
+        )
     assert result.added_directly and result.role == "editor"
     with database.system_session() as s:
-        assert s.scalar(select(ProjectMember.role).where(
-            ProjectMember.project_id == team.project_id,
-            ProjectMember.user_id == newcomer.id)) == "editor"
-        assert s.scalar(select(Notification.title).where(
-            Notification.user_id == newcomer.id)).startswith("You joined")
-        assert s.scalar(select(EmailOutbox.subject).where(
-            EmailOutbox.to_address == "Nina@Example.com")).startswith("You were added")
+        assert (
+            s.scalar(
+                select(ProjectMember.role).where(
+                    ProjectMember.project_id == team.project_id,
+                    ProjectMember.user_id == newcomer.id,
+                )
+            )
+            == "editor"
+        )
+        assert s.scalar(
+            select(Notification.title).where(Notification.user_id == newcomer.id)
+        ).startswith("You joined")
+        assert s.scalar(
+            select(EmailOutbox.subject).where(EmailOutbox.to_address == "Nina@Example.com")
+        ).startswith("You were added")
     with pytest.raises(ProjectError) as err, as_user(database, team.owner) as s:
-        invitations.invite(s, team.project_id, "NINA@example.com", "viewer",
-                           inviter_id=team.owner.id, base_url="http://x")
+        invitations.invite(
+            s,
+            team.project_id,
+            "NINA@example.com",
+            "viewer",
+            inviter_id=team.owner.id,
+            base_url="http://x",
+        )
     assert (err.value.status, err.value.message) == (
-        409, "User is already a member of this project.")
+        409,
+        "User is already a member of this project.",
+    )
 
 
 def test_direct_add_respects_the_members_email_preferences(database, team):
@@ -137,22 +167,33 @@ def test_direct_add_respects_the_members_email_preferences(database, team):
         quiet = create_user(s, email="quiet@example.com")
         s.add(EmailPreferences(user_id=quiet.id, notifications=False))
     with as_user(database, team.admin) as s, database.system_session() as limits:
-        invitations.invite(s, team.project_id, quiet.email, "viewer", inviter_id=team.admin.id,
-                           base_url="http://x", limit_session=limits)
+        invitations.invite(
+            s,
+            team.project_id,
+            quiet.email,
+            "viewer",
+            inviter_id=team.admin.id,
+            base_url="http://x",
+            limit_session=limits,
+        )
     with database.system_session() as s:
         assert s.scalar(select(EmailOutbox.id).where(EmailOutbox.to_address == quiet.email)) is None
         assert s.scalar(select(Notification.id).where(Notification.user_id == quiet.id))
 
 
-@pytest.mark.parametrize(("email", "role", "field", "message"), [
-    ("not-an-email", "viewer", "email", "Invalid email format."),
-    ("a@b.co", "owner", "role", "Invalid role. Must be one of: viewer, editor, admin."),
-    ("a@b.co", "", "role", "Invalid role. Must be one of: viewer, editor, admin."),
-])
+@pytest.mark.parametrize(
+    ("email", "role", "field", "message"),
+    [
+        ("not-an-email", "viewer", "email", "Invalid email format."),
+        ("a@b.co", "owner", "role", "Invalid role. Must be one of: viewer, editor, admin."),
+        ("a@b.co", "", "role", "Invalid role. Must be one of: viewer, editor, admin."),
+    ],
+)
 def test_invite_rejects_bad_input(database, team, email, role, field, message):
     with pytest.raises(ProjectError) as err, as_user(database, team.owner) as s:
-        invitations.invite(s, team.project_id, email, role, inviter_id=team.owner.id,
-                           base_url="http://x")
+        invitations.invite(
+            s, team.project_id, email, role, inviter_id=team.owner.id, base_url="http://x"
+        )
     assert (err.value.status, err.value.field, err.value.message) == (400, field, message)
 
 
@@ -162,15 +203,22 @@ def test_member_limit_uses_the_owners_tier(database):
         project_id = create_project(s, owner)
         set_tier(s, owner, "Free")
     with pytest.raises(ProjectError) as err, as_user(database, owner) as s:
-        invitations.invite(s, project_id, "x@example.com", "viewer", inviter_id=owner.id,
-                           base_url="http://x")
+        invitations.invite(
+            s, project_id, "x@example.com", "viewer", inviter_id=owner.id, base_url="http://x"
+        )
     assert err.value.status == 403 and "members in this project" in err.value.message
 
 
 def test_invitation_token_accept_decline_expire_cancel(database, team):
     with as_user(database, team.owner) as s:
-        result = invitations.invite(s, team.project_id, "new@example.com", "viewer",
-                                    inviter_id=team.owner.id, base_url="http://host/")
+        result = invitations.invite(
+            s,
+            team.project_id,
+            "new@example.com",
+            "viewer",
+            inviter_id=team.owner.id,
+            base_url="http://host/",
+        )
     assert not result.added_directly and result.token
     with database.system_session() as s:
         stored = s.scalar(select(ProjectInvitation))
@@ -178,30 +226,42 @@ def test_invitation_token_accept_decline_expire_cancel(database, team):
         assert result.token not in stored.token_hash
         mail = s.scalar(select(EmailOutbox).where(EmailOutbox.to_address == "new@example.com"))
         assert f"http://host/projects/invitations/{result.token}" in mail.body_text
-        assert timedelta(days=6, hours=23) < stored.expires_at - datetime.now(UTC) <= timedelta(
-            days=7)
+        assert (
+            timedelta(days=6, hours=23) < stored.expires_at - datetime.now(UTC) <= timedelta(days=7)
+        )
     with pytest.raises(ProjectError) as dup, as_user(database, team.owner) as s:
-        invitations.invite(s, team.project_id, "NEW@example.com", "editor",
-                           inviter_id=team.owner.id, base_url="http://x")
+        invitations.invite(
+            s,
+            team.project_id,
+            "NEW@example.com",
+            "editor",
+            inviter_id=team.owner.id,
+            base_url="http://x",
+        )
     assert (dup.value.status, dup.value.field) == (409, "email")
     assert "already pending" in dup.value.message
     with database.system_session() as s:
         newcomer = create_user(s, email="new@example.com")
     # someone else holding the link cannot use it
     with pytest.raises(ProjectError) as wrong, database.system_session() as s:
-        invitations.respond(s, invitations.invitation_by_token(s, result.token),
-                            team.outsider.id, accept=True)
+        invitations.respond(
+            s, invitations.invitation_by_token(s, result.token), team.outsider.id, accept=True
+        )
     assert wrong.value.status == 403
     with database.system_session() as s:
-        project_id = invitations.respond(s, invitations.invitation_by_token(s, result.token),
-                                         newcomer.id, accept=True)
+        project_id = invitations.respond(
+            s, invitations.invitation_by_token(s, result.token), newcomer.id, accept=True
+        )
     assert project_id == team.project_id
     with database.system_session() as s:
-        assert s.scalar(select(ProjectMember.role).where(
-            ProjectMember.user_id == newcomer.id)) == "viewer"
+        assert (
+            s.scalar(select(ProjectMember.role).where(ProjectMember.user_id == newcomer.id))
+            == "viewer"
+        )
         with pytest.raises(ProjectError) as again:
-            invitations.respond(s, invitations.invitation_by_token(s, result.token),
-                                newcomer.id, accept=True)
+            invitations.respond(
+                s, invitations.invitation_by_token(s, result.token), newcomer.id, accept=True
+            )
         assert again.value.status == 409
         with pytest.raises(ProjectError) as unknown:
             invitations.invitation_by_token(s, "nope")
@@ -209,19 +269,32 @@ def test_invitation_token_accept_decline_expire_cancel(database, team):
 
     # expired, then cancelled
     with as_user(database, team.owner) as s:
-        late = invitations.invite(s, team.project_id, "late@example.com", "editor",
-                                  inviter_id=team.owner.id, base_url="http://x")
+        late = invitations.invite(
+            s,
+            team.project_id,
+            "late@example.com",
+            "editor",
+            inviter_id=team.owner.id,
+            base_url="http://x",
+        )
     with database.system_session() as s:
         inv = invitations.invitation_by_token(s, late.token)
         inv.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         late_user = create_user(s, email="late@example.com")
     with pytest.raises(ProjectError) as expired, database.system_session() as s:
-        invitations.respond(s, invitations.invitation_by_token(s, late.token), late_user.id,
-                            accept=True)
+        invitations.respond(
+            s, invitations.invitation_by_token(s, late.token), late_user.id, accept=True
+        )
     assert expired.value.message.startswith("Invitation has expired")
     with as_user(database, team.owner) as s:
-        fresh = invitations.invite(s, team.project_id, "other@example.com", "editor",
-                                   inviter_id=team.owner.id, base_url="http://x")
+        fresh = invitations.invite(
+            s,
+            team.project_id,
+            "other@example.com",
+            "editor",
+            inviter_id=team.owner.id,
+            base_url="http://x",
+        )
         pending = invitations.pending_invitations(s, team.project_id)
         assert [p.email for p in pending] == ["other@example.com", "late@example.com"]
         invitations.cancel_invitation(s, team.project_id, pending[0].id)
@@ -232,13 +305,20 @@ def test_invitation_token_accept_decline_expire_cancel(database, team):
 
 def test_decline_creates_no_membership(database, team):
     with as_user(database, team.owner) as s:
-        result = invitations.invite(s, team.project_id, "d@example.com", "editor",
-                                    inviter_id=team.owner.id, base_url="http://x")
+        result = invitations.invite(
+            s,
+            team.project_id,
+            "d@example.com",
+            "editor",
+            inviter_id=team.owner.id,
+            base_url="http://x",
+        )
     with database.system_session() as s:
         assert s.scalar(select(ProjectInvitation.invited_by)) == team.owner.id
         user = create_user(s, email="d@example.com")
-        invitations.respond(s, invitations.invitation_by_token(s, result.token), user.id,
-                            accept=False)
+        invitations.respond(
+            s, invitations.invitation_by_token(s, result.token), user.id, accept=False
+        )
     with database.system_session() as s:
         assert s.scalar(select(ProjectMember.id).where(ProjectMember.user_id == user.id)) is None
         assert s.scalar(select(ProjectInvitation.status)) == "declined"
@@ -248,8 +328,11 @@ def test_decline_creates_no_membership(database, team):
 
 def _member_id(database, project_id, user):
     with database.system_session() as s:
-        return s.scalar(select(ProjectMember.id).where(
-            ProjectMember.project_id == project_id, ProjectMember.user_id == user.id))
+        return s.scalar(
+            select(ProjectMember.id).where(
+                ProjectMember.project_id == project_id, ProjectMember.user_id == user.id
+            )
+        )
 
 
 def test_roles_change_and_owner_rules(database, team):
@@ -265,7 +348,8 @@ def test_roles_change_and_owner_rules(database, team):
         return err.value
 
     assert refused(team.owner, owner_m, "admin", "owner").message == (
-        "Cannot remove or demote the project owner.")
+        "Cannot remove or demote the project owner."
+    )
     bad = refused(team.owner, editor_m, "boss", "owner")
     assert (bad.status, bad.field) == (400, "role")
     assert "viewer, editor, admin, owner" in bad.message

@@ -21,8 +21,11 @@ def team(database):
 
 def _member_id(database, project_id, user_id):
     with database.system_session() as s:
-        return s.scalar(select(ProjectMember.id).where(
-            ProjectMember.project_id == project_id, ProjectMember.user_id == user_id))
+        return s.scalar(
+            select(ProjectMember.id).where(
+                ProjectMember.project_id == project_id, ProjectMember.user_id == user_id
+            )
+        )
 
 
 def test_create_list_view_delete(login, make_user, database):
@@ -55,8 +58,13 @@ def test_create_list_view_delete(login, make_user, database):
     assert client.get(f"/projects/{project_id}").status_code == 404
     with database.system_session() as s:
         assert s.scalar(select(func.count()).select_from(Project)) == 0
-        assert s.scalar(text("select count(*) from pg_namespace where nspname = :n"),
-                        {"n": f"raw_p{project_id}"}) == 0  # its data schema went too
+        assert (
+            s.scalar(
+                text("select count(*) from pg_namespace where nspname = :n"),
+                {"n": f"raw_p{project_id}"},
+            )
+            == 0
+        )  # its data schema went too
 
 
 def test_tier_limit_answers_403_with_upgrade_message(login, make_user):
@@ -86,8 +94,10 @@ def test_invite_flow_through_pages(app, login, make_user, team, database):
     assert bad_role.status_code == 400
     assert b"Invalid role. Must be one of: viewer, editor, admin." in bad_role.data
     assert admin.post(url, data={"email": team.editor.email, "role": "viewer"}).status_code == 409
-    assert login(team.editor).post(url, data={"email": "y@example.com",
-                                              "role": "viewer"}).status_code == 403
+    assert (
+        login(team.editor).post(url, data={"email": "y@example.com", "role": "viewer"}).status_code
+        == 403
+    )
     sent = admin.post(url, data={"email": "guest@example.com", "role": "editor"})
     assert sent.status_code == 302
     with database.system_session() as s:
@@ -111,8 +121,10 @@ def test_invite_flow_through_pages(app, login, make_user, team, database):
 
 def test_cancel_invitation(login, team, database):
     owner = login(team.owner)
-    owner.post(f"/projects/{team.project_id}/invitations",
-               data={"email": "later@example.com", "role": "viewer"})
+    owner.post(
+        f"/projects/{team.project_id}/invitations",
+        data={"email": "later@example.com", "role": "viewer"},
+    )
     with database.system_session() as s:
         inv_id = s.scalar(select(ProjectInvitation.id))
     cancel = f"/projects/{team.project_id}/invitations/{inv_id}/cancel"
@@ -151,16 +163,26 @@ def test_change_role_and_remove_through_pages(login, team, database):
 def test_invitations_are_rate_limited(settings, team):
     # flask-limiter's extension object is shared by every app in the process: enable it
     # explicitly, since an earlier test app may have switched it off.
-    app = create_app(settings, config={"TESTING": True, "WTF_CSRF_ENABLED": False,
-                                       "RATELIMIT_ENABLED": True, "SERVER_NAME": "localhost"})
+    app = create_app(
+        settings,
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "SERVER_NAME": "localhost",
+        },
+    )
     try:
         client = app.test_client()
-        resp = client.post("/auth/login", data={"email": team.owner.email,
-                                                "password": "correct-horse-9"})
+        resp = client.post(
+            "/auth/login", data={"email": team.owner.email, "password": "correct-horse-9"}
+        )
         assert resp.status_code == 302
         url = f"/projects/{team.project_id}/invitations"
-        codes = [client.post(url, data={"email": f"r{n}@example.com", "role": "viewer"})
-                 .status_code for n in range(11)]
+        codes = [
+            client.post(url, data={"email": f"r{n}@example.com", "role": "viewer"}).status_code
+            for n in range(11)
+        ]
         assert codes[:10] == [302] * 10 and codes[10] == 429
     finally:
         app.extensions["dra_database"].dispose()
@@ -169,8 +191,7 @@ def test_invitations_are_rate_limited(settings, team):
 def test_feature_pages_of_a_project_get_a_tab(app, login, team):
     from flask import Blueprint
 
-    extra = Blueprint("field_notes", __name__,
-                      url_prefix="/projects/<int:project_id>/field-notes")
+    extra = Blueprint("field_notes", __name__, url_prefix="/projects/<int:project_id>/field-notes")
     extra.add_url_rule("/", "index", lambda project_id: "ok")
     app.register_blueprint(extra)
     page = login(team.viewer).get(f"/projects/{team.project_id}").get_data(as_text=True)

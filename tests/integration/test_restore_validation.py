@@ -28,8 +28,13 @@ def target(empty_database_url, tmp_path):
     database = Database(empty_database_url)
     with database.system_session() as s:
         create_user(s, email="before@example.com")
-    settings = load_settings({"DRA_ENV": "test", "DRA_DATA_DIR": str(tmp_path / "data"),
-                              "DRA_DATABASE_URL": empty_database_url})
+    settings = load_settings(
+        {
+            "DRA_ENV": "test",
+            "DRA_DATA_DIR": str(tmp_path / "data"),
+            "DRA_DATABASE_URL": empty_database_url,
+        }
+    )
     yield database, settings
     database.dispose()
 
@@ -52,8 +57,15 @@ def _fingerprint(database: Database, settings) -> tuple:
     return emails, databases, leftovers
 
 
-def _rewrite(src: Path, dst: Path, *, dump: bytes | None = None, metadata: dict | None = None,
-             extra: dict[str, bytes] | None = None, drop: str | None = None) -> Path:
+def _rewrite(
+    src: Path,
+    dst: Path,
+    *,
+    dump: bytes | None = None,
+    metadata: dict | None = None,
+    extra: dict[str, bytes] | None = None,
+    drop: str | None = None,
+) -> Path:
     with zipfile.ZipFile(src) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     if dump is not None:
@@ -143,8 +155,9 @@ def test_truncated_dump_fails_in_the_new_database_only(target, good_archive, tmp
     _refused(target, bad, (RestoreError, InvalidBackup), "could not be restored|not a readable")
 
 
-def test_dump_from_another_application_is_refused(target, good_archive, tmp_path,
-                                                  empty_database_url, pg_cluster):
+def test_dump_from_another_application_is_refused(
+    target, good_archive, tmp_path, empty_database_url, pg_cluster
+):
     import hashlib
     import subprocess
 
@@ -157,9 +170,12 @@ def test_dump_from_another_application_is_refused(target, good_archive, tmp_path
         conn.execute(text("insert into public.orders values (1, 9.5)"))
     engine.dispose()
     conn = libpq_connection(other)
-    dump = subprocess.run([str(matching_tool("pg_dump", other)), "--format=custom",
-                           f"--dbname={conn.url}"], env=conn.env, capture_output=True,
-                          check=True).stdout
+    dump = subprocess.run(
+        [str(matching_tool("pg_dump", other)), "--format=custom", f"--dbname={conn.url}"],
+        env=conn.env,
+        capture_output=True,
+        check=True,
+    ).stdout
     pg_cluster.drop_database(other.rsplit("/", 1)[1].split("?")[0])
     meta = _metadata(good_archive)
     meta["dump"]["sha256"] = hashlib.sha256(dump).hexdigest()

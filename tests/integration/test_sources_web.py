@@ -27,9 +27,11 @@ def _url(project_id, tail=""):
 
 
 def _upload(client, project_id, name, data, kind="csv", **extra):
-    return client.post(_url(project_id, "/new/file"), data={
-        "kind": kind, "file": (io.BytesIO(data), name), **extra},
-        content_type="multipart/form-data")
+    return client.post(
+        _url(project_id, "/new/file"),
+        data={"kind": kind, "file": (io.BytesIO(data), name), **extra},
+        content_type="multipart/form-data",
+    )
 
 
 def _uploads(settings, project_id):
@@ -64,12 +66,18 @@ def test_upload_csv_creates_source_and_request(database, settings, owner_project
     with database.system_session() as s:
         source = s.scalar(select(DataSource))
         assert (source.name, source.type, source.original_filename) == (
-            "Sales 2026", "csv", "Sales 2026.csv")
+            "Sales 2026",
+            "csv",
+            "Sales 2026.csv",
+        )
         assert source.file_path.startswith(f"uploads/p{project_id}/")
         assert ".." not in source.file_path
         request = s.scalar(select(PipelineRequest))
         assert (request.kind, request.target_id, request.status) == (
-            "ingest_source", source.id, "queued")
+            "ingest_source",
+            source.id,
+            "queued",
+        )
     page = client.get(resp.headers["Location"])
     assert page.status_code == 200 and b"Sales 2026" in page.data
     listing = client.get(_url(project_id, "/"))
@@ -78,16 +86,24 @@ def test_upload_csv_creates_source_and_request(database, settings, owner_project
     assert status["sources"][0]["busy"] is True
 
 
-@pytest.mark.parametrize("name,data,kind,message", [
-    ("notes.txt", b"hello", "csv",
-     "Invalid file type. Only Excel (.xlsx, .xls) and CSV files are allowed."),
-    ("report.csv", b"a,b\n1,2\n", "pdf", "Invalid file type. Only PDF files are allowed."),
-    ("ragged.csv", b"a,b\n1,2\n3,4,5\n", "csv", "Row 3 has 3 value(s)"),
-    ("empty.csv", b"", "csv", "The file is empty."),
-    ("junk.xlsx", b"\x00\x01junk", "excel", "not a readable Excel workbook"),
-])
-def test_bad_uploads_answer_400_and_leave_nothing(database, settings, owner_project, login,
-                                                  name, data, kind, message):
+@pytest.mark.parametrize(
+    "name,data,kind,message",
+    [
+        (
+            "notes.txt",
+            b"hello",
+            "csv",
+            "Invalid file type. Only Excel (.xlsx, .xls) and CSV files are allowed.",
+        ),
+        ("report.csv", b"a,b\n1,2\n", "pdf", "Invalid file type. Only PDF files are allowed."),
+        ("ragged.csv", b"a,b\n1,2\n3,4,5\n", "csv", "Row 3 has 3 value(s)"),
+        ("empty.csv", b"", "csv", "The file is empty."),
+        ("junk.xlsx", b"\x00\x01junk", "excel", "not a readable Excel workbook"),
+    ],
+)
+def test_bad_uploads_answer_400_and_leave_nothing(
+    database, settings, owner_project, login, name, data, kind, message
+):
     owner, project_id = owner_project
     resp = _upload(login(owner), project_id, name, data, kind=kind)
     assert resp.status_code == 400
@@ -100,9 +116,15 @@ def test_upload_over_the_limit_answers_413(database, settings, owner_project, ma
     from webapp import create_app
 
     owner, project_id = owner_project
-    small = create_app(dataclasses.replace(settings, upload_max_bytes=1024), config={
-        "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": "localhost"})
+    small = create_app(
+        dataclasses.replace(settings, upload_max_bytes=1024),
+        config={
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "localhost",
+        },
+    )
     try:
         client = small.test_client()
         client.post("/auth/login", data={"email": owner.email, "password": "correct-horse-9"})
@@ -124,24 +146,34 @@ def test_tier_limit_is_enforced_before_creating(database, settings, owner_projec
     assert _count(database, DataSource) == 5 and _uploads(settings, project_id) == []
 
 
-def test_connect_database_test_then_save(database, settings, owner_project, login,
-                                         source_db):  # noqa: F811
+def test_connect_database_test_then_save(database, settings, owner_project, login, source_db):  # noqa: F811
     owner, project_id = owner_project
     client = login(owner)
     details = {**details_for(source_db), "password": "pw-never-shown"}
-    missing = client.post(_url(project_id, "/new/database"),
-                          data={"type": "postgresql", "host": "x", "action": "test"})
+    missing = client.post(
+        _url(project_id, "/new/database"),
+        data={"type": "postgresql", "host": "x", "action": "test"},
+    )
     assert missing.status_code == 400
     assert b"Please provide all connection fields" in missing.data
-    tested = client.post(_url(project_id, "/new/database"),
-                         data={"type": "postgresql", "action": "test", **details})
+    tested = client.post(
+        _url(project_id, "/new/database"), data={"type": "postgresql", "action": "test", **details}
+    )
     assert tested.status_code == 200
     assert b"public.orders" in tested.data and b"sales.orders" in tested.data
     assert b"pw-never-shown" not in tested.data
     assert _count(database, DataSource) == 0  # a test saves nothing
-    saved = client.post(_url(project_id, "/new/database"), data={
-        "type": "postgresql", "action": "save", "name": "Shop", "tables": ["public.orders"],
-        "cursor__public.orders": "id", **{k: v for k, v in details.items() if k != "password"}})
+    saved = client.post(
+        _url(project_id, "/new/database"),
+        data={
+            "type": "postgresql",
+            "action": "save",
+            "name": "Shop",
+            "tables": ["public.orders"],
+            "cursor__public.orders": "id",
+            **{k: v for k, v in details.items() if k != "password"},
+        },
+    )
     assert saved.status_code == 302
     with database.system_session() as s:
         source = s.scalar(select(DataSource))
@@ -158,23 +190,47 @@ def test_connect_database_test_then_save(database, settings, owner_project, logi
 
 def test_unreachable_database_answers_400_and_saves_nothing(database, owner_project, login):
     owner, project_id = owner_project
-    resp = login(owner).post(_url(project_id, "/new/database"), data={
-        "type": "mysql", "action": "test", "host": "127.0.0.1", "port": "1",
-        "database_name": "x", "username": "u", "password": "p"})
+    resp = login(owner).post(
+        _url(project_id, "/new/database"),
+        data={
+            "type": "mysql",
+            "action": "test",
+            "host": "127.0.0.1",
+            "port": "1",
+            "database_name": "x",
+            "username": "u",
+            "password": "p",
+        },
+    )
     assert resp.status_code == 400
     assert b"The data source could not be connected" in resp.data
     assert _count(database, DataSource) == 0
 
 
-def test_schema_preview_and_stale_cache(database, settings, owner_project, login, pg_cluster,
-                                        source_db):  # noqa: F811
+def test_schema_preview_and_stale_cache(
+    database,
+    settings,
+    owner_project,
+    login,
+    pg_cluster,
+    source_db,  # noqa: F811 - fixture
+):  # noqa: F811
     owner, project_id = owner_project
     client = login(owner)
-    client.post(_url(project_id, "/new/database"),
-                data={"type": "postgresql", "action": "test", **details_for(source_db)})
-    client.post(_url(project_id, "/new/database"), data={
-        "type": "postgresql", "action": "save", "name": "Shop", "tables": ["sales.orders"],
-        **details_for(source_db)})
+    client.post(
+        _url(project_id, "/new/database"),
+        data={"type": "postgresql", "action": "test", **details_for(source_db)},
+    )
+    client.post(
+        _url(project_id, "/new/database"),
+        data={
+            "type": "postgresql",
+            "action": "save",
+            "name": "Shop",
+            "tables": ["sales.orders"],
+            **details_for(source_db),
+        },
+    )
     with database.system_session() as s:
         source_id = s.scalar(select(DataSource.id))
     ingest_source(database, settings, source_id)
@@ -198,27 +254,39 @@ def test_refresh_queues_once(database, owner_project, login):
         source_id = source.id
     client = login(owner)
     assert client.post(_url(project_id, f"/{source_id}/refresh")).status_code == 302
-    again = client.post(_url(project_id, f"/{source_id}/refresh"),
-                        headers={"Accept": "application/json"})
+    again = client.post(
+        _url(project_id, f"/{source_id}/refresh"), headers={"Accept": "application/json"}
+    )
     assert again.status_code == 202 and again.get_json()["queued"] is False
     assert _count(database, PipelineRequest) == 1
 
 
-def test_delete_warns_then_breaks_models_and_removes_data(database, settings, owner_project,
-                                                           login, make_user):
+def test_delete_warns_then_breaks_models_and_removes_data(
+    database, settings, owner_project, login, make_user
+):
     owner, project_id = owner_project
     client = login(owner)
     _upload(client, project_id, "gone.csv", b"a,b\n1,2\n")
     with database.system_session() as s:
         source_id = s.scalar(select(DataSource.id))
-        s.add(DataModel(project_id=project_id, data_source_id=source_id, name="Revenue model",
-                        status="active"))
+        s.add(
+            DataModel(
+                project_id=project_id,
+                data_source_id=source_id,
+                name="Revenue model",
+                status="active",
+            )
+        )
     ingest_source(database, settings, source_id)
     admin = make_user()
     with database.system_session() as s:
         add_member(s, project_id, admin, "admin")
-    assert login(admin).post(_url(project_id, f"/{source_id}/delete"),
-                             data={"confirm": "yes"}).status_code == 403
+    assert (
+        login(admin)
+        .post(_url(project_id, f"/{source_id}/delete"), data={"confirm": "yes"})
+        .status_code
+        == 403
+    )
     warning = client.get(_url(project_id, f"/{source_id}/delete"))
     assert b"Revenue model" in warning.data and b"marked broken" in warning.data
     assert client.post(_url(project_id, f"/{source_id}/delete")).status_code == 400
@@ -228,35 +296,52 @@ def test_delete_warns_then_breaks_models_and_removes_data(database, settings, ow
         assert s.get(DataSource, source_id) is None
         assert s.scalar(select(DataModel.status)) == "broken"
     with database.system_engine.connect() as conn:
-        assert conn.exec_driver_sql(
-            "select count(*) from pg_tables where schemaname = %s",
-            (f"raw_p{project_id}",)).scalar() == 0
+        assert (
+            conn.exec_driver_sql(
+                "select count(*) from pg_tables where schemaname = %s", (f"raw_p{project_id}",)
+            ).scalar()
+            == 0
+        )
     assert _uploads(settings, project_id) == []
 
 
-def test_refresh_of_an_unreachable_database_answers_400(database, settings, owner_project,
-                                                         login, pg_cluster,
-                                                         source_db):  # noqa: F811
+def test_refresh_of_an_unreachable_database_answers_400(
+    database,
+    settings,
+    owner_project,
+    login,
+    pg_cluster,
+    source_db,  # noqa: F811 - fixture
+):  # noqa: F811
     owner, project_id = owner_project
     client = login(owner)
-    client.post(_url(project_id, "/new/database"),
-                data={"type": "postgresql", "action": "test", **details_for(source_db)})
-    client.post(_url(project_id, "/new/database"), data={
-        "type": "postgresql", "action": "save", "name": "Shop", "tables": ["sales.orders"],
-        **details_for(source_db)})
+    client.post(
+        _url(project_id, "/new/database"),
+        data={"type": "postgresql", "action": "test", **details_for(source_db)},
+    )
+    client.post(
+        _url(project_id, "/new/database"),
+        data={
+            "type": "postgresql",
+            "action": "save",
+            "name": "Shop",
+            "tables": ["sales.orders"],
+            **details_for(source_db),
+        },
+    )
     with database.system_session() as s:
         source_id = s.scalar(select(DataSource.id))
         s.execute(PipelineRequest.__table__.delete())
     pg_cluster.drop_database(source_db.rsplit("/", 1)[1].split("?")[0])
-    resp = client.post(_url(project_id, f"/{source_id}/refresh"),
-                       headers={"Accept": "application/json"})
+    resp = client.post(
+        _url(project_id, f"/{source_id}/refresh"), headers={"Accept": "application/json"}
+    )
     assert resp.status_code == 400
     assert "could not be connected" in resp.get_json()["message"]
     assert _count(database, PipelineRequest) == 0
 
 
-def test_new_source_is_picked_up_by_the_request_sensor(database, settings, owner_project,
-                                                        login):
+def test_new_source_is_picked_up_by_the_request_sensor(database, settings, owner_project, login):
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -267,28 +352,43 @@ def test_new_source_is_picked_up_by_the_request_sensor(database, settings, owner
     with database.system_session() as s:
         source_id = s.scalar(select(DataSource.id))
     sensor = defs.get_sensor_def("pipeline_request_sensor")
-    resources = {"platform": PlatformResource(database_url=database.url,
-                                              data_dir=str(settings.data_dir))}
-    result = sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
-                                            resources=resources, definitions=defs))
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
+    result = sensor(
+        dg.build_sensor_context(
+            instance=dg.DagsterInstance.ephemeral(), resources=resources, definitions=defs
+        )
+    )
     assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
-        ("ingest_source_job", str(source_id))]
+        ("ingest_source_job", str(source_id))
+    ]
     assert result.dynamic_partitions_requests[0].partition_keys == [str(source_id)]
 
 
-def test_save_needs_a_tested_connection_and_a_table(database, owner_project, login,
-                                                     source_db):  # noqa: F811
+def test_save_needs_a_tested_connection_and_a_table(database, owner_project, login, source_db):  # noqa: F811
     owner, project_id = owner_project
     client = login(owner)
     fields = {k: v for k, v in details_for(source_db).items() if k != "password"}
-    untested = client.post(_url(project_id, "/new/database"),
-                           data={"type": "postgresql", "action": "save", "name": "x",
-                                 "tables": ["public.orders"], **fields})
+    untested = client.post(
+        _url(project_id, "/new/database"),
+        data={
+            "type": "postgresql",
+            "action": "save",
+            "name": "x",
+            "tables": ["public.orders"],
+            **fields,
+        },
+    )
     assert untested.status_code == 400 and b"Test the connection first" in untested.data
-    client.post(_url(project_id, "/new/database"),
-                data={"type": "postgresql", "action": "test", **details_for(source_db)})
-    none = client.post(_url(project_id, "/new/database"),
-                       data={"type": "postgresql", "action": "save", "name": "x", **fields})
+    client.post(
+        _url(project_id, "/new/database"),
+        data={"type": "postgresql", "action": "test", **details_for(source_db)},
+    )
+    none = client.post(
+        _url(project_id, "/new/database"),
+        data={"type": "postgresql", "action": "save", "name": "x", **fields},
+    )
     assert none.status_code == 400 and b"Choose at least one table" in none.data
     assert b"public.orders" in none.data  # the tables are offered again
     assert _count(database, DataSource) == 0

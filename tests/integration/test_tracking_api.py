@@ -16,30 +16,51 @@ def project_key(database):
         owner = create_user(s)
         project_id = create_project(s, owner)
         other_id = create_project(s, owner)
-        new = create_key(s, project_id, "Website", created_by=owner.id,
-                         allowed_origins="https://shop.example.com")
+        new = create_key(
+            s,
+            project_id,
+            "Website",
+            created_by=owner.id,
+            allowed_origins="https://shop.example.com",
+        )
         open_key = create_key(s, other_id, "Server", created_by=owner.id)
     return project_id, new.secret, other_id, open_key.secret
 
 
 def _events(database, project_id):
     with database.system_session() as s:
-        return list(s.scalars(select(AttributionEvent).where(
-            AttributionEvent.project_id == project_id).order_by(AttributionEvent.id)))
+        return list(
+            s.scalars(
+                select(AttributionEvent)
+                .where(AttributionEvent.project_id == project_id)
+                .order_by(AttributionEvent.id)
+            )
+        )
 
 
 def test_single_event_is_stored_with_channel_and_utm(client, database, project_key):
     project_id, secret, _, _ = project_key
-    resp = client.post("/api/track", headers={"Authorization": f"Bearer {secret}"}, json={
-        "userIdentifier": "visitor-1", "eventType": "page_view", "eventName": "Landing",
-        "pageUrl": "https://shop.example.com/?utm_source=google&utm_medium=cpc&utm_campaign=x",
-        "referrer": "https://www.google.com/", "customData": {"ab": "b"},
-        "eventTimestamp": "2026-10-03T09:30:00Z"})
+    resp = client.post(
+        "/api/track",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={
+            "userIdentifier": "visitor-1",
+            "eventType": "page_view",
+            "eventName": "Landing",
+            "pageUrl": "https://shop.example.com/?utm_source=google&utm_medium=cpc&utm_campaign=x",
+            "referrer": "https://www.google.com/",
+            "customData": {"ab": "b"},
+            "eventTimestamp": "2026-10-03T09:30:00Z",
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json() == {"status": "created", "projectId": project_id}
     [event] = _events(database, project_id)
-    assert (event.user_identifier, event.event_type, event.channel) == \
-        ("visitor-1", "page_view", "paid")
+    assert (event.user_identifier, event.event_type, event.channel) == (
+        "visitor-1",
+        "page_view",
+        "paid",
+    )
     assert (event.utm_source, event.utm_medium, event.utm_campaign) == ("google", "cpc", "x")
     assert event.properties == {"ab": "b"}
     assert event.occurred_at.isoformat() == "2026-10-03T09:30:00+00:00"
@@ -47,8 +68,11 @@ def test_single_event_is_stored_with_channel_and_utm(client, database, project_k
 
 def test_missing_fields_answer_400_and_store_nothing(client, database, project_key):
     project_id, secret, _, _ = project_key
-    resp = client.post("/api/track", headers={"X-Write-Key": secret},
-                       json={"eventName": "x", "eventTimestamp": "garbage"})
+    resp = client.post(
+        "/api/track",
+        headers={"X-Write-Key": secret},
+        json={"eventName": "x", "eventTimestamp": "garbage"},
+    )
     assert resp.status_code == 400
     assert resp.get_json()["error"] == "Missing required fields: userIdentifier, eventType."
     assert resp.get_json()["fields"] == ["userIdentifier", "eventType"]
@@ -59,8 +83,11 @@ def test_missing_fields_answer_400_and_store_nothing(client, database, project_k
 
 def test_bad_timestamp_becomes_now(client, database, project_key):
     project_id, secret, _, _ = project_key
-    resp = client.post("/api/track", headers={"X-Write-Key": secret}, json={
-        "userIdentifier": "v", "eventType": "click", "eventTimestamp": "last tuesday"})
+    resp = client.post(
+        "/api/track",
+        headers={"X-Write-Key": secret},
+        json={"userIdentifier": "v", "eventType": "click", "eventTimestamp": "last tuesday"},
+    )
     assert resp.status_code == 201
     [event] = _events(database, project_id)
     with database.system_session() as s:
@@ -72,18 +99,22 @@ def test_keys_are_required_and_scoped(client, database, project_key):
     project_id, secret, other_id, other_secret = project_key
     body = {"userIdentifier": "v", "eventType": "click"}
     assert client.post("/api/track", json=body).status_code == 401
-    assert client.post("/api/track", json=body,
-                       headers={"X-Write-Key": "dra_wk_nope"}).status_code == 401
+    assert (
+        client.post("/api/track", json=body, headers={"X-Write-Key": "dra_wk_nope"}).status_code
+        == 401
+    )
     # The payload cannot redirect the event to another project.
-    resp = client.post("/api/track", json={**body, "projectId": other_id},
-                       headers={"X-Write-Key": secret})
+    resp = client.post(
+        "/api/track", json={**body, "projectId": other_id}, headers={"X-Write-Key": secret}
+    )
     assert resp.status_code == 403
     with database.system_session() as s:
         revoke_key(s, project_id, _key_id(s, project_id))
-    assert client.post("/api/track", json=body,
-                       headers={"X-Write-Key": secret}).status_code == 401
-    assert client.post("/api/track", json=body,
-                       headers={"X-Write-Key": other_secret}).status_code == 201
+    assert client.post("/api/track", json=body, headers={"X-Write-Key": secret}).status_code == 401
+    assert (
+        client.post("/api/track", json=body, headers={"X-Write-Key": other_secret}).status_code
+        == 201
+    )
     assert _events(database, project_id) == []
     assert len(_events(database, other_id)) == 1
 
@@ -91,22 +122,32 @@ def test_keys_are_required_and_scoped(client, database, project_key):
 def _key_id(session, project_id):
     from dra.models import AttributionTrackingKey
 
-    return session.scalar(select(AttributionTrackingKey.id).where(
-        AttributionTrackingKey.project_id == project_id))
+    return session.scalar(
+        select(AttributionTrackingKey.id).where(AttributionTrackingKey.project_id == project_id)
+    )
 
 
 def test_client_event_id_makes_resending_idempotent(client, database, project_key):
     project_id, secret, _, _ = project_key
     headers = {"X-Write-Key": secret}
-    body = {"userIdentifier": "v", "eventType": "purchase", "eventValue": 12.5,
-            "clientEventId": "order-1"}
+    body = {
+        "userIdentifier": "v",
+        "eventType": "purchase",
+        "eventValue": 12.5,
+        "clientEventId": "order-1",
+    }
     assert client.post("/api/track", json=body, headers=headers).status_code == 201
     # A retry without a timestamp gets a different now(): still stored once.
     resp = client.post("/api/track", json=body, headers=headers)
     assert resp.status_code == 200 and resp.get_json()["status"] == "duplicate"
-    batch = {"events": [body, {**body, "clientEventId": "order-2"},
-                        {**body, "clientEventId": "order-2"},
-                        {"userIdentifier": "w", "eventType": "page_view"}]}
+    batch = {
+        "events": [
+            body,
+            {**body, "clientEventId": "order-2"},
+            {**body, "clientEventId": "order-2"},
+            {"userIdentifier": "w", "eventType": "page_view"},
+        ]
+    }
     resp = client.post("/api/track/batch", json=batch, headers=headers)
     assert resp.status_code == 201
     assert resp.get_json() == {"status": "ok", "received": 4, "stored": 2, "duplicates": 2}
@@ -119,9 +160,16 @@ def test_client_event_id_makes_resending_idempotent(client, database, project_ke
 
 def test_invalid_batch_names_the_event_and_stores_nothing(client, database, project_key):
     project_id, secret, _, _ = project_key
-    resp = client.post("/api/track/batch", headers={"X-Write-Key": secret}, json={
-        "events": [{"userIdentifier": "v", "eventType": "click"},
-                   {"userIdentifier": "v", "eventType": "click", "eventValue": "x"}]})
+    resp = client.post(
+        "/api/track/batch",
+        headers={"X-Write-Key": secret},
+        json={
+            "events": [
+                {"userIdentifier": "v", "eventType": "click"},
+                {"userIdentifier": "v", "eventType": "click", "eventValue": "x"},
+            ]
+        },
+    )
     assert resp.status_code == 400
     assert resp.get_json()["error"] == "events[1]: eventValue must be a number."
     assert _events(database, project_id) == []
@@ -130,30 +178,45 @@ def test_invalid_batch_names_the_event_and_stores_nothing(client, database, proj
 def test_cors_allow_list(client, project_key):
     _, secret, _, other_secret = project_key
     body = {"userIdentifier": "v", "eventType": "click"}
-    pre = client.options("/api/track", headers={
-        "Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/api/track",
+        headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
+    )
     assert pre.status_code == 204
     assert "X-Write-Key" in pre.headers["Access-Control-Allow-Headers"]
-    ok = client.post("/api/track", json=body, headers={
-        "X-Write-Key": secret, "Origin": "https://shop.example.com"})
+    ok = client.post(
+        "/api/track",
+        json=body,
+        headers={"X-Write-Key": secret, "Origin": "https://shop.example.com"},
+    )
     assert ok.status_code == 201
     assert ok.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
-    bad = client.post("/api/track", json=body, headers={
-        "X-Write-Key": secret, "Origin": "https://evil.example.net"})
+    bad = client.post(
+        "/api/track",
+        json=body,
+        headers={"X-Write-Key": secret, "Origin": "https://evil.example.net"},
+    )
     assert bad.status_code == 403 and "Access-Control-Allow-Origin" not in bad.headers
     # A key without an allow-list accepts any origin.
-    anywhere = client.post("/api/track", json=body, headers={
-        "X-Write-Key": other_secret, "Origin": "https://evil.example.net"})
+    anywhere = client.post(
+        "/api/track",
+        json=body,
+        headers={"X-Write-Key": other_secret, "Origin": "https://evil.example.net"},
+    )
     assert anywhere.status_code == 201
 
 
 def test_csrf_does_not_apply(app, project_key, settings):
     from webapp import create_app
 
-    strict = create_app(settings, config={"TESTING": True, "SERVER_NAME": "localhost",
-                                          "RATELIMIT_ENABLED": False})
+    strict = create_app(
+        settings, config={"TESTING": True, "SERVER_NAME": "localhost", "RATELIMIT_ENABLED": False}
+    )
     _, secret, _, _ = project_key
-    resp = strict.test_client().post("/api/track", headers={"X-Write-Key": secret},
-                                     json={"userIdentifier": "v", "eventType": "click"})
+    resp = strict.test_client().post(
+        "/api/track",
+        headers={"X-Write-Key": secret},
+        json={"userIdentifier": "v", "eventType": "click"},
+    )
     assert resp.status_code == 201
     strict.extensions["dra_database"].dispose()

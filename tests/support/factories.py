@@ -27,9 +27,16 @@ def _hash(password: str) -> str:
     return _hash_cache[password]
 
 
-def create_user(session: Session, *, email: str | None = None, password: str = DEFAULT_PASSWORD,
-                platform_admin: bool = False, verified: bool = True, first_name: str = "Test",
-                last_name: str | None = None) -> UserRef:
+def create_user(
+    session: Session,
+    *,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    platform_admin: bool = False,
+    verified: bool = True,
+    first_name: str = "Test",
+    last_name: str | None = None,
+) -> UserRef:
     n = next(_counter)
     user = User(
         email=email or f"user{n}@example.com",
@@ -103,6 +110,11 @@ def project_with_roles(session: Session, *, tier: str = "Enterprise") -> Project
     outsider = create_user(session, first_name="Otto")
     outsider_project = create_project(session, outsider)
     platform_admin = create_user(session, first_name="Paula", platform_admin=True)
-    return ProjectWithRoles(project_id=project_id, owner=owner, outsider=outsider,
-                            outsider_project_id=outsider_project, platform_admin=platform_admin,
-                            **users)
+    return ProjectWithRoles(
+        project_id=project_id,
+        owner=owner,
+        outsider=outsider,
+        outsider_project_id=outsider_project,
+        platform_admin=platform_admin,
+        **users,
+    )

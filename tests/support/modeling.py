@@ -11,11 +11,18 @@ from dra.ingestion.loader import load_rows
 from dra.ingestion.naming import raw_schema
 from dra.models import DataSource, DataSourceTable
 
-ORDERS = [Column("id", "id", "bigint"), Column("customer_id", "customer_id", "bigint"),
-          Column("amount", "amount", "numeric"), Column("status", "status", "text"),
-          Column("ordered_on", "ordered_on", "date")]
-CUSTOMERS = [Column("id", "id", "bigint"), Column("name", "name", "text"),
-             Column("country", "country", "text")]
+ORDERS = [
+    Column("id", "id", "bigint"),
+    Column("customer_id", "customer_id", "bigint"),
+    Column("amount", "amount", "numeric"),
+    Column("status", "status", "text"),
+    Column("ordered_on", "ordered_on", "date"),
+]
+CUSTOMERS = [
+    Column("id", "id", "bigint"),
+    Column("name", "name", "text"),
+    Column("country", "country", "text"),
+]
 COUNTRIES = ("FR", "DE", "US")
 
 
@@ -27,8 +34,10 @@ class Shop:
 
 def order_rows(n: int = 30):
     start = date(2026, 1, 1)
-    return [(i, (i % 6) + 1, 10 * i, "paid" if i % 3 else "refunded",
-             start + timedelta(days=i)) for i in range(1, n + 1)]
+    return [
+        (i, (i % 6) + 1, 10 * i, "paid" if i % 3 else "refunded", start + timedelta(days=i))
+        for i in range(1, n + 1)
+    ]
 
 
 def customer_rows():
@@ -50,26 +59,44 @@ def seed_shop(database: Database, project_id: int, *, orders: int = 30) -> Shop:
     load_table(database, schema, "customers", CUSTOMERS, customer_rows())
     ids = []
     with database.system_session() as s:
-        for name, table, cols, count in (("Shop", "orders", ORDERS, orders),
-                                         ("CRM", "customers", CUSTOMERS, 6)):
+        for name, table, cols, count in (
+            ("Shop", "orders", ORDERS, orders),
+            ("CRM", "customers", CUSTOMERS, 6),
+        ):
             src = DataSource(project_id=project_id, name=name, type="csv", status="ready")
             s.add(src)
             s.flush()
-            s.add(DataSourceTable(data_source_id=src.id, source_table=table, raw_table=table,
-                                  row_count=count,
-                                  columns=[{"name": c.name, "source_name": c.source_name,
-                                            "type": c.pg_type} for c in cols]))
+            s.add(
+                DataSourceTable(
+                    data_source_id=src.id,
+                    source_table=table,
+                    raw_table=table,
+                    row_count=count,
+                    columns=[
+                        {"name": c.name, "source_name": c.source_name, "type": c.pg_type}
+                        for c in cols
+                    ],
+                )
+            )
             ids.append(src.id)
     return Shop(*ids)
 
 
 JOIN_QUERY = {
     "tables": ["orders", "customers"],
-    "columns": [{"table": "customers", "column": "country"},
-                {"table": "orders", "column": "amount", "aggregate": "sum", "alias": "revenue"},
-                {"table": "orders", "column": "id", "aggregate": "count", "alias": "orders"}],
-    "joins": [{"left_table": "orders", "right_table": "customers", "type": "INNER",
-               "conditions": [{"left_column": "customer_id", "right_column": "id"}]}],
+    "columns": [
+        {"table": "customers", "column": "country"},
+        {"table": "orders", "column": "amount", "aggregate": "sum", "alias": "revenue"},
+        {"table": "orders", "column": "id", "aggregate": "count", "alias": "orders"},
+    ],
+    "joins": [
+        {
+            "left_table": "orders",
+            "right_table": "customers",
+            "type": "INNER",
+            "conditions": [{"left_column": "customer_id", "right_column": "id"}],
+        }
+    ],
     "filters": [{"table": "orders", "column": "status", "operator": "=", "value": "paid"}],
     "order_by": [{"field": "country", "direction": "asc"}],
 }

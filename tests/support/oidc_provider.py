@@ -27,9 +27,13 @@ class OidcProvider:
     def __init__(self) -> None:
         self.kid = secrets.token_hex(4)
         self.key = RSAKey.generate_key(2048, parameters={"kid": self.kid})
-        self.identity: dict[str, Any] = {"sub": "g-1", "email": "someone@gmail.test",
-                                         "email_verified": True, "given_name": "Some",
-                                         "family_name": "One"}
+        self.identity: dict[str, Any] = {
+            "sub": "g-1",
+            "email": "someone@gmail.test",
+            "email_verified": True,
+            "given_name": "Some",
+            "family_name": "One",
+        }
         self.codes: dict[str, dict[str, Any]] = {}
         self.token_requests = 0
         self.app = self._build_app()
@@ -51,8 +55,14 @@ class OidcProvider:
 
     def _id_token(self, grant: dict[str, Any]) -> str:
         now = int(time.time())
-        claims = {"iss": self.base_url, "aud": CLIENT_ID, "iat": now, "exp": now + 600,
-                  "nonce": grant["nonce"], **grant["identity"]}
+        claims = {
+            "iss": self.base_url,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 600,
+            "nonce": grant["nonce"],
+            **grant["identity"],
+        }
         return jwt.encode({"alg": "RS256", "kid": self.kid}, claims, self.key)
 
     def _build_app(self) -> Flask:
@@ -68,8 +78,7 @@ class OidcProvider:
                 response_types_supported=["code"],
                 subject_types_supported=["public"],
                 id_token_signing_alg_values_supported=["RS256"],
-                token_endpoint_auth_methods_supported=["client_secret_basic",
-                                                       "client_secret_post"],
+                token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
             )
 
         @app.get("/authorize")
@@ -80,8 +89,11 @@ class OidcProvider:
             if "openid" not in args.get("scope", "").split():
                 abort(400)
             code = secrets.token_urlsafe(16)
-            self.codes[code] = {"nonce": args.get("nonce"), "redirect_uri": args["redirect_uri"],
-                                "identity": dict(self.identity)}
+            self.codes[code] = {
+                "nonce": args.get("nonce"),
+                "redirect_uri": args["redirect_uri"],
+                "identity": dict(self.identity),
+            }
             sep = "&" if "?" in args["redirect_uri"] else "?"
             return redirect(f"{args['redirect_uri']}{sep}code={code}&state={args['state']}")
 
@@ -96,9 +108,13 @@ class OidcProvider:
             grant = self.codes.pop(request.form.get("code", ""), None)
             if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
                 return jsonify(error="invalid_grant"), 400
-            return jsonify(access_token=secrets.token_urlsafe(16), token_type="Bearer",
-                           expires_in=3600, scope="openid email profile",
-                           id_token=self._id_token(grant))
+            return jsonify(
+                access_token=secrets.token_urlsafe(16),
+                token_type="Bearer",
+                expires_in=3600,
+                scope="openid email profile",
+                id_token=self._id_token(grant),
+            )
 
         @app.get("/jwks")
         def jwks():

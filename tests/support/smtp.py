@@ -29,8 +29,9 @@ class _Handler:
     messages: list[Received] = field(default_factory=list)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=email.policy.default)
+        message = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=email.policy.default
+        )
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
@@ -43,14 +44,20 @@ class SmtpServer:
         self.host, self.port = "127.0.0.1", _free_port()
         kwargs = {}
         if user:
+
             def authenticator(server, session, envelope, mechanism, auth_data):
-                ok = (isinstance(auth_data, LoginPassword)
-                      and auth_data.login.decode() == user
-                      and auth_data.password.decode() == password)
+                ok = (
+                    isinstance(auth_data, LoginPassword)
+                    and auth_data.login.decode() == user
+                    and auth_data.password.decode() == password
+                )
                 return AuthResult(success=ok)
 
-            kwargs = {"authenticator": authenticator, "auth_require_tls": False,
-                      "auth_required": True}
+            kwargs = {
+                "authenticator": authenticator,
+                "auth_require_tls": False,
+                "auth_required": True,
+            }
         self.controller = Controller(self.handler, hostname=self.host, port=self.port, **kwargs)
 
     @property

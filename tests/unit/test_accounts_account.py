@@ -26,9 +26,18 @@ from tests.support.factories import create_project
 
 def _notify(s, user_id, n, start=None):
     start = start or datetime.now(UTC)
-    s.execute(insert(Notification), [
-        {"user_id": user_id, "type": "test", "title": f"n{i}",
-         "created_at": start - timedelta(minutes=i)} for i in range(n)])
+    s.execute(
+        insert(Notification),
+        [
+            {
+                "user_id": user_id,
+                "type": "test",
+                "title": f"n{i}",
+                "created_at": start - timedelta(minutes=i),
+            }
+            for i in range(n)
+        ],
+    )
 
 
 def test_notifications_are_paginated_newest_first(database, make_user):
@@ -113,16 +122,23 @@ def test_cancellation_request_withdraw_and_admin_notice(database, make_user):
         assert cancellation.withdraw_cancellation(s, ref.id).status == "withdrawn"
         again = cancellation.request_cancellation(s, ref.id, "")
         assert again.status == "pending"
-        assert s.scalar(select(AccountCancellationRequest.id).where(
-            AccountCancellationRequest.status == "withdrawn")) == req.id
+        assert (
+            s.scalar(
+                select(AccountCancellationRequest.id).where(
+                    AccountCancellationRequest.status == "withdrawn"
+                )
+            )
+            == req.id
+        )
 
 
 def test_paid_subscription_is_pointed_out_to_admins(database, make_user):
     admin = make_user(platform_admin=True)
     ref = make_user()
     with database.system_session() as s:
-        paid = SubscriptionTier(name="Test Pro", monthly_price=49, **{
-            c: -1 for c in TIER_LIMIT_COLUMNS})
+        paid = SubscriptionTier(
+            name="Test Pro", monthly_price=49, **{c: -1 for c in TIER_LIMIT_COLUMNS}
+        )
         s.add(paid)
         s.flush()
         s.add(UserSubscription(user_id=ref.id, tier_id=paid.id))
@@ -144,7 +160,10 @@ def test_plan_and_usage(database, make_user):
         assert projects_line.usage.maximum == default.max_projects
         assert [p.name for p in plan.projects] == ["Alpha"]
         assert [line.label for line in plan.projects[0].lines] == [
-            "Data sources", "Dashboards", "Members"]
+            "Data sources",
+            "Dashboards",
+            "Members",
+        ]
 
 
 def test_profile_and_update(database, make_user):
@@ -163,8 +182,9 @@ def test_profile_and_update(database, make_user):
 
 
 def _google(sub="g-1", email="g@gmail.test", verified=True):
-    return GoogleIdentity(subject=sub, email=email, email_verified=verified, given_name="Gi",
-                          family_name="Oo")
+    return GoogleIdentity(
+        subject=sub, email=email, email_verified=verified, given_name="Gi", family_name="Oo"
+    )
 
 
 def test_google_new_returning_and_linking(database, make_user):

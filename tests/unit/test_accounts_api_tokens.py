@@ -32,8 +32,10 @@ def test_token_is_shown_once_and_stored_as_a_hash(database, make_user):
         assert user_for_api_token(s, new.secret).id == ref.id
         assert s.get(ApiToken, new.token.id).last_used_at is not None
         # the database's own lookup function agrees
-        assert s.scalar(text("select app.api_token_user_id(:h)"),
-                        {"h": hash_token(new.secret)}) == ref.id
+        assert (
+            s.scalar(text("select app.api_token_user_id(:h)"), {"h": hash_token(new.secret)})
+            == ref.id
+        )
 
 
 def test_unknown_revoked_expired_and_suspended_tokens_fail(database, make_user):
@@ -47,8 +49,11 @@ def test_unknown_revoked_expired_and_suspended_tokens_fail(database, make_user):
         with pytest.raises(NotFound):
             revoke_api_token(s, other.id, revoked.token.id)  # not theirs
         revoke_api_token(s, ref.id, revoked.token.id)
-        s.execute(update(ApiToken).where(ApiToken.id == expired.token.id)
-                  .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.id == expired.token.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
         s.execute(update(User).where(User.id == other.id).values(suspended_at=datetime.now(UTC)))
     with database.system_session() as s:
         for new in (revoked, expired, suspended):

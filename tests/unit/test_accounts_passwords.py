@@ -10,14 +10,17 @@ from dra.security.passwords import verify_password
 from tests.support.factories import DEFAULT_PASSWORD
 
 
-@pytest.mark.parametrize("password, expected", [
-    ("short1A", "at least 10"),
-    ("alllowercaseletters", "two kinds"),
-    ("12345678901234", "two kinds"),
-    ("x" * 300 + "1", "at most 256"),
-    ("ana@example.com", "email"),
-    ("Ana@Example.com", "email"),
-])
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        ("short1A", "at least 10"),
+        ("alllowercaseletters", "two kinds"),
+        ("12345678901234", "two kinds"),
+        ("x" * 300 + "1", "at most 256"),
+        ("ana@example.com", "email"),
+        ("Ana@Example.com", "email"),
+    ],
+)
 def test_password_problem(password, expected):
     assert expected in password_problem(password, "ana@example.com")
 

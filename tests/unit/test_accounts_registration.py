@@ -29,8 +29,14 @@ GOOD = "Sunny-river-42"
 
 
 def _register(s, email="new@example.com", **kw):
-    fields = {"email": email, "password": GOOD, "confirm_password": GOOD, "first_name": "Nia",
-              "last_name": "Lee", **kw}
+    fields = {
+        "email": email,
+        "password": GOOD,
+        "confirm_password": GOOD,
+        "first_name": "Nia",
+        "last_name": "Lee",
+        **kw,
+    }
     return register(s, **fields)
 
 
@@ -38,8 +44,9 @@ def test_register_stores_hashes_only_and_starts_unverified(database):
     with database.system_session() as s:
         user, secret = _register(s)
         assert not user.is_verified and user.password_hash.startswith("$argon2")
-        row = s.scalar(select(EmailVerificationToken).where(
-            EmailVerificationToken.user_id == user.id))
+        row = s.scalar(
+            select(EmailVerificationToken).where(EmailVerificationToken.user_id == user.id)
+        )
         assert row.token_hash == hash_token(secret) and secret not in row.token_hash
         assert timedelta(hours=23) < row.expires_at - datetime.now(UTC) <= timedelta(hours=24)
         assert check_credentials(s, "new@example.com", GOOD).outcome is SignIn.UNVERIFIED
@@ -55,8 +62,14 @@ def test_duplicate_email_is_refused_whatever_the_case(database):
 
 def test_field_errors_name_each_field(database):
     with database.system_session() as s, pytest.raises(ValidationFailed) as exc:
-        register(s, email="not-an-email", password="short", confirm_password="short",
-                 first_name="", last_name="x" * 101)
+        register(
+            s,
+            email="not-an-email",
+            password="short",
+            confirm_password="short",
+            first_name="",
+            last_name="x" * 101,
+        )
     assert set(exc.value.errors) == {"email", "password", "first_name", "last_name"}
     assert exc.value.status == 422
     with database.system_session() as s:
@@ -65,8 +78,14 @@ def test_field_errors_name_each_field(database):
 
 def test_password_must_not_be_the_email(database):
     with database.system_session() as s, pytest.raises(ValidationFailed) as exc:
-        register(s, email="longname@example.com", password="LongName@example.com",
-                 confirm_password=None, first_name="A", last_name="")
+        register(
+            s,
+            email="longname@example.com",
+            password="LongName@example.com",
+            confirm_password=None,
+            first_name="A",
+            last_name="",
+        )
     assert "email" in exc.value.errors["password"]
 
 
@@ -99,9 +118,11 @@ def test_verify_works_once_and_not_after_expiry(database):
         assert check_credentials(s, "NEW@example.com", GOOD).outcome is SignIn.OK
         s.execute(update(User).where(User.id == user.id).values(is_verified=False))
         _, fresh = resend_verification(s, "new@example.com")
-        s.execute(update(EmailVerificationToken).where(
-            EmailVerificationToken.token_hash == hash_token(fresh))
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        s.execute(
+            update(EmailVerificationToken)
+            .where(EmailVerificationToken.token_hash == hash_token(fresh))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     with database.system_session() as s, pytest.raises(AccountError):
         verify_email(s, fresh)
 
@@ -153,7 +174,8 @@ def test_reset_link_expires(database, make_user):
     make_user(email="late@example.com")
     with database.system_session() as s:
         _, secret = request_password_reset(s, "late@example.com")
-        s.execute(update(PasswordResetToken).values(
-            expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        s.execute(
+            update(PasswordResetToken).values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
     with database.system_session() as s, pytest.raises(AccountError):
         reset_password(s, secret, GOOD, GOOD)

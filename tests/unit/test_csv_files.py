@@ -10,14 +10,22 @@ def write(tmp_path, name, data: bytes):
 
 
 def test_types_delimiter_and_header(tmp_path):
-    path = write(tmp_path, "a.csv", b"id;Amount;paid;when;note\n"
-                                    b"1;2.50;true;2026-01-02T10:00:00Z;x\n"
-                                    b"2;3;false;2026-01-03T11:00:00Z;y\n")
+    path = write(
+        tmp_path,
+        "a.csv",
+        b"id;Amount;paid;when;note\n"
+        b"1;2.50;true;2026-01-02T10:00:00Z;x\n"
+        b"2;3;false;2026-01-03T11:00:00Z;y\n",
+    )
     layout = sniff(path)
     assert layout.delimiter == ";"
     assert [(c.name, c.pg_type) for c in layout.columns] == [
-        ("id", "bigint"), ("amount", "numeric"), ("paid", "boolean"), ("when", "timestamptz"),
-        ("note", "text")]
+        ("id", "bigint"),
+        ("amount", "numeric"),
+        ("paid", "boolean"),
+        ("when", "timestamptz"),
+        ("note", "text"),
+    ]
 
 
 def test_latin1_and_bom(tmp_path):
@@ -26,26 +34,32 @@ def test_latin1_and_bom(tmp_path):
     assert detect_encoding("é".encode()) == "utf-8"
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "empty"),
-    (b"   \n", "empty"),
-    (b"\x00\x01\x02binary\x00junk", "binary"),
-    (b",,,\n1,2,3\n", "column names"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"\x00\x01\x02binary\x00junk", "binary"),
+        (b",,,\n1,2,3\n", "column names"),
+    ],
+)
 def test_bad_files_are_refused_with_a_reason(tmp_path, data, message):
     with pytest.raises(FileFormatError, match=message):
         sniff(write(tmp_path, "bad.csv", data))
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"a,b\n1,2\n3,4,5\n", "Row 3 has 3 value"),
-    (b"a,b\n1,2\n3\n", "Row 3 has 1 value"),
-    (b'a,b\n1,"unterminated\n2,3\n', "unbalanced quote"),
-    (b'"a,b\n1,2\n', "unbalanced quote"),
-    (b"id,name\n", "header row but no data rows"),
-    (bytes(range(1, 32)) * 40 + b"\n", "binary"),
-    (b"\xff\xfe\x00a\x00,\x00b\x00", "binary"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"a,b\n1,2\n3,4,5\n", "Row 3 has 3 value"),
+        (b"a,b\n1,2\n3\n", "Row 3 has 1 value"),
+        (b'a,b\n1,"unterminated\n2,3\n', "unbalanced quote"),
+        (b'"a,b\n1,2\n', "unbalanced quote"),
+        (b"id,name\n", "header row but no data rows"),
+        (bytes(range(1, 32)) * 40 + b"\n", "binary"),
+        (b"\xff\xfe\x00a\x00,\x00b\x00", "binary"),
+    ],
+)
 def test_malformed_csv_is_refused_with_a_reason(tmp_path, data, message):
     with pytest.raises(FileFormatError, match=message):
         sniff(write(tmp_path, "bad.csv", data))
@@ -70,6 +84,7 @@ def test_duplicate_and_empty_column_names_are_made_unique(tmp_path):
 
 
 def test_latin1_text_is_read_as_latin1(tmp_path):
-    layout = sniff(write(tmp_path, "l.csv", "ville;prix\nMontréal;3,5\nZürich;4\n"
-                         .encode("latin-1")))
+    layout = sniff(
+        write(tmp_path, "l.csv", "ville;prix\nMontréal;3,5\nZürich;4\n".encode("latin-1"))
+    )
     assert layout.encoding == "latin-1" and layout.delimiter == ";"

@@ -10,8 +10,13 @@ from dra.dashboards.charts import CHART_TYPES, build_query, figure, validate_bin
 from dra.modeling.builder import DIALECT
 from dra.modeling.errors import ModelingError
 
-COLUMNS = {"country": "text", "channel": "text", "revenue": "numeric", "orders": "bigint",
-           "day": "date"}
+COLUMNS = {
+    "country": "text",
+    "channel": "text",
+    "revenue": "numeric",
+    "orders": "bigint",
+    "day": "date",
+}
 ROWS_XSY = [["FR", "ads", 10], ["FR", "seo", 5], ["US", "ads", 7]]
 
 
@@ -22,22 +27,32 @@ def sql(chart_type, binding, filters=None):
     return str(compiled), compiled.params, clean
 
 
-@pytest.mark.parametrize("chart_type,binding,rows", [
-    ("table", {"columns": ["country", "revenue"]}, [["FR", 1], ["US", 2]]),
-    ("kpi", {"y": "revenue", "x": "day", "period": "month"},
-     [["2026-02-01", 12], ["2026-01-01", 10]]),
-    ("bar", {"x": "country", "y": "revenue"}, [["FR", 15], ["US", 7]]),
-    ("stacked_bar", {"x": "country", "y": "revenue", "series": "channel"}, ROWS_XSY),
-    ("line", {"x": "day", "y": "orders", "aggregate": "count"}, [["2026-01-01", 3]]),
-    ("area", {"x": "day", "y": "revenue", "series": "channel"}, [["2026-01-01", "ads", 3]]),
-    ("pie", {"x": "country", "y": "revenue"}, [["FR", 15], ["US", 7]]),
-    ("donut", {"x": "country", "y": "revenue"}, [["FR", 15], ["US", 7]]),
-    ("scatter", {"x": "orders", "y": "revenue"}, [[1, 2.5], [3, 4]]),
-    ("histogram", {"x": "revenue"}, [[1], [2], [2]]),
-    ("heatmap", {"x": "country", "y": "revenue", "series": "channel"}, ROWS_XSY),
-    ("funnel", {"x": "channel", "y": "orders", "aggregate": "count"}, [["visit", 100], ["buy", 9]]),
-    ("sankey", {"x": "country", "y": "revenue", "series": "channel"}, ROWS_XSY),
-])
+@pytest.mark.parametrize(
+    "chart_type,binding,rows",
+    [
+        ("table", {"columns": ["country", "revenue"]}, [["FR", 1], ["US", 2]]),
+        (
+            "kpi",
+            {"y": "revenue", "x": "day", "period": "month"},
+            [["2026-02-01", 12], ["2026-01-01", 10]],
+        ),
+        ("bar", {"x": "country", "y": "revenue"}, [["FR", 15], ["US", 7]]),
+        ("stacked_bar", {"x": "country", "y": "revenue", "series": "channel"}, ROWS_XSY),
+        ("line", {"x": "day", "y": "orders", "aggregate": "count"}, [["2026-01-01", 3]]),
+        ("area", {"x": "day", "y": "revenue", "series": "channel"}, [["2026-01-01", "ads", 3]]),
+        ("pie", {"x": "country", "y": "revenue"}, [["FR", 15], ["US", 7]]),
+        ("donut", {"x": "country", "y": "revenue"}, [["FR", 15], ["US", 7]]),
+        ("scatter", {"x": "orders", "y": "revenue"}, [[1, 2.5], [3, 4]]),
+        ("histogram", {"x": "revenue"}, [[1], [2], [2]]),
+        ("heatmap", {"x": "country", "y": "revenue", "series": "channel"}, ROWS_XSY),
+        (
+            "funnel",
+            {"x": "channel", "y": "orders", "aggregate": "count"},
+            [["visit", 100], ["buy", 9]],
+        ),
+        ("sankey", {"x": "country", "y": "revenue", "series": "channel"}, ROWS_XSY),
+    ],
+)
 def test_every_chart_type_builds_a_valid_plotly_figure(chart_type, binding, rows):
     text, _, clean = sql(chart_type, binding)
     assert 'FROM "models_p1"."model_1"' in text
@@ -63,12 +78,20 @@ def test_stacked_bar_stacks_one_trace_per_series():
 
 
 def test_filters_sort_limit_and_dashboard_filters_are_bound():
-    text, params, _ = sql("bar", {
-        "x": "country", "y": "revenue", "sort": "-y", "limit": 5,
-        "filters": [{"column": "channel", "operator": "=", "value": "x'; drop table t; --"}]},
-        filters={"date": {"column": "day", "from": "2026-01-01", "to": "2026-01-31"},
-                 "values": {"column": "country", "values": ["FR", "US"]},
-                 })
+    text, params, _ = sql(
+        "bar",
+        {
+            "x": "country",
+            "y": "revenue",
+            "sort": "-y",
+            "limit": 5,
+            "filters": [{"column": "channel", "operator": "=", "value": "x'; drop table t; --"}],
+        },
+        filters={
+            "date": {"column": "day", "from": "2026-01-01", "to": "2026-01-31"},
+            "values": {"column": "country", "values": ["FR", "US"]},
+        },
+    )
     assert "drop table" not in text
     assert "x'; drop table t; --" in params.values()
     assert "ORDER BY y DESC" in text and "LIMIT" in text
@@ -76,24 +99,33 @@ def test_filters_sort_limit_and_dashboard_filters_are_bound():
 
 
 def test_dashboard_filters_on_columns_a_model_lacks_are_ignored():
-    text, _, _ = sql("bar", {"x": "country", "y": "revenue"},
-                     filters={"date": {"column": "ordered_at", "from": "2026-01-01"}})
+    text, _, _ = sql(
+        "bar",
+        {"x": "country", "y": "revenue"},
+        filters={"date": {"column": "ordered_at", "from": "2026-01-01"}},
+    )
     assert "WHERE" not in text
 
 
-@pytest.mark.parametrize("chart_type,binding,field", [
-    ("bar", {"x": "country"}, "y"),
-    ("bar", {"x": "nope\"; drop", "y": "revenue"}, "x"),
-    ("bar", {"x": "country", "y": "country", "aggregate": "sum"}, "y"),
-    ("bar", {"x": "country", "y": "revenue", "aggregate": "pg_sleep"}, "aggregate"),
-    ("bar", {"x": "country", "y": "revenue", "sort": "y; drop"}, "sort"),
-    ("bar", {"x": "country", "y": "revenue", "limit": "1; drop"}, "limit"),
-    ("bar", {"x": "country", "y": "revenue", "filters": [{"column": "x\"--", "value": 1}]},
-     "filters[0]"),
-    ("sankey", {"x": "country", "y": "revenue"}, "series"),
-    ("table", {"columns": ["country", "secret"]}, "columns"),
-    ("rocket", {}, "chart_type"),
-])
+@pytest.mark.parametrize(
+    "chart_type,binding,field",
+    [
+        ("bar", {"x": "country"}, "y"),
+        ("bar", {"x": 'nope"; drop', "y": "revenue"}, "x"),
+        ("bar", {"x": "country", "y": "country", "aggregate": "sum"}, "y"),
+        ("bar", {"x": "country", "y": "revenue", "aggregate": "pg_sleep"}, "aggregate"),
+        ("bar", {"x": "country", "y": "revenue", "sort": "y; drop"}, "sort"),
+        ("bar", {"x": "country", "y": "revenue", "limit": "1; drop"}, "limit"),
+        (
+            "bar",
+            {"x": "country", "y": "revenue", "filters": [{"column": 'x"--', "value": 1}]},
+            "filters[0]",
+        ),
+        ("sankey", {"x": "country", "y": "revenue"}, "series"),
+        ("table", {"columns": ["country", "secret"]}, "columns"),
+        ("rocket", {}, "chart_type"),
+    ],
+)
 def test_bad_bindings_name_the_field(chart_type, binding, field):
     with pytest.raises(ModelingError) as err:
         validate_binding(chart_type, binding, COLUMNS)

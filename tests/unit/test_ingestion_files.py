@@ -81,8 +81,11 @@ def test_xlsx_every_sheet_is_a_table_and_empty_sheets_are_noted(tmp_path):
         assert notes == ["Sheet 'Empty' is empty and was skipped."]
         columns, rows = spreadsheets.typed_rows(sheets[0])
         assert [(c.name, c.pg_type) for c in columns] == [
-            ("day", "timestamp"), ("amount", "double precision"), ("paid", "boolean"),
-            ("note", "text")]
+            ("day", "timestamp"),
+            ("amount", "double precision"),
+            ("paid", "boolean"),
+            ("note", "text"),
+        ]
         assert len(list(rows)) == 50
         _cols, stock = spreadsheets.typed_rows(sheets[1])
         assert list(stock) == [["A-1", 3], ["B-2", 4]]
@@ -135,13 +138,16 @@ def test_not_a_pdf_is_refused(tmp_path):
         pdfs.check_pdf(fake)
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("../../etc/passwd.csv", "passwd.csv"),
-    ("..\\..\\win.ini.csv", "win_ini.csv"),
-    ("my report (final).XLSX", "my_report__final.xlsx"),
-    ("....", "upload"),
-    ("naïve résumé.pdf", "na_ve_r_sum.pdf"),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("../../etc/passwd.csv", "passwd.csv"),
+        ("..\\..\\win.ini.csv", "win_ini.csv"),
+        ("my report (final).XLSX", "my_report__final.xlsx"),
+        ("....", "upload"),
+        ("naïve résumé.pdf", "na_ve_r_sum.pdf"),
+    ],
+)
 def test_filenames_are_sanitised(name, expected):
     assert sanitise_filename(name) == expected
 
@@ -159,19 +165,21 @@ def test_upload_types_follow_the_specification():
 
 
 def test_store_upload_keeps_a_good_file_under_the_project_folder(tmp_path):
-    stored = store_upload(io.BytesIO(b"a,b\n1,2\n"), "../../x.csv", data_dir=tmp_path,
-                          project_id=7)
+    stored = store_upload(io.BytesIO(b"a,b\n1,2\n"), "../../x.csv", data_dir=tmp_path, project_id=7)
     assert stored.path.parent == tmp_path / "uploads" / "p7"
     assert stored.path.name.endswith("_x.csv") and stored.size == 8
     assert stored.relative_path.startswith("uploads/p7/")
 
 
-@pytest.mark.parametrize("name,data", [
-    ("bad.csv", b"a,b\n1,2,3\n"),
-    ("empty.csv", b""),
-    ("bad.xlsx", b"not a workbook"),
-    ("bad.pdf", b"not a pdf"),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("bad.csv", b"a,b\n1,2,3\n"),
+        ("empty.csv", b""),
+        ("bad.xlsx", b"not a workbook"),
+        ("bad.pdf", b"not a pdf"),
+    ],
+)
 def test_store_upload_removes_refused_files(tmp_path, name, data):
     with pytest.raises(UploadRejected):
         store_upload(io.BytesIO(data), name, data_dir=tmp_path, project_id=1)
@@ -180,6 +188,11 @@ def test_store_upload_removes_refused_files(tmp_path, name, data):
 
 def test_store_upload_stops_past_the_size_limit(tmp_path):
     with pytest.raises(UploadRejected, match="larger than"):
-        store_upload(io.BytesIO(b"a\n" * 2_000_000), "big.csv", data_dir=tmp_path, project_id=1,
-                     max_bytes=1024 * 1024)
+        store_upload(
+            io.BytesIO(b"a\n" * 2_000_000),
+            "big.csv",
+            data_dir=tmp_path,
+            project_id=1,
+            max_bytes=1024 * 1024,
+        )
     assert list((tmp_path / "uploads" / "p1").iterdir()) == []

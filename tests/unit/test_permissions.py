@@ -28,17 +28,20 @@ def test_owner_holds_everything_and_only_owners_delete():
         assert not deletes & ROLE_PERMISSIONS[role], role
 
 
-@pytest.mark.parametrize(("role", "permission", "allowed"), [
-    ("admin", P.PROJECT_MANAGE_MEMBERS, True),
-    ("admin", P.DATA_SOURCE_CREATE, True),
-    ("editor", P.PROJECT_MANAGE_MEMBERS, False),
-    ("editor", P.DATA_SOURCE_CREATE, False),
-    ("editor", P.DATA_MODEL_CREATE, True),
-    ("editor", P.DASHBOARD_SHARE, True),
-    ("viewer", P.DATA_MODEL_EXECUTE, True),
-    ("viewer", P.DASHBOARD_EDIT, False),
-    ("viewer", P.PROJECT_VIEW, True),
-])
+@pytest.mark.parametrize(
+    ("role", "permission", "allowed"),
+    [
+        ("admin", P.PROJECT_MANAGE_MEMBERS, True),
+        ("admin", P.DATA_SOURCE_CREATE, True),
+        ("editor", P.PROJECT_MANAGE_MEMBERS, False),
+        ("editor", P.DATA_SOURCE_CREATE, False),
+        ("editor", P.DATA_MODEL_CREATE, True),
+        ("editor", P.DASHBOARD_SHARE, True),
+        ("viewer", P.DATA_MODEL_EXECUTE, True),
+        ("viewer", P.DASHBOARD_EDIT, False),
+        ("viewer", P.PROJECT_VIEW, True),
+    ],
+)
 def test_role_allows(role, permission, allowed):
     assert role_allows(role, permission) is allowed
     assert role_allows(role, permission.value) is allowed  # plain strings work too

@@ -33,14 +33,20 @@ def patch_profile():
     if not isinstance(body, dict):
         abort(400, description="Send a JSON object with first_name and last_name.")
     try:
-        update_profile(db_session(), current_user.id, str(body.get("first_name", "")),
-                       str(body.get("last_name", "")))
+        update_profile(
+            db_session(),
+            current_user.id,
+            str(body.get("first_name", "")),
+            str(body.get("last_name", "")),
+        )
     except ValidationFailed as exc:
-        return jsonify(error="Cannot process", message=exc.message, errors=exc.errors,
-                       status=422), 422
+        return jsonify(
+            error="Cannot process", message=exc.message, errors=exc.errors, status=422
+        ), 422
     commit()
-    return jsonify(message="Profile updated successfully.",
-                   profile=profile(db_session(), current_user.id))
+    return jsonify(
+        message="Profile updated successfully.", profile=profile(db_session(), current_user.id)
+    )
 
 
 @bp.get("/notifications")
@@ -48,8 +54,9 @@ def patch_profile():
 def list_notifications():
     """Signed-in users. UC-ACC-04: ``?page=1&limit=20`` (limit clamped to 1..100)."""
     try:
-        page = notifications.list_notifications(db_session(), current_user.id,
-                                                _int_arg("page", 1), _int_arg("limit", 20))
+        page = notifications.list_notifications(
+            db_session(), current_user.id, _int_arg("page", 1), _int_arg("limit", 20)
+        )
     except AccountError as exc:
         abort(exc.status, description=exc.message)
     return jsonify(page.as_dict())
@@ -59,8 +66,9 @@ def list_notifications():
 @login_required
 def unread_count():
     """Signed-in users. UC-ACC-05: ``{unreadCount: N}``."""
-    return jsonify(success=True,
-                   unreadCount=notifications.unread_count(db_session(), current_user.id))
+    return jsonify(
+        success=True, unreadCount=notifications.unread_count(db_session(), current_user.id)
+    )
 
 
 @bp.patch("/notifications/<int:notification_id>/read")

@@ -54,14 +54,14 @@ def _header_helpers():
 
 
 def _page(template: str, status: int = 200, **context):
-    return render_template(f"account/{template}", section=template.split(".")[0],
-                           **context), status
+    return render_template(f"account/{template}", section=template.split(".")[0], **context), status
 
 
 def _profile_page(errors: dict | None = None, status: int = 200, values: dict | None = None):
     db = db_session()
-    return _page("profile.html", status, me=profile(db, current_user.id), errors=errors or {},
-                 values=values)
+    return _page(
+        "profile.html", status, me=profile(db, current_user.id), errors=errors or {}, values=values
+    )
 
 
 @bp.get("/")
@@ -93,16 +93,25 @@ def password():
         return _page("password.html", errors={})
     db = db_session()
     try:
-        user = change_password(db, current_user.id, request.form.get("current_password", ""),
-                               request.form.get("new_password", ""),
-                               request.form.get("confirm_new_password", ""))
+        user = change_password(
+            db,
+            current_user.id,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+            request.form.get("confirm_new_password", ""),
+        )
     except ValidationFailed as exc:
         return _page("password.html", exc.status, errors=exc.errors)
     except AccountError as exc:
         return _page("password.html", exc.status, errors={exc.field or "form": exc.message})
-    send_to_user(db, user, "password_changed", "security",
-                 when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
-                 forgot_url=external_url("auth.forgot_password"))
+    send_to_user(
+        db,
+        user,
+        "password_changed",
+        "security",
+        when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        forgot_url=external_url("auth.forgot_password"),
+    )
     commit()
     refresh_epoch(user)
     flash("Password changed successfully. Other devices were signed out.", "success")
@@ -122,8 +131,12 @@ def email_preferences():
         return redirect(url_for("account.email_preferences"))
     prefs = preferences.get_preferences(db, current_user.id)
     commit()
-    return _page("email_preferences.html", prefs=prefs, fields=preferences.FIELDS,
-                 user=get_user(db, current_user.id))
+    return _page(
+        "email_preferences.html",
+        prefs=prefs,
+        fields=preferences.FIELDS,
+        user=get_user(db, current_user.id),
+    )
 
 
 def _page_number() -> int:
@@ -142,7 +155,6 @@ def notifications_page():
     except AccountError as exc:
         abort(exc.status, description=exc.message)
     return _page("notifications.html", page=page)
-
 
 
 def _back_to_notifications():
@@ -202,21 +214,37 @@ def cancel():
         reason = request.form.get("reason", "")
         try:
             if request.form.get("confirm") != "yes":
-                raise ValidationFailed({"confirm": "Tick the box to confirm you want to close "
-                                                   "your account."})
+                raise ValidationFailed(
+                    {"confirm": "Tick the box to confirm you want to close your account."}
+                )
             cancellation.request_cancellation(db, current_user.id, reason)
         except AccountError as exc:
             errors = getattr(exc, "errors", None) or {exc.field or "form": exc.message}
-            return _page("cancel.html", exc.status, errors=errors, reason=reason,
-                         current=cancellation.latest_request(db, current_user.id))
-        send_to_user(db, get_user(db, current_user.id), "cancellation_received", "account",
-                     account_url=external_url("account.cancel"))
+            return _page(
+                "cancel.html",
+                exc.status,
+                errors=errors,
+                reason=reason,
+                current=cancellation.latest_request(db, current_user.id),
+            )
+        send_to_user(
+            db,
+            get_user(db, current_user.id),
+            "cancellation_received",
+            "account",
+            account_url=external_url("account.cancel"),
+        )
         commit()
-        flash("We've received your cancellation request. An administrator will review it.",
-              "success")
+        flash(
+            "We've received your cancellation request. An administrator will review it.", "success"
+        )
         return redirect(url_for("account.cancel"))
-    return _page("cancel.html", current=cancellation.latest_request(db, current_user.id),
-                 errors={}, reason="")
+    return _page(
+        "cancel.html",
+        current=cancellation.latest_request(db, current_user.id),
+        errors={},
+        reason="",
+    )
 
 
 @bp.post("/cancel/withdraw")
@@ -234,8 +262,16 @@ def withdraw_cancel():
 
 def _tokens_page(status: int = 200, new_token=None, errors: dict | None = None, name: str = ""):
     tokens = api_tokens.list_api_tokens(db_session(), current_user.id)
-    return _page("tokens.html", status, tokens=tokens, new_token=new_token, errors=errors or {},
-                 name=name, status_of=api_tokens.token_status, choices=api_tokens.EXPIRY_CHOICES)
+    return _page(
+        "tokens.html",
+        status,
+        tokens=tokens,
+        new_token=new_token,
+        errors=errors or {},
+        name=name,
+        status_of=api_tokens.token_status,
+        choices=api_tokens.EXPIRY_CHOICES,
+    )
 
 
 @bp.get("/tokens")

@@ -34,19 +34,24 @@ def _count(q) -> int:
 def index():
     counts = {
         "users": _count(select(func.count()).select_from(User)),
-        "suspended": _count(select(func.count()).select_from(User)
-                            .where(User.suspended_at.is_not(None))),
-        "cancellations": _count(select(func.count()).select_from(AccountCancellationRequest)
-                                .where(AccountCancellationRequest.status
-                                       == CancellationStatus.PENDING)),
-        "alerts": _count(select(func.count()).select_from(Alert)
-                         .where(Alert.acknowledged_at.is_(None))),
+        "suspended": _count(
+            select(func.count()).select_from(User).where(User.suspended_at.is_not(None))
+        ),
+        "cancellations": _count(
+            select(func.count())
+            .select_from(AccountCancellationRequest)
+            .where(AccountCancellationRequest.status == CancellationStatus.PENDING)
+        ),
+        "alerts": _count(
+            select(func.count()).select_from(Alert).where(Alert.acknowledged_at.is_(None))
+        ),
         "outbox": _count(select(func.count()).select_from(EmailOutbox)),
     }
     return render_template("admin/index.html", counts=counts)
 
 
 # --- users (UC-ADM-01, UC-ADM-03) ----------------------------------------------------
+
 
 def _users_page(status: int = 200):
     q = request.values.get("q", "")
@@ -111,6 +116,7 @@ def user_tier(user_id: int):
 
 # --- tiers (UC-ADM-02) ---------------------------------------------------------------
 
+
 @bp.get("/tiers")
 @platform_admin_required
 def tiers_list():
@@ -118,8 +124,9 @@ def tiers_list():
 
 
 def _tier_form(tier, form, error: AdminError | None = None, status: int = 200):
-    return render_template("admin/tier_form.html", tier=tier, form=form, error=error,
-                           labels=tiers.LIMIT_LABELS), status
+    return render_template(
+        "admin/tier_form.html", tier=tier, form=form, error=error, labels=tiers.LIMIT_LABELS
+    ), status
 
 
 def _form_of(tier) -> dict[str, str]:
@@ -150,8 +157,9 @@ def tier_edit(tier_id: int):
     try:
         tier = tiers.get_tier(db_session(), tier_id)
     except AdminError as exc:
-        return render_template("errors/error.html", code=404, title="Not found",
-                               message=exc.message), 404
+        return render_template(
+            "errors/error.html", code=404, title="Not found", message=exc.message
+        ), 404
     if request.method == "POST":
         form = {f: request.form.get(f, "") for f in tiers.FIELDS}
         try:
@@ -173,18 +181,21 @@ def tier_delete(tier_id: int):
         commit()
     except AdminError as exc:
         _failed(exc)
-        return render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session())), \
-            exc.status
+        return render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session())), exc.status
     flash(f"Tier {name} deleted.", "success")
     return redirect(url_for("admin.tiers_list"))
 
 
 # --- private beta (UC-ADM-04) and platform settings (UC-ADM-08) --------------------------
 
+
 def _beta_page(form: dict | None = None, status: int = 200):
-    return render_template("admin/beta.html", entries=beta.list_entries(db_session()),
-                           form=form or {"email": "", "note": ""},
-                           settings=platform.current_settings(db_session())), status
+    return render_template(
+        "admin/beta.html",
+        entries=beta.list_entries(db_session()),
+        form=form or {"email": "", "note": ""},
+        settings=platform.current_settings(db_session()),
+    ), status
 
 
 @bp.route("/beta", methods=["GET", "POST"])
@@ -193,8 +204,9 @@ def beta_list():
     if request.method == "POST":
         form = {"email": request.form.get("email", ""), "note": request.form.get("note", "")}
         try:
-            entry = beta.add_entry(db_session(), form["email"], form["note"],
-                                   actor_id=current_user.id)
+            entry = beta.add_entry(
+                db_session(), form["email"], form["note"], actor_id=current_user.id
+            )
             commit()
         except AdminError as exc:
             _failed(exc)
@@ -230,15 +242,20 @@ def platform_settings():
         except AdminError as exc:
             _failed(exc)
             status = exc.status
-    return render_template("admin/settings.html", values=platform.current_settings(db_session()),
-                           labels=platform.BOOLEAN_SETTINGS), status
+    return render_template(
+        "admin/settings.html",
+        values=platform.current_settings(db_session()),
+        labels=platform.BOOLEAN_SETTINGS,
+    ), status
 
 
 # --- account cancellations (UC-ADM-12) ---------------------------------------------------
 
+
 def _cancellations_page(status: int = 200):
-    return render_template("admin/cancellations.html",
-                           requests=cancellations.list_requests(db_session())), status
+    return render_template(
+        "admin/cancellations.html", requests=cancellations.list_requests(db_session())
+    ), status
 
 
 @bp.get("/cancellations")
@@ -257,12 +274,15 @@ def cancellation_decide(request_id: int, decision: str):
     except AdminError as exc:
         _failed(exc)
         return _cancellations_page(exc.status)
-    flash(f"Request {'approved' if decision == 'approve' else 'rejected'}; the user was "
-          "emailed.", "success")
+    flash(
+        f"Request {'approved' if decision == 'approve' else 'rejected'}; the user was emailed.",
+        "success",
+    )
     return redirect(url_for("admin.cancellations_list"))
 
 
 # --- outbox and alerts ----------------------------------------------------------------
+
 
 @bp.get("/outbox")
 @platform_admin_required
@@ -277,8 +297,9 @@ def outbox_mail(mail_id: int):
     try:
         mail = operations.get_mail(db_session(), mail_id)
     except AdminError as exc:
-        return render_template("errors/error.html", code=404, title="Not found",
-                               message=exc.message), 404
+        return render_template(
+            "errors/error.html", code=404, title="Not found", message=exc.message
+        ), 404
     return render_template("admin/outbox_mail.html", mail=mail)
 
 
@@ -286,8 +307,11 @@ def outbox_mail(mail_id: int):
 @platform_admin_required
 def alerts():
     show_all = request.args.get("all") == "1"
-    return render_template("admin/alerts.html", show_all=show_all,
-                           alerts=operations.alerts(db_session(), include_acknowledged=show_all))
+    return render_template(
+        "admin/alerts.html",
+        show_all=show_all,
+        alerts=operations.alerts(db_session(), include_acknowledged=show_all),
+    )
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
@@ -298,7 +322,8 @@ def alert_acknowledge(alert_id: int):
         commit()
     except AdminError as exc:
         rollback()
-        return render_template("errors/error.html", code=exc.status, title="Not found",
-                               message=exc.message), exc.status
+        return render_template(
+            "errors/error.html", code=exc.status, title="Not found", message=exc.message
+        ), exc.status
     flash("Alert acknowledged.", "success")
     return redirect(url_for("admin.alerts"))

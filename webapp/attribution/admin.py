@@ -34,8 +34,9 @@ def project_toggle(project_id: int):
         commit()
     except LookupError:
         abort(404)
-    flash(f"Attribution tab {'shown' if visible else 'hidden'} for project #{project_id}.",
-          "success")
+    flash(
+        f"Attribution tab {'shown' if visible else 'hidden'} for project #{project_id}.", "success"
+    )
     return redirect(url_for("attribution_admin.index"))
 
 

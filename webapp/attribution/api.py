@@ -51,16 +51,19 @@ def _handle(batch: bool):
     except TrackingError as exc:
         session.rollback()
         if payload == "invalid" and exc.status == 400:
-            exc = TrackingError("Send the event as a JSON object (Content-Type: "
-                                "application/json).")
+            exc = TrackingError("Send the event as a JSON object (Content-Type: application/json).")
         body = {"error": exc.message, "fields": list(exc.fields)}
         # The allow-list refused the origin: no CORS header, the browser blocks the answer.
         return _cors(jsonify(body), None if exc.status == 403 else origin), exc.status
     finally:
         session.close()
     if batch:
-        body = {"status": "ok", "received": result.received, "stored": result.stored,
-                "duplicates": result.duplicates}
+        body = {
+            "status": "ok",
+            "received": result.received,
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+        }
         return _cors(jsonify(body), origin), 201
     duplicate = result.stored == 0
     body = {"status": "duplicate" if duplicate else "created", "projectId": key.project_id}
@@ -72,20 +75,26 @@ def _preflight():
     response = Response(status=204)
     origin = request.headers.get("Origin")
     if origin:
-        response.headers.update({
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": CORS_HEADERS,
-            "Access-Control-Max-Age": "600",
-            "Vary": "Origin",
-        })
+        response.headers.update(
+            {
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "POST, OPTIONS",
+                "Access-Control-Allow-Headers": CORS_HEADERS,
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            }
+        )
     return response
 
 
 @bp.route("", methods=["POST", "OPTIONS"])
 @csrf.exempt
-@limiter.limit(TRACKING_RATE, key_func=_rate_key, override_defaults=True,
-               exempt_when=lambda: request.method == "OPTIONS")
+@limiter.limit(
+    TRACKING_RATE,
+    key_func=_rate_key,
+    override_defaults=True,
+    exempt_when=lambda: request.method == "OPTIONS",
+)
 def track_one():
     if request.method == "OPTIONS":
         return _preflight()
@@ -94,8 +103,12 @@ def track_one():
 
 @bp.route("/batch", methods=["POST", "OPTIONS"])
 @csrf.exempt
-@limiter.limit(TRACKING_RATE, key_func=_rate_key, override_defaults=True,
-               exempt_when=lambda: request.method == "OPTIONS")
+@limiter.limit(
+    TRACKING_RATE,
+    key_func=_rate_key,
+    override_defaults=True,
+    exempt_when=lambda: request.method == "OPTIONS",
+)
 def track_batch():
     if request.method == "OPTIONS":
         return _preflight()

@@ -28,8 +28,9 @@ P = Permission
 
 
 def _per_user() -> str:
-    return f"user:{current_user.id}" if current_user.is_authenticated else \
-        f"ip:{request.remote_addr}"
+    return (
+        f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
+    )
 
 
 def tab_visible(project_id: int) -> bool:
@@ -62,8 +63,11 @@ def _default_range() -> tuple[date, date]:
 
 def _range_from(args) -> tuple[date, date]:
     start, end = _default_range()
-    form = {"model": "linear", "start_date": args.get("start_date") or start.isoformat(),
-            "end_date": args.get("end_date") or end.isoformat()}
+    form = {
+        "model": "linear",
+        "start_date": args.get("start_date") or start.isoformat(),
+        "end_date": args.get("end_date") or end.isoformat(),
+    }
     parsed = reports.parse_request(form)
     return parsed.start, parsed.end
 
@@ -72,11 +76,22 @@ def _index(project_id: int, access: ProjectAccess, *, error=None, form=None, sta
     session = db_session()
     start, end = _default_range()
     return render_template(
-        "attribution/index.html", project=get_project(session, project_id), access=access,
-        P=P, reports=reports.list_reports(session, project_id), models=SQL_MODELS,
-        labels=MODEL_LABELS, error=error,
-        form=form or {"model": "linear", "start_date": start.isoformat(),
-                      "end_date": end.isoformat(), "name": ""}), status
+        "attribution/index.html",
+        project=get_project(session, project_id),
+        access=access,
+        P=P,
+        reports=reports.list_reports(session, project_id),
+        models=SQL_MODELS,
+        labels=MODEL_LABELS,
+        error=error,
+        form=form
+        or {
+            "model": "linear",
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+            "name": "",
+        },
+    ), status
 
 
 @bp.get("")
@@ -116,12 +131,23 @@ def report(project_id: int, report_id: int, access: ProjectAccess):
     status, error = reports.effective_status(session, row)
     figures = []
     if row.status == "succeeded" and result.get("channels"):
-        figures = [charts.channel_chart(result, "credits", row.model),
-                   charts.channel_chart(result, "value", row.model)]
-    return render_template("attribution/report.html", project=get_project(session, project_id),
-                           access=access, P=P, report=row, status=status, error_text=error,
-                           result=result, models=MODELS,
-                           labels=MODEL_LABELS, figures=figures)
+        figures = [
+            charts.channel_chart(result, "credits", row.model),
+            charts.channel_chart(result, "value", row.model),
+        ]
+    return render_template(
+        "attribution/report.html",
+        project=get_project(session, project_id),
+        access=access,
+        P=P,
+        report=row,
+        status=status,
+        error_text=error,
+        result=result,
+        models=MODELS,
+        labels=MODEL_LABELS,
+        figures=figures,
+    )
 
 
 @bp.route("/funnel", methods=["GET", "POST"])
@@ -130,8 +156,12 @@ def report(project_id: int, report_id: int, access: ProjectAccess):
 def funnel(project_id: int, access: ProjectAccess):
     session = db_session()
     start, end = _default_range()
-    form = {"steps": "page_view\nsignup\npurchase", "window_days": "30",
-            "start_date": start.isoformat(), "end_date": end.isoformat()}
+    form = {
+        "steps": "page_view\nsignup\npurchase",
+        "window_days": "30",
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+    }
     result, figure, error, status = None, None, None, 200
     if request.method == "POST":
         if not access.can(P.ATTRIBUTION_ANALYZE):
@@ -139,17 +169,25 @@ def funnel(project_id: int, access: ProjectAccess):
         form = {k: request.form.get(k, "") for k in form}
         try:
             steps = analysis.parse_steps(form["steps"])
-            window = analysis.parse_int(form["window_days"], "window_days",
-                                        "The conversion window", 1, 365, 30)
+            window = analysis.parse_int(
+                form["window_days"], "window_days", "The conversion window", 1, 365, 30
+            )
             lo, hi = _range_from(form)
             _timeout()
             result = analysis.funnel(session, project_id, steps, lo, hi, window)
             figure = charts.funnel_chart(result)
         except reports.ReportError as exc:
             error, status = exc, exc.status
-    return render_template("attribution/funnel.html", project=get_project(session, project_id),
-                           access=access, P=P, form=form, result=result, figure=figure,
-                           error=error), status
+    return render_template(
+        "attribution/funnel.html",
+        project=get_project(session, project_id),
+        access=access,
+        P=P,
+        form=form,
+        result=result,
+        figure=figure,
+        error=error,
+    ), status
 
 
 @bp.get("/journeys")
@@ -158,35 +196,52 @@ def funnel(project_id: int, access: ProjectAccess):
 def journeys(project_id: int, access: ProjectAccess):
     session = db_session()
     start, end = _default_range()
-    form = {"start_date": request.args.get("start_date") or start.isoformat(),
-            "end_date": request.args.get("end_date") or end.isoformat(),
-            "depth": request.args.get("depth", "4"), "top": request.args.get("top", "10"),
-            "by": request.args.get("by", "channel")}
+    form = {
+        "start_date": request.args.get("start_date") or start.isoformat(),
+        "end_date": request.args.get("end_date") or end.isoformat(),
+        "depth": request.args.get("depth", "4"),
+        "top": request.args.get("top", "10"),
+        "by": request.args.get("by", "channel"),
+    }
     paths, figure, error, status = [], None, None, 200
     try:
         lo, hi = _range_from(form)
         depth = analysis.parse_int(form["depth"], "depth", "The depth", 1, analysis.MAX_DEPTH, 4)
-        top = analysis.parse_int(form["top"], "top", "The number of paths", 1,
-                                 analysis.MAX_TOP, 10)
+        top = analysis.parse_int(form["top"], "top", "The number of paths", 1, analysis.MAX_TOP, 10)
         _timeout()
-        paths = analysis.journeys(session, project_id, lo, hi, depth=depth, top=top,
-                                  dimension=form["by"])
+        paths = analysis.journeys(
+            session, project_id, lo, hi, depth=depth, top=top, dimension=form["by"]
+        )
         figure = charts.sankey_chart(paths) if paths else None
     except reports.ReportError as exc:
         error, status = exc, exc.status
-    return render_template("attribution/journeys.html",
-                           project=get_project(session, project_id), access=access, P=P,
-                           form=form, paths=paths, figure=figure, error=error), status
+    return render_template(
+        "attribution/journeys.html",
+        project=get_project(session, project_id),
+        access=access,
+        P=P,
+        form=form,
+        paths=paths,
+        figure=figure,
+        error=error,
+    ), status
 
 
-def _keys_page(project_id: int, access: ProjectAccess, *, error=None, new_secret=None,
-               form=None, status=200):
+def _keys_page(
+    project_id: int, access: ProjectAccess, *, error=None, new_secret=None, form=None, status=200
+):
     session = db_session()
     return render_template(
-        "attribution/keys.html", project=get_project(session, project_id), access=access, P=P,
-        keys=keys.list_keys(session, project_id), error=error, new_secret=new_secret,
+        "attribution/keys.html",
+        project=get_project(session, project_id),
+        access=access,
+        P=P,
+        keys=keys.list_keys(session, project_id),
+        error=error,
+        new_secret=new_secret,
         form=form or {"name": "", "allowed_origins": ""},
-        track_url=url_for("tracking.track_one", _external=True)), status
+        track_url=url_for("tracking.track_one", _external=True),
+    ), status
 
 
 @bp.get("/keys")
@@ -202,8 +257,13 @@ def keys_list(project_id: int, access: ProjectAccess):
 def key_create(project_id: int, access: ProjectAccess):
     form = {k: request.form.get(k, "") for k in ("name", "allowed_origins")}
     try:
-        new = keys.create_key(db_session(), project_id, form["name"], created_by=current_user.id,
-                              allowed_origins=form["allowed_origins"])
+        new = keys.create_key(
+            db_session(),
+            project_id,
+            form["name"],
+            created_by=current_user.id,
+            allowed_origins=form["allowed_origins"],
+        )
         commit()
     except keys.KeyError_ as exc:
         rollback()
@@ -231,8 +291,9 @@ def key_revoke(project_id: int, key_id: int, access: ProjectAccess):
 @visible_only
 def key_origins(project_id: int, key_id: int, access: ProjectAccess):
     try:
-        key = keys.set_origins(db_session(), project_id, key_id,
-                               request.form.get("allowed_origins", ""))
+        key = keys.set_origins(
+            db_session(), project_id, key_id, request.form.get("allowed_origins", "")
+        )
         commit()
     except keys.KeyError_ as exc:
         rollback()

@@ -101,8 +101,10 @@ def configure_login(manager: LoginManager) -> None:
         from webapp.errors import wants_json
 
         if wants_json() or request.headers.get("Authorization"):
-            abort(401, description="Sign in, or send a valid API token "
-                                   "(Authorization: Bearer <token>).")
+            abort(
+                401,
+                description="Sign in, or send a valid API token (Authorization: Bearer <token>).",
+            )
         flash(manager.login_message, "info")
         target = request.full_path if request.query_string else request.path
         return redirect(url_for(manager.login_view, next=target))

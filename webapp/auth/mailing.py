@@ -32,11 +32,18 @@ def unsubscribe_url(user_id: int) -> str:
     return external_url("auth.unsubscribe", token=token)
 
 
-def send_to_user(session: Session, user: User, template: str, category: str,
-                 **context: Any) -> EmailOutbox | None:
+def send_to_user(
+    session: Session, user: User, template: str, category: str, **context: Any
+) -> EmailOutbox | None:
     """Render ``emails/<template>`` for the user and send it (or leave it in the outbox)."""
     return send_email(
-        session, mail_config(), to=user.email, template=template, category=category,
-        user_id=user.id, name=user.first_name or user.email,
-        unsubscribe_url=unsubscribe_url(user.id), **context,
+        session,
+        mail_config(),
+        to=user.email,
+        template=template,
+        category=category,
+        user_id=user.id,
+        name=user.first_name or user.email,
+        unsubscribe_url=unsubscribe_url(user.id),
+        **context,
     )

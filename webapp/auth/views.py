@@ -46,26 +46,34 @@ api_bp = Blueprint("auth_api", __name__, url_prefix="/api/auth")
 
 AUTH_LIMIT = "10 per 15 minutes"
 SIGN_IN_FAILED = "Invalid email or password."
-NOT_VERIFIED = ("Please confirm your email address before signing in: open the link we sent "
-                "you, or ask for a new one below.")
+NOT_VERIFIED = (
+    "Please confirm your email address before signing in: open the link we sent "
+    "you, or ask for a new one below."
+)
 SUSPENDED = "This account is suspended. Contact an administrator."
-CHECK_INBOX = ("If an account needs it, we've sent a new verification link to that address. "
-               "It works once, within 24 hours.")
-RESET_SENT = ("If an account exists for that address, we've sent a link to reset the password. "
-              "It works once, within an hour.")
+CHECK_INBOX = (
+    "If an account needs it, we've sent a new verification link to that address. "
+    "It works once, within 24 hours."
+)
+RESET_SENT = (
+    "If an account exists for that address, we've sent a link to reset the password. "
+    "It works once, within an hour."
+)
 UNSUBSCRIBE_FAILED = "Unsubscription failed. Please try again."
 
-PUBLIC_ENDPOINTS = frozenset({
-    "auth.login",
-    "auth.register",
-    "auth.verify",
-    "auth.resend_verification",
-    "auth.forgot_password",
-    "auth.reset",
-    "auth.unsubscribe",
-    "auth.google_login",
-    "auth.google_callback",
-})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "auth.register",
+        "auth.verify",
+        "auth.resend_verification",
+        "auth.forgot_password",
+        "auth.reset",
+        "auth.unsubscribe",
+        "auth.google_login",
+        "auth.google_callback",
+    }
+)
 """Endpoints of this module that are intentionally reachable without signing in."""
 
 
@@ -93,8 +101,12 @@ def login():
         SignIn.SUSPENDED: (SUSPENDED, 403),
     }.get(result.outcome, (SIGN_IN_FAILED, 401))
     flash(message, "error")
-    return render_template("auth/login.html", email=email, google=google.google_enabled(),
-                           unverified=result.outcome is SignIn.UNVERIFIED), status
+    return render_template(
+        "auth/login.html",
+        email=email,
+        google=google.google_enabled(),
+        unverified=result.outcome is SignIn.UNVERIFIED,
+    ), status
 
 
 @bp.post("/logout")
@@ -115,29 +127,44 @@ def register_view():
         return redirect(url_for("core.index"))
     values = {k: _form(k).strip() for k in ("first_name", "last_name", "email")}
     if request.method == "GET":
-        return render_template("auth/register.html", values=values, errors={},
-                               google=google.google_enabled())
+        return render_template(
+            "auth/register.html", values=values, errors={}, google=google.google_enabled()
+        )
     try:
         with get_database().system_session() as db:
-            user, secret = register(db, password=_form("password"),
-                                    confirm_password=request.form.get("confirm_password"),
-                                    **values)
-            send_to_user(db, user, "verify_email", "verification",
-                         verify_url=external_url("auth.verify", token=secret),
-                         hours=int(VERIFY_LIFETIME.total_seconds() // 3600))
+            user, secret = register(
+                db,
+                password=_form("password"),
+                confirm_password=request.form.get("confirm_password"),
+                **values,
+            )
+            send_to_user(
+                db,
+                user,
+                "verify_email",
+                "verification",
+                verify_url=external_url("auth.verify", token=secret),
+                hours=int(VERIFY_LIFETIME.total_seconds() // 3600),
+            )
     except ValidationFailed as exc:
-        return render_template("auth/register.html", values=values, errors=exc.errors,
-                               google=google.google_enabled()), exc.status
+        return render_template(
+            "auth/register.html", values=values, errors=exc.errors, google=google.google_enabled()
+        ), exc.status
     except AccountError as exc:
         errors = {exc.field or "form": exc.message}
-        return render_template("auth/register.html", values=values, errors=errors,
-                               google=google.google_enabled()), exc.status
+        return render_template(
+            "auth/register.html", values=values, errors=errors, google=google.google_enabled()
+        ), exc.status
     return render_template(
-        "auth/message.html", title="Check your email",
-        message=(f"Your account was created. We've sent a link to {user.email}: open it to "
-                 "confirm your address, then sign in."),
-        resend=True, email=user.email)
-
+        "auth/message.html",
+        title="Check your email",
+        message=(
+            f"Your account was created. We've sent a link to {user.email}: open it to "
+            "confirm your address, then sign in."
+        ),
+        resend=True,
+        email=user.email,
+    )
 
 
 @bp.get("/verify/<token>")
@@ -147,8 +174,13 @@ def verify(token: str):
         with get_database().system_session() as db:
             verify_email(db, token)
     except AccountError as exc:
-        return render_template("auth/message.html", title="Verification failed",
-                               message=exc.message, resend=True, email=""), exc.status
+        return render_template(
+            "auth/message.html",
+            title="Verification failed",
+            message=exc.message,
+            resend=True,
+            email="",
+        ), exc.status
     flash("Email verified successfully. Please sign in to continue.", "success")
     return redirect(url_for("auth.login"))
 
@@ -158,20 +190,29 @@ def verify(token: str):
 def resend_verification_view():
     """Public. UC-AUTH-05: mail a new verification link; the same answer for any email."""
     if request.method == "GET":
-        return render_template("auth/message.html", title="New verification link",
-                               message="Enter your email address to get a new link.",
-                               resend=True, email=request.args.get("email", "")[:320])
+        return render_template(
+            "auth/message.html",
+            title="New verification link",
+            message="Enter your email address to get a new link.",
+            resend=True,
+            email=request.args.get("email", "")[:320],
+        )
     email = _form("email").strip()
     with get_database().system_session() as db:
         found = resend_verification(db, email)
         if found is not None:
             user, secret = found
-            send_to_user(db, user, "verify_email", "verification",
-                         verify_url=external_url("auth.verify", token=secret),
-                         hours=int(VERIFY_LIFETIME.total_seconds() // 3600))
-    return render_template("auth/message.html", title="Check your email", message=CHECK_INBOX,
-                           resend=False, email="")
-
+            send_to_user(
+                db,
+                user,
+                "verify_email",
+                "verification",
+                verify_url=external_url("auth.verify", token=secret),
+                hours=int(VERIFY_LIFETIME.total_seconds() // 3600),
+            )
+    return render_template(
+        "auth/message.html", title="Check your email", message=CHECK_INBOX, resend=False, email=""
+    )
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -185,10 +226,17 @@ def forgot_password():
         found = request_password_reset(db, email)
         if found is not None:
             user, secret = found
-            send_to_user(db, user, "reset_password", "password_reset",
-                         reset_url=external_url("auth.reset", token=secret), hours=1)
-    return render_template("auth/message.html", title="Check your email", message=RESET_SENT,
-                           resend=False, email="")
+            send_to_user(
+                db,
+                user,
+                "reset_password",
+                "password_reset",
+                reset_url=external_url("auth.reset", token=secret),
+                hours=1,
+            )
+    return render_template(
+        "auth/message.html", title="Check your email", message=RESET_SENT, resend=False, email=""
+    )
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -198,20 +246,27 @@ def reset(token: str):
         with get_database().system_session() as db:
             valid = _reset_user(db, token) is not None
         if not valid:
-            return render_template("auth/message.html", title="Link expired",
-                                   message=RESET_FAILED, forgot=True), 400
+            return render_template(
+                "auth/message.html", title="Link expired", message=RESET_FAILED, forgot=True
+            ), 400
         return render_template("auth/reset.html", errors={})
     try:
         with get_database().system_session() as db:
             user = reset_password(db, token, _form("password"), _form("confirm_password"))
-            send_to_user(db, user, "password_changed", "security",
-                         when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
-                         forgot_url=external_url("auth.forgot_password"))
+            send_to_user(
+                db,
+                user,
+                "password_changed",
+                "security",
+                when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+                forgot_url=external_url("auth.forgot_password"),
+            )
     except ValidationFailed as exc:
         return render_template("auth/reset.html", errors=exc.errors), exc.status
     except AccountError as exc:
-        return render_template("auth/message.html", title="Link expired", message=exc.message,
-                               forgot=True), exc.status
+        return render_template(
+            "auth/message.html", title="Link expired", message=exc.message, forgot=True
+        ), exc.status
     logout_user()
     session.clear()
     flash("Your password was changed. Please sign in with the new one.", "success")
@@ -224,20 +279,25 @@ def unsubscribe_view(token: str):
     confirm (mail scanners open links), POST turns optional emails off."""
     user_id = read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
     if user_id is None:
-        return render_template("auth/message.html", title="Unsubscribe",
-                               message=UNSUBSCRIBE_FAILED), 400
+        return render_template(
+            "auth/message.html", title="Unsubscribe", message=UNSUBSCRIBE_FAILED
+        ), 400
     if request.method == "GET":
         return render_template("auth/unsubscribe.html", token=token)
     try:
         with get_database().system_session() as db:
             unsubscribe(db, user_id)
     except NotFound:
-        return render_template("auth/message.html", title="Unsubscribe",
-                               message=UNSUBSCRIBE_FAILED), 400
-    return render_template("auth/message.html", title="Unsubscribed",
-                           message=("Unsubscribed successfully. You will only receive emails "
-                                    "about your account's security."))
-
+        return render_template(
+            "auth/message.html", title="Unsubscribe", message=UNSUBSCRIBE_FAILED
+        ), 400
+    return render_template(
+        "auth/message.html",
+        title="Unsubscribed",
+        message=(
+            "Unsubscribed successfully. You will only receive emails about your account's security."
+        ),
+    )
 
 
 @bp.get("/google")
@@ -257,11 +317,17 @@ def google_callback():
 @login_required
 def session_check():
     """Signed-in users (session or API token). UC-AUTH-08: 200 with who is signed in, else 401."""
-    return jsonify(authenticated=True, message="validated token",
-                   user={"id": current_user.id, "email": current_user.email,
-                         "name": current_user.display_name,
-                         "is_platform_admin": current_user.is_platform_admin},
-                   via=("api_token" if current_user.via_api_token else "session"))
+    return jsonify(
+        authenticated=True,
+        message="validated token",
+        user={
+            "id": current_user.id,
+            "email": current_user.email,
+            "name": current_user.display_name,
+            "is_platform_admin": current_user.is_platform_admin,
+        },
+        via=("api_token" if current_user.via_api_token else "session"),
+    )
 
 
 @api_bp.get("/me")

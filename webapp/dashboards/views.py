@@ -80,10 +80,19 @@ def index(project_id: int, access: ProjectAccess):
     session = db_session()
     boards = service.list_dashboards(session, project_id)
     if request.args.get("format") == "json":
-        return jsonify(dashboards=[{"id": b.id, "name": b.name, "version": b.version,
-                                    "widgets": len(b.widgets)} for b in boards])
-    return render_template("dashboards/index.html", project=get_project(session, project_id),
-                           boards=boards, access=access, P=Permission)
+        return jsonify(
+            dashboards=[
+                {"id": b.id, "name": b.name, "version": b.version, "widgets": len(b.widgets)}
+                for b in boards
+            ]
+        )
+    return render_template(
+        "dashboards/index.html",
+        project=get_project(session, project_id),
+        boards=boards,
+        access=access,
+        P=Permission,
+    )
 
 
 @bp.post("")
@@ -91,9 +100,14 @@ def index(project_id: int, access: ProjectAccess):
 def create(project_id: int, access: ProjectAccess):
     data = request.get_json(silent=True) if request.is_json else request.form
     try:
-        board = service.create_dashboard(db_session(), get_database(), project_id,
-                                         current_user.id, data.get("name"),
-                                         data.get("description"))
+        board = service.create_dashboard(
+            db_session(),
+            get_database(),
+            project_id,
+            current_user.id,
+            data.get("name"),
+            data.get("description"),
+        )
         board_id = board.id
         commit()
     except (ModelingError, LimitExceeded) as exc:
@@ -103,9 +117,13 @@ def create(project_id: int, access: ProjectAccess):
         status = 403 if isinstance(exc, LimitExceeded) else exc.status
         flash(exc.message, "error")
         return render_template(
-            "dashboards/index.html", project=get_project(db_session(), project_id),
-            boards=service.list_dashboards(db_session(), project_id), access=access,
-            P=Permission, form_error=exc.message), status
+            "dashboards/index.html",
+            project=get_project(db_session(), project_id),
+            boards=service.list_dashboards(db_session(), project_id),
+            access=access,
+            P=Permission,
+            form_error=exc.message,
+        ), status
     if request.is_json:
         return jsonify(id=board_id, message="The dashboard has been added."), 201
     flash("The dashboard has been added.", "success")
@@ -113,11 +131,23 @@ def create(project_id: int, access: ProjectAccess):
 
 
 def _widget_payload(board, models_by_id: dict, data_url) -> list[dict]:
-    return [{"id": w.id, "title": w.title, "chart_type": w.chart_type, "x": w.x, "y": w.y,
-             "w": w.w, "h": w.h, "data_url": data_url(w.id),
-             "csv_url": data_url(w.id) + ".csv",
-             "model": models_by_id[w.data_model_id].name if w.data_model_id in models_by_id
-             else None} for w in board.widgets]
+    return [
+        {
+            "id": w.id,
+            "title": w.title,
+            "chart_type": w.chart_type,
+            "x": w.x,
+            "y": w.y,
+            "w": w.w,
+            "h": w.h,
+            "data_url": data_url(w.id),
+            "csv_url": data_url(w.id) + ".csv",
+            "model": models_by_id[w.data_model_id].name
+            if w.data_model_id in models_by_id
+            else None,
+        }
+        for w in board.widgets
+    ]
 
 
 @bp.get("/<int:dashboard_id>")
@@ -126,17 +156,29 @@ def view(project_id: int, dashboard_id: int, access: ProjectAccess):
     session = db_session()
     board = _board(project_id, dashboard_id)
     by_id = {m.id: m for m in models.list_models(session, project_id)}
-    widgets = _widget_payload(board, by_id, lambda wid: url_for(
-        "dashboards.widget_data", project_id=project_id, dashboard_id=dashboard_id,
-        widget_id=wid))
-    link = service.active_link(session, board) if access.can(Permission.DASHBOARD_SHARE) \
-        else None
+    widgets = _widget_payload(
+        board,
+        by_id,
+        lambda wid: url_for(
+            "dashboards.widget_data",
+            project_id=project_id,
+            dashboard_id=dashboard_id,
+            widget_id=wid,
+        ),
+    )
+    link = service.active_link(session, board) if access.can(Permission.DASHBOARD_SHARE) else None
     return render_template(
-        "dashboards/view.html", project=get_project(session, project_id), board=board,
-        widgets=widgets, access=access, P=Permission, link=link, public=False,
+        "dashboards/view.html",
+        project=get_project(session, project_id),
+        board=board,
+        widgets=widgets,
+        access=access,
+        P=Permission,
+        link=link,
+        public=False,
         can_edit=access.can(Permission.DASHBOARD_EDIT),
-        layout_url=url_for("dashboards.layout", project_id=project_id,
-                           dashboard_id=dashboard_id))
+        layout_url=url_for("dashboards.layout", project_id=project_id, dashboard_id=dashboard_id),
+    )
 
 
 @bp.get("/<int:dashboard_id>/widgets/<int:widget_id>/data")
@@ -150,8 +192,9 @@ def widget_data(project_id: int, dashboard_id: int, widget_id: int, access: Proj
     except ModelingError as exc:
         return _json_error(exc)
     model = db_session().get(DataModel, widget.data_model_id) if widget.data_model_id else None
-    return _widget_response(service.widget_data(get_database(), widget, model, filters,
-                                                timeout_ms=_timeout()))
+    return _widget_response(
+        service.widget_data(get_database(), widget, model, filters, timeout_ms=_timeout())
+    )
 
 
 def _widget_response(data) -> Response:
@@ -167,8 +210,11 @@ def _csv(widget, data) -> Response:
     for row in data.rows:
         writer.writerow(["" if v is None else v for v in row])
     name = "".join(ch if ch.isalnum() else "_" for ch in (widget.title or "widget"))[:60]
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name or "widget"}.csv"'})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name or "widget"}.csv"'},
+    )
 
 
 @bp.get("/<int:dashboard_id>/widgets/<int:widget_id>/data.csv")
@@ -181,8 +227,9 @@ def widget_csv(project_id: int, dashboard_id: int, widget_id: int, access: Proje
     except ModelingError as exc:
         abort(exc.status, description=exc.message)
     model = db_session().get(DataModel, widget.data_model_id) if widget.data_model_id else None
-    return _csv(widget, service.widget_data(get_database(), widget, model, filters,
-                                            timeout_ms=_timeout()))
+    return _csv(
+        widget, service.widget_data(get_database(), widget, model, filters, timeout_ms=_timeout())
+    )
 
 
 @bp.post("/<int:dashboard_id>/layout")
@@ -192,41 +239,56 @@ def layout(project_id: int, dashboard_id: int, access: ProjectAccess):
     board = _board(project_id, dashboard_id)
     data = request.get_json(silent=True) or {}
     try:
-        version = service.save_layout(db_session(), board, data.get("version"),
-                                      data.get("widgets"))
+        version = service.save_layout(db_session(), board, data.get("version"), data.get("widgets"))
         commit()
     except ModelingError as exc:
         return _json_error(exc)
     return jsonify(version=version, message="The dashboard has been updated.")
 
 
-def _widget_form(project_id: int, board, access, widget=None, form=None, error=None,
-                 status=200):
+def _widget_form(project_id: int, board, access, widget=None, form=None, error=None, status=200):
     session = db_session()
     tables = models.project_model_tables(session, get_database(), project_id)
     return render_template(
-        "dashboards/widget_form.html", project=get_project(session, project_id), board=board,
-        widget=widget, tables=tables, chart_types=CHART_TYPES, aggregates=AGGREGATES,
-        form=form or _form_from_widget(widget), error=error), status
+        "dashboards/widget_form.html",
+        project=get_project(session, project_id),
+        board=board,
+        widget=widget,
+        tables=tables,
+        chart_types=CHART_TYPES,
+        aggregates=AGGREGATES,
+        form=form or _form_from_widget(widget),
+        error=error,
+    ), status
 
 
 def _form_from_widget(widget) -> dict:
     b = dict(widget.binding) if widget else {}
     f = (b.get("filters") or [{}])[0] if b.get("filters") else {}
-    return {"title": widget.title if widget else "", "data_model_id": widget.data_model_id
-            if widget else "", "chart_type": widget.chart_type if widget else "bar",
-            "x": b.get("x") or "", "y": b.get("y") or "", "series": b.get("series") or "",
-            "aggregate": b.get("aggregate") or "sum", "sort": b.get("sort") or "",
-            "limit": b.get("limit") or "", "columns": ", ".join(b.get("columns") or []),
-            "period": b.get("period") or "month", "filter_column": f.get("column", ""),
-            "filter_operator": f.get("operator", "="),
-            "filter_value": f.get("value", "") if not isinstance(f.get("value"), list)
-            else ", ".join(map(str, f["value"]))}
+    return {
+        "title": widget.title if widget else "",
+        "data_model_id": widget.data_model_id if widget else "",
+        "chart_type": widget.chart_type if widget else "bar",
+        "x": b.get("x") or "",
+        "y": b.get("y") or "",
+        "series": b.get("series") or "",
+        "aggregate": b.get("aggregate") or "sum",
+        "sort": b.get("sort") or "",
+        "limit": b.get("limit") or "",
+        "columns": ", ".join(b.get("columns") or []),
+        "period": b.get("period") or "month",
+        "filter_column": f.get("column", ""),
+        "filter_operator": f.get("operator", "="),
+        "filter_value": f.get("value", "")
+        if not isinstance(f.get("value"), list)
+        else ", ".join(map(str, f["value"])),
+    }
 
 
 def _binding_from_form(form) -> dict:
-    binding = {k: form.get(k) or None for k in ("x", "y", "series", "aggregate", "sort",
-                                                 "limit", "period")}
+    binding = {
+        k: form.get(k) or None for k in ("x", "y", "series", "aggregate", "sort", "limit", "period")
+    }
     columns = [c.strip() for c in (form.get("columns") or "").split(",") if c.strip()]
     if columns:
         binding["columns"] = columns
@@ -263,18 +325,23 @@ def _widget_edit(project_id: int, dashboard_id: int, widget_id: int | None, acce
         return _widget_form(project_id, board, access, widget)
     form = request.form.to_dict()
     try:
-        service.save_widget(db_session(), get_database(), board, form.get("version"),
-                            widget_id=widget_id, title=form.get("title"),
-                            data_model_id=form.get("data_model_id"),
-                            chart_type=form.get("chart_type"),
-                            binding=_binding_from_form(form))
+        service.save_widget(
+            db_session(),
+            get_database(),
+            board,
+            form.get("version"),
+            widget_id=widget_id,
+            title=form.get("title"),
+            data_model_id=form.get("data_model_id"),
+            chart_type=form.get("chart_type"),
+            binding=_binding_from_form(form),
+        )
         commit()
     except ModelingError as exc:
         rollback()
         board = _board(project_id, dashboard_id)
         widget = service.get_widget(db_session(), board, widget_id) if widget_id else None
-        message = f"{exc.field}: {exc.message}" if exc.field and exc.status != 409 \
-            else exc.message
+        message = f"{exc.field}: {exc.message}" if exc.field and exc.status != 409 else exc.message
         return _widget_form(project_id, board, access, widget, form, message, exc.status)
     flash("The dashboard has been updated.", "success")
     return redirect(url_for("dashboards.view", project_id=project_id, dashboard_id=dashboard_id))
@@ -302,23 +369,40 @@ def settings(project_id: int, dashboard_id: int, access: ProjectAccess):
     error, status = None, 200
     if request.method == "POST":
         form = request.form
-        filters = {"date": {"column": form.get("date_column"), "from": form.get("date_from"),
-                            "to": form.get("date_to")},
-                   "values": {"column": form.get("values_column"),
-                              "values": form.get("values", "")}}
+        filters = {
+            "date": {
+                "column": form.get("date_column"),
+                "from": form.get("date_from"),
+                "to": form.get("date_to"),
+            },
+            "values": {"column": form.get("values_column"), "values": form.get("values", "")},
+        }
         try:
-            service.update_dashboard(session, board, form.get("version"), name=form.get("name"),
-                                     description=form.get("description"), filters=filters)
+            service.update_dashboard(
+                session,
+                board,
+                form.get("version"),
+                name=form.get("name"),
+                description=form.get("description"),
+                filters=filters,
+            )
             commit()
             flash("The dashboard has been updated.", "success")
-            return redirect(url_for("dashboards.view", project_id=project_id,
-                                    dashboard_id=dashboard_id))
+            return redirect(
+                url_for("dashboards.view", project_id=project_id, dashboard_id=dashboard_id)
+            )
         except ModelingError as exc:
             rollback()
             board = _board(project_id, dashboard_id)
             error, status = exc.message, exc.status
-    return render_template("dashboards/settings.html", project=get_project(session, project_id),
-                           board=board, error=error, access=access, P=Permission), status
+    return render_template(
+        "dashboards/settings.html",
+        project=get_project(session, project_id),
+        board=board,
+        error=error,
+        access=access,
+        P=Permission,
+    ), status
 
 
 @bp.route("/<int:dashboard_id>/delete", methods=["GET", "POST"])
@@ -332,8 +416,12 @@ def delete(project_id: int, dashboard_id: int, access: ProjectAccess):
         commit()
         flash(f"The dashboard “{name}” has been deleted.", "success")
         return redirect(url_for("dashboards.index", project_id=project_id))
-    return render_template("dashboards/delete.html", project=get_project(session, project_id),
-                           board=board, link=service.active_link(session, board))
+    return render_template(
+        "dashboards/delete.html",
+        project=get_project(session, project_id),
+        board=board,
+        link=service.active_link(session, board),
+    )
 
 
 @bp.route("/<int:dashboard_id>/share", methods=["GET", "POST"])
@@ -350,22 +438,34 @@ def share(project_id: int, dashboard_id: int, access: ProjectAccess):
                 service.revoke(session, board)
                 flash("The public link has been revoked.", "success")
             else:
-                service.share(session, board, current_user.id,
-                              expires_at=request.form.get("expires_at"),
-                              regenerate=action == "regenerate")
+                service.share(
+                    session,
+                    board,
+                    current_user.id,
+                    expires_at=request.form.get("expires_at"),
+                    regenerate=action == "regenerate",
+                )
                 flash("The public link is ready.", "success")
             commit()
-            return redirect(url_for("dashboards.share", project_id=project_id,
-                                    dashboard_id=dashboard_id))
+            return redirect(
+                url_for("dashboards.share", project_id=project_id, dashboard_id=dashboard_id)
+            )
         except ModelingError as exc:
             rollback()
             board = _board(project_id, dashboard_id)
             error, status = exc.message, exc.status
     link = service.active_link(session, board)
-    public_url = url_for("public_dashboards.public_view", token=link.token, _external=True) \
-        if link else None
-    return render_template("dashboards/share.html", project=get_project(session, project_id),
-                           board=board, link=link, public_url=public_url, error=error), status
+    public_url = (
+        url_for("public_dashboards.public_view", token=link.token, _external=True) if link else None
+    )
+    return render_template(
+        "dashboards/share.html",
+        project=get_project(session, project_id),
+        board=board,
+        link=link,
+        public_url=public_url,
+        error=error,
+    ), status
 
 
 @all_bp.get("", endpoint="index")
@@ -377,6 +477,7 @@ def all_index():
 
 
 # --- public (no sign-in) -------------------------------------------------------------------
+
 
 def _public_session():
     """A request session as nobody; RLS then opens only the linked dashboard."""
@@ -410,11 +511,23 @@ def public_view(token: str):
     session = _public_session()
     board = _public_board(token)
     by_id = service.public_models(session, board)
-    widgets = _widget_payload(board, by_id, lambda wid: url_for(
-        "public_dashboards.public_widget_data", token=token, widget_id=wid))
-    return render_template("dashboards/view.html", project=None, board=board, widgets=widgets,
-                           access=None, P=Permission, link=None, public=True, can_edit=False,
-                           layout_url=None)
+    widgets = _widget_payload(
+        board,
+        by_id,
+        lambda wid: url_for("public_dashboards.public_widget_data", token=token, widget_id=wid),
+    )
+    return render_template(
+        "dashboards/view.html",
+        project=None,
+        board=board,
+        widgets=widgets,
+        access=None,
+        P=Permission,
+        link=None,
+        public=True,
+        can_edit=False,
+        layout_url=None,
+    )
 
 
 def _public_widget(token: str, widget_id: int):
@@ -432,8 +545,9 @@ def public_widget_data(token: str, widget_id: int):
         filters = service.guest_filters(_filters_arg(), defined)
     except ModelingError as exc:
         return jsonify(exc.as_dict()), exc.status
-    return _widget_response(service.widget_data(get_database(), widget, model, filters,
-                                                timeout_ms=_timeout()))
+    return _widget_response(
+        service.widget_data(get_database(), widget, model, filters, timeout_ms=_timeout())
+    )
 
 
 @public_bp.get("/<token>/widgets/<int:widget_id>/data.csv")
@@ -444,7 +558,6 @@ def public_widget_csv(token: str, widget_id: int):
         filters = service.guest_filters(_filters_arg(), defined)
     except ModelingError as exc:
         abort(exc.status, description=exc.message)
-    return _csv(widget, service.widget_data(get_database(), widget, model, filters,
-                                            timeout_ms=_timeout()))
-
-
+    return _csv(
+        widget, service.widget_data(get_database(), widget, model, filters, timeout_ms=_timeout())
+    )

@@ -11,8 +11,10 @@ from flask_login import current_user, login_required
 
 def is_db_admin() -> bool:
     """Whether the signed-in user may use /admin/database."""
-    return bool(current_user.is_authenticated
-                and (current_user.is_platform_admin or current_user.is_db_admin))
+    return bool(
+        current_user.is_authenticated
+        and (current_user.is_platform_admin or current_user.is_db_admin)
+    )
 
 
 def db_admin_required(view: Callable) -> Callable:

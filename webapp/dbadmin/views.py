@@ -53,10 +53,18 @@ def _page(status: int = 200, **extra):
             "backups": list_backups(s, _settings()),
             "operation": operation_in_progress(s),
             "schedules": s.scalars(select(BackupSchedule).order_by(BackupSchedule.id)).all(),
-            "alerts": s.scalars(select(Alert).where(Alert.acknowledged_at.is_(None))
-                                .order_by(Alert.created_at.desc()).limit(20)).all(),
-            "db_admins": [(u, role_state(database, u.id)) for u in s.scalars(
-                select(User).where(User.is_db_admin.is_(True)).order_by(User.email))],
+            "alerts": s.scalars(
+                select(Alert)
+                .where(Alert.acknowledged_at.is_(None))
+                .order_by(Alert.created_at.desc())
+                .limit(20)
+            ).all(),
+            "db_admins": [
+                (u, role_state(database, u.id))
+                for u in s.scalars(
+                    select(User).where(User.is_db_admin.is_(True)).order_by(User.email)
+                )
+            ],
         }
     context["faults"] = sorted(faults.active_faults())
     context.update(extra)
@@ -84,8 +92,9 @@ def index():
 def apply():
     result = apply_migrations(get_database().url)
     if not result.ok:
-        return _answer(500, result.message + " An alert was recorded for review.", "error",
-                       ok=False)
+        return _answer(
+            500, result.message + " An alert was recorded for review.", "error", ok=False
+        )
     return _answer(303, result.message, ok=True, revision=result.after)
 
 
@@ -108,10 +117,17 @@ def progress(backup_id: int):
         b = s.get(Backup, backup_id)
         if b is None:
             abort(404)
-        return jsonify(id=b.id, status=b.status, phase=b.phase, progress=b.progress,
-                       drill_status=b.drill_status, drill_seconds=b.drill_seconds,
-                       error=b.error, attempt=b.attempt,
-                       next_retry_at=b.next_retry_at.isoformat() if b.next_retry_at else None)
+        return jsonify(
+            id=b.id,
+            status=b.status,
+            phase=b.phase,
+            progress=b.progress,
+            drill_status=b.drill_status,
+            drill_seconds=b.drill_seconds,
+            error=b.error,
+            attempt=b.attempt,
+            next_retry_at=b.next_retry_at.isoformat() if b.next_retry_at else None,
+        )
 
 
 @bp.get("/backups/<int:backup_id>/download")
@@ -135,8 +151,11 @@ def _confirmed() -> bool:
 @db_admin_required
 def restore(backup_id: int):
     if not _confirmed():
-        return _answer(400, "Type RESTORE in the confirmation field: restoring replaces the "
-                            "whole database.", "error")
+        return _answer(
+            400,
+            "Type RESTORE in the confirmation field: restoring replaces the whole database.",
+            "error",
+        )
     try:
         with get_database().system_session() as s:
             req = request_restore(s, backup_id=backup_id, requested_by=current_user.id)
@@ -155,8 +174,11 @@ def upload():
     if file is None or not file.filename:
         return _answer(400, "Choose a backup ZIP file to upload (field 'archive').", "error")
     if not _confirmed():
-        return _answer(400, "Type RESTORE in the confirmation field: restoring replaces the "
-                            "whole database.", "error")
+        return _answer(
+            400,
+            "Type RESTORE in the confirmation field: restoring replaces the whole database.",
+            "error",
+        )
     try:
         with get_database().system_session() as s:
             from dra.operations.backups import ensure_idle
@@ -179,12 +201,16 @@ def schedule(schedule_id: int | None = None):
     form = request.form
     try:
         with get_database().system_session() as s:
-            saved = save_schedule(s, schedule_id=schedule_id, name=form.get("name", ""),
-                                  cron=form.get("cron", ""),
-                                  retention_count=form.get("retention_count", ""),
-                                  enabled=form.get("enabled") in ("on", "true", "1"),
-                                  timezone=form.get("timezone", "UTC") or "UTC",
-                                  created_by=current_user.id)
+            saved = save_schedule(
+                s,
+                schedule_id=schedule_id,
+                name=form.get("name", ""),
+                cron=form.get("cron", ""),
+                retention_count=form.get("retention_count", ""),
+                enabled=form.get("enabled") in ("on", "true", "1"),
+                timezone=form.get("timezone", "UTC") or "UTC",
+                created_by=current_user.id,
+            )
             next_at = saved.next_run_at
     except ScheduleError as exc:
         if wants_json():
@@ -223,15 +249,19 @@ def acknowledge(alert_id: int):
 def grant():
     email = request.form.get("email", "").strip().lower()
     with get_database().system_session() as s:
-        user_id = (s.scalar(select(User.id).where(func.lower(User.email) == email))
-                   if email else None)
+        user_id = (
+            s.scalar(select(User.id).where(func.lower(User.email) == email)) if email else None
+        )
     if user_id is None:
         if wants_json():
             return jsonify(message="No user has this email.", field="email"), 422
         return _page(422, access_error="No user has this email.")
     try:
-        granted = grant_db_admin(get_database(), user_id,
-                                 login_role=request.form.get("login_role") in ("on", "true", "1"))
+        granted = grant_db_admin(
+            get_database(),
+            user_id,
+            login_role=request.form.get("login_role") in ("on", "true", "1"),
+        )
     except AccessError as exc:
         return _answer(422, str(exc), "error")
     message = f"{granted.email} now has database-admin access."
@@ -249,5 +279,8 @@ def revoke(user_id: int):
         dropped = revoke_db_admin(get_database(), user_id)
     except AccessError:
         abort(404)
-    return _answer(303, "Database-admin access revoked"
-                   + (" and the PostgreSQL login role dropped." if dropped else "."))
+    return _answer(
+        303,
+        "Database-admin access revoked"
+        + (" and the PostgreSQL login role dropped." if dropped else "."),
+    )

@@ -62,15 +62,29 @@ def index(project_id: int, access: ProjectAccess):
     refreshes = {m.id: service.latest_refresh(session, m.id) for m in models}
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return jsonify(models=[_model_dict(m) for m in models])
-    return render_template("models/index.html", project=get_project(session, project_id),
-                           models=models, refreshes=refreshes, access=access, P=Permission)
+    return render_template(
+        "models/index.html",
+        project=get_project(session, project_id),
+        models=models,
+        refreshes=refreshes,
+        access=access,
+        P=Permission,
+    )
 
 
 def _model_dict(m) -> dict:
-    return {"id": m.id, "name": m.name, "status": m.status, "version": m.version,
-            "row_count": m.row_count, "table": m.materialized_table,
-            "last_materialized_at": m.last_materialized_at.isoformat()
-            if m.last_materialized_at else None, "last_error": m.last_error}
+    return {
+        "id": m.id,
+        "name": m.name,
+        "status": m.status,
+        "version": m.version,
+        "row_count": m.row_count,
+        "table": m.materialized_table,
+        "last_materialized_at": m.last_materialized_at.isoformat()
+        if m.last_materialized_at
+        else None,
+        "last_error": m.last_error,
+    }
 
 
 @bp.get("/tables")
@@ -85,16 +99,29 @@ def tables(project_id: int, access: ProjectAccess):
 def catalog(project_id: int, access: ProjectAccess):
     """Tables the builder offers: every ingested source table, then the models' tables."""
     cat = service.catalog_for(get_database(), project_id)
-    return jsonify(tables=[{"name": t.name, "kind": t.kind, "label": t.label or t.name,
-                            "columns": [{"name": c, "type": ty} for c, ty in t.columns.items()]}
-                           for t in cat.tables.values()])
+    return jsonify(
+        tables=[
+            {
+                "name": t.name,
+                "kind": t.kind,
+                "label": t.label or t.name,
+                "columns": [{"name": c, "type": ty} for c, ty in t.columns.items()],
+            }
+            for t in cat.tables.values()
+        ]
+    )
 
 
 @bp.get("/new")
 @requires(Permission.DATA_MODEL_CREATE)
 def new(project_id: int, access: ProjectAccess):
-    return render_template("models/builder.html", project=get_project(db_session(), project_id),
-                           model=None, mode=request.args.get("mode", "builder"), access=access)
+    return render_template(
+        "models/builder.html",
+        project=get_project(db_session(), project_id),
+        model=None,
+        mode=request.args.get("mode", "builder"),
+        access=access,
+    )
 
 
 @bp.post("/preview")
@@ -103,9 +130,13 @@ def preview(project_id: int, access: ProjectAccess):
     """UC-DM-09 for the definition being edited (nothing is saved)."""
     try:
         data = _body()
-        result = service.preview_definition(get_database(), project_id,
-                                            query_json=data.get("query_json"),
-                                            sql=data.get("sql"), timeout_ms=_timeout())
+        result = service.preview_definition(
+            get_database(),
+            project_id,
+            query_json=data.get("query_json"),
+            sql=data.get("sql"),
+            timeout_ms=_timeout(),
+        )
     except (ModelingError, LimitExceeded) as exc:
         return _error(exc)
     return jsonify(result.as_dict())
@@ -114,20 +145,33 @@ def preview(project_id: int, access: ProjectAccess):
 def _save(project_id: int, model_id: int | None):
     try:
         data = _body()
-        saved = service.save_model(db_session(), get_database(), project_id, current_user.id,
-                                   name=data.get("name"), query_json=data.get("query_json"),
-                                   sql=data.get("sql"), description=data.get("description"),
-                                   model_id=model_id, timeout_ms=_timeout())
+        saved = service.save_model(
+            db_session(),
+            get_database(),
+            project_id,
+            current_user.id,
+            name=data.get("name"),
+            query_json=data.get("query_json"),
+            sql=data.get("sql"),
+            description=data.get("description"),
+            model_id=model_id,
+            timeout_ms=_timeout(),
+        )
         model_id = saved.model.id
         commit()
     except (ModelingError, LimitExceeded) as exc:
         return _error(exc)
-    message = ("The data model has been rebuilt." if request.view_args.get("model_id")
-               else "The data model has been saved.") + " Its table is being built."
+    message = (
+        "The data model has been rebuilt."
+        if request.view_args.get("model_id")
+        else "The data model has been saved."
+    ) + " Its table is being built."
     flash(message, "success")
-    return jsonify(id=model_id, message=message,
-                   url=url_for("models.detail", project_id=project_id, model_id=model_id)), \
-        200 if request.view_args.get("model_id") else 201
+    return jsonify(
+        id=model_id,
+        message=message,
+        url=url_for("models.detail", project_id=project_id, model_id=model_id),
+    ), 200 if request.view_args.get("model_id") else 201
 
 
 @bp.post("")
@@ -148,10 +192,16 @@ def detail(project_id: int, model_id: int, access: ProjectAccess):
         except ModelingError as exc:
             preview_error = exc.message
     return render_template(
-        "models/detail.html", project=get_project(session, project_id), model=model,
-        refresh=service.latest_refresh(session, model.id), result=preview_result,
-        preview_error=preview_error, dashboards=service.dashboards_using(session, model.id),
-        access=access, P=Permission)
+        "models/detail.html",
+        project=get_project(session, project_id),
+        model=model,
+        refresh=service.latest_refresh(session, model.id),
+        result=preview_result,
+        preview_error=preview_error,
+        dashboards=service.dashboards_using(session, model.id),
+        access=access,
+        P=Permission,
+    )
 
 
 @bp.get("/<int:model_id>/edit")
@@ -159,8 +209,13 @@ def detail(project_id: int, model_id: int, access: ProjectAccess):
 def edit(project_id: int, model_id: int, access: ProjectAccess):
     model = _model_or_404(project_id, model_id)
     mode = "sql" if (model.query_json or {}).get("mode") == "sql" else "builder"
-    return render_template("models/builder.html", project=get_project(db_session(), project_id),
-                           model=model, mode=mode, access=access)
+    return render_template(
+        "models/builder.html",
+        project=get_project(db_session(), project_id),
+        model=model,
+        mode=mode,
+        access=access,
+    )
 
 
 @bp.post("/<int:model_id>")
@@ -209,8 +264,9 @@ def refresh(project_id: int, model_id: int, access: ProjectAccess):
 def copy(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DM-05."""
     try:
-        new_model = service.copy_model(db_session(), get_database(), project_id, model_id,
-                                       current_user.id)
+        new_model = service.copy_model(
+            db_session(), get_database(), project_id, model_id, current_user.id
+        )
         commit()
     except LimitExceeded as exc:
         abort(403, description=exc.message)
@@ -232,8 +288,12 @@ def delete(project_id: int, model_id: int, access: ProjectAccess):
         drop_model_table(get_database(), project_id, table)
         flash(f"The data model “{name}” has been deleted.", "success")
         return redirect(url_for("models.index", project_id=project_id))
-    return render_template("models/delete.html", project=get_project(session, project_id),
-                           model=model, dashboards=service.dashboards_using(session, model_id))
+    return render_template(
+        "models/delete.html",
+        project=get_project(session, project_id),
+        model=model,
+        dashboards=service.dashboards_using(session, model_id),
+    )
 
 
 @bp.get("/<int:model_id>/dbt")
@@ -242,9 +302,16 @@ def dbt(project_id: int, model_id: int, access: ProjectAccess):
     """The model as a dbt model file (source()/ref() instead of schema names)."""
     model = _model_or_404(project_id, model_id)
     try:
-        body = to_dbt(service.catalog_for(get_database(), project_id), model.name, model.query,
-                      model.query_json)
+        body = to_dbt(
+            service.catalog_for(get_database(), project_id),
+            model.name,
+            model.query,
+            model.query_json,
+        )
     except ModelingError as exc:
         return _error(exc)
-    return Response(body, mimetype="text/plain", headers={
-        "Content-Disposition": f'attachment; filename="{dbt_file_name(model.name)}"'})
+    return Response(
+        body,
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{dbt_file_name(model.name)}"'},
+    )

@@ -25,9 +25,15 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 INVITATION_RATE = "10 per 15 minutes"
 
 
-SECTION_LABELS = {"sources": "Data sources", "models": "Data models", "modeling": "Data models",
-                  "dashboards": "Dashboards", "quality": "Quality", "attribution": "Attribution",
-                  "insights": "Insights"}
+SECTION_LABELS = {
+    "sources": "Data sources",
+    "models": "Data models",
+    "modeling": "Data models",
+    "dashboards": "Dashboards",
+    "quality": "Quality",
+    "attribution": "Attribution",
+    "insights": "Insights",
+}
 
 
 @bp.app_template_global()
@@ -40,13 +46,18 @@ def project_sections(project_id: int) -> list[tuple[str, str, str]]:
         blueprint, _, name = rule.endpoint.partition(".")
         if blueprint in visible and not visible[blueprint](project_id):
             continue
-        if (name == "index" and blueprint != "projects" and "GET" in rule.methods
-                and rule.rule.startswith("/projects/<int:project_id>/")
-                and set(rule.arguments) == {"project_id"}):
+        if (
+            name == "index"
+            and blueprint != "projects"
+            and "GET" in rule.methods
+            and rule.rule.startswith("/projects/<int:project_id>/")
+            and set(rule.arguments) == {"project_id"}
+        ):
             label = SECTION_LABELS.get(blueprint, blueprint.replace("_", " ").title())
             sections.append((blueprint, label, url_for(rule.endpoint, project_id=project_id)))
-    return sorted(sections, key=lambda s: list(SECTION_LABELS).index(s[0])
-                  if s[0] in SECTION_LABELS else 99)
+    return sorted(
+        sections, key=lambda s: list(SECTION_LABELS).index(s[0]) if s[0] in SECTION_LABELS else 99
+    )
 
 
 def _per_user() -> str:
@@ -74,8 +85,9 @@ def create():
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in form}
         try:
-            project = projects.create_project(db_session(), current_user.id, form["name"],
-                                              form["description"])
+            project = projects.create_project(
+                db_session(), current_user.id, form["name"], form["description"]
+            )
             commit()
         except ProjectError as exc:
             rollback()
@@ -89,8 +101,13 @@ def create():
 @requires(Permission.PROJECT_VIEW)
 def detail(project_id: int, access: ProjectAccess):
     info = projects.project_detail(db_session(), project_id)
-    return render_template("projects/detail.html", info=info, access=access, P=Permission,
-                           members=members.list_members(db_session(), project_id))
+    return render_template(
+        "projects/detail.html",
+        info=info,
+        access=access,
+        P=Permission,
+        members=members.list_members(db_session(), project_id),
+    )
 
 
 @bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
@@ -99,32 +116,45 @@ def delete(project_id: int, access: ProjectAccess):
     project = projects.get_project(db_session(), project_id)
     if request.method == "POST":
         try:
-            name = projects.delete_project(db_session(), project_id,
-                                           request.form.get("confirm_name"),
-                                           actor_id=current_user.id)
+            name = projects.delete_project(
+                db_session(), project_id, request.form.get("confirm_name"), actor_id=current_user.id
+            )
             commit()
-            projects.remove_project_data(get_database(),
-                                         current_app.config["DRA_SETTINGS"].data_dir, project_id)
+            projects.remove_project_data(
+                get_database(), current_app.config["DRA_SETTINGS"].data_dir, project_id
+            )
         except ProjectError as exc:
             rollback()
-            return render_template("projects/delete.html", project=project,
-                                   error=exc), exc.status
+            return render_template("projects/delete.html", project=project, error=exc), exc.status
         flash(f"The project “{name}” has been deleted.", "success")
         return redirect(url_for("projects.index"))
     return render_template("projects/delete.html", project=project, error=None)
 
 
-def _members_page(project_id: int, access: ProjectAccess, *, error: ProjectError | None = None,
-                  form: dict | None = None, status: int = 200):
+def _members_page(
+    project_id: int,
+    access: ProjectAccess,
+    *,
+    error: ProjectError | None = None,
+    form: dict | None = None,
+    status: int = 200,
+):
     session = db_session()
     project = projects.get_project(session, project_id)
     can_manage = access.can(Permission.PROJECT_MANAGE_MEMBERS)
     pending = invitations.pending_invitations(session, project_id) if can_manage else []
     return render_template(
-        "projects/members.html", project=project, members=members.list_members(session, project_id),
-        pending=pending, access=access, can_manage=can_manage, roles=list(reversed(ROLES)),
-        invitable=invitations.INVITABLE, error=error,
-        form=form or {"email": "", "role": "viewer"}), status
+        "projects/members.html",
+        project=project,
+        members=members.list_members(session, project_id),
+        pending=pending,
+        access=access,
+        can_manage=can_manage,
+        roles=list(reversed(ROLES)),
+        invitable=invitations.INVITABLE,
+        error=error,
+        form=form or {"email": "", "role": "viewer"},
+    ), status
 
 
 @bp.get("/<int:project_id>/members")
@@ -142,9 +172,15 @@ def invite(project_id: int, access: ProjectAccess):
         # The owner's tier decides the member limit; RLS shows a subscription only to its
         # user, so the limit is read through a system session (read-only, nothing written).
         with get_database().system_session() as limits:
-            result = invitations.invite(db_session(), project_id, form["email"], form["role"],
-                                        inviter_id=current_user.id, base_url=_base_url(),
-                                        limit_session=limits)
+            result = invitations.invite(
+                db_session(),
+                project_id,
+                form["email"],
+                form["role"],
+                inviter_id=current_user.id,
+                base_url=_base_url(),
+                limit_session=limits,
+            )
         commit()
     except ProjectError as exc:
         rollback()
@@ -173,8 +209,9 @@ def cancel_invitation(project_id: int, invitation_id: int, access: ProjectAccess
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def change_role(project_id: int, member_id: int, access: ProjectAccess):
     try:
-        row = members.change_role(db_session(), project_id, member_id, request.form.get("role"),
-                                  actor_role=access.role)
+        row = members.change_role(
+            db_session(), project_id, member_id, request.form.get("role"), actor_role=access.role
+        )
         commit()
     except ProjectError as exc:
         rollback()
@@ -210,8 +247,13 @@ def invitation(token: str):
         with database.system_session() as session:
             inv = invitations.invitation_by_token(session, token)
             project_name = projects.get_project(session, inv.project_id).name
-            view = {"email": inv.email, "role": inv.role, "project_name": project_name,
-                    "status": inv.status, "expires_at": inv.expires_at}
+            view = {
+                "email": inv.email,
+                "role": inv.role,
+                "project_name": project_name,
+                "status": inv.status,
+                "expires_at": inv.expires_at,
+            }
             if request.method == "GET":
                 invitations.check_open(inv)
             if not current_user.is_authenticated:
@@ -240,7 +282,11 @@ def _anonymous_invitation(view: dict):
     register_url = None
     if "auth.register" in current_app.view_functions:
         register_url = url_for("auth.register", next=next_url, email=view["email"])
-    return render_template("projects/invitation.html", error=None, view=view, anonymous=True,
-                           login_url=url_for("auth.login", next=next_url),
-                           register_url=register_url)
-
+    return render_template(
+        "projects/invitation.html",
+        error=None,
+        view=view,
+        anonymous=True,
+        login_url=url_for("auth.login", next=next_url),
+        register_url=register_url,
+    )

@@ -54,8 +54,9 @@ def _source(project_id: int, source_id: int):
 @requires(Permission.DATA_SOURCE_VIEW)
 def index(project_id: int, access: ProjectAccess):
     rows = service.list_sources(db_session(), project_id)
-    return render_template("sources/index.html", project=_project(project_id), rows=rows,
-                           access=access, P=Permission)
+    return render_template(
+        "sources/index.html", project=_project(project_id), rows=rows, access=access, P=Permission
+    )
 
 
 @bp.get("/status.json")
@@ -67,8 +68,7 @@ def status(project_id: int, access: ProjectAccess):
 
 def _limit_or_403(project_id: int) -> None:
     try:
-        check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT,
-                    project_id=project_id)
+        check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
     except LimitExceeded as exc:
         abort(403, description=exc.message)
 
@@ -80,11 +80,17 @@ def _draft_details(project_id: int, source_type: str) -> dict | None:
     return Vault(_settings().encryption_keys).decrypt_json(draft["token"].encode())
 
 
-def _database_form(project_id: int, *, form: dict, error: SourceError | None = None,
-                   tables=None, status: int = 200):
+def _database_form(
+    project_id: int, *, form: dict, error: SourceError | None = None, tables=None, status: int = 200
+):
     return render_template(
-        "sources/new_database.html", project=_project(project_id), form=form, error=error,
-        tables=tables, types=database_types(), has_draft=session.get(DRAFT_KEY) is not None,
+        "sources/new_database.html",
+        project=_project(project_id),
+        form=form,
+        error=error,
+        tables=tables,
+        types=database_types(),
+        has_draft=session.get(DRAFT_KEY) is not None,
     ), status
 
 
@@ -106,8 +112,11 @@ def new_database(project_id: int, access: ProjectAccess):
     except SourceError as exc:
         session.pop(DRAFT_KEY, None)
         return _database_form(project_id, form=form, error=exc, status=400)
-    session[DRAFT_KEY] = {"project_id": project_id, "type": source_type, "token": Vault(
-        _settings().encryption_keys).encrypt_json(details).decode()}
+    session[DRAFT_KEY] = {
+        "project_id": project_id,
+        "type": source_type,
+        "token": Vault(_settings().encryption_keys).encrypt_json(details).decode(),
+    }
     flash("The data source has been connected. Choose the tables to ingest.", "success")
     return _database_form(project_id, form=form, tables=tables)
 
@@ -115,15 +124,26 @@ def new_database(project_id: int, access: ProjectAccess):
 def _save_database(project_id: int, source_type: str, form: dict):
     details = _draft_details(project_id, source_type)
     if details is None:
-        return _database_form(project_id, form=form, status=400, error=SourceError(
-            "Test the connection first.", field="type"))
+        return _database_form(
+            project_id,
+            form=form,
+            status=400,
+            error=SourceError("Test the connection first.", field="type"),
+        )
     chosen = request.form.getlist("tables")
     incremental = {t: request.form.get(f"cursor__{t}", "") for t in chosen}
     try:
         source = service.create_database_source(
-            db_session(), project_id=project_id, user_id=current_user.id,
-            name=form.get("name", ""), source_type=source_type, details=details,
-            settings=_settings(), selected_tables=chosen, incremental=incremental)
+            db_session(),
+            project_id=project_id,
+            user_id=current_user.id,
+            name=form.get("name", ""),
+            source_type=source_type,
+            details=details,
+            settings=_settings(),
+            selected_tables=chosen,
+            incremental=incremental,
+        )
         commit()
     except LimitExceeded as exc:
         rollback()
@@ -148,38 +168,53 @@ def new_file(project_id: int, access: ProjectAccess):
     _limit_or_403(project_id)
     project = _project(project_id)
     if request.method == "GET":
-        return render_template("sources/new_file.html", project=project, kinds=FILE_KINDS,
-                               form={"kind": "csv"}, error=None)
+        return render_template(
+            "sources/new_file.html",
+            project=project,
+            kinds=FILE_KINDS,
+            form={"kind": "csv"},
+            error=None,
+        )
     form = {"kind": request.form.get("kind", "csv"), "name": request.form.get("name", "")}
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         error = SourceError("Choose a file to upload.", field="file")
-        return render_template("sources/new_file.html", project=project, kinds=FILE_KINDS,
-                               form=form, error=error), 400
+        return render_template(
+            "sources/new_file.html", project=project, kinds=FILE_KINDS, form=form, error=error
+        ), 400
     settings = _settings()
     stored = None
     try:
-        stored = store_upload(upload.stream, upload.filename, data_dir=settings.data_dir,
-                              project_id=project_id, requested_type=form["kind"],
-                              max_bytes=settings.upload_max_bytes)
-        source = service.create_file_source(db_session(), project_id=project_id,
-                                            user_id=current_user.id, name=form["name"],
-                                            upload=stored)
+        stored = store_upload(
+            upload.stream,
+            upload.filename,
+            data_dir=settings.data_dir,
+            project_id=project_id,
+            requested_type=form["kind"],
+            max_bytes=settings.upload_max_bytes,
+        )
+        source = service.create_file_source(
+            db_session(),
+            project_id=project_id,
+            user_id=current_user.id,
+            name=form["name"],
+            upload=stored,
+        )
         commit()
     except (UploadRejected, SourceError) as exc:
         rollback()
         if stored is not None:
             stored.path.unlink(missing_ok=True)
         error = exc if isinstance(exc, SourceError) else SourceError(str(exc), field="file")
-        return render_template("sources/new_file.html", project=project, kinds=FILE_KINDS,
-                               form=form, error=error), 400
+        return render_template(
+            "sources/new_file.html", project=project, kinds=FILE_KINDS, form=form, error=error
+        ), 400
     except BaseException:
         rollback()
         if stored is not None:
             stored.path.unlink(missing_ok=True)
         raise
-    flash(f"“{source.name}” has been uploaded ({stored.summary}); it is being ingested.",
-          "success")
+    flash(f"“{source.name}” has been uploaded ({stored.summary}); it is being ingested.", "success")
     return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
 
 
@@ -202,12 +237,21 @@ def detail(project_id: int, source_id: int, access: ProjectAccess):
             preview = inspect.preview_table(get_database(), source, wanted)
         except LookupError as exc:
             preview_error = str(exc)
-    status = next((r for r in service.list_sources(db_session(), project_id)
-                   if r.id == source_id), None)
+    status = next(
+        (r for r in service.list_sources(db_session(), project_id) if r.id == source_id), None
+    )
     return render_template(
-        "sources/detail.html", project=_project(project_id), source=source, schema=schema,
-        schema_error=schema_error, preview=preview, preview_error=preview_error, status=status,
-        access=access, P=Permission), (400 if schema_error and not source.tables else 200)
+        "sources/detail.html",
+        project=_project(project_id),
+        source=source,
+        schema=schema,
+        schema_error=schema_error,
+        preview=preview,
+        preview_error=preview_error,
+        status=status,
+        access=access,
+        P=Permission,
+    ), (400 if schema_error and not source.tables else 200)
 
 
 @bp.post("/<int:source_id>/refresh")
@@ -222,8 +266,9 @@ def refresh(project_id: int, source_id: int, access: ProjectAccess):
     commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify(request_id=request_id, queued=queued), 202
-    flash("A refresh has been requested." if queued else "A refresh is already under way.",
-          "success")
+    flash(
+        "A refresh has been requested." if queued else "A refresh is already under way.", "success"
+    )
     if request.form.get("back") == "list":
         return redirect(url_for("sources.index", project_id=project_id))
     return redirect(url_for("sources.detail", project_id=project_id, source_id=source_id))
@@ -235,8 +280,9 @@ def delete(project_id: int, source_id: int, access: ProjectAccess):
     source = _source(project_id, source_id)
     if request.method == "GET":
         models = service.dependent_models(db_session(), source_id)
-        return render_template("sources/delete.html", project=_project(project_id),
-                               source=source, models=models)
+        return render_template(
+            "sources/delete.html", project=_project(project_id), source=source, models=models
+        )
     if request.form.get("confirm") != "yes":
         abort(400, description="Confirm the deletion by ticking the box.")
     deleted = service.delete_source(db_session(), source)

@@ -59,8 +59,12 @@ class SourceTable:
     columns: list[SourceColumn]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "columns": [
-            {"name": c.name, "type": c.source_type, "pg_type": c.pg_type} for c in self.columns]}
+        return {
+            "name": self.name,
+            "columns": [
+                {"name": c.name, "type": c.source_type, "pg_type": c.pg_type} for c in self.columns
+            ],
+        }
 
 
 class Connector(ABC):
@@ -76,8 +80,11 @@ class Connector(ABC):
     @classmethod
     def validate(cls, details: Mapping[str, Any]) -> dict[str, Any]:
         """Clean details (stripped strings, int port) or raise InvalidDetails."""
-        clean = {k: (v.strip() if isinstance(v, str) and k != "password" else v)
-                 for k, v in details.items() if v is not None}
+        clean = {
+            k: (v.strip() if isinstance(v, str) and k != "password" else v)
+            for k, v in details.items()
+            if v is not None
+        }
         for name in RELATIONAL_FIELDS:
             if not str(clean.get(name, "")).strip():
                 raise InvalidDetails(RELATIONAL_MESSAGE, field=name)
@@ -102,9 +109,14 @@ class Connector(ABC):
         ...
 
     @abstractmethod
-    def stream(self, table: SourceTable, *, cursor_column: str | None = None,
-               after: Any = None, limit: int | None = None
-               ) -> AbstractContextManager[Iterator[tuple[Any, ...]]]:
+    def stream(
+        self,
+        table: SourceTable,
+        *,
+        cursor_column: str | None = None,
+        after: Any = None,
+        limit: int | None = None,
+    ) -> AbstractContextManager[Iterator[tuple[Any, ...]]]:
         """Rows of ``table`` in column order, streamed from a server-side cursor.
 
         With ``cursor_column`` the rows come ordered by it, and only those greater
@@ -144,12 +156,14 @@ def connector_class(source_type: str) -> type[Connector]:
     try:
         return _CONNECTORS[source_type]
     except KeyError:
-        raise InvalidDetails(f"{source_type!r} is not a supported database type.",
-                             field="type") from None
+        raise InvalidDetails(
+            f"{source_type!r} is not a supported database type.", field="type"
+        ) from None
 
 
-def connector_for(source_type: str, details: Mapping[str, Any],
-                  timeout: float = CONNECT_TIMEOUT) -> Connector:
+def connector_for(
+    source_type: str, details: Mapping[str, Any], timeout: float = CONNECT_TIMEOUT
+) -> Connector:
     return connector_class(source_type)(details, timeout=timeout)
 
 
@@ -161,6 +175,7 @@ def database_types() -> dict[str, str]:
 
 # Incremental cursor values are kept as JSON text with their type, so that the next
 # load compares like with like at the source (numbers, dates, strings, ObjectIds).
+
 
 def encode_cursor(value: Any) -> str | None:
     if value is None:

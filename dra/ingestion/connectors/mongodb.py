@@ -78,8 +78,10 @@ class MongoConnector(Connector):
         if not uri:
             raise InvalidDetails(MONGODB_MESSAGE, field="connection_string")
         if not uri.startswith(("mongodb://", "mongodb+srv://")):
-            raise InvalidDetails("A MongoDB connection string starts with mongodb:// or "
-                                 "mongodb+srv://.", field="connection_string")
+            raise InvalidDetails(
+                "A MongoDB connection string starts with mongodb:// or mongodb+srv://.",
+                field="connection_string",
+            )
         clean = {"connection_string": uri, "schema": SYNTHETIC_SCHEMA}
         if str(details.get("database_name") or "").strip():
             clean["database_name"] = str(details["database_name"]).strip()
@@ -90,19 +92,26 @@ class MongoConnector(Connector):
         ms = int(self.timeout * 1000)
         try:
             client = self.client_factory(
-                self.details["connection_string"], serverSelectionTimeoutMS=ms,
-                connectTimeoutMS=ms, socketTimeoutMS=max(ms, 60_000), appname="dra-ingestion")
+                self.details["connection_string"],
+                serverSelectionTimeoutMS=ms,
+                connectTimeoutMS=ms,
+                socketTimeoutMS=max(ms, 60_000),
+                appname="dra-ingestion",
+            )
         except pymongo.errors.ConfigurationError as exc:
-            raise InvalidDetails(f"The connection string is not valid: {exc}",
-                                 field="connection_string") from None
+            raise InvalidDetails(
+                f"The connection string is not valid: {exc}", field="connection_string"
+            ) from None
         try:
             name = self.details.get("database_name")
             try:
                 db = client.get_database(name) if name else client.get_default_database()
             except pymongo.errors.ConfigurationError:
-                raise InvalidDetails("Name the database in the connection string "
-                                     "(mongodb://host/dbname) or in database_name.",
-                                     field="database_name") from None
+                raise InvalidDetails(
+                    "Name the database in the connection string "
+                    "(mongodb://host/dbname) or in database_name.",
+                    field="database_name",
+                ) from None
             yield db
         except pymongo.errors.OperationFailure as exc:
             if exc.code in (18, 8000):
@@ -110,7 +119,8 @@ class MongoConnector(Connector):
             raise ConnectionFailed(str(exc)) from None
         except pymongo.errors.ServerSelectionTimeoutError:
             raise ConnectionFailed(
-                f"no MongoDB server answered within {self.timeout:g} seconds.") from None
+                f"no MongoDB server answered within {self.timeout:g} seconds."
+            ) from None
         except pymongo.errors.PyMongoError as exc:
             raise ConnectionFailed(str(exc)) from None
         finally:
@@ -128,15 +138,26 @@ class MongoConnector(Connector):
                 for doc in db[name].find({}).limit(SAMPLE_DOCS):
                     for key, value in doc.items():
                         kinds.setdefault(key, set()).add("null" if value is None else _kind(value))
-                columns = [SourceColumn(k, "objectId" if k == "_id" else "/".join(sorted(v)) or
-                                        "unknown", "text" if k == "_id" else _merge(set(v)))
-                           for k, v in kinds.items()]
+                columns = [
+                    SourceColumn(
+                        k,
+                        "objectId" if k == "_id" else "/".join(sorted(v)) or "unknown",
+                        "text" if k == "_id" else _merge(set(v)),
+                    )
+                    for k, v in kinds.items()
+                ]
                 tables.append(SourceTable(name, columns))
         return tables
 
     @contextmanager
-    def stream(self, table: SourceTable, *, cursor_column: str | None = None,
-               after: Any = None, limit: int | None = None) -> Iterator[Iterator[tuple]]:
+    def stream(
+        self,
+        table: SourceTable,
+        *,
+        cursor_column: str | None = None,
+        after: Any = None,
+        limit: int | None = None,
+    ) -> Iterator[Iterator[tuple]]:
         query: dict[str, Any] = {}
         if cursor_column and after is not None:
             query[cursor_column] = {"$gt": after}

@@ -18,13 +18,29 @@ from dra.ingestion.connectors import (
 )
 
 MYSQL_TYPES = {
-    "tinyint": "bigint", "smallint": "bigint", "mediumint": "bigint", "int": "bigint",
-    "integer": "bigint", "year": "bigint", "bigint": "numeric",  # unsigned bigint overflows
-    "decimal": "numeric", "numeric": "numeric", "float": "double precision",
-    "double": "double precision", "real": "double precision", "date": "date",
-    "datetime": "timestamp", "timestamp": "timestamp", "time": "interval", "json": "jsonb",
-    "blob": "bytea", "tinyblob": "bytea", "mediumblob": "bytea", "longblob": "bytea",
-    "binary": "bytea", "varbinary": "bytea",
+    "tinyint": "bigint",
+    "smallint": "bigint",
+    "mediumint": "bigint",
+    "int": "bigint",
+    "integer": "bigint",
+    "year": "bigint",
+    "bigint": "numeric",  # unsigned bigint overflows
+    "decimal": "numeric",
+    "numeric": "numeric",
+    "float": "double precision",
+    "double": "double precision",
+    "real": "double precision",
+    "date": "date",
+    "datetime": "timestamp",
+    "timestamp": "timestamp",
+    "time": "interval",
+    "json": "jsonb",
+    "blob": "bytea",
+    "tinyblob": "bytea",
+    "mediumblob": "bytea",
+    "longblob": "bytea",
+    "binary": "bytea",
+    "varbinary": "bytea",
 }
 
 METADATA_TIMEOUT = 60
@@ -68,8 +84,13 @@ class MySQLConnector(Connector):
         d = self.details
         try:
             conn = pymysql.connect(
-                host=d["host"], port=d["port"], user=d["username"], password=d["password"],
-                database=d["database_name"], connect_timeout=self.timeout, charset="utf8mb4",
+                host=d["host"],
+                port=d["port"],
+                user=d["username"],
+                password=d["password"],
+                database=d["database_name"],
+                connect_timeout=self.timeout,
+                charset="utf8mb4",
                 read_timeout=None if unbuffered else METADATA_TIMEOUT,
                 cursorclass=pymysql.cursors.SSCursor if unbuffered else pymysql.cursors.Cursor,
             )
@@ -97,10 +118,17 @@ class MySQLConnector(Connector):
         return [SourceTable(name, cols) for name, cols in tables.items()]
 
     @contextmanager
-    def stream(self, table: SourceTable, *, cursor_column: str | None = None,
-               after: Any = None, limit: int | None = None) -> Iterator[Iterator[tuple]]:
+    def stream(
+        self,
+        table: SourceTable,
+        *,
+        cursor_column: str | None = None,
+        after: Any = None,
+        limit: int | None = None,
+    ) -> Iterator[Iterator[tuple]]:
         query = "select {} from {}".format(
-            ", ".join(quote(c.name) for c in table.columns), quote(table.name))
+            ", ".join(quote(c.name) for c in table.columns), quote(table.name)
+        )
         params: list[Any] = []
         if cursor_column:
             if after is not None:

@@ -21,11 +21,24 @@ from dra.ingestion.connectors import (
 ITERSIZE = 5000
 
 PG_TYPES = {
-    "int2": "bigint", "int4": "bigint", "int8": "bigint", "oid": "bigint",
-    "numeric": "numeric", "float4": "double precision", "float8": "double precision",
-    "money": "text", "bool": "boolean", "date": "date", "timestamp": "timestamp",
-    "timestamptz": "timestamptz", "time": "time", "interval": "interval", "uuid": "uuid",
-    "json": "jsonb", "jsonb": "jsonb", "bytea": "bytea",
+    "int2": "bigint",
+    "int4": "bigint",
+    "int8": "bigint",
+    "oid": "bigint",
+    "numeric": "numeric",
+    "float4": "double precision",
+    "float8": "double precision",
+    "money": "text",
+    "bool": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamptz",
+    "time": "time",
+    "interval": "interval",
+    "uuid": "uuid",
+    "json": "jsonb",
+    "jsonb": "jsonb",
+    "bytea": "bytea",
 }
 
 _INTROSPECT = """
@@ -56,8 +69,17 @@ def failure_reason(exc: Exception, host: str, port: int, timeout: float) -> str:
     if "could not translate host name" in lower or "name or service not known" in lower:
         return f"the host {host!r} is unknown."
     if "does not exist" in lower:
-        return next((line.split("FATAL:")[-1].strip() for line in text.splitlines()
-                     if "does not exist" in line), text.splitlines()[0]) + "."
+        return (
+            next(
+                (
+                    line.split("FATAL:")[-1].strip()
+                    for line in text.splitlines()
+                    if "does not exist" in line
+                ),
+                text.splitlines()[0],
+            )
+            + "."
+        )
     return text.strip().splitlines()[-1] if text.strip() else exc.__class__.__name__
 
 
@@ -71,8 +93,12 @@ class PostgresConnector(Connector):
         d = self.details
         try:
             conn = psycopg.connect(
-                host=d["host"], port=d["port"], dbname=d["database_name"], user=d["username"],
-                password=d["password"] or None, connect_timeout=max(2, round(self.timeout)),
+                host=d["host"],
+                port=d["port"],
+                dbname=d["database_name"],
+                user=d["username"],
+                password=d["password"] or None,
+                connect_timeout=max(2, round(self.timeout)),
                 application_name="dra-ingestion",
             )
         except psycopg.OperationalError as exc:
@@ -95,16 +121,25 @@ class PostgresConnector(Connector):
             rows = conn.execute(_INTROSPECT, {"schema": self.details.get("schema") or None})
             for schema, table, column, formatted, typname in rows:
                 tables.setdefault(f"{schema}.{table}", []).append(
-                    SourceColumn(column, formatted, PG_TYPES.get(typname, "text")))
+                    SourceColumn(column, formatted, PG_TYPES.get(typname, "text"))
+                )
         return [SourceTable(name, cols) for name, cols in tables.items()]
 
     @contextmanager
-    def stream(self, table: SourceTable, *, cursor_column: str | None = None,
-               after: Any = None, limit: int | None = None) -> Iterator[Iterator[tuple]]:
+    def stream(
+        self,
+        table: SourceTable,
+        *,
+        cursor_column: str | None = None,
+        after: Any = None,
+        limit: int | None = None,
+    ) -> Iterator[Iterator[tuple]]:
         schema, _, name = table.name.partition(".")
         query = sql.SQL("select {} from {}.{}").format(
             sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
-            sql.Identifier(schema), sql.Identifier(name))
+            sql.Identifier(schema),
+            sql.Identifier(name),
+        )
         params: list[Any] = []
         if cursor_column:
             if after is not None:

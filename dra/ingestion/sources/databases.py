@@ -63,29 +63,57 @@ def _textify(rows: Iterable[Sequence[Any]], indexes: list[int]) -> Iterator[Sequ
 
 def target_columns(table: SourceTable, *, as_text: bool = False) -> list[Column]:
     names = unique_names([c.name for c in table.columns])
-    return [Column(n, c.name, "text" if as_text else c.pg_type)
-            for n, c in zip(names, table.columns, strict=True)]
+    return [
+        Column(n, c.name, "text" if as_text else c.pg_type)
+        for n, c in zip(names, table.columns, strict=True)
+    ]
 
 
-def _attempt(conn: psycopg.Connection, connector: Connector, table: SourceTable, schema: str,
-             raw_table: str, cols: list[Column], index: int | None, cursor_column: str | None,
-             cursor_value: str | None, append: bool) -> LoadResult:
+def _attempt(
+    conn: psycopg.Connection,
+    connector: Connector,
+    table: SourceTable,
+    schema: str,
+    raw_table: str,
+    cols: list[Column],
+    index: int | None,
+    cursor_column: str | None,
+    cursor_value: str | None,
+    append: bool,
+) -> LoadResult:
     text_indexes = [i for i, c in enumerate(cols) if c.pg_type in ("jsonb", "text")]
     after = decode_cursor(cursor_value) if append else None
     with connector.stream(table, cursor_column=cursor_column, after=after) as rows:
         tracker = _CursorTracker(rows, index)
-        result = load_rows(conn, schema, raw_table, cols, _textify(tracker, text_indexes),
-                           keep_existing=append)
-    new_cursor = encode_cursor(tracker.last) if tracker.last is not None else (
-        cursor_value if append else None)
-    return LoadResult(result.schema, result.table, result.rows, result.columns,
-                      previous_rows=result.previous_rows, cursor_column=cursor_column,
-                      cursor_value=new_cursor)
+        result = load_rows(
+            conn, schema, raw_table, cols, _textify(tracker, text_indexes), keep_existing=append
+        )
+    new_cursor = (
+        encode_cursor(tracker.last)
+        if tracker.last is not None
+        else (cursor_value if append else None)
+    )
+    return LoadResult(
+        result.schema,
+        result.table,
+        result.rows,
+        result.columns,
+        previous_rows=result.previous_rows,
+        cursor_column=cursor_column,
+        cursor_value=new_cursor,
+    )
 
 
-def load_table(conn: psycopg.Connection, connector: Connector, table: SourceTable,
-               schema: str, raw_table: str, *, cursor_column: str | None = None,
-               cursor_value: str | None = None) -> LoadResult:
+def load_table(
+    conn: psycopg.Connection,
+    connector: Connector,
+    table: SourceTable,
+    schema: str,
+    raw_table: str,
+    *,
+    cursor_column: str | None = None,
+    cursor_value: str | None = None,
+) -> LoadResult:
     """Load one source table in full, or incrementally when a cursor value is known.
 
     An append whose kept rows no longer fit (the types changed) becomes a full load; a
@@ -109,13 +137,15 @@ def load_table(conn: psycopg.Connection, connector: Connector, table: SourceTabl
     try:
         return _attempt(*args, columns, index, cursor_column, None, append=False)
     except psycopg.errors.DataError:  # a value does not fit the declared type: load as text
-        return _attempt(*args, target_columns(table, as_text=True), index, cursor_column,
-                        None, append=False)
+        return _attempt(
+            *args, target_columns(table, as_text=True), index, cursor_column, None, append=False
+        )
 
 
 @register("postgresql", "mysql", "mariadb", "mongodb")
-def load_database_source(conn: psycopg.Connection, source: SourceSnapshot, schema: str,
-                         log: Callable[[str], None]) -> list[tuple[str, LoadResult]]:
+def load_database_source(
+    conn: psycopg.Connection, source: SourceSnapshot, schema: str, log: Callable[[str], None]
+) -> list[tuple[str, LoadResult]]:
     connector = connector_for(source.type, source.connection)
     available = {t.name: t for t in connector.introspect()}
     source.discovered["schema"] = [available[name].as_dict() for name in sorted(available)]
@@ -131,12 +161,23 @@ def load_database_source(conn: psycopg.Connection, source: SourceSnapshot, schem
         part = name.removeprefix("public.")
         raw_table = state.raw_table if state else raw_table_name(source, part, used)
         cursor_column = cursors.get(name) or None
-        cursor_value = state.cursor_value if state and state.cursor_column == cursor_column \
-            else None
-        result = load_table(conn, connector, available[name], schema, raw_table,
-                            cursor_column=cursor_column, cursor_value=cursor_value)
-        how = f"appended {result.rows} rows (now {result.total_rows})" \
-            if result.previous_rows else f"loaded {result.rows} rows"
+        cursor_value = (
+            state.cursor_value if state and state.cursor_column == cursor_column else None
+        )
+        result = load_table(
+            conn,
+            connector,
+            available[name],
+            schema,
+            raw_table,
+            cursor_column=cursor_column,
+            cursor_value=cursor_value,
+        )
+        how = (
+            f"appended {result.rows} rows (now {result.total_rows})"
+            if result.previous_rows
+            else f"loaded {result.rows} rows"
+        )
         log(f"{source.name}: {name}: {how} into {schema}.{raw_table}")
         loaded.append((name, result))
     return loaded

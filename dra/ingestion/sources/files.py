@@ -44,8 +44,9 @@ def _require_file(source: SourceSnapshot):
 
 
 @register("csv")
-def load_csv_source(conn: psycopg.Connection, source: SourceSnapshot, schema: str,
-                    log: Callable[[str], None]) -> list[tuple[str, LoadResult]]:
+def load_csv_source(
+    conn: psycopg.Connection, source: SourceSnapshot, schema: str, log: Callable[[str], None]
+) -> list[tuple[str, LoadResult]]:
     path = _require_file(source)
     table = table_name_for(source)
     result = load_csv(conn, schema, table, path)
@@ -54,8 +55,9 @@ def load_csv_source(conn: psycopg.Connection, source: SourceSnapshot, schema: st
 
 
 @register("excel")
-def load_excel_source(conn: psycopg.Connection, source: SourceSnapshot, schema: str,
-                      log: Callable[[str], None]) -> list[tuple[str, LoadResult]]:
+def load_excel_source(
+    conn: psycopg.Connection, source: SourceSnapshot, schema: str, log: Callable[[str], None]
+) -> list[tuple[str, LoadResult]]:
     path = _require_file(source)
     used = {s.raw_table for s in source.tables_state.values()}
     loaded: list[tuple[str, LoadResult]] = []
@@ -78,15 +80,15 @@ def load_excel_source(conn: psycopg.Connection, source: SourceSnapshot, schema: 
                 except psycopg.errors.DataError:
                     if as_text:
                         raise
-        log(f"{source.name}: sheet {sheet_name!r}: loaded {result.rows} rows into "
-            f"{schema}.{table}")
+        log(f"{source.name}: sheet {sheet_name!r}: loaded {result.rows} rows into {schema}.{table}")
         loaded.append((sheet_name, result))
     return loaded
 
 
 @register("pdf")
-def load_pdf_source(conn: psycopg.Connection, source: SourceSnapshot, schema: str,
-                    log: Callable[[str], None]) -> list[tuple[str, LoadResult]]:
+def load_pdf_source(
+    conn: psycopg.Connection, source: SourceSnapshot, schema: str, log: Callable[[str], None]
+) -> list[tuple[str, LoadResult]]:
     path = _require_file(source)
     used = {s.raw_table for s in source.tables_state.values()}
     loaded: list[tuple[str, LoadResult]] = []
@@ -97,8 +99,10 @@ def load_pdf_source(conn: psycopg.Connection, source: SourceSnapshot, schema: st
         part = f"table_{number}"
         name = _raw_name(source, part, used)
         result = load_rows(conn, schema, name, table.columns, table.rows)
-        log(f"{source.name}: table {number} (pages {table.pages[0]}-{table.pages[-1]}): "
-            f"loaded {result.rows} rows into {schema}.{name}")
+        log(
+            f"{source.name}: table {number} (pages {table.pages[0]}-{table.pages[-1]}): "
+            f"loaded {result.rows} rows into {schema}.{name}"
+        )
         loaded.append((part, result))
     name = _raw_name(source, "text", used)
     result = load_rows(conn, schema, name, pdfs.TEXT_COLUMNS, pdfs.text_lines(path))
