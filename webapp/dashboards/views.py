@@ -185,15 +185,21 @@ def view(project_id: int, dashboard_id: int, access: ProjectAccess):
 @requires(Permission.DASHBOARD_VIEW)
 def widget_data(project_id: int, dashboard_id: int, widget_id: int, access: ProjectAccess):
     """UC-DASH-07 for members."""
-    board = _board(project_id, dashboard_id)
     try:
-        widget = service.get_widget(db_session(), board, widget_id)
-        filters = _filters_arg()
+        _widget, data = _member_widget_data(project_id, dashboard_id, widget_id)
     except ModelingError as exc:
         return _json_error(exc)
+    return _widget_response(data)
+
+
+def _member_widget_data(project_id: int, dashboard_id: int, widget_id: int):
+    """(widget, its data) for a member's request; ModelingError for a bad widget or filter."""
+    board = _board(project_id, dashboard_id)
+    widget = service.get_widget(db_session(), board, widget_id)
+    filters = _filters_arg()
     model = db_session().get(DataModel, widget.data_model_id) if widget.data_model_id else None
-    return _widget_response(
-        service.widget_data(get_database(), widget, model, filters, timeout_ms=_timeout())
+    return widget, service.widget_data(
+        get_database(), widget, model, filters, timeout_ms=_timeout()
     )
 
 
@@ -220,16 +226,11 @@ def _csv(widget, data) -> Response:
 @bp.get("/<int:dashboard_id>/widgets/<int:widget_id>/data.csv")
 @requires(Permission.DASHBOARD_VIEW)
 def widget_csv(project_id: int, dashboard_id: int, widget_id: int, access: ProjectAccess):
-    board = _board(project_id, dashboard_id)
     try:
-        widget = service.get_widget(db_session(), board, widget_id)
-        filters = _filters_arg()
+        widget, data = _member_widget_data(project_id, dashboard_id, widget_id)
     except ModelingError as exc:
         abort(exc.status, description=exc.message)
-    model = db_session().get(DataModel, widget.data_model_id) if widget.data_model_id else None
-    return _csv(
-        widget, service.widget_data(get_database(), widget, model, filters, timeout_ms=_timeout())
-    )
+    return _csv(widget, data)
 
 
 @bp.post("/<int:dashboard_id>/layout")
