@@ -213,26 +213,11 @@ def test_schema_preview_and_stale_cache(
     owner_project,
     login,
     pg_cluster,
-    source_db,  # noqa: F811 - fixture
-):  # noqa: F811
+    source_db,  # noqa: F811 - a fixture imported from test_connectors_postgres
+):
     owner, project_id = owner_project
     client = login(owner)
-    client.post(
-        _url(project_id, "/new/database"),
-        data={"type": "postgresql", "action": "test", **details_for(source_db)},
-    )
-    client.post(
-        _url(project_id, "/new/database"),
-        data={
-            "type": "postgresql",
-            "action": "save",
-            "name": "Shop",
-            "tables": ["sales.orders"],
-            **details_for(source_db),
-        },
-    )
-    with database.system_session() as s:
-        source_id = s.scalar(select(DataSource.id))
+    source_id = _connect_shop_source(client, database, project_id, source_db)
     ingest_source(database, settings, source_id)
     page = client.get(_url(project_id, f"/{source_id}?table=shop_sales_orders"))
     assert page.status_code == 200
@@ -311,26 +296,12 @@ def test_refresh_of_an_unreachable_database_answers_400(
     owner_project,
     login,
     pg_cluster,
-    source_db,  # noqa: F811 - fixture
-):  # noqa: F811
+    source_db,  # noqa: F811 - a fixture imported from test_connectors_postgres
+):
     owner, project_id = owner_project
     client = login(owner)
-    client.post(
-        _url(project_id, "/new/database"),
-        data={"type": "postgresql", "action": "test", **details_for(source_db)},
-    )
-    client.post(
-        _url(project_id, "/new/database"),
-        data={
-            "type": "postgresql",
-            "action": "save",
-            "name": "Shop",
-            "tables": ["sales.orders"],
-            **details_for(source_db),
-        },
-    )
+    source_id = _connect_shop_source(client, database, project_id, source_db)
     with database.system_session() as s:
-        source_id = s.scalar(select(DataSource.id))
         s.execute(PipelineRequest.__table__.delete())
     pg_cluster.drop_database(source_db.rsplit("/", 1)[1].split("?")[0])
     resp = client.post(
@@ -392,3 +363,23 @@ def test_save_needs_a_tested_connection_and_a_table(database, owner_project, log
     assert none.status_code == 400 and b"Choose at least one table" in none.data
     assert b"public.orders" in none.data  # the tables are offered again
     assert _count(database, DataSource) == 0
+
+
+def _connect_shop_source(client, database, project_id: int, db_url: str) -> int:
+    """Test, then save, a PostgreSQL source over the shop database; return its id."""
+    client.post(
+        _url(project_id, "/new/database"),
+        data={"type": "postgresql", "action": "test", **details_for(db_url)},
+    )
+    client.post(
+        _url(project_id, "/new/database"),
+        data={
+            "type": "postgresql",
+            "action": "save",
+            "name": "Shop",
+            "tables": ["sales.orders"],
+            **details_for(db_url),
+        },
+    )
+    with database.system_session() as s:
+        return s.scalar(select(DataSource.id))
