@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 
 import dagster as dg
@@ -21,7 +22,7 @@ class PlatformResource(dg.ConfigurableResource):
     def settings(self) -> Settings:
         return load_settings(
             {
-                **__import__("os").environ,
+                **os.environ,
                 "DRA_DATABASE_URL": self.database_url,
                 "DRA_DATA_DIR": self.data_dir,
             }
