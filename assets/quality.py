@@ -19,32 +19,36 @@ PROFILE_CHECK = "quality_profile"
 SODA_CHECK = "soda_contract"
 
 
-def _requesting_user(context, platform: PlatformResource) -> int | None:
-    """The user who asked for this run from the web app, if it came from a request."""
+def _request(context, platform: PlatformResource) -> tuple[int | None, dict]:
+    """(who asked, what they asked) when this run came from a web request."""
     from dra.models import PipelineRequest
 
     request_id = context.run.tags.get(REQUEST_TAG)
     if not request_id:
-        return None
+        return None, {}
     with platform.database.system_session() as s:
         request = s.get(PipelineRequest, int(request_id))
-        return request.requested_by if request else None
+        if request is None:
+            return None, {}
+        return request.requested_by, dict(request.payload or {})
 
 
 def run_profile(context, platform: PlatformResource, model_id: int) -> dict:
     """Profile the model; the check result as keyword arguments."""
+    requested_by, payload = _request(context, platform)
     try:
         summary = profile_check(
             platform.database,
             platform.settings.data_dir,
             model_id,
-            created_by=_requesting_user(context, platform),
+            created_by=requested_by,
+            mode="exact" if payload.get("mode") == "exact" else None,
         )
     except QualityError as exc:
         return {"passed": False, "description": exc.message, "severity": dg.AssetCheckSeverity.WARN}
     context.log.info(
         f"data model #{model_id}: quality score {summary.score}, "
-        f"{summary.row_count} rows, issues {summary.issues}"
+        f"{summary.row_count} rows, {summary.mode} profile, issues {summary.issues}"
     )
     description = (
         "The table is empty." if summary.status == "empty" else f"Score {summary.score}/100"
@@ -58,6 +62,7 @@ def run_profile(context, platform: PlatformResource, model_id: int) -> dict:
         "metadata": {
             "score": summary.score,
             "rows": summary.row_count,
+            "profile": summary.mode,
             "report_id": summary.report_id,
             **{f"issues_{k}": v for k, v in summary.issues.items()},
         },
@@ -155,7 +160,7 @@ def cleaned_model_tables(
     context: dg.AssetExecutionContext, platform: PlatformResource
 ) -> dg.MaterializeResult:
     model_id = int(context.partition_key)
-    user = _requesting_user(context, platform)
+    user, _ = _request(context, platform)
     try:
         outcome, report_id = clean_and_report(platform.database, model_id, created_by=user)
     except QualityError as exc:

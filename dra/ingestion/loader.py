@@ -73,6 +73,12 @@ def swap_in(cur: psycopg.Cursor, schema: str, staging: str, table: str) -> None:
     )
 
 
+def analyze_table(cur: psycopg.Cursor, schema: str, table: str) -> None:
+    """Gather the planner statistics of a table just built (dashboards' query plans, and
+    the distinct counts of a sampled quality profile, read them)."""
+    cur.execute(sql.SQL("analyze {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+
+
 def _copy_file(cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout, path: Path) -> int:
     statement = sql.SQL(
         "copy {}.{} ({}) from stdin with (format csv, header true, delimiter {}, quote {})"

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from dra.billing.limits import row_limit
 from dra.db import READONLY_ROLE, Database
-from dra.ingestion.loader import ensure_schema, swap_in
+from dra.ingestion.loader import analyze_table, ensure_schema, swap_in
 from dra.ingestion.naming import models_schema
 from dra.modeling.catalog import load_catalog
 from dra.modeling.errors import ModelingError
@@ -134,6 +134,7 @@ def _build(
                     )
                 )
                 swap_in(cur, schema, staging, table)
+                analyze_table(cur, schema, table)
         except psycopg.Error as exc:
             raise translate_error(exc, timeout_ms) from None
     finally:

@@ -35,6 +35,8 @@ class ProfileSummary:
     issues: dict[str, int]
     critical_missing: list[str]
     contract_written: bool
+    mode: str = "exact"
+    """How the report was computed: "exact" or "sampled"."""
 
     @property
     def passed(self) -> bool:
@@ -64,9 +66,13 @@ def _contract_for(database: Database, target: ModelTable, report: dict[str, Any]
 
 
 def profile_check(
-    database: Database, data_dir: Path, model_id: int, created_by: int | None = None
+    database: Database,
+    data_dir: Path,
+    model_id: int,
+    created_by: int | None = None,
+    mode: str | None = None,
 ) -> ProfileSummary:
-    row = generate_report(database, model_id, created_by=created_by)
+    row = generate_report(database, model_id, created_by=created_by, mode=mode)
     with database.system_session() as s:
         target = model_table(s, model_id)
     written = soda.write_contract(
@@ -89,6 +95,7 @@ def profile_check(
         issues=counts,
         critical_missing=critical,
         contract_written=written,
+        mode=row.report.get("mode", "exact"),
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dra.db import Database
-from dra.ingestion.loader import ensure_schema, swap_in
+from dra.ingestion.loader import analyze_table, ensure_schema, swap_in
 from dra.models import QualityRule
 from dra.models.quality import QualityRuleKind
 from dra.quality import patterns
@@ -327,6 +327,7 @@ def apply_rules(database: Database, source: ModelTable, rules: list[Any]) -> Cle
                 outcome.skipped.append({"position": position, "rule": rule, "reason": reason})
             outcome.rows_after = _count(cur, t)
             swap_in(cur, schema, staging, source.table)
+            analyze_table(cur, schema, source.table)
         return outcome
     finally:
         raw.close()

@@ -1,4 +1,4 @@
-"""Profile a table in SQL: two passes (percentiles, then one aggregate query), no rows loaded.
+"""Profile a table in SQL, exactly or from a sample, without loading its rows.
 
 ``profile_table`` returns a JSON-ready report: per-column completeness, uniqueness,
 validity, consistency, IQR outliers, key columns with their duplicates, graded issues and
@@ -7,6 +7,7 @@ the overall score (see dra.quality.scoring for the rules).
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -122,9 +123,7 @@ def _derived(index: int, what: str) -> sql.Identifier:
 CASE_FUNCTIONS = {"l": "lower", "u": "upper", "i": "initcap"}
 
 
-def _text_exprs(
-    index: int, c: sql.Composable, detected: str, fenced: bool = True
-) -> list[tuple[str, sql.Composable]]:
+def _text_exprs(index: int, c: sql.Composable, detected: str) -> list[tuple[str, sql.Composable]]:
     """Exact counts for a text column, given what it was detected to hold."""
     conditions = _pattern_conditions(c)
     exprs: list[tuple[str, sql.Composable]] = [
@@ -148,10 +147,7 @@ def _text_exprs(
             )
         )
     else:
-        low, up, cap = (
-            _derived(index, k) if fenced else sql.SQL("{}({})").format(sql.SQL(fn), c)
-            for k, fn in CASE_FUNCTIONS.items()
-        )
+        low, up, cap = (_derived(index, k) for k in CASE_FUNCTIONS)
         exprs += [
             ("cased", _count_if(sql.SQL("{} <> {}").format(low, up))),
             ("lower", _count_if(sql.SQL("{0} = {1} and {0} <> {2}").format(c, low, up))),
@@ -224,7 +220,6 @@ def _aggregate_exprs(
     fences: dict[int, tuple[float, float]],
     pairs: list[tuple[str, str]],
     detected: dict[int, str],
-    distinct: bool = True,
 ) -> list[tuple[str, sql.Composable]]:
     exprs: list[tuple[str, sql.Composable]] = [("rows", sql.SQL("count(*)"))]
     for i, col in enumerate(columns):
@@ -233,14 +228,9 @@ def _aggregate_exprs(
         if col.kind == "other":
             continue
         if col.kind == "text":
-            exprs += [
-                (f"{i}:{key}", expr)
-                for key, expr in _text_exprs(i, c, detected[i], fenced=distinct)
-                if distinct or key != "nd"
-            ]
+            exprs += [(f"{i}:{key}", expr) for key, expr in _text_exprs(i, c, detected[i])]
             continue
-        if distinct:
-            exprs.append((f"{i}:nd", sql.SQL("count(distinct {})").format(c)))
+        exprs.append((f"{i}:nd", sql.SQL("count(distinct {})").format(c)))
         if col.kind == "numeric":
             exprs += [
                 (f"{i}:min", sql.SQL("min({})::float8").format(c)),
@@ -349,89 +339,58 @@ def detect_text_columns(
     return detected, sampled
 
 
-ESTIMATE_ABOVE_ROWS = 5_000_000
-"""Tables estimated larger than this get the estimated profile unless exact is asked."""
+SAMPLE_ABOVE_BYTES = 32 * 1024 * 1024
+"""Tables larger than this on disk get the sampled profile unless exact is asked for."""
+
+MODES = ("exact", "sampled")
+
+SAMPLED_ROWS = 5_000
+"""The sampled profile studies about this many rows besides its one full pass."""
+
+PAGES_PER_SAMPLED_ROW = 8
+"""Sampled rows come from this many times as many pages' worth of rows, a few rows from
+each page: rows stored next to each other are often alike (loaded in order, periodic),
+and whole pages would make the sample look like a few clusters."""
 
 
-def _row_estimate(conn: psycopg.Connection, schema: str, table: str) -> float:
+def _table_bytes(conn: psycopg.Connection, schema: str, table: str) -> int:
     row = conn.execute(
-        "select reltuples from pg_class where oid = to_regclass(%s)",
+        "select pg_relation_size(to_regclass(%s))",
         (sql.Identifier(schema, table).as_string(conn),),
     ).fetchone()
-    return float(row[0]) if row and row[0] is not None else -1.0
+    return int(row[0]) if row and row[0] is not None else 0
 
 
-def _estimated_distinct(
-    conn: psycopg.Connection,
-    schema: str,
-    table: str,
-    columns: list[ColumnInfo],
-    raw: dict[str, Any],
-) -> None:
-    """Distinct counts from PostgreSQL's own statistics (ANALYZE samples 30,000 rows)."""
-    conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema, table)))
-    stats = dict(
-        conn.execute(
-            "select attname, n_distinct from pg_stats where schemaname = %s and tablename = %s",
-            (schema, table),
-        ).fetchall()
-    )
-    rows = int(raw["rows"])
-    for i, col in enumerate(columns):
-        if col.kind == "other":
-            continue
-        nn = int(raw[f"{i}:nn"])
-        n_distinct = float(stats.get(col.name) or 0)
-        estimate = n_distinct if n_distinct >= 0 else -n_distinct * rows
-        raw[f"{i}:nd"] = max(min(nn, 1), min(nn, round(estimate)))
-
-
-def profile_table(
-    conn: psycopg.Connection, schema: str, table: str, *, exact: bool | None = None
-) -> dict[str, Any]:
-    """The quality report of ``schema.table`` (a JSON-ready dict).
-
-    ``exact`` (the default up to ESTIMATE_ABOVE_ROWS rows) counts distinct values and
-    quartiles over every row, which sorts each column. The estimated profile reads the
-    table once with aggregates PostgreSQL can run in parallel, takes distinct counts
-    from ANALYZE and quartiles from a sample of about SAMPLE_ROWS rows; every other count
-    (missing, invalid, inconsistent, outliers against the fences) stays exact.
-    """
-    started = time.perf_counter()
-    columns = table_columns(conn, schema, table)
-    if exact is None:
-        exact = _row_estimate(conn, schema, table) <= ESTIMATE_ABOVE_ROWS
+def _exact_stats(
+    conn: psycopg.Connection, schema: str, table: str, columns: list[ColumnInfo]
+) -> tuple[dict[str, Any], dict[int, list[float]], int, int | None]:
+    """Every statistic over every row: (raw, percentiles, full passes, detection sample)."""
     detected, sampled = detect_text_columns(conn, schema, table, columns)
     # full scans: the detection reads a sample of a large table, all of a small one
     passes = 1 if sampled is None and _detection_exprs(columns) else 0
-    sample = None if exact else _sample_clause(conn, schema, table)
     percentiles: dict[int, list[float]] = {}
     pct_exprs = _percentile_exprs(columns)
     if pct_exprs:
-        passes += 1 if sample is None else 0
-        for key, value in _run(conn, schema, table, pct_exprs, sample).items():
+        passes += 1
+        for key, value in _run(conn, schema, table, pct_exprs).items():
             if value is not None:
                 percentiles[int(key.split(":")[0])] = [float(v) for v in value]
     fences = {i: _fences(p[0], p[2]) for i, p in percentiles.items()}
-    dates = [c.name for c in columns if c.kind in ("date", "timestamp")]
-    pairs = patterns.ordered_pairs(dates)
+    pairs = _pairs(columns)
     raw = _run(
         conn,
         schema,
         table,
-        _aggregate_exprs(columns, fences, pairs, detected, distinct=exact),
-        # exact: sorts dominate, compute case functions once per row; estimated:
-        # no subquery fence, so PostgreSQL may scan in parallel
-        source=_main_source(schema, table, columns, detected) if exact else None,
+        _aggregate_exprs(columns, fences, pairs, detected),
+        # sorts dominate: compute the case functions once per row
+        source=_main_source(schema, table, columns, detected),
     )
     passes += 1
-    if not exact:
-        _estimated_distinct(conn, schema, table, columns, raw)
     variants = _case_variant_columns(columns, detected, raw)
     for i in detected:
         raw[f"{i}:ndl"] = raw.get(f"{i}:nd")
     if variants:
-        passes += 1 if sample is None else 0
+        passes += 1
         exprs = [
             (
                 f"{i}:ndl",
@@ -441,33 +400,432 @@ def profile_table(
             )
             for i in variants
         ]
-        if not exact:  # compared on the same sample
-            exprs += [
-                (
-                    f"{i}:nd",
-                    sql.SQL('count(distinct {} collate "C")').format(
-                        sql.Identifier(columns[i].name)
-                    ),
-                )
-                for i in variants
-            ]
-        found = _run(conn, schema, table, exprs, sample)
-        for i in variants:
-            if exact:
-                raw[f"{i}:ndl"] = found[f"{i}:ndl"]
-            elif found[f"{i}:ndl"] < found[f"{i}:nd"]:
-                raw[f"{i}:ndl"] = raw[f"{i}:nd"] - 1  # variants seen in the sample
+        raw.update(_run(conn, schema, table, exprs))
     for i, kind in detected.items():
         raw[f"{i}:detected"] = kind
-    report = build_report(columns, raw, percentiles, fences, pairs)
+    return raw, percentiles, passes, sampled
+
+
+def _pairs(columns: list[ColumnInfo]) -> list[tuple[str, str]]:
+    return patterns.ordered_pairs([c.name for c in columns if c.kind in ("date", "timestamp")])
+
+
+# --- the sampled profile --------------------------------------------------------------
+#
+# One full pass counts rows and missing values exactly (PostgreSQL may run it in
+# parallel). Everything else is read from a sample of whole pages (TABLESAMPLE SYSTEM):
+# each column of the sample is grouped by value first, so patterns, letter case and
+# ranges are tested once per distinct value and weighted by its count; quartiles, fences
+# and outliers come from the same sample. Distinct counts come from PostgreSQL's planner
+# statistics (ANALYZE samples rows, not pages), refreshed when they are missing or the
+# table's row count has moved away from them. Counts found in the sample are scaled to
+# the column's exact number of non-missing values.
+
+SAMPLE_COUNT_KEYS = frozenset(
+    {
+        "untrimmed",
+        "cased",
+        "lower",
+        "upper",
+        "title",
+        "neg",
+        "out",
+        "future",
+        "iso_future",
+        "int",
+        "dec",
+        "bool",
+        "email",
+        "url",
+        "phone",
+        *(f"fmt_{name}" for name in patterns.DATE_FORMATS),
+    }
+)
+
+
+def _jsonb(items: list[tuple[str, sql.Composable]]) -> sql.Composable:
+    """jsonb_build_object over any number of pairs (a function takes at most 100 arguments)."""
+    if not items:
+        return sql.SQL("'{}'::jsonb")
+    chunks = [items[n : n + 40] for n in range(0, len(items), 40)]
+    return sql.SQL(" || ").join(
+        sql.SQL("jsonb_build_object({})").format(
+            sql.SQL(", ").join(
+                sql.SQL("{}, {}").format(sql.Literal(key), expr) for key, expr in chunk
+            )
+        )
+        for chunk in chunks
+    )
+
+
+def _weighted(condition: sql.Composable) -> sql.Composable:
+    """How many sampled rows hold a value meeting ``condition`` (values grouped, n each)."""
+    return sql.SQL("coalesce(sum(n) filter (where {}), 0)").format(condition)
+
+
+def _grouped_text(col: ColumnInfo) -> bool:
+    """Plain text columns (no name pattern) are read value by value: grouped first."""
+    return col.kind == "text" and patterns.pattern_by_name(col.name) is None
+
+
+def _sample_row_items(
+    index: int, col: ColumnInfo, fence: tuple[float, float] | None
+) -> list[tuple[str, sql.Composable]]:
+    """A column's counts taken row by row over the sample (every column but grouped text)."""
+    c = sql.Identifier(col.name)
+    items: list[tuple[str, sql.Composable]] = [("nn", sql.SQL("count({})").format(c))]
+    if col.kind == "numeric":
+        items += [
+            ("min", sql.SQL("min({})::float8").format(c)),
+            ("max", sql.SQL("max({})::float8").format(c)),
+            ("mean", sql.SQL("avg({})::float8").format(c)),
+            ("neg", _count_if(sql.SQL("{} < 0").format(c))),
+        ]
+        if fence is not None:
+            low, high = (sql.Literal(f) for f in fence)
+            condition = sql.SQL("{0} < {1} or {0} > {2}").format(c, low, high)
+            items.append(("out", _count_if(condition)))
+    elif col.kind in ("date", "timestamp"):
+        now = {"date": "current_date", "timestamptz": "now()"}.get(col.typname, "localtimestamp")
+        items += [
+            ("min", sql.SQL("min({})::text").format(c)),
+            ("max", sql.SQL("max({})::text").format(c)),
+            ("future", _count_if(sql.SQL("{} > {}").format(c, sql.SQL(now)))),
+        ]
+    elif col.kind == "text":  # named email / URL / phone: one pattern
+        kind = patterns.pattern_by_name(col.name) or ""
+        items += [
+            (kind, _count_if(_pattern_conditions(c)[kind])),
+            ("untrimmed", _count_if(sql.SQL("{0} <> btrim({0})").format(c))),
+        ]
+    return [(f"{index}:{key}", expr) for key, expr in items]
+
+
+def _sample_text_branch(index: int, col: ColumnInfo) -> sql.Composable:
+    """A plain text column of the sample: values grouped, then each tested once (n rows)."""
+    v = sql.Identifier("v")
+    conditions = _pattern_conditions(v)
+    items: list[tuple[str, sql.Composable]] = [
+        ("nn", sql.SQL("sum(n)")),
+        ("nd", sql.SQL("count(*)")),
+        *((key, _weighted(condition)) for key, condition in conditions.items()),
+        (
+            "iso_future",
+            _weighted(
+                sql.SQL("{} and left(v, 10) > to_char(current_date, {})").format(
+                    conditions["fmt_iso"], sql.Literal("YYYY-MM-DD")
+                )
+            ),
+        ),
+        ("untrimmed", _weighted(sql.SQL("v <> btrim(v)"))),
+        ("cased", _weighted(sql.SQL("l <> u"))),
+        ("lower", _weighted(sql.SQL("v = l and v <> u"))),
+        ("upper", _weighted(sql.SQL("v = u and v <> l"))),
+        ("title", _weighted(sql.SQL("v = t and v <> l and v <> u"))),
+        ("ndl", sql.SQL('count(distinct l collate "C")')),
+    ]
+    return sql.SQL(
+        "select {}, {} from (select v, n, lower(v) as l, upper(v) as u, initcap(v) as t"
+        " from (select {} as v, count(*) as n from s where {} is not null group by 1) as g0)"
+        " as g"
+    ).format(sql.Literal(index), _jsonb(items), sql.Identifier(col.name), sql.Identifier(col.name))
+
+
+def _sample_statement(
+    schema: str,
+    table: str,
+    columns: list[ColumnInfo],
+    pairs: list[tuple[str, str]],
+    percent: float,
+    fences: dict[int, tuple[float, float]],
+) -> sql.Composable:
+    """One statement over one sample of about ``percent`` % of the rows.
+
+    Its rows: (-1, counts taken row by row, keyed "column index:what", outliers against
+    ``fences``) and (column index, counts) for each plain text column.
+    """
+    profiled = [(i, c) for i, c in enumerate(columns) if c.kind != "other"]
+    wanted = sorted({c.name for _, c in profiled} | {name for pair in pairs for name in pair})
+    pages = min(100.0, percent * PAGES_PER_SAMPLED_ROW)
+    ctes = [
+        sql.SQL(
+            "s as materialized (select {} from {} tablesample system ({}) repeatable (0) {})"
+        ).format(
+            sql.SQL(", ").join(sql.Identifier(name) for name in wanted) or sql.SQL("1 as one"),
+            sql.Identifier(schema, table),
+            sql.Literal(round(pages, 4)),
+            sql.SQL("where random() < {}").format(sql.Literal(round(percent / pages, 6)))
+            if percent < pages
+            else sql.SQL(""),
+        )
+    ]
+    row_items: list[tuple[str, sql.Composable]] = [("rows", sql.SQL("count(*)"))]
+    row_items += [
+        (
+            f"pair:{j}",
+            _count_if(sql.SQL("{} < {}").format(sql.Identifier(later), sql.Identifier(earlier))),
+        )
+        for j, (earlier, later) in enumerate(pairs)
+    ]
+    for i, col in profiled:
+        if not _grouped_text(col):
+            row_items += _sample_row_items(i, col, fences.get(i))
+    branches = [sql.SQL("select -1, {} from s").format(_jsonb(row_items))]
+    branches += [_sample_text_branch(i, c) for i, c in profiled if _grouped_text(c)]
+    return sql.SQL("with {} {}").format(
+        sql.SQL(", ").join(ctes), sql.SQL(" union all ").join(branches)
+    )
+
+
+def _null_pass(
+    conn: psycopg.Connection, schema: str, table: str, columns: list[ColumnInfo]
+) -> dict[str, Any]:
+    """The one full pass of the sampled profile: rows and non-missing values per column."""
+    exprs = [("rows", sql.SQL("count(*)"))] + [
+        (f"{i}:missing", _count_if(sql.SQL("{} is null").format(sql.Identifier(c.name))))
+        for i, c in enumerate(columns)
+    ]
+    raw = _run(conn, schema, table, exprs)
+    rows = int(raw["rows"])
+    return {
+        "rows": rows,
+        **{f"{i}:nn": rows - int(raw[f"{i}:missing"]) for i in range(len(columns))},
+    }
+
+
+@dataclass(frozen=True)
+class PlannerStats:
+    """What ANALYZE keeps about a column (pg_stats), for the sampled profile."""
+
+    n_distinct: float
+    """Distinct values; below zero, minus their share of the rows."""
+    null_frac: float
+    common_values: list[float]
+    """The most common values of a numeric column, with ``common_freqs`` (share of rows)."""
+    common_freqs: list[float]
+    bounds: list[float]
+    """Equal-count histogram of a numeric column's other values."""
+
+
+def planner_quartiles(stats: PlannerStats) -> list[float] | None:
+    """Q1, median and Q3 of a numeric column from its planner statistics (None: no values).
+
+    The common values are points with their frequencies; the rest of the non-missing
+    values are spread evenly over the histogram's buckets, linearly inside each bucket.
+    Each quartile is the smallest value where that distribution reaches it.
+    """
+    present = 1.0 - stats.null_frac
+    points = sorted(zip(stats.common_values, stats.common_freqs, strict=True))
+    bounds = stats.bounds if len(stats.bounds) > 1 else []
+    if present <= 0 or not (points or bounds):
+        return None
+    spread = max(0.0, present - sum(f for _, f in points))
+    buckets = len(bounds) - 1
+
+    def share_at_or_below(x: float) -> float:
+        share = sum(f for v, f in points if v <= x)
+        if bounds and x >= bounds[-1]:
+            share += spread
+        elif bounds and x >= bounds[0]:
+            k = bisect.bisect_right(bounds, x) - 1
+            low, high = bounds[k], bounds[k + 1]
+            inside = (x - low) / (high - low) if high > low else 1.0
+            share += spread * (k + inside) / buckets
+        return share / present
+
+    values = [v for v, _ in points] + bounds
+    out = []
+    for quartile in (0.25, 0.5, 0.75):
+        low, high = min(values), max(values)
+        if share_at_or_below(low) >= quartile:
+            out.append(low)
+            continue
+        for _ in range(100):  # bisection: share_at_or_below only grows with x
+            middle = (low + high) / 2
+            if share_at_or_below(middle) >= quartile:
+                high = middle
+            else:
+                low = middle
+        out.append(high)
+    return out
+
+
+def _planner_stats(
+    conn: psycopg.Connection, schema: str, table: str, columns: list[ColumnInfo], rows: int
+) -> tuple[dict[str, PlannerStats], bool]:
+    """The planner statistics of the profiled columns; (stats by column, analyzed now).
+
+    They are used as they are when every profiled column has them and the row count they
+    were taken at is within 2 % of today's; otherwise the table is analyzed first (a
+    random sample of rows, not of pages, so values stored next to each other do not all
+    look alike or unique).
+    """
+    names = [c.name for c in columns if c.kind != "other"]
+    numeric = [c.name for c in columns if c.kind == "numeric"]
+    qualified = sql.Identifier(schema, table).as_string(conn)
+
+    def read() -> tuple[float, dict[str, PlannerStats]]:
+        row = conn.execute(
+            "select reltuples from pg_class where oid = to_regclass(%s)", (qualified,)
+        ).fetchone()
+        found = conn.execute(
+            "select attname, n_distinct, null_frac,"
+            " case when attname = any(%(numeric)s)"
+            "  then most_common_vals::text::float8[] end, most_common_freqs,"
+            " case when attname = any(%(numeric)s)"
+            "  then histogram_bounds::text::float8[] end"
+            " from pg_stats where schemaname = %(schema)s and tablename = %(table)s"
+            " and not inherited",
+            {"numeric": numeric, "schema": schema, "table": table},
+        ).fetchall()
+        stats = {
+            name: PlannerStats(float(nd), float(nf), list(cv or []), list(cf or []), list(b or []))
+            for name, nd, nf, cv, cf, b in found
+        }
+        return float(row[0]) if row else -1.0, stats
+
+    reltuples, stats = read()
+    fresh = all(n in stats for n in names) and abs(reltuples - rows) <= 0.02 * max(rows, 1)
+    if not fresh:
+        conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema, table)))
+        reltuples, stats = read()
+    return stats, not fresh
+
+
+def _distinct_estimate(stats: PlannerStats | None, rows: int) -> int:
+    if stats is None:
+        return 0
+    return round(stats.n_distinct if stats.n_distinct >= 0 else -stats.n_distinct * rows)
+
+
+def _scale_sample(
+    columns: list[ColumnInfo],
+    exact: dict[str, Any],
+    found: dict[int, dict[str, Any]],
+    planner: dict[str, PlannerStats],
+    pairs: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """The sample's counts as estimates for the whole table, keyed like the exact pass."""
+    raw: dict[str, Any] = dict(exact)
+    rows, sample_rows = int(exact["rows"]), int(found[-1]["rows"])
+    for j in range(len(pairs)):
+        raw[f"pair:{j}"] = round(int(found[-1][f"pair:{j}"]) * rows / sample_rows)
+    for i, col in enumerate(columns):
+        if col.kind == "other":
+            continue
+        nn = int(exact[f"{i}:nn"])
+        got = {**_stats(found[-1], i), **found.get(i, {})}
+        nn_sample = int(got.get("nn") or 0)
+        factor = nn / nn_sample if nn_sample else 0.0
+        nd = max(min(nn, 1), min(nn, _distinct_estimate(planner.get(col.name), rows)))
+        raw[f"{i}:nd"] = nd
+        for key, value in got.items():
+            if key in SAMPLE_COUNT_KEYS:
+                raw[f"{i}:{key}"] = round(float(value) * factor)
+            elif key in ("min", "max", "mean"):
+                raw[f"{i}:{key}"] = value
+        if col.kind == "numeric":
+            for key in ("min", "max", "mean"):
+                raw.setdefault(f"{i}:{key}", None)
+            raw.setdefault(f"{i}:neg", 0)
+        elif col.kind in ("date", "timestamp"):
+            for key in ("min", "max"):
+                raw.setdefault(f"{i}:{key}", None)
+            raw.setdefault(f"{i}:future", 0)
+        elif col.kind == "text":
+            for key in SAMPLE_COUNT_KEYS:
+                raw.setdefault(f"{i}:{key}", 0)
+            nd_sample = int(got.get("nd") or 0)
+            ndl_sample = int(got.get("ndl") or 0)
+            # only "fewer lower-cased values than values" matters: keep it when seen
+            raw[f"{i}:ndl"] = (
+                max(0, min(nd - 1, round(nd * ndl_sample / nd_sample)))
+                if ndl_sample < nd_sample
+                else nd
+            )
+            detected = scoring.detect_text_kind(col.name, nn, _stats(raw, i))[0]
+            raw[f"{i}:detected"] = detected
+            if detected in VALID_KEYS:
+                raw[f"{i}:valid"] = raw[f"{i}:{VALID_KEYS[detected]}"]
+    return raw
+
+
+def _sampled_stats(
+    conn: psycopg.Connection, schema: str, table: str, columns: list[ColumnInfo]
+) -> tuple[dict[str, Any], dict[int, list[float]], int, dict[str, Any]] | None:
+    """(raw, percentiles, full passes, sample facts), or None for an empty table."""
+    exact = _null_pass(conn, schema, table, columns)
+    rows = int(exact["rows"])
+    if rows == 0:
+        return None
+    pairs = _pairs(columns)
+    planner, analyzed = _planner_stats(conn, schema, table, columns, rows)
+    percentiles = {
+        i: quartiles
+        for i, col in enumerate(columns)
+        if col.kind == "numeric" and col.name in planner
+        if (quartiles := planner_quartiles(planner[col.name])) is not None
+    }
+    fences = {i: _fences(p[0], p[2]) for i, p in percentiles.items()}
+    percent = min(100.0, round(100.0 * SAMPLED_ROWS / rows, 4))
+    while True:
+        statement = _sample_statement(schema, table, columns, pairs, percent, fences)
+        found = {int(index): stats for index, stats in conn.execute(statement).fetchall()}
+        sample_rows = int(found[-1]["rows"])
+        # a small table can hand back too few rows: widen the sample
+        if sample_rows >= min(rows, SAMPLED_ROWS // 4) or percent >= 100.0:
+            break
+        percent = min(100.0, percent * 4)
+    if sample_rows == 0:  # the table emptied in between
+        return None
+    raw = _scale_sample(columns, exact, found, planner, pairs)
+    facts = {"sample_rows": sample_rows, "sample_percent": percent, "analyzed": analyzed}
+    return raw, percentiles, 1, facts
+
+
+def profile_table(
+    conn: psycopg.Connection, schema: str, table: str, *, mode: str | None = None
+) -> dict[str, Any]:
+    """The quality report of ``schema.table`` (a JSON-ready dict).
+
+    ``mode`` "exact" counts every statistic over every row (distinct counts and
+    quartiles sort each column); "sampled" counts rows and missing values exactly in one
+    pass and estimates the rest from a sample of about SAMPLED_ROWS rows and the planner
+    statistics (see above). By default tables up to SAMPLE_ABOVE_BYTES are profiled
+    exactly, larger ones sampled.
+    """
+    started = time.perf_counter()
+    columns = table_columns(conn, schema, table)
+    if mode is None:
+        mode = "sampled" if _table_bytes(conn, schema, table) > SAMPLE_ABOVE_BYTES else "exact"
+    if mode not in MODES:
+        raise ValueError(f"unknown profile mode {mode!r}")
+    sampled = _sampled_stats(conn, schema, table, columns) if mode == "sampled" else None
+    if sampled is None:  # exact asked, or nothing to sample
+        mode = "exact"
+        raw, percentiles, passes, detection_rows = _exact_stats(conn, schema, table, columns)
+        facts: dict[str, Any] = {"detection_sample_rows": detection_rows, "estimated": []}
+    else:
+        raw, percentiles, passes, sample = sampled
+        facts = {
+            "detection_sample_rows": sample["sample_rows"],
+            "sample_rows": sample["sample_rows"],
+            "sample_percent": sample["sample_percent"],
+            "statistics_refreshed": sample["analyzed"],
+            "estimated": [
+                "distinct counts (uniqueness, key duplicates) and quartiles from "
+                "PostgreSQL's planner statistics",
+                f"validity, consistency and outliers from a sample of "
+                f"{sample['sample_rows']:,} rows",
+            ],
+        }
+    fences = {i: _fences(p[0], p[2]) for i, p in percentiles.items()}
+    report = build_report(columns, raw, percentiles, fences, _pairs(columns))
     report.update(
         table=f"{schema}.{table}",
         passes=passes,
-        detection_sample_rows=sampled,
-        mode="exact" if exact else "estimated",
-        estimated=[]
-        if exact
-        else ["distinct counts (uniqueness, key duplicates)", "quartiles and outlier fences"],
+        mode=mode,
+        **facts,
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

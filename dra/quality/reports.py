@@ -52,13 +52,18 @@ def model_table(session: Session, model_id: int, layer: str = "model") -> ModelT
     return ModelTable(model.id, model.project_id, model.name, schema, model.materialized_table)
 
 
-def profile_model(database: Database, target: ModelTable) -> dict[str, Any]:
-    """Profile the table (system connection: the pipelines' identity)."""
+def profile_model(
+    database: Database, target: ModelTable, mode: str | None = None
+) -> dict[str, Any]:
+    """Profile the table (system connection: the pipelines' identity).
+
+    ``mode``: "exact", "sampled" or None (by the table's size, see profile_table).
+    """
     raw = database.system_engine.raw_connection()
     try:
         conn = raw.driver_connection
         try:
-            return profile_table(conn, target.schema, target.table)
+            return profile_table(conn, target.schema, target.table, mode=mode)
         finally:
             conn.rollback()
     except TableNotFound:
@@ -70,14 +75,19 @@ def profile_model(database: Database, target: ModelTable) -> dict[str, Any]:
 
 
 def generate_report(
-    database: Database, model_id: int, *, layer: str = "model", created_by: int | None = None
+    database: Database,
+    model_id: int,
+    *,
+    layer: str = "model",
+    created_by: int | None = None,
+    mode: str | None = None,
 ) -> QualityReport:
     """Profile the model's table (or cleaned table) and store the report."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}")
     with database.system_session() as s:
         target = model_table(s, model_id, layer)
-    report = profile_model(database, target)
+    report = profile_model(database, target, mode)
     report["layer"] = layer
     with database.system_session() as s:
         row = QualityReport(

@@ -50,20 +50,44 @@ def latest_request(session: Session, model_id: int) -> PipelineRequest | None:
     )
 
 
-def _enqueue(session: Session, kind: str, model: DataModel, user_id: int) -> PipelineRequest:
+def _enqueue(
+    session: Session,
+    kind: str,
+    model: DataModel,
+    user_id: int,
+    payload: dict[str, Any] | None = None,
+) -> PipelineRequest:
     existing = open_request(session, kind, model.id)
     if existing is not None:
         return existing
     return enqueue(
-        session, kind, target_id=model.id, project_id=model.project_id, requested_by=user_id
+        session,
+        kind,
+        target_id=model.id,
+        project_id=model.project_id,
+        requested_by=user_id,
+        payload=payload,
     )
 
 
-def request_report(session: Session, model: DataModel, user_id: int) -> PipelineRequest:
-    """UC-DQ-01: queue a quality check of the model (one open request at a time)."""
+PROFILE_MODES = ("auto", "exact")
+"""What a person may ask for: the size-based default, or every row counted."""
+
+
+def request_report(
+    session: Session, model: DataModel, user_id: int, mode: str = "auto"
+) -> PipelineRequest:
+    """UC-DQ-01: queue a quality check of the model (one open request at a time).
+
+    ``mode`` "exact" asks for every statistic over every row even on a large table
+    (by default large tables are profiled from a sample, see dra.quality.profiling).
+    """
+    if mode not in PROFILE_MODES:
+        raise QualityError("Choose the profile: automatic or exact (field mode).")
     if not model.materialized_table:
         raise QualityError("Build the data model first: it has no table to check yet.", status=409)
-    return _enqueue(session, REPORT_KIND, model, user_id)
+    payload = {"mode": "exact"} if mode == "exact" else None
+    return _enqueue(session, REPORT_KIND, model, user_id, payload)
 
 
 def request_cleaning(session: Session, model: DataModel, user_id: int) -> PipelineRequest:

@@ -22,10 +22,10 @@ def pipeline(database, settings, monkeypatch):
     monkeypatch.setenv("DRA_DATA_DIR", str(settings.data_dir))
     instance = dg.DagsterInstance.ephemeral()
 
-    def run(job: str, model_id: int):
+    def run(job: str, model_id: int, tags: dict[str, str] | None = None):
         instance.add_dynamic_partitions("data_models", [str(model_id)])
         return defs.resolve_job_def(job).execute_in_process(
-            partition_key=str(model_id), instance=instance, raise_on_error=False
+            partition_key=str(model_id), instance=instance, raise_on_error=False, tags=tags
         )
 
     return run
@@ -165,3 +165,35 @@ def test_web_requests_become_partitioned_runs(database, settings, model):
     runs = {r.job_name: r.partition_key for r in result.run_requests}
     assert runs["quality_report_job"] == str(model_id)
     assert runs["clean_model_job"] == str(model_id)
+
+
+def test_large_models_get_a_sampled_profile_unless_an_exact_one_is_asked_for(
+    database, pipeline, model, monkeypatch
+):
+    from dra.pipeline_requests import enqueue
+    from dra.quality import profiling
+
+    roles, model_id = model
+    monkeypatch.setattr(profiling, "SAMPLE_ABOVE_BYTES", 0)  # every table counts as large
+    assert pipeline("refresh_model_job", model_id).success
+    with database.system_session() as s:
+        request = enqueue(
+            s,
+            "quality_report",
+            target_id=model_id,
+            project_id=roles.project_id,
+            requested_by=roles.editor.id,
+            payload={"mode": "exact"},
+        )
+        request_id = request.id
+    asked = pipeline("quality_report_job", model_id, tags={"dra/request_id": str(request_id)})
+    assert asked.success
+    with database.system_session() as s:
+        reports = s.scalars(select(QualityReport).order_by(QualityReport.id)).all()
+    assert [r.report["mode"] for r in reports] == ["sampled", "exact"]
+    assert reports[1].created_by == roles.editor.id
+    # the sampled report counted rows and missing values exactly, like the exact one
+    assert reports[0].row_count == reports[1].row_count == 30
+    assert [c["null_count"] for c in reports[0].report["columns"]] == [
+        c["null_count"] for c in reports[1].report["columns"]
+    ]

@@ -186,7 +186,7 @@ def test_missing_table(conn):
         profile_table(conn, SCHEMA, "absent")
 
 
-def test_estimated_profile_matches_exact_when_analyze_reads_every_row(conn):
+def test_sampled_profile_matches_exact_when_the_sample_is_the_whole_table(conn):
     make_table(
         conn,
         "customers",
@@ -194,9 +194,82 @@ def test_estimated_profile_matches_exact_when_analyze_reads_every_row(conn):
         "created_on date, updated_on date, status text, tags jsonb",
         ROWS,
     )
-    exact = profile_table(conn, SCHEMA, "customers", exact=True)
-    estimated = profile_table(conn, SCHEMA, "customers", exact=False)
-    assert (exact["mode"], estimated["mode"]) == ("exact", "estimated")
-    assert estimated["estimated"] and not exact["estimated"]
-    for key in ("score", "metrics", "keys", "duplicates", "issues"):
-        assert estimated[key] == exact[key], key
+    exact = profile_table(conn, SCHEMA, "customers", mode="exact")
+    sampled = profile_table(conn, SCHEMA, "customers", mode="sampled")
+    assert (exact["mode"], sampled["mode"]) == ("exact", "sampled")
+    assert sampled["estimated"] and not exact["estimated"]
+    assert sampled["sample_rows"] == 10 and sampled["sample_percent"] == 100.0
+    # no planner statistics yet: the profile analyzed the table first
+    assert sampled["statistics_refreshed"] is True
+    for key in ("score", "metrics", "keys", "duplicates", "issues", "skipped_columns"):
+        assert sampled[key] == exact[key], key
+    for got, want in zip(sampled["columns"], exact["columns"], strict=True):
+        for key in ("null_count", "distinct_count", "validity", "consistency", "detected"):
+            assert got[key] == want[key], (got["name"], key)
+    again = profile_table(conn, SCHEMA, "customers", mode="sampled")
+    assert again["statistics_refreshed"] is False
+
+
+LARGE_ROWS = 200_000
+LARGE = f"""
+select i as id,
+       case when i % 50 = 0 then 'broken' else 'user' || i || '@example.com' end as email,
+       case when i % 1000 = 0 then 10000 else (i % 200) + 0.5 end as amount,
+       case when i % 4 = 0 then null else 'note ' || (i % 300) end as note,
+       (array['paid', 'Paid', 'refunded', 'pending'])[(i % 4) + 1] as status,
+       date '2025-01-01' + (i % 365) as ordered_on,
+       date '2025-01-01' + (i % 365) + case when i % 100 = 0 then -3 else 2 end as shipped_on
+from generate_series(1, {LARGE_ROWS}) as i
+"""
+
+
+@pytest.fixture
+def large(conn):
+    conn.execute(sql.SQL("create table {} as " + LARGE).format(sql.Identifier(SCHEMA, "orders")))
+    return "orders"
+
+
+def test_sampled_profile_counts_rows_and_missing_values_exactly_and_estimates_the_rest(conn, large):
+    exact = profile_table(conn, SCHEMA, large, mode="exact")
+    sampled = profile_table(conn, SCHEMA, large, mode="sampled")
+    assert sampled["mode"] == "sampled" and sampled["passes"] == 1
+    assert 1_000 <= sampled["sample_rows"] <= 20_000 < LARGE_ROWS
+    assert sampled["row_count"] == exact["row_count"] == LARGE_ROWS
+    for got, want in zip(sampled["columns"], exact["columns"], strict=True):
+        name = got["name"]
+        assert got["null_count"] == want["null_count"], name
+        assert got["detected"] == want["detected"], name
+        for metric in ("validity", "consistency"):
+            assert got[metric] == pytest.approx(want[metric], abs=1.5), (name, metric)
+    by_name = {c["name"]: c for c in sampled["columns"]}
+    assert by_name["id"]["distinct_count"] == LARGE_ROWS  # unique: the planner knows
+    assert by_name["status"]["distinct_count"] == 4
+    assert by_name["amount"]["q1"] == pytest.approx(50.5, abs=5)
+    assert by_name["amount"]["outlier_count"] == pytest.approx(200, rel=0.6)
+    kinds = {(i["column"], i["kind"]) for i in sampled["issues"]}
+    assert kinds == {(i["column"], i["kind"]) for i in exact["issues"]}
+    assert {
+        ("note", "missing"),
+        ("email", "invalid"),
+        ("status", "mixed_case"),
+        ("shipped_on", "date_order"),
+        ("amount", "outliers"),
+    } <= kinds
+    assert abs(sampled["score"] - exact["score"]) <= 1
+
+
+def test_large_tables_are_sampled_by_default_and_exact_on_request(conn, large, monkeypatch):
+    from dra.quality import profiling
+
+    assert profile_table(conn, SCHEMA, large)["mode"] == "exact"  # about 15 MB
+    monkeypatch.setattr(profiling, "SAMPLE_ABOVE_BYTES", 1024 * 1024)
+    assert profile_table(conn, SCHEMA, large)["mode"] == "sampled"
+    assert profile_table(conn, SCHEMA, large, mode="exact")["mode"] == "exact"
+    with pytest.raises(ValueError):
+        profile_table(conn, SCHEMA, large, mode="guess")
+
+
+def test_a_sampled_empty_table_is_reported_as_empty(conn):
+    make_table(conn, "nothing", "id int, name text", [])
+    report = profile_table(conn, SCHEMA, "nothing", mode="sampled")
+    assert report["status"] == "empty" and report["mode"] == "exact"

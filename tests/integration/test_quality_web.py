@@ -102,6 +102,22 @@ def test_run_now_records_one_request(shop, login, database):
     assert b"Build the data model first" in refused.data
 
 
+def test_an_exact_check_can_be_asked_for_and_a_bad_mode_is_refused(shop, login, database):
+    roles, model_id, _, _ = shop
+    client = login(roles.editor)
+    page = client.get(url(roles, model_id))
+    assert b"Run exact check" in page.data
+    refused = client.post(url(roles, model_id, "/run"), data={"mode": "guess"})
+    assert refused.status_code == 400
+    assert b"(field mode)" in refused.data
+    with database.system_session() as s:
+        assert s.scalars(select(PipelineRequest)).all() == []
+    assert client.post(url(roles, model_id, "/run"), data={"mode": "exact"}).status_code == 302
+    with database.system_session() as s:
+        request = s.scalars(select(PipelineRequest)).one()
+        assert (request.kind, request.payload) == ("quality_report", {"mode": "exact"})
+
+
 def test_other_projects_models_are_not_found(shop, login):
     roles, _, _, other_id = shop
     assert login(roles.owner).get(url(roles, other_id)).status_code == 404

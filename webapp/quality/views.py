@@ -139,7 +139,9 @@ def run(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DQ-01: record a request; the pipeline profiles the model and runs its checks."""
     model = _model(project_id, model_id)
     try:
-        req = service.request_report(db_session(), model, current_user.id)
+        req = service.request_report(
+            db_session(), model, current_user.id, request.form.get("mode", "auto")
+        )
         commit()
     except QualityError as exc:
         return _page(project_id, model_id, access, error=exc.message, status=exc.status)
