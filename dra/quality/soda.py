@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from sqlalchemy.engine import make_url
 
-from dra.quality import patterns
+from dra.quality import patterns, scoring
 
 DATA_SOURCE_NAME = "dra"
 FRESHNESS_WORDS = frozenset(
@@ -139,8 +139,10 @@ def generate_contract(
         if col["status"] == "profiled":
             if col["is_key"]:
                 col_checks.append({"missing": {"threshold": _limit(col["null_pct"])}})
-                dup_pct = 100.0 * col["duplicate_count"] / rows if rows else 0.0
-                col_checks.append({"duplicate": {"threshold": _limit(dup_pct)}})
+                # a key only by its name (order_id in order lines) repeats by design
+                if (col["uniqueness"] or 0) > scoring.KEY_MIN_UNIQUENESS:
+                    dup_pct = 100.0 * col["duplicate_count"] / rows if rows else 0.0
+                    col_checks.append({"duplicate": {"threshold": _limit(dup_pct)}})
             validity = _validity_check(col, rows)
             if validity:
                 col_checks.append(validity)

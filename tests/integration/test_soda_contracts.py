@@ -54,6 +54,14 @@ def contract_for(database, conn, tmp_path):
     return contract, path
 
 
+def test_keys_only_by_name_get_no_duplicate_limit(database, conn, tmp_path):
+    # order_id repeats by design here (think order lines): a key by its name only
+    insert(conn, [(1, "a@x.io", 10, 1), (1, "b@x.io", 11, 1), (2, "c@x.io", 12, 1)] * 2)
+    contract, _ = contract_for(database, conn, tmp_path)
+    by_name = {c["name"]: c.get("checks", []) for c in contract["columns"]}
+    assert by_name["order_id"] == [{"missing": {"threshold": {"metric": "percent", "must_be": 0}}}]
+
+
 def test_generated_contract_shape(database, conn, tmp_path):
     # keys: order_id (named and distinct) and email (named); amount and updated_at repeat
     insert(
