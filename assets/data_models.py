@@ -1,8 +1,10 @@
 """Data-model assets: each saved model is a partition; its table lives in models_p<project>.
 
 Each partition depends on the ingested source tables, so the Dagster UI shows lineage
-from sources to models. A model is rebuilt on request (UC-DM-04, the request sensor)
-and after an ingestion of a source it reads (``model_refresh_after_ingest_sensor``).
+from sources to models. A model is rebuilt on request (UC-DM-04, the request sensor),
+after an ingestion of a source it reads (``model_refresh_after_ingest_sensor``) and
+after a rebuild of another model it reads (``model_refresh_after_model_sensor``; which
+models a model reads is kept in app.data_model_inputs and shown as "reads" metadata).
 """
 
 import dagster as dg

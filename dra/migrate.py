@@ -42,6 +42,13 @@ class MigrationStatus:
         return not self.pending
 
 
+def head_revision() -> str:
+    """The newest revision in migrations/ (what ``upgrade`` reaches)."""
+    head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+    assert head is not None
+    return head
+
+
 def status(url: str) -> MigrationStatus:
     """Current revision, head revision and the revisions not yet applied (oldest first)."""
     script = ScriptDirectory.from_config(alembic_config(url))

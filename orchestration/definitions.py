@@ -25,7 +25,7 @@ from orchestration.jobs import backup_job, daily_ingest_job, ingest_source_job, 
 from orchestration.resources import build_resources
 from orchestration.schedules import build_daily_ingest_schedule
 from sensors.backups import scheduled_backup_sensor
-from sensors.data_models import build_model_refresh_sensor
+from sensors.data_models import build_model_refresh_sensors
 from sensors.requests import (
     build_request_sensor,
     pipeline_request_started,
@@ -79,7 +79,7 @@ def build_definitions() -> dg.Definitions:
                 jobs=REQUEST_JOBS,
                 partitions_for_kind=REQUEST_PARTITIONS,
             ),
-            build_model_refresh_sensor(refresh_model_job),
+            *build_model_refresh_sensors(refresh_model_job),
             pipeline_request_started,
             pipeline_request_succeeded,
             pipeline_run_failed,

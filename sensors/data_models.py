@@ -1,58 +1,99 @@
-"""Rebuild data models after the sources they read were ingested."""
+"""Rebuild data models after what they read was rebuilt: a source, or another model."""
 
 import dagster as dg
 
+from assets.data_models import data_model_tables
 from assets.ingestion import raw_source_tables
-from dra.modeling.service import models_reading_source
+from dra.modeling.service import first_to_refresh, models_reading_model, models_reading_source
 from orchestration.resources import PlatformResource
 
 DATA_MODELS_PARTITIONS = "data_models"
 
 
-def build_model_refresh_sensor(job) -> dg.SensorDefinition:
-    """Each new materialization of a source partition queues a run per model reading it.
+def _refresh_after(
+    context: dg.SensorEvaluationContext,
+    upstream: dg.AssetKey,
+    readers,
+    first_ones,
+    run_key_prefix: str,
+) -> dg.SensorResult:
+    """One run per model reading a newly materialized partition of ``upstream``.
 
-    The cursor is the storage id of the last materialization seen, so each ingestion
-    triggers its models once.
+    The cursor is the storage id of the last materialization seen, so each one
+    triggers its readers once. ``first_ones`` keeps the readers that read none of the
+    others: a model reading another one is rebuilt after it, by the model sensor.
     """
+    after = int(context.cursor) if context.cursor else None
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=upstream, after_storage_id=after),
+        limit=100,
+        ascending=True,
+    ).records
+    if not records:
+        return dg.SensorResult(skip_reason="nothing new was built")
+    latest: dict[int, int] = {}  # model -> newest upstream build it follows (one run each)
+    for record in records:
+        if record.partition_key is None:
+            continue
+        for model_id in readers(int(record.partition_key)):
+            latest[model_id] = max(latest.get(model_id, 0), record.storage_id)
+    first = first_ones(sorted(latest))
+    known = set(context.instance.get_dynamic_partitions(DATA_MODELS_PARTITIONS))
+    new = [str(m) for m in first if str(m) not in known]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"{run_key_prefix}-{latest[model_id]}-{model_id}",
+                partition_key=str(model_id),
+            )
+            for model_id in first
+        ],
+        cursor=str(records[-1].storage_id),
+        dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(DATA_MODELS_PARTITIONS, new)]
+        if new
+        else [],
+    )
+
+
+def build_model_refresh_sensors(job) -> list[dg.SensorDefinition]:
+    """After an ingestion, its source's models; after a model build, the models reading it."""
 
     @dg.sensor(
         job=job,
         name="model_refresh_after_ingest_sensor",
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="After a data source is ingested, rebuild the data models that read it.",
+        description="After a data source is ingested, rebuild the data models that read it "
+        "(a model that also reads one of those models waits for it).",
     )
     def model_refresh_after_ingest_sensor(
         context: dg.SensorEvaluationContext, platform: PlatformResource
     ) -> dg.SensorResult:
-        after = int(context.cursor) if context.cursor else None
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=raw_source_tables.key, after_storage_id=after),
-            limit=100,
-            ascending=True,
-        ).records
-        if not records:
-            return dg.SensorResult(skip_reason="no new ingestion")
-        known = set(context.instance.get_dynamic_partitions(DATA_MODELS_PARTITIONS))
-        latest: dict[str, int] = {}  # model -> newest ingestion it follows (one run each)
-        for record in records:
-            if record.partition_key is None:
-                continue
-            for model_id in models_reading_source(platform.database, int(record.partition_key)):
-                latest[str(model_id)] = max(latest.get(str(model_id), 0), record.storage_id)
-        new = [key for key in latest if key not in known]
-        return dg.SensorResult(
-            run_requests=[
-                dg.RunRequest(run_key=f"after-ingest-{storage_id}-{key}", partition_key=key)
-                for key, storage_id in sorted(latest.items(), key=lambda i: int(i[0]))
-            ],
-            cursor=str(records[-1].storage_id),
-            dynamic_partitions_requests=[
-                dg.AddDynamicPartitionsRequest(DATA_MODELS_PARTITIONS, sorted(new, key=int))
-            ]
-            if new
-            else [],
-        )
+        def readers(source_id: int) -> list[int]:
+            return models_reading_source(platform.database, source_id)
 
-    return model_refresh_after_ingest_sensor
+        def first_ones(model_ids: list[int]) -> list[int]:
+            return first_to_refresh(platform.database, model_ids)
+
+        return _refresh_after(context, raw_source_tables.key, readers, first_ones, "after-ingest")
+
+    @dg.sensor(
+        job=job,
+        name="model_refresh_after_model_sensor",
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After a data model is rebuilt, rebuild the data models that read its "
+        "table, so that models built on models are never older than what they read.",
+    )
+    def model_refresh_after_model_sensor(
+        context: dg.SensorEvaluationContext, platform: PlatformResource
+    ) -> dg.SensorResult:
+        def readers(model_id: int) -> list[int]:
+            return models_reading_model(platform.database, model_id)
+
+        def first_ones(model_ids: list[int]) -> list[int]:
+            return first_to_refresh(platform.database, model_ids)
+
+        return _refresh_after(context, data_model_tables.key, readers, first_ones, "after-model")
+
+    return [model_refresh_after_ingest_sensor, model_refresh_after_model_sensor]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, check_limit, row_limit
 from dra.db import Database
+from dra.modeling import lineage
 from dra.modeling.catalog import Catalog, load_catalog
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import QueryResult, run_readonly
@@ -165,6 +166,8 @@ def save_model(
     name = _clean_name(name)
     catalog = catalog_for(database, project_id)
     prepared = prepare(catalog, query_json=query_json, sql=sql)
+    upstream = lineage.upstream_models(session, project_id, prepared.tables)
+    lineage.check_no_cycle(session, model_id, upstream)
     result = execute(database, project_id, prepared, limit=1, timeout_ms=timeout_ms)
     sources = _source_ids(catalog, prepared.tables)
     if model_id is None:
@@ -187,6 +190,7 @@ def save_model(
         model.status = DataModelStatus.DRAFT
     session.flush()
     _link_sources(session, model.id, sources)
+    lineage.link_inputs(session, model.id, upstream)
     request = request_refresh(session, model, user_id)
     return Saved(model, result, request.id if request else None)
 
@@ -241,6 +245,7 @@ def copy_model(
     session.add(copy)
     session.flush()
     _link_sources(session, copy.id, source_ids)
+    lineage.link_inputs(session, copy.id, [link.upstream_model_id for link in source.input_links])
     request_refresh(session, copy, user_id)
     return copy
 
@@ -259,6 +264,16 @@ def dashboards_using(session: Session, model_id: int) -> list[Dashboard]:
             )
             .order_by(Dashboard.name)
         )
+    )
+
+
+def models_reading(session: Session, model_id: int) -> list[DataModel]:
+    """Models that read this model's table (named before a delete: their builds will fail)."""
+    readers = lineage.readers_of(session, model_id)
+    if not readers:
+        return []
+    return list(
+        session.scalars(select(DataModel).where(DataModel.id.in_(readers)).order_by(DataModel.name))
     )
 
 
@@ -316,6 +331,18 @@ def models_reading_source(database: Database, source_id: int) -> list[int]:
                 .order_by(DataModelSource.data_model_id)
             )
         )
+
+
+def models_reading_model(database: Database, model_id: int) -> list[int]:
+    """Models that read a model's table (refreshed after that model is rebuilt)."""
+    with database.system_session() as s:
+        return lineage.readers_of(s, model_id)
+
+
+def first_to_refresh(database: Database, model_ids: list[int]) -> list[int]:
+    """Of models to rebuild, those that read none of the others (the rest follow them)."""
+    with database.system_session() as s:
+        return lineage.without_downstream(s, model_ids)
 
 
 def model_ids(database: Database) -> list[int]:

@@ -14,7 +14,7 @@ from dra.models.base import APP_SCHEMA, Base, TimestampMixin, utcnow
 from dra.models.billing import UNLIMITED, SubscriptionTier, UserSubscription
 from dra.models.content import Article, ArticleCategory
 from dra.models.dashboards import Dashboard, DashboardPublicLink, DashboardWidget
-from dra.models.data_models import DataModel, DataModelSource
+from dra.models.data_models import DataModel, DataModelInput, DataModelSource
 from dra.models.notifications import EmailOutbox, EmailPreferences, Notification
 from dra.models.operations import Alert, Backup, BackupSchedule, PipelineRequest
 from dra.models.platform import BetaAllowlistEntry, PlatformSetting
@@ -53,6 +53,7 @@ __all__ = [
     "DashboardPublicLink",
     "DashboardWidget",
     "DataModel",
+    "DataModelInput",
     "DataModelSource",
     "DataSource",
     "DataSourceTable",

@@ -82,6 +82,12 @@ class DataModel(IdMixin, TimestampMixin, Base):
     source_links: Mapped[list[DataModelSource]] = relationship(
         back_populates="data_model", cascade="all, delete-orphan", passive_deletes=True
     )
+    input_links: Mapped[list[DataModelInput]] = relationship(
+        foreign_keys="DataModelInput.data_model_id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        viewonly=False,
+    )
 
 
 class DataModelSource(CreatedAtMixin, Base):
@@ -98,3 +104,16 @@ class DataModelSource(CreatedAtMixin, Base):
 
     data_model: Mapped[DataModel] = relationship(back_populates="source_links")
     data_source: Mapped[DataSource] = relationship()
+
+
+class DataModelInput(CreatedAtMixin, Base):
+    """Another data model whose table a data model reads (rebuilt after it, never a cycle)."""
+
+    __tablename__ = "data_model_inputs"
+
+    data_model_id: Mapped[int] = foreign_key(
+        "data_models.id", ondelete="CASCADE", primary_key=True, index=False
+    )
+    upstream_model_id: Mapped[int] = foreign_key(
+        "data_models.id", ondelete="CASCADE", primary_key=True
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dra.cli import main
+from dra.migrate import head_revision
 
 
 def test_dra_db_docs_documents_tables_keys_and_policies(database_url, tmp_path, monkeypatch):
@@ -11,7 +12,7 @@ def test_dra_db_docs_documents_tables_keys_and_policies(database_url, tmp_path, 
     out = tmp_path / "docs" / "schema.md"
     assert main(["db", "docs", "--output", str(out)]) == 0
     doc = out.read_text()
-    assert "schema revision `0002_roles_rls`" in doc
+    assert f"schema revision `{head_revision()}`" in doc
     assert "### `app.users` (table)" in doc
     assert "| `id` | bigint | not null | generated" in doc
     assert "FOREIGN KEY (owner_id) REFERENCES app.users(id) ON DELETE CASCADE" in doc

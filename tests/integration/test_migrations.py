@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
+from dra.migrate import head_revision
 from dra.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,12 +155,13 @@ def test_migrations_run_on_a_connection_passed_by_code(empty_database_url: str, 
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
-    assert scalar(engine, "SELECT version_num FROM app.alembic_version") == "0002_roles_rls"
+    assert scalar(engine, "SELECT version_num FROM app.alembic_version") == head_revision()
 
 
 def test_failed_migration_is_rolled_back_whole(migrated: Engine, empty_database_url: str):
     # 0002's downgrade drops its policies one by one; with a late one already gone
     # it fails half-way, and the policies it had dropped before must be back.
+    command.downgrade(alembic_config(empty_database_url), "0002_roles_rls")
     with migrated.begin() as conn:
         conn.execute(text("DROP POLICY articles_read ON app.articles"))
     policies_before = scalar(migrated, POLICY_COUNT)

@@ -150,3 +150,90 @@ def test_the_models_query_runs_as_the_read_only_role(database, shop, materialize
             text(f"select distinct who from models_p{shop.project_id}.model_{model_id}")
         ).all()
     assert who == ["dra_readonly"]
+
+
+def build(database, shop, materialize, model_id):
+    assert materialize(
+        [data_model_tables],
+        partition_key=str(model_id),
+        dynamic_partitions={"data_models": [model_id]},
+    ).success
+
+
+def test_models_reading_models_are_rebuilt_after_them_and_never_read_themselves(
+    database, shop, settings, materialize
+):
+    from dra.modeling.errors import ModelingError
+    from dra.models import DataModelInput
+    from orchestration.definitions import defs
+    from orchestration.resources import PlatformResource
+
+    base = saved_model(database, shop, sql="select id, country from customers")
+    build(database, shop, materialize, base)
+    top = saved_model(database, shop, sql=f"select count(*) as n from model_{base}")
+    mid = saved_model(
+        database,
+        shop,
+        sql=f"select c.id, c.country from customers c join model_{base} b on b.id = c.id",
+    )
+    build(database, shop, materialize, top)
+    with database.system_session() as s:
+        links = s.execute(select(DataModelInput.data_model_id, DataModelInput.upstream_model_id))
+        assert sorted(links) == [(top, base), (mid, base)]
+        before = s.get(DataModel, base).version
+
+    # base may not read top (which reads base), nor top itself
+    for model_id, query in (
+        (base, f"select * from model_{top}"),
+        (top, f"select * from model_{top}"),
+    ):
+        with database.system_session() as s, pytest.raises(ModelingError) as refused:
+            service.save_model(
+                s,
+                database,
+                shop.project_id,
+                shop.owner.id,
+                name="Loop",
+                sql=query,
+                model_id=model_id,
+            )
+        assert refused.value.status == 400 and refused.value.field == "query"
+        assert "cannot read its own table" in refused.value.message
+    with database.system_session() as s:
+        assert s.get(DataModel, base).version == before
+        assert s.get(DataModel, base).name == "Revenue"
+
+    instance = materialize.instance
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
+
+    def run(sensor_name: str) -> list[str]:
+        sensor = defs.get_sensor_def(sensor_name)
+        result = sensor(
+            dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
+        )
+        return [r.partition_key for r in result.run_requests]
+
+    # customers ingested: base and mid read it, but mid waits for base
+    with database.system_session() as s:
+        source_id = s.get(DataModel, base).data_source_id
+    instance.add_dynamic_partitions("data_sources", [str(source_id)])
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key="raw_source_tables", partition=str(source_id))
+    )
+    assert run("model_refresh_after_ingest_sensor") == [str(base)]
+    # base rebuilt: both models reading it follow
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key="data_model_tables", partition=str(base))
+    )
+    assert sorted(run("model_refresh_after_model_sensor")) == sorted([str(top), str(mid)])
+
+    # a copy reads what the original reads
+    with database.system_session() as s:
+        copy = service.copy_model(s, database, shop.project_id, top, shop.owner.id)
+        copy_id = copy.id
+    with database.system_session() as s:
+        assert s.scalars(
+            select(DataModelInput.upstream_model_id).where(DataModelInput.data_model_id == copy_id)
+        ).all() == [base]

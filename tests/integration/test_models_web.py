@@ -157,10 +157,14 @@ def test_delete_names_dashboards_then_their_widgets_lose_the_model(
         s.add(board)
         s.flush()
         s.add(DashboardWidget(dashboard_id=board.id, data_model_id=model_id, chart_type="bar"))
+    reader = saved(database, shop, sql=f"select count(*) as n from model_{model_id}")
+    with database.system_session() as s:
+        s.execute(update(DataModel).where(DataModel.id == reader).values(name="Order count"))
     assert login(shop.editor).get(url(shop, f"/{model_id}/delete")).status_code == 403
     owner = login(shop.owner)
     confirm = owner.get(url(shop, f"/{model_id}/delete"))
     assert b"Weekly sales" in confirm.data and b"Data model not found." in confirm.data
+    assert b'id="dependent-models"' in confirm.data and b"Order count" in confirm.data
     assert owner.post(url(shop, f"/{model_id}/delete")).status_code == 302
     with database.system_session() as s:
         assert s.get(DataModel, model_id) is None

@@ -372,8 +372,14 @@ def test_references_must_stay_inside_the_rows_project(system, world):
     with pytest.raises(DBAPIError) as error, system.begin_nested():
         system.execute(text(link), {"m": world.alpha_model, "s": world.beta_src})
     assert sqlstate(error) == INSUFFICIENT_PRIVILEGE
+    read = "INSERT INTO app.data_model_inputs (data_model_id, upstream_model_id) VALUES (:m, :u)"
+    with pytest.raises(DBAPIError) as error, system.begin_nested():
+        system.execute(text(read), {"m": world.alpha_model, "u": world.beta_model})
+    assert sqlstate(error) == INSUFFICIENT_PRIVILEGE
 
     insert(system, "data_models", project_id=world.alpha, data_source_id=world.alpha_src, name="ok")
+    other = insert(system, "data_models", project_id=world.alpha, name="reads Orders")
+    system.execute(text(read), {"m": other, "u": world.alpha_model})
 
 
 # --- user-scoped and platform tables ----------------------------------------------------

@@ -293,6 +293,7 @@ def delete(project_id: int, model_id: int, access: ProjectAccess):
         project=get_project(session, project_id),
         model=model,
         dashboards=service.dashboards_using(session, model_id),
+        readers=service.models_reading(session, model_id),
     )
 
 
