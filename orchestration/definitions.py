@@ -22,6 +22,7 @@ from assets.quality import (
 )
 from dra.modeling.service import model_ids
 from orchestration.jobs import backup_job, daily_ingest_job, ingest_source_job, refresh_model_job
+from orchestration.mail import build_email_outbox_schedule, email_outbox_job
 from orchestration.resources import build_resources
 from orchestration.schedules import build_daily_ingest_schedule
 from sensors.backups import scheduled_backup_sensor
@@ -71,8 +72,13 @@ def build_definitions() -> dg.Definitions:
             backup_job,
             restore_job,
             refresh_model_job,
+            email_outbox_job,
         ],
-        schedules=[attribution_daily_schedule, build_daily_ingest_schedule()],
+        schedules=[
+            attribution_daily_schedule,
+            build_daily_ingest_schedule(),
+            build_email_outbox_schedule(),
+        ],
         sensors=[
             build_request_sensor(
                 data_sources_partitions.name,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dra.mail.render import RenderedEmail, render_email
@@ -187,15 +187,47 @@ def send_mail(
     return row
 
 
+RETRY_MAX_AGE = timedelta(days=1)
+"""Older unsent messages are not retried: their links (verification, reset) have expired or
+are about to, and a message days late confuses more than it helps."""
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    tried: int
+    sent: int
+    waiting: int
+    """Unsent messages still worth retrying after this round (attempts left, not too old)."""
+
+
 def deliver_pending(
-    session: Session, config: MailConfig, *, limit: int = 100, max_attempts: int = 5
-) -> int:
-    """Send unsent outbox rows (oldest first, up to ``limit``); how many were sent."""
-    rows = session.scalars(
-        select(EmailOutbox)
-        .where(EmailOutbox.sent_at.is_(None), EmailOutbox.attempts < max_attempts)
-        .order_by(EmailOutbox.created_at, EmailOutbox.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    session: Session,
+    config: MailConfig,
+    *,
+    limit: int = 100,
+    max_attempts: int = 5,
+    max_age: timedelta = RETRY_MAX_AGE,
+    now: datetime | None = None,
+) -> RetryOutcome:
+    """Send unsent outbox rows (oldest first, up to ``limit``).
+
+    Rows another process is sending are skipped (``FOR UPDATE SKIP LOCKED``).
+    """
+    retryable = (
+        EmailOutbox.sent_at.is_(None),
+        EmailOutbox.attempts < max_attempts,
+        EmailOutbox.created_at >= (now or datetime.now(UTC)) - max_age,
     )
-    return sum(1 for row in rows if deliver(config, row))
+    rows = list(
+        session.scalars(
+            select(EmailOutbox)
+            .where(*retryable)
+            .order_by(EmailOutbox.created_at, EmailOutbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    sent = sum(1 for row in rows if deliver(config, row))
+    session.flush()
+    waiting = session.scalar(select(func.count()).select_from(EmailOutbox).where(*retryable))
+    return RetryOutcome(tried=len(rows), sent=sent, waiting=int(waiting or 0))

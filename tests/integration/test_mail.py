@@ -92,7 +92,7 @@ def test_unreachable_server_is_recorded_and_retried(smtp, database):
         )
         assert row.sent_at is None and row.attempts == 1 and "ConnectionRefused" in row.error
     with database.system_session() as s:
-        assert deliver_pending(s, _config(smtp)) == 1
+        assert deliver_pending(s, _config(smtp)).sent == 1
     [received] = smtp.wait_for(1)
     assert received.body("plain").strip() == "Plain body"
     assert (
@@ -153,3 +153,64 @@ def test_html_bodies_escape_what_they_are_given():
     )
     assert "<script>x</script>" not in mail.html and "&lt;script&gt;" in mail.html
     assert "&amp;b=2" in mail.html and "<script>x</script>" in mail.text  # text is not HTML
+
+
+def test_retries_skip_old_and_exhausted_messages(smtp, database):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from dra.models import EmailOutbox
+
+    down = MailConfig(host="127.0.0.1", port=1, starttls=False, timeout=2)
+    with database.system_session() as s:
+        for subject in ("fresh", "old", "tired"):
+            send_mail(
+                s, to="a@example.com", subject=subject, body="x", category="account", config=down
+            )
+        s.execute(
+            update(EmailOutbox)
+            .where(EmailOutbox.subject == "old")
+            .values(created_at=datetime.now(UTC) - timedelta(days=2))
+        )
+        s.execute(update(EmailOutbox).where(EmailOutbox.subject == "tired").values(attempts=5))
+    with database.system_session() as s:
+        outcome = deliver_pending(s, _config(smtp))
+    assert (outcome.tried, outcome.sent, outcome.waiting) == (1, 1, 0)
+    [received] = smtp.wait_for(1)
+    assert received.message["Subject"] == "fresh"
+
+
+def test_the_outbox_job_sends_what_waits(smtp, database, settings, monkeypatch):
+    import dagster as dg
+
+    from orchestration.mail import email_outbox_job
+    from orchestration.resources import PlatformResource
+
+    def run_job() -> bool:
+        resources = {
+            "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+        }
+        job = dg.Definitions(jobs=[email_outbox_job], resources=resources).resolve_job_def(
+            "email_outbox_job"
+        )
+        return job.execute_in_process().success
+
+    down = MailConfig(host="127.0.0.1", port=1, starttls=False, timeout=2)
+    with database.system_session() as s:
+        send_mail(s, to="b@example.com", subject="Later", body="x", category="account", config=down)
+    monkeypatch.delenv("DRA_SMTP_HOST", raising=False)
+    assert run_job()  # no SMTP server configured: the message waits
+    assert [r.sent_at for r in outbox(database)] == [None]
+    for name, value in {
+        "DRA_SMTP_HOST": smtp.host,
+        "DRA_SMTP_PORT": str(smtp.port),
+        "DRA_SMTP_STARTTLS": "false",
+        "DRA_SMTP_USER": "mailer",
+        "DRA_SMTP_PASSWORD": "s3cret-pass",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert run_job()
+    [received] = smtp.wait_for(1)
+    assert received.message["Subject"] == "Later"
+    assert outbox(database)[0].sent_at is not None
