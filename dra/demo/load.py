@@ -1,10 +1,12 @@
-"""Loading the demo project: an admin, a shop project and its CSV sources (idempotent)."""
+"""Loading the demo project: an admin, a shop project, its CSV sources, a data model and a
+dashboard over it (idempotent)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from dra.db import Database
+from dra.demo.content import DASHBOARD_NAME, ensure_demo_content
 from dra.demo.generate import FILES, generate
 from dra.models import DataSource, Project, ProjectMember, User
 from dra.pipeline_requests import enqueue, open_request
@@ -94,9 +96,11 @@ def load_demo(url: str, settings: Settings) -> str:
             from dra.attribution.demo import import_web_events
 
             import_web_events(s, project.id, demo_dir / "web_events.csv")
+            # A model and a dashboard over it (built once the sources are ingested).
+            ensure_demo_content(s, project.id, admin.id)
             return (
                 f"project {DEMO_PROJECT!r} #{project.id}, {len(FILES)} sources, "
-                f"{queued} ingestion request(s) queued"
+                f"{queued} ingestion request(s) queued, dashboard {DASHBOARD_NAME!r}"
             )
     finally:
         database.dispose()
