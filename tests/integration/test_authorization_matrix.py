@@ -492,6 +492,9 @@ MATRIX: dict[str, Entry] = {
     "admin.user_suspension": Entry(PLATFORM_ADMIN, throwaway_user, data={"suspend": "1"}),
     "admin.user_admin_rights": Entry(PLATFORM_ADMIN, throwaway_user, data={"grant": "1"}),
     "admin.user_tier": Entry(PLATFORM_ADMIN, throwaway_user),
+    "admin.user_delete": Entry(
+        PLATFORM_ADMIN, throwaway_user, note="no typed email: refused with 400, nothing deleted"
+    ),
     "admin.tiers_list": Entry(PLATFORM_ADMIN),
     "admin.tier_new": Entry(PLATFORM_ADMIN),
     "admin.tier_edit": Entry(PLATFORM_ADMIN, tier),

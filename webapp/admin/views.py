@@ -6,16 +6,17 @@ security opens platform tables; the logic lives in ``dra.admin``.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from dra.accounts import deletion
 from dra.admin import beta, cancellations, operations, platform, tiers, users
 from dra.admin.errors import AdminError
 from dra.models import AccountCancellationRequest, Alert, EmailOutbox, User
 from dra.models.users import CancellationStatus
 from webapp.authz import platform_admin_required
-from webapp.database import commit, db_session, rollback
+from webapp.database import commit, db_session, get_database, rollback
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -53,12 +54,19 @@ def index():
 # --- users (UC-ADM-01, UC-ADM-03) ----------------------------------------------------
 
 
-def _users_page(status: int = 200):
+def _users_page(status: int = 200, error: AdminError | None = None, error_user_id: int = 0):
     q = request.values.get("q", "")
     page = request.args.get("page", "1")
     result = users.list_users(db_session(), q, int(page) if page.isdigit() else 1)
     tier_list = [t for t, _ in tiers.list_tiers(db_session())]
-    return render_template("admin/users.html", result=result, q=q, tiers=tier_list), status
+    return render_template(
+        "admin/users.html",
+        result=result,
+        q=q,
+        tiers=tier_list,
+        error=error,
+        error_user_id=error_user_id,
+    ), status
 
 
 @bp.get("/users")
@@ -111,6 +119,35 @@ def user_tier(user_id: int):
         _failed(exc)
         return _users_page(exc.status)
     flash(f"{email} is on the {tier.name} tier.", "success")
+    return _back_to_users()
+
+
+@bp.post("/users/<int:user_id>/delete")
+@platform_admin_required
+def user_delete(user_id: int):
+    """Delete an account with its owned projects (UC-ADM-01); the email must be typed."""
+    try:
+        deleted = deletion.delete_account(
+            get_database(),
+            current_app.config["DRA_SETTINGS"].data_dir,
+            user_id,
+            actor_id=current_user.id,
+            confirmation=request.form.get(deletion.CONFIRM_FIELD, ""),
+        )
+    except AdminError as exc:
+        _failed(exc)
+        return _users_page(exc.status, exc, user_id)
+    n = deleted.projects_deleted
+    flash(
+        f"The account {deleted.email} was deleted with {n} project{'' if n == 1 else 's'} "
+        f"it owned{'; its subscription was cancelled' if deleted.subscription_cancelled else ''}."
+        + (
+            " Some project data could not be removed: see the alerts."
+            if deleted.data_left_project_ids
+            else ""
+        ),
+        "success",
+    )
     return _back_to_users()
 
 
