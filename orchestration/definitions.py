@@ -21,6 +21,7 @@ from assets.quality import (
     quality_report_job,
 )
 from dra.modeling.service import model_ids
+from orchestration.accounts import account_deletion_job, build_account_deletion_schedule
 from orchestration.jobs import backup_job, daily_ingest_job, ingest_source_job, refresh_model_job
 from orchestration.mail import build_email_outbox_schedule, email_outbox_job
 from orchestration.resources import build_resources
@@ -73,11 +74,13 @@ def build_definitions() -> dg.Definitions:
             restore_job,
             refresh_model_job,
             email_outbox_job,
+            account_deletion_job,
         ],
         schedules=[
             attribution_daily_schedule,
             build_daily_ingest_schedule(),
             build_email_outbox_schedule(),
+            build_account_deletion_schedule(),
         ],
         sensors=[
             build_request_sensor(

@@ -29,3 +29,8 @@ def test_definitions_hold_the_expected_pieces():
     assert defs.get_schedule_def("daily_ingest_schedule").cron_schedule == "0 3 * * *"
     assert defs.get_sensor_def("pipeline_request_sensor")
     assert defs.get_sensor_def("pipeline_run_failed")
+    # platform housekeeping and models built on models
+    assert defs.get_schedule_def("email_outbox_schedule").job_name == "email_outbox_job"
+    assert defs.get_schedule_def("account_deletion_schedule").job_name == "account_deletion_job"
+    assert defs.get_sensor_def("model_refresh_after_ingest_sensor")
+    assert defs.get_sensor_def("model_refresh_after_model_sensor")
