@@ -6,7 +6,8 @@ An account is deleted in two steps, the way a project is (UC-PROJ-03):
    records an alert, mails the user when an admin deletes the account directly, and
    deletes the ``users`` row; foreign keys do the rest: the projects the user owns
    (``projects.owner_id`` cascades, and with them their sources, models, dashboards and
-   members), the user's memberships in other projects, tokens, notifications and
+   members) except those with a co-owner, who takes them over (BR-ADM-02); the user's
+   memberships in other projects, tokens, notifications and
    requests go, and ``created_by``-like columns elsewhere become NULL;
 2. once committed, the owned projects' data schemas (``raw_p<id>``, ``models_p<id>``...)
    and uploads folders are dropped. A failure there leaves the account deleted and
@@ -20,16 +21,23 @@ reached its ``deletion_scheduled_for`` (the Dagster job ``account_deletion_job``
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from dra.admin.errors import AdminError
 from dra.alerts import raise_alert
 from dra.db import Database
-from dra.models import AccountCancellationRequest, Project, User, UserSubscription
+from dra.models import (
+    AccountCancellationRequest,
+    Project,
+    ProjectMember,
+    User,
+    UserSubscription,
+)
 from dra.models.users import CancellationStatus
 from dra.projects.mail import queue_mail
 from dra.projects.projects import remove_project_data
@@ -54,6 +62,8 @@ class DeletedAccount:
     dropped_schemas: tuple[str, ...]
     data_left_project_ids: tuple[int, ...] = ()
     """Owned projects whose schemas or uploads could not be removed (an error alert says so)."""
+    handed_over: dict[int, int] = field(default_factory=dict)
+    """Projects the user owned with a co-owner: project id -> the co-owner now owning it."""
 
     @property
     def projects_deleted(self) -> int:
@@ -98,6 +108,9 @@ def delete_account(
                 field=CONFIRM_FIELD,
             )
         email, name = user.email, user.full_name
+        # BR-ADM-02: a project goes with the account only when the user is its sole owner;
+        # a co-owner (a member with the owner role) takes over the others.
+        handed_over = _hand_over_shared_projects(s, user.id)
         project_ids = tuple(
             s.scalars(select(Project.id).where(Project.owner_id == user.id).order_by(Project.id))
         )
@@ -139,6 +152,7 @@ def delete_account(
                 "email": email,
                 "projects_deleted": len(project_ids),
                 "project_ids": list(project_ids),
+                "projects_handed_over": {str(p): u for p, u in handed_over.items()},
                 "subscription_cancelled": cancelled,
                 "deleted_by": actor_id,
             },
@@ -156,7 +170,32 @@ def delete_account(
         subscription_cancelled=cancelled,
         dropped_schemas=tuple(dropped),
         data_left_project_ids=tuple(left),
+        handed_over=handed_over,
     )
+
+
+def _hand_over_shared_projects(session: Session, user_id: int) -> dict[int, int]:
+    """Give each project the user owns with co-owners to its longest-standing co-owner."""
+    handed: dict[int, int] = {}
+    owned = session.scalars(
+        select(Project).where(Project.owner_id == user_id).order_by(Project.id).with_for_update()
+    ).all()
+    for project in owned:
+        heir = session.scalar(
+            select(ProjectMember.user_id)
+            .where(
+                ProjectMember.project_id == project.id,
+                ProjectMember.role == "owner",
+                ProjectMember.user_id != user_id,
+            )
+            .order_by(ProjectMember.created_at, ProjectMember.user_id)
+            .limit(1)
+        )
+        if heir is not None:
+            project.owner_id = heir
+            handed[project.id] = heir
+    session.flush()
+    return handed
 
 
 def _title(text: str) -> str:

@@ -190,7 +190,7 @@ def project_schemas(database: Database, project_id: int) -> list[str]:
 
 
 def remove_project_data(database: Database, data_dir: Path, project_id: int) -> list[str]:
-    """After a project's rows are deleted: drop its data schemas and uploaded files.
+    """After a project's rows are deleted: drop its data schemas, uploads and Soda contracts.
 
     Runs on the system engine on purpose: the schemas belong to the pipelines' owner
     role, which the web app's ``dra_app`` role cannot drop. Returns the dropped schemas.
@@ -207,8 +207,9 @@ def remove_project_data(database: Database, data_dir: Path, project_id: int) -> 
         conn.commit()
     finally:
         raw.close()
-    uploads = (data_dir / "uploads").resolve()
-    folder = (uploads / f"p{int(project_id)}").resolve()
-    if folder.is_relative_to(uploads) and folder.is_dir():
-        shutil.rmtree(folder)
+    for parent in (data_dir / "uploads", data_dir / "quality" / "contracts"):
+        root = parent.resolve()
+        folder = (root / f"p{int(project_id)}").resolve()
+        if folder.is_relative_to(root) and folder.is_dir():
+            shutil.rmtree(folder)
     return schemas

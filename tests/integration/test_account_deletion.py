@@ -410,3 +410,24 @@ def test_only_platform_admins_may_delete(app, login, make_user, database):
     )
     assert anonymous.status_code == 302 and "/auth/login" in anonymous.headers["Location"]
     assert _exists(database, victim.id)
+
+
+def test_a_project_with_a_co_owner_is_handed_over_not_deleted(database, settings):
+    with database.system_session() as s:
+        leaving = create_user(s, email="leaving@example.com")
+        heir = create_user(s, email="heir@example.com")
+        editor = create_user(s, email="editor@example.com")
+        shared = create_project(s, leaving, name="Shared")
+        alone = create_project(s, leaving, name="Alone")
+        add_member(s, shared, editor, "editor")
+        add_member(s, shared, heir, "owner")
+        ids = (leaving.id, heir.id, shared, alone)
+    _give_data(database, settings.data_dir, ids[2])
+    deleted = delete_account(database, settings.data_dir, ids[0])
+    assert deleted.project_ids == (ids[3],)
+    assert deleted.handed_over == {ids[2]: ids[1]}
+    with database.system_session() as s:
+        project = s.get(Project, ids[2])
+        assert project is not None and project.owner_id == ids[1]
+        assert s.get(Project, ids[3]) is None
+    assert _schemas(database, ids[2]) == [f"models_p{ids[2]}", f"raw_p{ids[2]}"]

@@ -86,6 +86,9 @@ def test_detail_counts_and_delete_cascades(database, team, tmp_path):
     upload = tmp_path / "uploads" / f"p{team.project_id}" / "orders.csv"
     upload.parent.mkdir(parents=True)
     upload.write_text("x\n1\n")
+    contract = tmp_path / "quality" / "contracts" / f"p{team.project_id}" / "model_1.yml"
+    contract.parent.mkdir(parents=True)
+    contract.write_text("dataset: x\n")
     with as_user(database, team.viewer) as s:
         info = projects.project_detail(s, team.project_id)
     assert (info.data_sources, info.members, info.dashboards) == (1, 4, 0)
@@ -112,7 +115,7 @@ def test_detail_counts_and_delete_cascades(database, team, tmp_path):
     assert projects.project_schemas(database, team.outsider_project_id) == [
         f"raw_p{team.outsider_project_id}"
     ]  # other projects keep their data
-    assert not upload.parent.exists()
+    assert not upload.parent.exists() and not contract.parent.exists()
 
 
 def test_invite_registered_user_adds_and_notifies(database, team):
