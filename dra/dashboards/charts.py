@@ -9,6 +9,7 @@ plotly.js; the KPI is an ``indicator`` trace with its delta, the table a ``table
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, cast, column, func, select, table
@@ -249,6 +250,22 @@ def _layout(title: str | None = None, **extra) -> dict:
     return layout
 
 
+def period_label(value: object, period: str) -> str:
+    """A KPI's period as people say it: "Nov 2026", "Q4 2026", "week of 23 Nov 2026"."""
+    try:
+        start = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if period == "year":
+        return f"{start:%Y}"
+    if period == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start:%Y}"
+    if period == "month":
+        return f"{start:%b %Y}"
+    day = f"{start.day} {start:%b %Y}"
+    return f"week of {day}" if period == "week" else day
+
+
 def _by_series(rows: list[list]) -> dict[Any, tuple[list, list]]:
     groups: dict[Any, tuple[list, list]] = {}
     for x, s, y in rows:
@@ -294,7 +311,11 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
         if binding.get("x") and len(rows) == 2 and rows[1][-1] is not None:
             trace["mode"] = "number+delta"
             trace["delta"] = {"reference": rows[1][-1], "relative": False}
-            trace["title"]["text"] = f"{y_label} · {rows[0][0]}"[:80]
+            period = binding.get("period") or "month"
+            trace["title"]["text"] = (
+                f"{y_label} · {period_label(rows[0][0], period)} "
+                f"(vs {period_label(rows[1][0], period)})"
+            )[:80]
         return {"data": [trace], "layout": _layout(showlegend=False)}
     if chart_type in ("pie", "donut"):
         return {

@@ -6,7 +6,13 @@ import plotly.graph_objects as go
 import pytest
 
 from dra.dashboards.cache import WidgetCache
-from dra.dashboards.charts import CHART_TYPES, build_query, figure, validate_binding
+from dra.dashboards.charts import (
+    CHART_TYPES,
+    build_query,
+    figure,
+    period_label,
+    validate_binding,
+)
 from dra.modeling.builder import DIALECT
 from dra.modeling.errors import ModelingError
 
@@ -68,6 +74,22 @@ def test_kpi_has_a_delta_against_the_previous_period():
     trace = fig["data"][0]
     assert trace["mode"] == "number+delta" and trace["value"] == 12
     assert trace["delta"]["reference"] == 10
+    assert trace["title"]["text"] == "sum(revenue) · Feb 2026 (vs Jan 2026)"
+
+
+@pytest.mark.parametrize(
+    ("period", "label"),
+    [
+        ("day", "24 Nov 2026"),
+        ("week", "week of 24 Nov 2026"),
+        ("month", "Nov 2026"),
+        ("quarter", "Q4 2026"),
+        ("year", "2026"),
+    ],
+)
+def test_kpi_periods_read_like_people_say_them(period, label):
+    assert period_label("2026-11-24T00:00:00+00:00", period) == label
+    assert period_label("not a date", period) == "not a date"
 
 
 def test_stacked_bar_stacks_one_trace_per_series():

@@ -3,6 +3,8 @@ in dra.quality (reports, requests, rules)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -57,11 +59,17 @@ def _history_chart(rows) -> dict:
                     "y": [float(r.score) for r in points],
                 }
             )
+    xaxis: dict = {"type": "date"}
+    if len(rows) == 1:
+        # one report: a day either side, not an axis of milliseconds around one point
+        at, day = rows[0].created_at, timedelta(days=1)
+        xaxis["range"] = [(at - day).isoformat(), (at + day).isoformat()]
     return {
         "data": traces,
         "layout": {
             "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
             "height": 260,
+            "xaxis": xaxis,
             "yaxis": {"range": [0, 100], "title": {"text": "score"}},
             "legend": {"orientation": "h"},
         },
@@ -90,6 +98,7 @@ def _page(
         "rules": service.list_rules(session, model_id),
         "describe": service.describe_rule,
         "choices": service.EDITOR_CHOICES,
+        "exact_offered": report is not None and report.report.get("mode") == "sampled",
         "model_url": url_for("models.detail", project_id=project_id, model_id=model_id)
         if "models.detail" in current_app.view_functions
         else None,
