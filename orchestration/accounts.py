@@ -7,12 +7,11 @@ come, with their owned projects and those projects' data
 failed one an error alert, without stopping the others.
 """
 
-import os
-
 import dagster as dg
 
 from dra.accounts.deletion import delete_due_accounts
 from orchestration.resources import PlatformResource
+from orchestration.schedules import cron_schedule
 
 
 @dg.op(
@@ -42,10 +41,9 @@ def account_deletion_job() -> None:
 
 def build_account_deletion_schedule() -> dg.ScheduleDefinition:
     """The daily run of ``account_deletion_job`` (``DRA_ACCOUNT_DELETION_CRON``, UTC)."""
-    return dg.ScheduleDefinition(
-        name="account_deletion_schedule",
-        job=account_deletion_job,
-        cron_schedule=os.environ.get("DRA_ACCOUNT_DELETION_CRON", "30 2 * * *"),
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+    return cron_schedule(
+        "account_deletion_schedule",
+        account_deletion_job,
+        "DRA_ACCOUNT_DELETION_CRON",
+        "30 2 * * *",
     )

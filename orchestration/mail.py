@@ -5,12 +5,11 @@ the message waits in app.email_outbox with its error. This job sends those, up t
 attempts each and for a day at most (dra.mail.sender.deliver_pending).
 """
 
-import os
-
 import dagster as dg
 
 from dra.mail import MailConfig, deliver_pending
 from orchestration.resources import PlatformResource
+from orchestration.schedules import cron_schedule
 
 
 @dg.op(description="Send the outbox's unsent messages (oldest first) over SMTP.")
@@ -38,10 +37,6 @@ def email_outbox_job() -> None:
 
 
 def build_email_outbox_schedule() -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
-        name="email_outbox_schedule",
-        job=email_outbox_job,
-        cron_schedule=os.environ.get("DRA_MAIL_RETRY_CRON", "*/10 * * * *"),
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+    return cron_schedule(
+        "email_outbox_schedule", email_outbox_job, "DRA_MAIL_RETRY_CRON", "*/10 * * * *"
     )

@@ -7,11 +7,20 @@ import dagster as dg
 from orchestration.jobs import daily_ingest_job
 
 
-def build_daily_ingest_schedule() -> dg.ScheduleDefinition:
+def cron_schedule(
+    name: str, job: dg.JobDefinition, variable: str, default: str
+) -> dg.ScheduleDefinition:
+    """A schedule of ``job`` (UTC, running by default) at the cron in env ``variable``."""
     return dg.ScheduleDefinition(
-        name="daily_ingest_schedule",
-        job=daily_ingest_job,
-        cron_schedule=os.environ.get("DRA_DAILY_INGEST_CRON", "0 3 * * *"),
+        name=name,
+        job=job,
+        cron_schedule=os.environ.get(variable, default),
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+
+
+def build_daily_ingest_schedule() -> dg.ScheduleDefinition:
+    return cron_schedule(
+        "daily_ingest_schedule", daily_ingest_job, "DRA_DAILY_INGEST_CRON", "0 3 * * *"
     )

@@ -55,45 +55,47 @@ def _refresh_after(
     )
 
 
+def _refresh_sensor(job, name: str, description: str, upstream: dg.AssetKey, readers, prefix: str):
+    """A sensor rebuilding, after each build of ``upstream``, the models ``readers`` names."""
+
+    @dg.sensor(
+        job=job,
+        name=name,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=description,
+    )
+    def _sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult:
+        return _refresh_after(
+            context,
+            upstream,
+            lambda key: readers(platform.database, key),
+            lambda model_ids: first_to_refresh(platform.database, model_ids),
+            prefix,
+        )
+
+    return _sensor
+
+
 def build_model_refresh_sensors(job) -> list[dg.SensorDefinition]:
     """After an ingestion, its source's models; after a model build, the models reading it."""
-
-    @dg.sensor(
-        job=job,
-        name="model_refresh_after_ingest_sensor",
-        minimum_interval_seconds=30,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="After a data source is ingested, rebuild the data models that read it "
-        "(a model that also reads one of those models waits for it).",
-    )
-    def model_refresh_after_ingest_sensor(
-        context: dg.SensorEvaluationContext, platform: PlatformResource
-    ) -> dg.SensorResult:
-        def readers(source_id: int) -> list[int]:
-            return models_reading_source(platform.database, source_id)
-
-        def first_ones(model_ids: list[int]) -> list[int]:
-            return first_to_refresh(platform.database, model_ids)
-
-        return _refresh_after(context, raw_source_tables.key, readers, first_ones, "after-ingest")
-
-    @dg.sensor(
-        job=job,
-        name="model_refresh_after_model_sensor",
-        minimum_interval_seconds=30,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="After a data model is rebuilt, rebuild the data models that read its "
-        "table, so that models built on models are never older than what they read.",
-    )
-    def model_refresh_after_model_sensor(
-        context: dg.SensorEvaluationContext, platform: PlatformResource
-    ) -> dg.SensorResult:
-        def readers(model_id: int) -> list[int]:
-            return models_reading_model(platform.database, model_id)
-
-        def first_ones(model_ids: list[int]) -> list[int]:
-            return first_to_refresh(platform.database, model_ids)
-
-        return _refresh_after(context, data_model_tables.key, readers, first_ones, "after-model")
-
-    return [model_refresh_after_ingest_sensor, model_refresh_after_model_sensor]
+    return [
+        _refresh_sensor(
+            job,
+            "model_refresh_after_ingest_sensor",
+            "After a data source is ingested, rebuild the data models that read it (a model "
+            "that also reads one of those models waits for it).",
+            raw_source_tables.key,
+            models_reading_source,
+            "after-ingest",
+        ),
+        _refresh_sensor(
+            job,
+            "model_refresh_after_model_sensor",
+            "After a data model is rebuilt, rebuild the data models that read its table, so "
+            "that models built on models are never older than what they read.",
+            data_model_tables.key,
+            models_reading_model,
+            "after-model",
+        ),
+    ]
