@@ -214,7 +214,7 @@ LARGE_ROWS = 200_000
 LARGE = f"""
 select i as id,
        case when i % 50 = 0 then 'broken' else 'user' || i || '@example.com' end as email,
-       case when i % 1000 = 0 then 10000 else (i % 200) + 0.5 end as amount,
+       case when i % 100 = 0 then 10000 else (i % 200) + 0.5 end as amount,
        case when i % 4 = 0 then null else 'note ' || (i % 300) end as note,
        (array['paid', 'Paid', 'refunded', 'pending'])[(i % 4) + 1] as status,
        date '2025-01-01' + (i % 365) as ordered_on,
@@ -245,7 +245,8 @@ def test_sampled_profile_counts_rows_and_missing_values_exactly_and_estimates_th
     assert by_name["id"]["distinct_count"] == LARGE_ROWS  # unique: the planner knows
     assert by_name["status"]["distinct_count"] == 4
     assert by_name["amount"]["q1"] == pytest.approx(50.5, abs=5)
-    assert by_name["amount"]["outlier_count"] == pytest.approx(200, rel=0.6)
+    # 1 % outliers: about 50 in the sample, scaled (a rarer issue can be missed by a sample)
+    assert by_name["amount"]["outlier_count"] == pytest.approx(2_000, rel=0.4)
     kinds = {(i["column"], i["kind"]) for i in sampled["issues"]}
     assert kinds == {(i["column"], i["kind"]) for i in exact["issues"]}
     assert {
