@@ -46,10 +46,15 @@ def ensure_partitions(platform: PlatformResource) -> None:
     name="attribution_event_partitions",
     group_name="attribution",
     description="Creates this month's and next month's partitions of app.attribution_events "
-    "(events of a missing month wait in the default partition until then).",
+    "(events of a missing month wait in the default partition until then) and refreshes "
+    "the table's planner statistics.",
 )
 def attribution_event_partitions(platform: PlatformResource) -> dg.MaterializeResult:
     ensure_partitions(platform)
+    # Autovacuum analyzes the monthly partitions, never their parent, whose statistics
+    # plan the touchpoints join of the dbt models built next.
+    with platform.database.system_session() as s:
+        s.execute(text("ANALYZE app.attribution_events"))
     with platform.database.system_session() as s:
         count = s.scalar(
             text(

@@ -15,13 +15,29 @@ from dagster_dbt.dbt_project import using_dagster_dev
 
 from dra.attribution.dbt_env import DBT_PROJECT_DIR, dbt_executable
 
+PROJECT_SOURCES = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """No manifest yet, or a model, macro, test or setting changed since it was written."""
+    if not project.manifest_path.exists():
+        return True
+    written = project.manifest_path.stat().st_mtime
+    for name in PROJECT_SOURCES:
+        path = DBT_PROJECT_DIR / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        if any(f.is_file() and f.stat().st_mtime > written for f in files):
+            return True
+    return False
+
 
 @cache
 def dbt_project() -> DbtProject:
-    """The one DbtProject, parsed now under ``dagster dev`` or when no manifest exists yet
-    (a fresh checkout); ``dbt parse`` needs neither packages nor a connection."""
+    """The one DbtProject, parsed now under ``dagster dev`` or when the manifest is missing
+    or older than the project's files (a fresh checkout, a model developer's edit);
+    ``dbt parse`` needs neither packages nor a connection."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    if using_dagster_dev() or not project.manifest_path.exists():
+    if using_dagster_dev() or manifest_is_stale(project):
         # As prepare_if_dev(), with the dbt installed beside this Python (often not on PATH).
         build_dbt_resource(project).cli(
             ["parse", "--quiet"], target_path=project.target_path

@@ -5,10 +5,11 @@ Fills a fresh database (embedded PostgreSQL, or DRA_TEST_DATABASE_URL's server) 
 then, in the same run:
 
 - baseline: one sequential scan of the events table (best of 3);
-- the models: ``dbt run`` of the project (staging view, int_touchpoints, the credits mart
-  with first/last touch, linear, time decay and U-shaped), timed by dbt's own
-  per-model execution times, plus the data-driven (Shapley) model in Python over the
-  touchpoints; the dbt process wall time is printed for context;
+- the models: ``dbt run`` of the project (staging view; int_touchpoints, which computes
+  every touchpoint's first/last touch, linear, time decay and U-shaped weights; the
+  credits mart, a view listing them per model), timed by dbt's own per-model execution
+  times (best of 3 runs, like the scan), plus the data-driven (Shapley) model in Python
+  over the touchpoints; the dbt process wall time is printed for context;
 - for context, the original design: one query per conversion loading that visitor's
   events of the lookback window, models computed in Python (on a sample of
   conversions, extrapolated).
@@ -80,6 +81,8 @@ def fill(url: str) -> int:
         conn.execute(text(FILL), {"p": project, "users": USERS, "n": EVENTS})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE app.attribution_events"))
+        # the fill's dirty pages are written now, not by the checkpointer during timings
+        conn.execute(text("CHECKPOINT"))
     engine.dispose()
     return project
 
@@ -105,13 +108,33 @@ def seq_scan(url: str) -> float:
 
 
 def dbt_models(url: str, target: Path) -> tuple[float, float, dict[str, float]]:
-    """(sum of dbt's model execution times, dbt wall time, per model) of a ``dbt run``."""
-    started = time.perf_counter()
-    run_dbt(url, ["run"], target_path=target)
-    wall = time.perf_counter() - started
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    per_model = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
-    return sum(per_model.values()), wall, per_model
+    """(sum of dbt's model execution times, dbt wall time, per model) of the fastest of
+    REPEATS ``dbt run``s, best of N like the scan it is compared with."""
+    best: tuple[float, float, dict[str, float]] | None = None
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        run_dbt(url, ["run"], target_path=target)
+        wall = time.perf_counter() - started
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        per_model = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+        if best is None or sum(per_model.values()) < best[0]:
+            best = (sum(per_model.values()), wall, per_model)
+    assert best is not None
+    return best
+
+
+def touchpoints_plan(url: str, target: Path) -> str:
+    """Which side of the touchpoints join PostgreSQL hashes (the conversions, expected)."""
+    compiled = target / "compiled" / "dra" / "models" / "intermediate" / "int_touchpoints.sql"
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN (COSTS OFF) " + compiled.read_text())]
+    engine.dispose()
+    hashed = next((i for i, line in enumerate(plan) if line.strip().endswith("Hash")), None)
+    below = " ".join(plan[hashed:]) if hashed is not None else ""
+    if "= ANY" in below.split("<> ALL")[0]:
+        return "conversions hashed, events probed"
+    return "events hashed" if hashed is not None else "no hash join"
 
 
 def data_driven(url: str) -> tuple[float, int]:
@@ -184,6 +207,7 @@ def main() -> int:
             )
             scan = seq_scan(url)
             sql, wall, per_model = dbt_models(url, tmp / "target")
+            plan = touchpoints_plan(url, tmp / "target")
             dd, dd_channels = data_driven(url)
             engine = create_engine(url)
             with engine.connect() as conn:
@@ -205,6 +229,7 @@ def main() -> int:
                 f" data-driven shares for {dd_channels} channels"
             )
             print(f"one sequential scan          {scan:7.2f} s (best of {REPEATS})")
+            print(f"dbt run (best of {REPEATS}; touchpoints join: {plan}):")
             for name, seconds in per_model.items():
                 print(f"  dbt {name:<24} {seconds:7.2f} s")
             print(f"data-driven (Python Shapley) {dd:7.2f} s")

@@ -1,6 +1,9 @@
 -- Each conversion's touchpoints: the same user's other, non-conversion events of the
 -- same project in [conversion - lookback, conversion], numbered by (time, event id).
-{{ config(pre_hook="set local work_mem = '256MB'") }}
+{{ config(pre_hook=[
+    "set local work_mem = '256MB'",
+    "{{ analyze_events_if_never_analyzed() }}",
+]) }}
 
 with
 
@@ -56,13 +59,63 @@ numbered as (
         touchpoint_id,
         touchpoint_at,
         channel,
-        cast(row_number() over (
-            partition by conversion_id order by touchpoint_at, touchpoint_id
-        ) as integer) as position,
-        cast(count(*) over (partition by conversion_id) as integer) as touchpoint_count,
         cast(extract(epoch from conversion_at - touchpoint_at) as double precision)
         / cast(3600 as double precision) as hours_before
     from joined
+),
+
+-- Each attribution model's weight of the touchpoint (the weights of a conversion sum
+-- to 1 per model), computed here, in the pass that numbers the touchpoints; the mart
+-- fct_attribution_credits lists them one row per model.
+decay as (
+    select
+        *,
+        power(
+            cast(2 as double precision),
+            -hours_before / cast({{ var('time_decay_half_life_hours') }} as double precision)
+        ) as decay_raw
+    from numbered
+),
+
+-- one window (one sort, one pass) for the position, the count and the decay total
+positioned as (
+    select
+        *,
+        cast(row_number() over conversion_rows as integer) as position,
+        cast(count(*) over conversion_rows as integer) as touchpoint_count,
+        sum(decay_raw) over conversion_rows as decay_total
+    from decay
+    window conversion_rows as (
+        partition by conversion_id
+        order by touchpoint_at, touchpoint_id
+        rows between unbounded preceding and unbounded following
+    )
+),
+
+weighted as (
+    select
+        conversion_id,
+        project_id,
+        user_identifier,
+        conversion_at,
+        conversion_value,
+        touchpoint_id,
+        touchpoint_at,
+        channel,
+        position,
+        touchpoint_count,
+        hours_before,
+        case when position = 1 then 1.0 else 0.0 end::float8 as w_first_touch,
+        case when position = touchpoint_count then 1.0 else 0.0 end::float8 as w_last_touch,
+        1.0::float8 / touchpoint_count as w_linear,
+        decay_raw / decay_total as w_time_decay,
+        case
+            when touchpoint_count = 1 then 1.0::float8
+            when touchpoint_count = 2 then 0.5::float8
+            when position in (1, touchpoint_count) then 0.4::float8
+            else 0.2::float8 / (touchpoint_count - 2)
+        end as w_position_based
+    from positioned
 )
 
-select * from numbered
+select * from weighted
