@@ -142,6 +142,11 @@ def user_delete(user_id: int):
         f"The account {deleted.email} was deleted with {n} project{'' if n == 1 else 's'} "
         f"it owned{'; its subscription was cancelled' if deleted.subscription_cancelled else ''}."
         + (
+            f" {len(deleted.handed_over)} shared project(s) passed to a co-owner."
+            if deleted.handed_over
+            else ""
+        )
+        + (
             " Some project data could not be removed: see the alerts."
             if deleted.data_left_project_ids
             else ""
