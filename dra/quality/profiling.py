@@ -413,13 +413,15 @@ def _pairs(columns: list[ColumnInfo]) -> list[tuple[str, str]]:
 # --- the sampled profile --------------------------------------------------------------
 #
 # One full pass counts rows and missing values exactly (PostgreSQL may run it in
-# parallel). Everything else is read from a sample of whole pages (TABLESAMPLE SYSTEM):
-# each column of the sample is grouped by value first, so patterns, letter case and
-# ranges are tested once per distinct value and weighted by its count; quartiles, fences
-# and outliers come from the same sample. Distinct counts come from PostgreSQL's planner
-# statistics (ANALYZE samples rows, not pages), refreshed when they are missing or the
-# table's row count has moved away from them. Counts found in the sample are scaled to
-# the column's exact number of non-missing values.
+# parallel). Everything else is read from a sample of about SAMPLED_ROWS rows, a few
+# from each of PAGES_PER_SAMPLED_ROW times as many pages (TABLESAMPLE SYSTEM, then a
+# random share of each page's rows). Text columns of the sample are grouped by value
+# first, so patterns and letter case are tested once per distinct value and weighted by
+# its count, and their distinct counts are estimated from the sample (estimate_distinct).
+# Quartiles, and the distinct counts of other columns, come from PostgreSQL's planner
+# statistics (ANALYZE samples rows), refreshed when they are missing or the table's row
+# count has moved away from them; outliers are counted in the sample against the fences.
+# Counts found in the sample are scaled to the column's exact number of non-missing values.
 
 SAMPLE_COUNT_KEYS = frozenset(
     {
@@ -464,8 +466,38 @@ def _weighted(condition: sql.Composable) -> sql.Composable:
 
 
 def _grouped_text(col: ColumnInfo) -> bool:
-    """Plain text columns (no name pattern) are read value by value: grouped first."""
-    return col.kind == "text" and patterns.pattern_by_name(col.name) is None
+    """Text columns are read value by value in the sample: grouped first."""
+    return col.kind == "text"
+
+
+FREQUENT_IN_SAMPLE = 3
+"""A text value seen this many times in the sample counts as frequent: the distinct
+estimate of the rest of the column leaves them out (see estimate_distinct)."""
+
+
+def estimate_distinct(
+    rows: int, sample_rows: int, sample_distinct: int, singletons: int, frequent: tuple[int, int]
+) -> int:
+    """Distinct values of a column of ``rows`` non-missing values, from a sample of them.
+
+    The sample's frequent values (``frequent`` = (values, their sample rows)) are counted
+    as they are; the Duj1 estimator of Haas and Stokes (the one ANALYZE uses) is applied
+    to the rest alone. Applied to the whole column, a few frequent values (a placeholder
+    such as "unknown" beside unique emails) make Duj1 take a nearly unique column for a
+    much less unique one.
+    """
+    if sample_rows <= 0:
+        return 0
+    if sample_rows >= rows:
+        return sample_distinct
+    frequent_values, frequent_rows = frequent
+    n = sample_rows - frequent_rows
+    d = sample_distinct - frequent_values
+    if n <= 0 or d <= 0:
+        return min(rows, frequent_values)
+    rest = rows * n / sample_rows  # the column's rows that hold the other values
+    estimate = n * d / (n - singletons + singletons * n / rest)
+    return min(rows, frequent_values + round(max(d, min(rest, estimate))))
 
 
 def _sample_row_items(
@@ -492,22 +524,38 @@ def _sample_row_items(
             ("max", sql.SQL("max({})::text").format(c)),
             ("future", _count_if(sql.SQL("{} > {}").format(c, sql.SQL(now)))),
         ]
-    elif col.kind == "text":  # named email / URL / phone: one pattern
-        kind = patterns.pattern_by_name(col.name) or ""
-        items += [
-            (kind, _count_if(_pattern_conditions(c)[kind])),
-            ("untrimmed", _count_if(sql.SQL("{0} <> btrim({0})").format(c))),
-        ]
     return [(f"{index}:{key}", expr) for key, expr in items]
 
 
 def _sample_text_branch(index: int, col: ColumnInfo) -> sql.Composable:
-    """A plain text column of the sample: values grouped, then each tested once (n rows)."""
+    """A text column of the sample: values grouped, then each tested once (n rows).
+
+    A column named like an email, URL or phone is tested for that pattern only; any
+    other for every pattern (what it holds is decided from the counts) and letter case.
+    """
     v = sql.Identifier("v")
     conditions = _pattern_conditions(v)
+    frequent = sql.SQL("n >= {}").format(sql.Literal(FREQUENT_IN_SAMPLE))
     items: list[tuple[str, sql.Composable]] = [
         ("nn", sql.SQL("sum(n)")),
         ("nd", sql.SQL("count(*)")),
+        ("f1", sql.SQL("count(*) filter (where n = 1)")),
+        ("frequent_values", sql.SQL("count(*) filter (where {})").format(frequent)),
+        ("frequent_rows", _weighted(frequent)),
+    ]
+    by_name = patterns.pattern_by_name(col.name)
+    if by_name:
+        items += [
+            (by_name, _weighted(conditions[by_name])),
+            ("untrimmed", _weighted(sql.SQL("v <> btrim(v)"))),
+        ]
+        return sql.SQL(
+            "select {}, {} from (select {} as v, count(*) as n from s"
+            " where {} is not null group by 1) as g"
+        ).format(
+            sql.Literal(index), _jsonb(items), sql.Identifier(col.name), sql.Identifier(col.name)
+        )
+    items += [
         *((key, _weighted(condition)) for key, condition in conditions.items()),
         (
             "iso_future",
@@ -717,7 +765,17 @@ def _scale_sample(
         got = {**_stats(found[-1], i), **found.get(i, {})}
         nn_sample = int(got.get("nn") or 0)
         factor = nn / nn_sample if nn_sample else 0.0
-        nd = max(min(nn, 1), min(nn, _distinct_estimate(planner.get(col.name), rows)))
+        if col.kind == "text":  # grouped in the sample: estimated from it
+            distinct = estimate_distinct(
+                nn,
+                nn_sample,
+                int(got.get("nd") or 0),
+                int(got.get("f1") or 0),
+                (int(got.get("frequent_values") or 0), int(got.get("frequent_rows") or 0)),
+            )
+        else:
+            distinct = _distinct_estimate(planner.get(col.name), rows)
+        nd = max(min(nn, 1), min(nn, distinct))
         raw[f"{i}:nd"] = nd
         for key, value in got.items():
             if key in SAMPLE_COUNT_KEYS:
@@ -813,8 +871,8 @@ def profile_table(
             "sample_percent": sample["sample_percent"],
             "statistics_refreshed": sample["analyzed"],
             "estimated": [
-                "distinct counts (uniqueness, key duplicates) and quartiles from "
-                "PostgreSQL's planner statistics",
+                "distinct counts (uniqueness, key duplicates) of text columns from the "
+                "sample, of the others and quartiles from PostgreSQL's planner statistics",
                 f"validity, consistency and outliers from a sample of "
                 f"{sample['sample_rows']:,} rows",
             ],

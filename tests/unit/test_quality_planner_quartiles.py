@@ -37,3 +37,22 @@ def test_common_values_and_histogram_together():
 def test_no_values_no_quartiles():
     assert planner_quartiles(stats(null_frac=1.0)) is None
     assert planner_quartiles(stats()) is None
+
+
+def test_distinct_estimate_of_a_unique_column_with_a_placeholder():
+    from dra.quality.profiling import estimate_distinct
+
+    # 1,000,000 emails, 1 % of them "unknown", the rest unique; a 5,000-row sample holds
+    # "unknown" 50 times and 4,950 other values once each
+    got = estimate_distinct(1_000_000, 5_000, 4_951, 4_950, (1, 50))
+    assert got == pytest.approx(990_001, rel=0.001)
+
+
+def test_distinct_estimate_keeps_small_sets_and_whole_samples_exact():
+    from dra.quality.profiling import estimate_distinct
+
+    # five statuses, each seen often: the frequent values are the answer
+    assert estimate_distinct(1_000_000, 5_000, 5, 0, (5, 5_000)) == 5
+    # the sample is the column: what it holds
+    assert estimate_distinct(300, 300, 120, 40, (10, 100)) == 120
+    assert estimate_distinct(300, 0, 0, 0, (0, 0)) == 0
