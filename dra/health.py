@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from dra.db import Database
 
@@ -20,11 +21,19 @@ def _check_app_database(database: Database) -> dict[str, Any]:
         return {"status": "error", "error": str(exc).splitlines()[0]}
 
 
+@lru_cache(maxsize=4)
+def _storage_engine(url: str) -> Engine:
+    """One small pool per storage URL: a monitor polling /healthz reuses its connection."""
+    return create_engine(
+        url, connect_args={"connect_timeout": 3}, pool_size=1, max_overflow=1, pool_pre_ping=True
+    )
+
+
 def _check_pipeline_storage() -> dict[str, Any]:
     url = os.environ.get("DRA_DAGSTER_PG_URL")
     if not url:
         return {"status": "unconfigured", "detail": "DRA_DAGSTER_PG_URL is not set"}
-    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    engine = _storage_engine(url)
     try:
         with engine.connect() as conn:
             has_runs = conn.execute(text("select to_regclass('public.runs') is not null")).scalar()
@@ -32,8 +41,6 @@ def _check_pipeline_storage() -> dict[str, Any]:
         return {"status": "ok" if has_runs else "initialising", "runs": runs}
     except Exception as exc:  # noqa: BLE001
         return {"status": "error", "error": str(exc).splitlines()[0]}
-    finally:
-        engine.dispose()
 
 
 def check_health(database: Database) -> dict[str, Any]:

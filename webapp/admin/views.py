@@ -135,7 +135,10 @@ def user_delete(user_id: int):
             confirmation=request.form.get(deletion.CONFIRM_FIELD, ""),
         )
     except AdminError as exc:
-        _failed(exc)
+        if exc.field == deletion.CONFIRM_FIELD:  # said once, beside the field
+            rollback()
+        else:  # admins and oneself have no delete box; an unknown user has no row
+            _failed(exc)
         return _users_page(exc.status, exc, user_id)
     n = deleted.projects_deleted
     flash(
