@@ -306,7 +306,7 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
             "type": "indicator",
             "mode": "number",
             "value": value or 0,
-            "title": {"text": y_label},
+            "title": {"text": y_label, "font": {"size": 13}},
         }
         if binding.get("x") and len(rows) == 2 and rows[1][-1] is not None:
             trace["mode"] = "number+delta"
