@@ -155,14 +155,19 @@ def _result_columns(
         cur.execute(
             sql.SQL("select * from ({}) as dra_shape limit 0").format(query), params or None
         )
-        described = [(d.name, d.type_code) for d in cur.description or []]
+        result = cur.pgresult
+        # the type modifier too: numeric(10,2) and varchar(40) stay what they were
+        described = [
+            (d.name, d.type_code, result.fmod(i) if result is not None else -1)
+            for i, d in enumerate(cur.description or [])
+        ]
         cur.execute("reset role")
-    types = {}
-    for _, oid in described:
-        if oid not in types:
-            cur.execute("select format_type(%s, null)", (oid,))
-            types[oid] = cur.fetchone()[0]
-    return [(name, types[oid]) for name, oid in described]
+    types: dict[tuple[int, int], str] = {}
+    for _, oid, mod in described:
+        if (oid, mod) not in types:
+            cur.execute("select format_type(%s, %s)", (oid, mod if mod >= 0 else None))
+            types[oid, mod] = cur.fetchone()[0]
+    return [(name, types[oid, mod]) for name, oid, mod in described]
 
 
 def _record_failure(database: Database, model_id: int, message: str) -> None:

@@ -237,3 +237,32 @@ def test_models_reading_models_are_rebuilt_after_them_and_never_read_themselves(
         assert s.scalars(
             select(DataModelInput.upstream_model_id).where(DataModelInput.data_model_id == copy_id)
         ).all() == [base]
+
+
+def test_built_tables_keep_the_columns_precise_types(database, shop, materialize):
+    schema = f"raw_p{shop.project_id}"
+    with database.system_session() as s:
+        s.execute(
+            text(
+                f'create table "{schema}".prices (sku varchar(12), price numeric(10,2),'
+                " seen_at timestamp(0) with time zone, note text)"
+            )
+        )
+        s.execute(text(f'grant select on "{schema}".prices to dra_readonly'))
+        s.execute(text(f"insert into \"{schema}\".prices values ('A-1', 9.99, now(), 'x')"))
+    model_id = saved_model(database, shop, sql="select * from prices")
+    build(database, shop, materialize, model_id)
+    with database.system_session() as s:
+        types = s.execute(
+            text(
+                "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a"
+                " where a.attrelid = to_regclass(:t) and a.attnum > 0 order by a.attnum"
+            ),
+            {"t": f"models_p{shop.project_id}.model_{model_id}"},
+        ).all()
+    assert types == [
+        ("sku", "character varying(12)"),
+        ("price", "numeric(10,2)"),
+        ("seen_at", "timestamp(0) with time zone"),
+        ("note", "text"),
+    ]
