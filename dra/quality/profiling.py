@@ -297,21 +297,22 @@ def _fences(q1: float, q3: float) -> tuple[float, float]:
     return q1 - 1.5 * iqr, q3 + 1.5 * iqr
 
 
-SAMPLE_ROWS = 20_000
-"""Text columns' kinds (email, date, number...) are decided on about this many rows; the
-counts that follow from the decision (validity, formats, case) are exact."""
+DETECTION_SAMPLE_ROWS = 20_000
+"""In the exact profile, text columns' kinds (email, date, number...) are decided on
+about this many rows; the counts that follow from the decision (validity, formats,
+case) are exact."""
 
 
 def _sample_clause(conn: psycopg.Connection, schema: str, table: str) -> sql.Composable | None:
-    """A TABLESAMPLE of about SAMPLE_ROWS rows for large tables (None: read them all)."""
+    """A TABLESAMPLE of about DETECTION_SAMPLE_ROWS rows for large tables (None: read them all)."""
     row = conn.execute(
         "select reltuples from pg_class where oid = to_regclass(%s)",
         (sql.Identifier(schema, table).as_string(conn),),
     ).fetchone()
     estimate = float(row[0]) if row and row[0] is not None else -1.0
-    if estimate < SAMPLE_ROWS * 5:
+    if estimate < DETECTION_SAMPLE_ROWS * 5:
         return None
-    percent = round(100.0 * SAMPLE_ROWS / estimate, 4)
+    percent = round(100.0 * DETECTION_SAMPLE_ROWS / estimate, 4)
     return sql.SQL("tablesample system ({}) repeatable (0)").format(sql.Literal(percent))
 
 
@@ -328,7 +329,7 @@ def detect_text_columns(
         exprs = [("rows", sql.SQL("count(*)")), *exprs]
         sample = _sample_clause(conn, schema, table)
         raw = _run(conn, schema, table, exprs, sample) if sample is not None else None
-        if raw is None or raw["rows"] < SAMPLE_ROWS // 10:
+        if raw is None or raw["rows"] < DETECTION_SAMPLE_ROWS // 10:
             raw = _run(conn, schema, table, exprs)
         else:
             sampled = int(raw["rows"])
