@@ -63,7 +63,9 @@ def profile_model(
     try:
         conn = raw.driver_connection
         try:
-            return profile_table(conn, target.schema, target.table, mode=mode)
+            report = profile_table(conn, target.schema, target.table, mode=mode)
+            conn.commit()  # keeps the planner statistics a sampled profile may have gathered
+            return report
         finally:
             conn.rollback()
     except TableNotFound:

@@ -108,8 +108,12 @@ def test_an_exact_check_can_be_asked_for_and_a_bad_mode_is_refused(shop, login, 
     # offered once a report was sampled (large tables); a small table's is exact already
     generate_report(database, model_id)
     assert b"Run exact check" not in client.get(url(roles, model_id)).data
-    generate_report(database, model_id, mode="sampled")
+    sampled = generate_report(database, model_id, mode="sampled")
     assert b"Run exact check" in client.get(url(roles, model_id)).data
+    # the statistics that sampled profile gathered were kept: the next one reuses them
+    assert sampled.report["statistics_refreshed"] is True
+    again = generate_report(database, model_id, mode="sampled")
+    assert again.report["statistics_refreshed"] is False
     refused = client.post(url(roles, model_id, "/run"), data={"mode": "guess"})
     assert refused.status_code == 400
     assert b"(field mode)" in refused.data
