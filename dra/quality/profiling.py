@@ -741,7 +741,7 @@ def _planner_stats(
     return stats, not fresh
 
 
-def _distinct_estimate(stats: PlannerStats | None, rows: int) -> int:
+def _planner_distinct_count(stats: PlannerStats | None, rows: int) -> int:
     if stats is None:
         return 0
     return round(stats.n_distinct if stats.n_distinct >= 0 else -stats.n_distinct * rows)
@@ -775,7 +775,7 @@ def _scale_sample(
                 (int(got.get("frequent_values") or 0), int(got.get("frequent_rows") or 0)),
             )
         else:
-            distinct = _distinct_estimate(planner.get(col.name), rows)
+            distinct = _planner_distinct_count(planner.get(col.name), rows)
         nd = max(min(nn, 1), min(nn, distinct))
         raw[f"{i}:nd"] = nd
         for key, value in got.items():
