@@ -2,6 +2,10 @@
 
 Callers: ``check_limit(session, user_id, Limit.PROJECTS)`` raises ``LimitExceeded``
 (the web layer answers 403 with ``exc.message``). One place for every limit.
+
+Platform admins (active ones) are exempt: tiers are what the platform sells to its users,
+and they must not stop the people who run a self-hosted install (and its demo) from
+adding their own team, projects or data.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dra.models import (
     Project,
     ProjectMember,
     SubscriptionTier,
+    User,
     UserSubscription,
 )
 from dra.models.billing import UNLIMITED
@@ -125,11 +130,24 @@ def current_count(
     return int(session.scalar(q) or 0)
 
 
+def exempt_from_limits(session: Session, user_id: int) -> bool:
+    """Whether the user is an active platform admin (``users`` has no row-level security)."""
+    return bool(
+        session.scalar(
+            select(User.id).where(
+                User.id == user_id, User.is_platform_admin.is_(True), User.suspended_at.is_(None)
+            )
+        )
+    )
+
+
 def check_limit(session: Session, user_id: int, limit: Limit, **scope: int | None) -> Usage:
     """Raise LimitExceeded when one more item would exceed the user's tier limit."""
+    used = current_count(session, user_id, limit, **scope)
+    if exempt_from_limits(session, user_id):
+        return Usage(limit, used, UNLIMITED)
     tier = tier_for(session, user_id)
     maximum = getattr(tier, limit.value)
-    used = current_count(session, user_id, limit, **scope)
     if maximum != UNLIMITED and used >= maximum:
         raise LimitExceeded(limit, maximum, tier.name)
     return Usage(limit, used, maximum)
@@ -137,5 +155,7 @@ def check_limit(session: Session, user_id: int, limit: Limit, **scope: int | Non
 
 def row_limit(session: Session, user_id: int) -> int | None:
     """Rows per model the user's tier allows (None: unlimited)."""
+    if exempt_from_limits(session, user_id):
+        return None
     maximum = tier_for(session, user_id).max_rows_per_model
     return None if maximum == UNLIMITED else maximum

@@ -8,7 +8,14 @@ from sqlalchemy import func, select
 from dra.db import Database
 from dra.demo.content import DASHBOARD_NAME, ensure_demo_content
 from dra.demo.generate import FILES, generate
-from dra.models import DataSource, Project, ProjectMember, User
+from dra.models import (
+    DataSource,
+    Project,
+    ProjectMember,
+    SubscriptionTier,
+    User,
+    UserSubscription,
+)
 from dra.pipeline_requests import enqueue, open_request
 from dra.security.passwords import hash_password
 from dra.settings import Settings
@@ -45,6 +52,7 @@ def load_demo(url: str, settings: Settings) -> str:
                 )
                 s.add(admin)
                 s.flush()
+            _top_tier(s, admin.id)
             project = s.scalar(
                 select(Project).where(Project.owner_id == admin.id, Project.name == DEMO_PROJECT)
             )
@@ -104,3 +112,21 @@ def load_demo(url: str, settings: Settings) -> str:
             )
     finally:
         database.dispose()
+
+
+def _top_tier(session, user_id: int) -> None:
+    """Put the demo admin on the top tier (once: a tier an admin chose later is kept).
+
+    Platform admins are exempt from tier limits anyway (dra.billing.limits); the
+    subscription makes the account pages say so too.
+    """
+    if session.scalar(select(UserSubscription.id).where(UserSubscription.user_id == user_id)):
+        return
+    top = session.scalar(
+        select(SubscriptionTier.id)
+        .order_by(SubscriptionTier.sort_order.desc(), SubscriptionTier.id.desc())
+        .limit(1)
+    )
+    if top is not None:
+        session.add(UserSubscription(user_id=user_id, tier_id=top))
+        session.flush()
