@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EDGES = "".join(chr(c) for c in range(0x21)) + "\x7f"
+"""What browsers strip from both ends of a URL: C0 controls and space."""
+_DECODE_ROUNDS = 4
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    """A same-site path to follow after sign-in, or None (no open redirect).
+
+    The target is read as a browser would read it: whitespace and control characters at
+    either end are dropped, a backslash counts as a slash, and percent-encoded forms
+    (``/%5Cevil``, ``/%2F%2Fevil``, twice encoded too) are judged decoded. What is left
+    must be a path starting with exactly one ``/``, with no scheme, no host and no control
+    character (tab, CR, LF...) anywhere.
+    """
     if not target:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    target = target.strip(_EDGES)
+    decoded = target
+    for _ in range(_DECODE_ROUNDS):
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    else:
+        return None  # still encoded after several rounds: nobody needs that
+    if _CONTROL.search(decoded):
+        return None
+    normalised = decoded.replace("\\", "/")
+    parts = urlsplit(normalised)
+    if parts.scheme or parts.netloc:
+        return None
+    if not normalised.startswith("/") or normalised.startswith("//"):
         return None
     return target

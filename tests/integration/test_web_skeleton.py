@@ -1,5 +1,7 @@
 """The web app's skeleton: health, sign-in, error pages, local static files, CSRF."""
 
+import pytest
+
 from webapp import create_app
 
 
@@ -42,6 +44,31 @@ def test_open_redirect_after_sign_in_is_ignored(client, make_user):
         data={"email": user.email, "password": "correct-horse-9"},
     )
     assert resp.headers["Location"] in ("/", "http://localhost/")
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\\evil.example", "/%5Cevil.example", "/\t/evil.example", "%2F%2Fevil.example", " //evil"],
+)
+def test_sign_in_never_redirects_off_site(client, make_user, target):
+    user = make_user()
+    resp = client.post(
+        "/auth/login",
+        query_string={"next": target},
+        data={"email": user.email, "password": "correct-horse-9"},
+    )
+    assert resp.status_code == 302
+    assert resp.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_sign_in_follows_a_same_site_next(client, make_user):
+    user = make_user()
+    resp = client.post(
+        "/auth/login",
+        query_string={"next": "/projects?x=1"},
+        data={"email": user.email, "password": "correct-horse-9"},
+    )
+    assert resp.headers["Location"] in ("/projects?x=1", "http://localhost/projects?x=1")
 
 
 def test_error_pages_html_and_json(client):
