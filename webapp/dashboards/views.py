@@ -6,8 +6,6 @@ JSON (a plotly figure built on the server); the browser never sends SQL.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import (
@@ -34,6 +32,7 @@ from dra.modeling.errors import ModelingError
 from dra.models import DataModel
 from dra.permissions import Permission
 from dra.projects.projects import get_project
+from dra.security.csv_export import write_csv
 from webapp.authz import ProjectAccess, requires
 from webapp.database import commit, db_session, get_database, rollback
 from webapp.extensions import limiter
@@ -210,14 +209,9 @@ def _widget_response(data) -> Response:
 def _csv(widget, data) -> Response:
     if data.error:
         abort(409, description=data.error)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(data.columns)
-    for row in data.rows:
-        writer.writerow(["" if v is None else v for v in row])
     name = "".join(ch if ch.isalnum() else "_" for ch in (widget.title or "widget"))[:60]
     return Response(
-        out.getvalue(),
+        write_csv(data.columns, data.rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name or "widget"}.csv"'},
     )
