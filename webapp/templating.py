@@ -6,11 +6,20 @@ from datetime import datetime
 
 from flask import Flask
 
+from dra.formatting import format_number
+
 
 def register(app: Flask) -> None:
     @app.template_filter("datetime")
     def _fmt_datetime(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+    # numbers: {{ rows|number }} (counts and decimals: "2,500", "-113.99"),
+    # {{ score|percent }}, {{ amount|currency('EUR') }}, {{ value|cell }} (data tables)
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["percent"] = lambda v: format_number(v, "percent")
+    app.jinja_env.filters["currency"] = lambda v, code=None: format_number(v, "currency", code)
+    app.jinja_env.filters["cell"] = lambda v: format_number(v, "cell")
 
     app.jinja_env.globals["nav_items"] = nav_items
 
