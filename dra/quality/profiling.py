@@ -988,6 +988,8 @@ def build_report(
         if col["name"] in keys:
             col["is_key"] = True
             col["duplicate_count"] = col["non_null"] - col["distinct_count"]
+        col["uniqueness_judged"] = scoring.uniqueness_judged(col)
+        col["uniqueness_note"] = scoring.uniqueness_note(col)
     if rows == 0:
         metrics = {name: 0.0 for name in scoring.WEIGHTS}
         issues = [
@@ -1012,6 +1014,7 @@ def build_report(
         "score": score,
         "metrics": metrics,
         "keys": keys,
+        "uniqueness_columns": [c["name"] for c in cols if c["uniqueness_judged"]],
         "duplicates": {c["name"]: c["duplicate_count"] for c in cols if c["is_key"]},
         "columns": cols,
         "issues": issues,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dra.formatting import format_number
 from dra.quality import patterns
 
 WEIGHTS = {"completeness": 0.35, "validity": 0.30, "uniqueness": 0.20, "consistency": 0.15}
@@ -32,9 +33,18 @@ def severity(percent: float) -> str:
     return "low"
 
 
-def overall_score(metrics: Mapping[str, float]) -> int:
-    """round(completeness x 0.35 + validity x 0.30 + uniqueness x 0.20 + consistency x 0.15)."""
-    return int(round(sum(metrics[name] * weight for name, weight in WEIGHTS.items())))
+def overall_score(metrics: Mapping[str, float | None]) -> int:
+    """round(completeness x 0.35 + validity x 0.30 + uniqueness x 0.20 + consistency x 0.15).
+
+    A metric that was not measured (None: uniqueness of a table without a key column) is
+    left out and the other weights are scaled up to sum to 1.
+    """
+    present = {name: w for name, w in WEIGHTS.items() if metrics.get(name) is not None}
+    total = sum(present.values())
+    if not total:
+        return 0
+    weighted = sum(float(metrics[name] or 0) * w for name, w in present.items())
+    return int(round(weighted / total))
 
 
 def detect_text_kind(name: str, nn: int, counts: Mapping[str, int]) -> tuple[str, int]:
@@ -76,7 +86,11 @@ def consistency_findings(
     def add(check: str, count: int, message: str) -> None:
         if count > 0:
             found.append(
-                {"check": check, "count": int(count), "message": message.format(n=int(count))}
+                {
+                    "check": check,
+                    "count": int(count),
+                    "message": message.format(n=format_number(int(count), "count")),
+                }
             )
 
     if kind in ("date", "timestamp") and not patterns.future_allowed(name):
@@ -134,11 +148,44 @@ def choose_keys(columns: list[dict[str, Any]]) -> list[str]:
     return [name for _, _, name in sorted(ranked)[:MAX_KEYS]]
 
 
-def table_metrics(columns: list[dict[str, Any]]) -> dict[str, float]:
-    """Mean of each per-column metric over the profiled columns that have a value for it."""
-    out: dict[str, float] = {}
+def uniqueness_judged(col: Mapping[str, Any]) -> bool:
+    """Whether a column's uniqueness counts: a key column that is meant to be unique.
+
+    Low-cardinality columns (status, country) repeat by nature and are not judged. Among
+    the key columns (see choose_keys) a key only by its name that repeats (under 80 %
+    distinct, such as customer_id in orders) is a reference to another table and is not
+    judged either, unless its whole name is a key word (``id``, ``email``, ``code``,
+    ``sku``): the table's own identifier, whose repeats are a defect.
+    """
+    if not col.get("is_key") or col["status"] != "profiled" or not col["non_null"]:
+        return False
+    distinct = col["uniqueness"] is not None and col["uniqueness"] > KEY_MIN_UNIQUENESS
+    words = patterns.tokens(col["name"])
+    return distinct or (len(words) == 1 and words[0] in patterns.KEY_NAME_TOKENS)
+
+
+def uniqueness_note(col: Mapping[str, Any]) -> str | None:
+    """Why a profiled column's uniqueness is not judged (None when it is)."""
+    if col["status"] != "profiled" or not col["non_null"] or uniqueness_judged(col):
+        return None
+    if col.get("is_key"):
+        return "n/a: a reference to another table's key, repeats by design"
+    return "n/a: not a key"
+
+
+def table_metrics(columns: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Mean of each per-column metric over the profiled columns that have a value for it.
+
+    Uniqueness is the mean over the judged columns only (see uniqueness_judged), None
+    when there is none.
+    """
+    out: dict[str, float | None] = {}
     profiled = [c for c in columns if c["status"] == "profiled"]
     for metric in WEIGHTS:
+        if metric == "uniqueness":
+            values = [c[metric] for c in profiled if c.get("uniqueness_judged")]
+            out[metric] = round(sum(values) / len(values), 2) if values else None
+            continue
         values = [c[metric] for c in profiled if c[metric] is not None]
         out[metric] = round(sum(values) / len(values), 2) if values else 0.0
     return out
@@ -162,14 +209,19 @@ def column_issues(col: Mapping[str, Any], rows: int) -> list[dict[str, Any]]:
         )
 
     if col["null_count"]:
-        add("missing", col["null_count"], f"{col['null_pct']} % of values are missing")
+        add(
+            "missing",
+            col["null_count"],
+            f"{format_number(col['null_pct'], 'percent')} of values are missing",
+        )
     if col["status"] != "profiled":
         return issues
     if col.get("invalid_count"):
         add(
             "invalid",
             col["invalid_count"],
-            f"{col['invalid_count']} value(s) are not valid {col['detected']} values",
+            f"{format_number(col['invalid_count'], 'count')} value(s) are not valid "
+            f"{col['detected']} values",
         )
     for finding in col.get("consistency_findings", []):
         add(finding["check"], finding["count"], finding["message"])
@@ -177,14 +229,15 @@ def column_issues(col: Mapping[str, Any], rows: int) -> list[dict[str, Any]]:
         add(
             "outliers",
             col["outlier_count"],
-            f"{col['outlier_count']} value(s) outside the IQR fences "
-            f"[{col['lower_fence']}, {col['upper_fence']}]",
+            f"{format_number(col['outlier_count'], 'count')} value(s) outside the IQR fences "
+            f"[{format_number(col['lower_fence'])}, {format_number(col['upper_fence'])}]",
         )
-    if col.get("duplicate_count"):
+    if col.get("duplicate_count") and col.get("uniqueness_judged"):
         add(
             "duplicates",
             col["duplicate_count"],
-            f"{col['duplicate_count']} row(s) repeat a value of key column {col['name']}",
+            f"{format_number(col['duplicate_count'], 'count')} row(s) repeat a value of key "
+            f"column {col['name']}",
         )
     return issues
 

@@ -140,7 +140,7 @@ def generate_contract(
             if col["is_key"]:
                 col_checks.append({"missing": {"threshold": _limit(col["null_pct"])}})
                 # a key only by its name (order_id in order lines) repeats by design
-                if (col["uniqueness"] or 0) > scoring.KEY_MIN_UNIQUENESS:
+                if scoring.uniqueness_judged(col):
                     dup_pct = 100.0 * col["duplicate_count"] / rows if rows else 0.0
                     col_checks.append({"duplicate": {"threshold": _limit(dup_pct)}})
             validity = _validity_check(col, rows)

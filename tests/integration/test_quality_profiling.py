@@ -83,11 +83,13 @@ def test_table_metrics_and_overall_score(report):
     assert report["metrics"] == {
         "completeness": 90.0,
         "validity": 98.41,
-        "uniqueness": 67.4,
+        "uniqueness": 96.67,  # the key columns id, amount and email only
         "consistency": 88.71,
     }
-    # 90*0.35 + 98.41*0.30 + 67.4*0.20 + 88.71*0.15 = 87.81
-    assert report["score"] == 88
+    assert report["uniqueness_columns"] == ["id", "email", "amount"]
+    assert column(report, "status")["uniqueness_note"] == "n/a: not a key"
+    # 90*0.35 + 98.41*0.30 + 96.67*0.20 + 88.71*0.15 = 93.66
+    assert report["score"] == 94
     # small table: text kinds detected on all rows; percentiles; aggregates; and, as status
     # has values in two letter cases, the count of its distinct lower-cased values
     assert report["passes"] == 4 and report["detection_sample_rows"] is None
@@ -274,3 +276,39 @@ def test_a_sampled_empty_table_is_reported_as_empty(conn):
     make_table(conn, "nothing", "id int, name text", [])
     report = profile_table(conn, SCHEMA, "nothing", mode="sampled")
     assert report["status"] == "empty" and report["mode"] == "exact"
+
+
+CLEAN_ROWS = [
+    (i, f"c{i}@shop.example", ("paid", "shipped", "refunded")[i % 3], ("FR", "DE")[i % 2], i % 7)
+    for i in range(1, 201)
+]
+
+
+@pytest.mark.parametrize("mode", ["exact", "sampled"])
+def test_clean_table_with_low_cardinality_columns_scores_100(conn, mode):
+    make_table(
+        conn, "clean", "id int, email text, status text, country text, customer_id int", CLEAN_ROWS
+    )
+    report = profile_table(conn, SCHEMA, "clean", mode=mode)
+    assert report["mode"] == mode
+    assert report["score"] == 100
+    assert report["metrics"]["uniqueness"] == 100.0
+    assert report["uniqueness_columns"] == ["id", "email"]
+    judged = {c["name"]: c["uniqueness_note"] for c in report["columns"]}
+    assert judged == {
+        "id": None,
+        "email": None,
+        "status": "n/a: not a key",
+        "country": "n/a: not a key",
+        "customer_id": "n/a: a reference to another table's key, repeats by design",
+    }
+    # a reference key repeating is not reported as duplicates
+    assert not [i for i in report["issues"] if i["kind"] == "duplicates"]
+
+
+def test_table_without_a_key_scores_on_the_other_metrics(conn):
+    make_table(conn, "tags", "status text, country text", [("a", "FR")] * 8 + [(None, "DE")] * 2)
+    report = profile_table(conn, SCHEMA, "tags")
+    assert report["uniqueness_columns"] == [] and report["metrics"]["uniqueness"] is None
+    # completeness 90, validity 100, consistency 100: (31.5 + 30 + 15) / 0.8 = 95.6
+    assert report["score"] == 96

@@ -188,3 +188,30 @@ def test_contract_file_view(shop, login, database, settings):
     assert text.status_code == 200 and text.mimetype == "text/plain"
     assert b"row_count" in text.data
     assert login(roles.outsider).get(url(roles, model_id, "/contract")).status_code == 404
+
+
+def test_report_page_shows_numbers_rounded_and_grouped(shop, login, database):
+    roles, model_id, *_ = shop
+    raw = database.system_engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        table = sql.Identifier(f"models_p{roles.project_id}", "model_orders")
+        conn.execute(sql.SQL("drop table {}").format(table))
+        conn.execute(sql.SQL("create table {} (id int, status text, amount float8)").format(table))
+        conn.execute(
+            sql.SQL(
+                "insert into {} select g, (array['paid', 'refunded'])[g % 2 + 1],"
+                " case when g = 1 then -113.99000000000004::float8"
+                " else (g % 100) * 25.5::float8 end"
+                " from generate_series(1, 2500) g"
+            ).format(table)
+        )
+        conn.commit()
+    finally:
+        raw.close()
+    generate_report(database, model_id)
+    html = login(roles.viewer).get(url(roles, model_id)).data.decode()
+    assert "-113.99" in html and "-113.99000000000004" not in html
+    assert "2,500 rows" in html and "2500.0" not in html and "2,524.5" in html
+    # uniqueness is judged on the key column only; status says why it is not
+    assert "n/a: not a key" in html and "uniqueness judged on: id" in html

@@ -92,6 +92,7 @@ def test_table_metrics_skip_columns_without_values():
             "completeness": 100.0,
             "validity": 90.0,
             "uniqueness": 50.0,
+            "uniqueness_judged": True,
             "consistency": 100.0,
         },
         {
@@ -115,3 +116,54 @@ def test_table_metrics_skip_columns_without_values():
         "uniqueness": 50.0,
         "consistency": 100.0,
     }
+
+
+def _judged(name, uniqueness, is_key=True, status="profiled", non_null=10):
+    return {
+        "name": name,
+        "uniqueness": uniqueness,
+        "is_key": is_key,
+        "status": status,
+        "non_null": non_null,
+    }
+
+
+@pytest.mark.parametrize(
+    ("col", "judged"),
+    [
+        (_judged("order_id", 100.0), True),  # a distinct key
+        (_judged("notes", 85.0), True),  # key by its values
+        (_judged("id", 40.0), True),  # the table's own id: its repeats are a defect
+        (_judged("customer_id", 12.0), False),  # a reference: repeats by design
+        (_judged("status", 0.3, is_key=False), False),  # low cardinality, not a key
+        (_judged("country", 100.0, is_key=False), False),  # not among the keys
+        (_judged("blob", None, status="skipped"), False),
+        (_judged("id", None, non_null=0), False),
+    ],
+)
+def test_uniqueness_is_judged_on_key_columns_only(col, judged):
+    assert scoring.uniqueness_judged(col) is judged
+
+
+def test_uniqueness_mean_covers_judged_columns_only():
+    def col(uniqueness, judged):
+        return {
+            "status": "profiled",
+            "completeness": 100.0,
+            "validity": 100.0,
+            "uniqueness": uniqueness,
+            "uniqueness_judged": judged,
+            "consistency": 100.0,
+        }
+
+    metrics = scoring.table_metrics([col(100.0, True), col(0.4, False), col(90.0, True)])
+    assert metrics["uniqueness"] == 95.0
+    none_judged = scoring.table_metrics([col(0.4, False)])
+    assert none_judged["uniqueness"] is None
+
+
+def test_score_without_a_key_column_renormalises_the_other_weights():
+    metrics = {"completeness": 100.0, "validity": 80.0, "uniqueness": None, "consistency": 60.0}
+    # (100*0.35 + 80*0.30 + 60*0.15) / 0.80 = 85
+    assert scoring.overall_score(metrics) == 85
+    assert scoring.overall_score({**metrics, "uniqueness": 100.0}) == round(68 + 20)
