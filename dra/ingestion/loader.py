@@ -15,7 +15,14 @@ import psycopg
 from psycopg import sql
 
 from dra.db import READONLY_ROLE
-from dra.ingestion.csv_files import Column, CsvLayout, FileFormatError, iter_utf8_chunks, sniff
+from dra.ingestion.csv_files import (
+    Column,
+    CsvLayout,
+    CsvStream,
+    FileFormatError,
+    codec_label,
+    sniff,
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,9 @@ def analyze_table(cur: psycopg.Cursor, schema: str, table: str) -> None:
     cur.execute(sql.SQL("analyze {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
 
 
-def _copy_file(cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout, path: Path) -> int:
+def _copy_file(
+    cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout, stream: CsvStream
+) -> int:
     statement = sql.SQL(
         "copy {}.{} ({}) from stdin with (format csv, header true, delimiter {}, quote {})"
     ).format(
@@ -90,7 +99,7 @@ def _copy_file(cur: psycopg.Cursor, schema: str, table: str, layout: CsvLayout, 
         sql.Literal(layout.quotechar),
     )
     with cur.copy(statement) as copy:
-        for chunk in iter_utf8_chunks(path, layout.encoding):
+        for chunk in stream:
             copy.write(chunk)
     return cur.rowcount
 
@@ -107,6 +116,7 @@ def load_csv(
             if attempt == "typed"
             else [Column(c.name, c.source_name, "text") for c in layout.columns]
         )
+        stream = CsvStream(path, layout.encoding, layout.quotechar)
         try:
             with conn.transaction(), conn.cursor() as cur:
                 ensure_schema(cur, schema)
@@ -116,26 +126,35 @@ def load_csv(
                     schema,
                     staging,
                     CsvLayout(layout.encoding, layout.delimiter, layout.quotechar, columns),
-                    path,
+                    stream,
                 )
                 swap_in(cur, schema, staging, table)
             return LoadResult(schema=schema, table=table, rows=rows, columns=columns)
+        except psycopg.errors.CharacterNotInRepertoire as exc:
+            # valid UTF-8 in the first 256 KB, not further on: text columns would not help
+            raise FileFormatError(_copy_message(exc, stream, layout.encoding)) from None
         except psycopg.errors.DataError as exc:
             if attempt == "text":
-                raise FileFormatError(_copy_message(exc)) from None
+                raise FileFormatError(_copy_message(exc, stream)) from None
             # a value later in the file does not fit the inferred type: load all as text
         except psycopg.errors.BadCopyFileFormat as exc:
-            raise FileFormatError(_copy_message(exc)) from None
+            raise FileFormatError(_copy_message(exc, stream)) from None
     raise AssertionError("unreachable")
 
 
-def _copy_message(exc: psycopg.Error) -> str:
+def _copy_message(exc: psycopg.Error, stream: CsvStream, encoding: str | None = None) -> str:
     diag = exc.diag
     where = ""
     if diag and diag.context:
         line = re.search(r"line (\d+)", diag.context.splitlines()[0])
-        where = f" (line {line.group(1)} of the file)" if line else ""
+        where = f" (line {stream.file_line(int(line.group(1)))} of the file)" if line else ""
     primary = (diag.message_primary if diag else None) or str(exc)
+    if encoding is not None:
+        return (
+            f"The file cannot be loaded: it is not {codec_label(encoding)} text throughout, "
+            f"the encoding detected from its start ({primary[:200]}){where}. "
+            "Save the file as UTF-8 and upload it again."
+        )
     return f"The file cannot be loaded: {primary[:300]}{where}."
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import select
 
 from assets.ingestion import data_sources_partitions, raw_source_tables
+from dra.ingestion.csv_files import FileFormatError
 from dra.ingestion.service import ingest_source
 from dra.models import DataModel, DataSource
 from dra.sources.service import create_file_source, delete_source, remove_source_data
@@ -135,3 +137,37 @@ def test_latin1_file_with_duplicate_and_empty_names_loads(database, settings):
             f"select ville, ville_2, col_3, prix from raw_p{project_id}.villes order by col_3"
         ).all()
     assert [tuple(r) for r in rows] == [("Montréal", "a", 1, "3,5"), ("Zürich", "b", 2, "4")]
+
+
+def test_blank_lines_past_the_sample_are_not_rows(database, settings):
+    """The sample (256 KB) ends long before the blank lines: the streaming load skips them."""
+    body = b"id,name\r\n" + b"".join(b"%d,n%d\r\n" % (i, i) for i in range(30000))
+    body = body.replace(b"\r\n1000,", b"\r\n\r\n1000,") + b"\r\n\r\n"
+    source_id, project_id = _file_source(database, settings, "blank.csv", body)
+    assert ingest_source(database, settings, source_id).rows == 30000
+    with database.system_engine.connect() as conn:
+        count = conn.exec_driver_sql(f"select count(*), max(id) from raw_p{project_id}.blank")
+        assert tuple(count.one()) == (30000, 29999)
+
+
+def test_a_defect_after_blank_lines_names_the_line_of_the_file(database, settings):
+    body = b"id,name\n\n\n" + b"".join(b"%d,n%d\n" % (i, i) for i in range(30000)) + b"1,2,3\n"
+    source_id, _ = _file_source(database, settings, "ragged.csv", body)
+    with pytest.raises(FileFormatError):
+        ingest_source(database, settings, source_id)
+    with database.system_session() as s:
+        source = s.get(DataSource, source_id)
+        assert source.status == "failed"
+        assert "line 30004 of the file" in source.last_error
+
+
+def test_a_later_byte_that_is_not_utf8_fails_with_its_line(database, settings):
+    """UTF-8 in the first 256 KB, a Latin-1 byte further on: a clear failure, no table."""
+    body = b"id,name\n" + b"".join(b"%d,n%d\n" % (i, i) for i in range(30000))
+    source_id, project_id = _file_source(database, settings, "mixed.csv", body + b"7,Z\xfcrich\n")
+    with pytest.raises(FileFormatError):
+        ingest_source(database, settings, source_id)
+    with database.system_session() as s:
+        error = s.get(DataSource, source_id).last_error
+    assert "not UTF-8 text throughout" in error and "line 30002 of the file" in error
+    assert _tables(database, f"raw_p{project_id}") == set()

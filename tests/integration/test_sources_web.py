@@ -383,3 +383,48 @@ def _connect_shop_source(client, database, project_id: int, db_url: str) -> int:
     )
     with database.system_session() as s:
         return s.scalar(select(DataSource.id))
+
+
+def _upload_and_ingest(client, database, settings, project_id, name, data, **extra) -> DataSource:
+    """Upload through the page, then run the ingestion the request sensor would launch."""
+    resp = _upload(client, project_id, name, data, **extra)
+    assert resp.status_code == 302, resp.data[-2000:]
+    source_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    ingest_source(database, settings, source_id)
+    with database.system_session() as s:
+        source = s.get(DataSource, source_id)
+        s.expunge(source)
+        return source
+
+
+def _rows(database, sql):
+    with database.system_engine.connect() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(sql).all()]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"id,amount\n1,2.5\n2,3\n\n",
+        b"id,amount\r\n1,2.5\r\n2,3\r\n\r\n\r\n",
+        b"id,amount\r\n1,2.5\r\n\r\n2,3\r\n",
+    ],
+)
+def test_blank_lines_are_not_rows(database, settings, owner_project, login, data):
+    owner, project_id = owner_project
+    source = _upload_and_ingest(login(owner), database, settings, project_id, "spend.csv", data)
+    assert (source.status, source.last_error, source.row_count) == ("ready", None, 2)
+    rows = _rows(database, f"select id, amount from raw_p{project_id}.spend order by id")
+    assert [(i, float(a)) for i, a in rows] == [(1, 2.5), (2, 3.0)]
+
+
+def test_windows_1252_file_is_stored_as_written(database, settings, owner_project, login):
+    owner, project_id = owner_project
+    text = "produit;prix;note\r\n“Crème brûlée”;€4,50;très bon\r\nCafé;€2;„gut“ – ok\r\n"
+    source = _upload_and_ingest(
+        login(owner), database, settings, project_id, "menu.csv", text.encode("cp1252")
+    )
+    assert source.status == "ready" and "windows-1252" not in (source.last_error or "")
+    assert "cp1252" in source.settings["summary"]
+    rows = _rows(database, f"select produit, prix, note from raw_p{project_id}.menu")
+    assert rows == [("“Crème brûlée”", "€4,50", "très bon"), ("Café", "€2", "„gut“ – ok")]

@@ -1,6 +1,6 @@
 import pytest
 
-from dra.ingestion.csv_files import FileFormatError, detect_encoding, sniff
+from dra.ingestion.csv_files import CsvStream, FileFormatError, detect_encoding, sniff
 
 
 def write(tmp_path, name, data: bytes):
@@ -88,3 +88,90 @@ def test_latin1_text_is_read_as_latin1(tmp_path):
         write(tmp_path, "l.csv", "ville;prix\nMontréal;3,5\nZürich;4\n".encode("latin-1"))
     )
     assert layout.encoding == "latin-1" and layout.delimiter == ";"
+
+
+def stream_bytes(path, encoding, chunk_size=None) -> bytes:
+    kwargs = {"chunk_size": chunk_size} if chunk_size else {}
+    return b"".join(CsvStream(path, encoding, **kwargs))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a,b\n1,2\n3,4\n\n",
+        b"a,b\r\n1,2\r\n3,4\r\n\r\n",
+        b"a,b\n1,2\n3,4\n\n\n\n",
+        b"a,b\r\n1,2\r\n3,4\r\n\r\n\r\n",
+        b"a,b\n1,2\n3,4\n\r\n",
+    ],
+)
+def test_blank_lines_at_the_end_are_not_rows(tmp_path, data):
+    path = write(tmp_path, "t.csv", data)
+    layout = sniff(path)
+    assert [c.name for c in layout.columns] == ["a", "b"]
+    assert [c.pg_type for c in layout.columns] == ["bigint", "bigint"]
+    streamed = stream_bytes(path, layout.encoding)
+    assert streamed.replace(b"\r\n", b"\n") == b"a,b\n1,2\n3,4\n"
+
+
+def test_blank_lines_in_the_middle_and_before_the_header_are_skipped(tmp_path):
+    path = write(tmp_path, "m.csv", b"\n\r\na,b\n1,2\n\n\n3,4\n")
+    layout = sniff(path)
+    assert [c.name for c in layout.columns] == ["a", "b"]
+    assert stream_bytes(path, layout.encoding) == b"a,b\n1,2\n3,4\n"
+
+
+def test_a_blank_line_inside_quotes_is_data(tmp_path):
+    data = b'a,b\n1,"two\n\nparagraphs"\n"say ""hi""\r\n\r\n",3\n\n'
+    path = write(tmp_path, "q.csv", data)
+    sniff(path)
+    expected = b'a,b\n1,"two\n\nparagraphs"\n"say ""hi""\r\n\r\n",3\n'
+    for size in (1, 2, 3, 5, 7, 64):  # blank lines and CRLFs cut by every chunk boundary
+        assert stream_bytes(path, "utf-8", chunk_size=size) == expected, size
+
+
+def test_widths_are_checked_with_the_line_number_after_blank_lines(tmp_path):
+    with pytest.raises(FileFormatError, match="Row 5 has 3 value"):
+        sniff(write(tmp_path, "r.csv", b"a,b\n1,2\n\n\n3,4,5\n"))
+
+
+def test_copy_line_numbers_map_back_to_the_file(tmp_path):
+    path = write(tmp_path, "n.csv", b"a,b\n\n1,2\n\n\n3,4\n5,6\n")
+    stream = CsvStream(path, "utf-8", chunk_size=3)
+    assert b"".join(stream) == b"a,b\n1,2\n3,4\n5,6\n"
+    assert [stream.file_line(n) for n in (1, 2, 3, 4)] == [1, 3, 6, 7]
+
+
+CP1252_TEXT = "produit;prix;note\n“Crème brûlée”;€4,50;très bon\nCafé;€2;„gut“ – ok\n"
+
+
+def test_windows_1252_is_detected_and_read_as_such(tmp_path):
+    path = write(tmp_path, "w.csv", CP1252_TEXT.encode("cp1252"))
+    layout = sniff(path)
+    assert layout.encoding == "cp1252"
+    assert stream_bytes(path, layout.encoding).decode("utf-8") == CP1252_TEXT
+
+
+def test_windows_1252_characters_past_the_sample_are_read_as_such(tmp_path):
+    """The start holds only Latin-1 letters; a euro sign comes later: not a control char."""
+    text = "ville;prix\n" + "Montréal;3\n" * 30000 + "Zürich;€4\n"
+    path = write(tmp_path, "late.csv", text.encode("cp1252"))
+    layout = sniff(path)
+    assert layout.encoding == "latin-1"
+    assert stream_bytes(path, layout.encoding).decode("utf-8") == text
+
+
+def test_cyrillic_windows_1251_is_not_read_as_western(tmp_path):
+    text = "имя,город\n" + "Иван,Москва\nПётр,Санкт-Петербург\n" * 20
+    path = write(tmp_path, "ru.csv", text.encode("cp1251"))
+    layout = sniff(path)
+    assert layout.encoding == "cp1251"
+    assert stream_bytes(path, layout.encoding).decode("utf-8") == text
+
+
+def test_a_byte_the_detected_encoding_lacks_fails_with_its_line(tmp_path):
+    text = "имя,город\n" + "Иван,Москва\n" * 30000
+    path = write(tmp_path, "bad.csv", text.encode("cp1251") + b"\x98,x\n")
+    assert sniff(path).encoding == "cp1251"
+    with pytest.raises(FileFormatError, match=r"byte 0x98 on line 30002 is not windows-1251"):
+        stream_bytes(path, "cp1251")
