@@ -43,6 +43,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that changes between a laptop, CI and production."""
@@ -70,6 +77,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     statement_timeout_ms: int = 15000
     upload_max_bytes: int = 500 * 1024 * 1024
+    restore_max_bytes: int = 20 * 1024**3  # a restored dump may inflate to this
+    restore_max_ratio: int = 100  # refuse archive members compressed more than this
     daily_ingest_cron: str = "0 3 * * *"
     backup_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "backups")
     rate_limit_storage_uri: str = "memory://"
@@ -168,6 +177,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=env.get("DRA_PUBLIC_BASE_URL", f"http://{web_host}:{web_port}"),
         statement_timeout_ms=_int(env, "DRA_STATEMENT_TIMEOUT_MS", 15000),
         upload_max_bytes=_int(env, "DRA_UPLOAD_MAX_BYTES", 500 * 1024 * 1024),
+        restore_max_bytes=_positive(env, "DRA_RESTORE_MAX_BYTES", 20 * 1024**3),
+        restore_max_ratio=_positive(env, "DRA_RESTORE_MAX_RATIO", 100),
         daily_ingest_cron=env.get("DRA_DAILY_INGEST_CRON", "0 3 * * *"),
         backup_dir=Path(env.get("DRA_BACKUP_DIR") or data_dir / "backups").resolve(),
         rate_limit_storage_uri=env.get("DRA_RATE_LIMIT_STORAGE_URI", "memory://"),

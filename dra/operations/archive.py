@@ -1,12 +1,22 @@
 """The backup archive: one ZIP holding ``database.dump`` (pg_dump custom format) and
-``metadata.json``; validated before a restore touches anything."""
+``metadata.json``; validated before a restore touches anything.
+
+Nothing is inflated before the declared sizes pass: each member's uncompressed size
+against its cap (``DRA_RESTORE_MAX_BYTES`` for the dump, 1 MiB for the metadata) and its
+compression ratio against ``DRA_RESTORE_MAX_RATIO`` (a ZIP bomb is refused from its
+central directory). Declared sizes can lie, so every read then streams with a byte cap
+and stops as soon as a member yields more than it declared.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import zipfile
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -17,6 +27,10 @@ ALLOWED_NAMES = frozenset({DUMP_NAME, METADATA_NAME})
 FORMAT = "dra-backup/1"
 APPLICATION = "dra"
 CHUNK = 1024 * 1024
+MAX_METADATA_BYTES = 1024 * 1024
+DEFAULT_MAX_DUMP_BYTES = 20 * 1024**3
+DEFAULT_MAX_RATIO = 100
+RATIO_FLOOR = 1024 * 1024  # smaller members are not held to the ratio (tiny, harmless)
 
 
 class InvalidBackup(ValueError):
@@ -30,9 +44,31 @@ def timestamped_name(now: datetime | None = None, prefix: str = "dra-backup") ->
 
 
 @dataclass(frozen=True)
+class ArchiveLimits:
+    """How large a dump may inflate, and how compressed a member may be."""
+
+    max_dump_bytes: int = DEFAULT_MAX_DUMP_BYTES
+    max_ratio: int = DEFAULT_MAX_RATIO
+
+    @classmethod
+    def from_settings(cls, settings) -> ArchiveLimits:
+        return cls(settings.restore_max_bytes, settings.restore_max_ratio)
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+@dataclass(frozen=True)
 class ArchiveInfo:
     path: Path
     metadata: dict[str, Any]
+    dump_size: int = 0  # as declared, and checked against the limits
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
     @property
     def revision(self) -> str | None:
@@ -54,14 +90,16 @@ def unsafe_name(name: str) -> bool:
     return any(part in {"..", ""} for part in PurePosixPath(name).parts) or ".." in name.split("/")
 
 
-def inspect_archive(path: Path) -> ArchiveInfo:
-    """Check structure, paths, metadata and the dump's checksum; raise InvalidBackup."""
+def inspect_archive(path: Path, limits: ArchiveLimits | None = None) -> ArchiveInfo:
+    """Check structure, paths, sizes, metadata and the dump's checksum; raise InvalidBackup."""
+    limits = limits or ArchiveLimits()
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InvalidBackup(f"The file is not a readable ZIP archive ({exc}).") from None
     with zf:
-        names = [info.filename for info in zf.infolist()]
+        infos = zf.infolist()
+        names = [info.filename for info in infos]
         for name in names:
             if unsafe_name(name):
                 raise InvalidBackup(
@@ -77,20 +115,71 @@ def inspect_archive(path: Path) -> ArchiveInfo:
         unexpected = sorted(set(names) - ALLOWED_NAMES)
         if unexpected:
             raise InvalidBackup(f"Invalid backup structure: unexpected entries {unexpected}.")
+        if len(names) != len(set(names)):
+            raise InvalidBackup("Invalid backup structure: an entry appears twice.")
+        for info in infos:
+            check_declared_size(info, limits)
         metadata = _read_metadata(zf)
-        actual = _member_sha256(zf, DUMP_NAME)
-    if actual != metadata["dump"]["sha256"]:
+        dump = zf.getinfo(DUMP_NAME)
+        digest = hashlib.sha256()
+        for chunk in _stream(zf, dump, limits):
+            digest.update(chunk)
+    if digest.hexdigest() != metadata["dump"]["sha256"]:
         raise InvalidBackup(
             "Checksum mismatch: database.dump does not match the sha256 in "
             "metadata.json (the file is damaged or was altered)."
         )
-    return ArchiveInfo(path=path, metadata=metadata)
+    return ArchiveInfo(path=path, metadata=metadata, dump_size=dump.file_size, limits=limits)
+
+
+def check_declared_size(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
+    """Refuse a member from its central-directory entry alone, before inflating it."""
+    name, size, packed = info.filename, info.file_size, info.compress_size
+    if info.flag_bits & 0x1:
+        raise InvalidBackup(f"{name} is encrypted; backups never are.")
+    cap = MAX_METADATA_BYTES if name == METADATA_NAME else limits.max_dump_bytes
+    if size > cap:
+        setting = "" if name == METADATA_NAME else " (DRA_RESTORE_MAX_BYTES)"
+        raise InvalidBackup(
+            f"{name} would inflate to {_size(size)}, more than the {_size(cap)} allowed"
+            f"{setting}; it was not unpacked."
+        )
+    if size > RATIO_FLOOR and size > limits.max_ratio * max(packed, 1):
+        raise InvalidBackup(
+            f"{name} is compressed {size // max(packed, 1)}:1 ({_size(packed)} inflating to "
+            f"{_size(size)}), more than the {limits.max_ratio}:1 allowed "
+            "(DRA_RESTORE_MAX_RATIO): the archive looks like a ZIP bomb and was not unpacked."
+        )
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> Iterator[bytes]:
+    """The member's bytes, never more than it declared nor than its cap allows."""
+    cap = min(
+        info.file_size,
+        MAX_METADATA_BYTES if info.filename == METADATA_NAME else limits.max_dump_bytes,
+    )
+    seen = 0
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(min(CHUNK, cap - seen + 1)):
+                seen += len(chunk)
+                if seen > cap:
+                    raise InvalidBackup(
+                        f"{info.filename} inflates to more than the {_size(cap)} it declares "
+                        "or is allowed; it was not unpacked further."
+                    )
+                yield chunk
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
+        raise InvalidBackup(
+            f"The archive is corrupted: {info.filename} cannot be read ({exc})."
+        ) from None
 
 
 def _read_metadata(zf: zipfile.ZipFile) -> dict[str, Any]:
+    raw = b"".join(_stream(zf, zf.getinfo(METADATA_NAME), ArchiveLimits()))
     try:
-        metadata = json.loads(zf.read(METADATA_NAME).decode("utf-8"))
-    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
+        metadata = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidBackup(f"metadata.json is unreadable ({exc}).") from None
     if not isinstance(metadata, dict):
         raise InvalidBackup("metadata.json must hold a JSON object.")
@@ -107,23 +196,43 @@ def _read_metadata(zf: zipfile.ZipFile) -> dict[str, Any]:
     return metadata
 
 
-def _member_sha256(zf: zipfile.ZipFile, name: str) -> str:
+def extract_dump(info: ArchiveInfo, folder: Path) -> Path:
+    """Copy the dump out of the archive to ``folder`` (under our own name, never the member's).
+
+    Only as many bytes as were declared (and checked) when the archive was inspected, only
+    if the disk has room for them, and only the bytes whose checksum was verified: a file
+    changed since then is refused, and nothing is left behind.
+    """
+    target = folder / DUMP_NAME
+    free = shutil.disk_usage(folder).free
+    if info.dump_size > free:
+        raise InvalidBackup(
+            f"database.dump needs {_size(info.dump_size)} but only {_size(free)} is free "
+            f"in {folder.parent}; it was not unpacked."
+        )
+    limits = ArchiveLimits(min(info.dump_size, info.limits.max_dump_bytes), info.limits.max_ratio)
     digest = hashlib.sha256()
     try:
-        with zf.open(name) as fh:
-            while chunk := fh.read(CHUNK):
+        try:
+            zf = zipfile.ZipFile(info.path)
+            member = zf.getinfo(DUMP_NAME)
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise InvalidBackup(f"The archive can no longer be read ({exc}).") from None
+        with zf, target.open("wb") as dst:
+            if member.file_size != info.dump_size:
+                raise InvalidBackup(
+                    "database.dump changed since the archive was checked; it was not restored."
+                )
+            for chunk in _stream(zf, member, limits):
                 digest.update(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InvalidBackup(f"The archive is corrupted: {name} cannot be read ({exc}).") from None
-    return digest.hexdigest()
-
-
-def extract_dump(info: ArchiveInfo, folder: Path) -> Path:
-    """Copy the dump out of the archive to ``folder`` (under our own name, never the member's)."""
-    target = folder / DUMP_NAME
-    with zipfile.ZipFile(info.path) as zf, zf.open(DUMP_NAME) as src, target.open("wb") as dst:
-        while chunk := src.read(CHUNK):
-            dst.write(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != info.sha256:
+            raise InvalidBackup(
+                "database.dump changed since the archive was checked; it was not restored."
+            )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -37,6 +37,9 @@ from dra.operations.archive import (
     DUMP_NAME,
     FORMAT,
     METADATA_NAME,
+    ArchiveInfo,
+    ArchiveLimits,
+    extract_dump,
     inspect_archive,
     timestamped_name,
 )
@@ -479,8 +482,10 @@ def drill_backup(
     started = time.monotonic()
     mismatches: list[str] = []
     try:
-        info = inspect_archive(backup_path(settings, file_name))
-        with scratch_restore(database.url, settings, info.path) as scratch_url:
+        info = inspect_archive(
+            backup_path(settings, file_name), ArchiveLimits.from_settings(settings)
+        )
+        with scratch_restore(database.url, settings, info) as scratch_url:
             mismatches = compare_counts(scratch_url, info.tables)
     except Exception as exc:  # noqa: BLE001 - a failed drill is an outcome, recorded
         mismatches = [str(exc)]
@@ -514,11 +519,13 @@ def drill_backup(
 
 
 @contextmanager
-def scratch_restore(url: str, settings: Settings, archive: Path) -> Iterator[str]:
+def scratch_restore(url: str, settings: Settings, archive: Path | ArchiveInfo) -> Iterator[str]:
     """Restore an archive's dump into a new scratch database; drop it afterwards."""
-    from dra.operations.archive import ArchiveInfo, extract_dump
-
-    info = archive if isinstance(archive, ArchiveInfo) else inspect_archive(archive)
+    info = (
+        archive
+        if isinstance(archive, ArchiveInfo)
+        else inspect_archive(archive, ArchiveLimits.from_settings(settings))
+    )
     name = f"{_db_name(url)}_drill_{os.urandom(4).hex()}"
     with temp_folder(settings) as folder:
         dump = extract_dump(info, folder)

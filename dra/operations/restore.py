@@ -33,7 +33,13 @@ from sqlalchemy.pool import NullPool
 from dra import migrate
 from dra.db import Database, with_database
 from dra.models import Backup, PipelineRequest
-from dra.operations.archive import ArchiveInfo, InvalidBackup, extract_dump, inspect_archive
+from dra.operations.archive import (
+    ArchiveInfo,
+    ArchiveLimits,
+    InvalidBackup,
+    extract_dump,
+    inspect_archive,
+)
 from dra.operations.backups import (
     compare_counts,
     create_database,
@@ -112,7 +118,7 @@ def restore_archive(
     report = progress or (lambda _phase, _pct: None)
     started = time.monotonic()
     report("validating", 5)
-    info = inspect_archive(archive)
+    info = inspect_archive(archive, ArchiveLimits.from_settings(settings))
     needs_migration = check_revision(info)
     current = make_url(url).database or ""
     if current in ("postgres", "template0", "template1"):
@@ -294,7 +300,23 @@ def request_restore(session, *, backup_id: int, requested_by: int | None) -> Pip
     return enqueue_operation(session, "restore", backup_id, requested_by, "Restore job queued.")
 
 
-def store_upload(session, settings: Settings, stream, *, requested_by: int | None) -> Backup:
+def check_upload(url: str, settings: Settings, path: Path, *, runner: Runner = subprocess.Popen):
+    """Every check a restore makes before touching a database, run on an uploaded file.
+
+    Declared sizes and compression ratio first (nothing inflated before they pass), then
+    structure and checksum, the schema revision, and the dump's own table of contents
+    (``check_dump``, as the restore job runs it) on a capped copy that is removed at once.
+    """
+    info = inspect_archive(path, ArchiveLimits.from_settings(settings))
+    check_revision(info)
+    with temp_folder(settings) as folder:
+        check_dump(extract_dump(info, folder), url, runner=runner)
+    return info
+
+
+def store_upload(
+    session, settings: Settings, stream, *, requested_by: int | None, url: str
+) -> Backup:
     """Save an uploaded archive, validate it before anything else, and list it.
 
     Raises InvalidBackup (the file is removed) when the archive cannot be restored.
@@ -309,8 +331,7 @@ def store_upload(session, settings: Settings, stream, *, requested_by: int | Non
         with partial.open("wb") as fh:
             while chunk := stream.read(1024 * 1024):
                 fh.write(chunk)
-        info = inspect_archive(partial)
-        check_revision(info)
+        info = check_upload(url, settings, partial)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

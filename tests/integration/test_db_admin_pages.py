@@ -151,6 +151,99 @@ def test_good_upload_is_validated_then_queued(admin_client, database, settings, 
         assert s.scalars(select(PipelineRequest.kind)).all() == ["restore"]
 
 
+def _files_in(folder) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def _upload(client, path):
+    with path.open("rb") as fh:
+        return client.post(
+            "/admin/database/restore/upload",
+            data={"archive": (fh, path.name), "confirm": "RESTORE"},
+            content_type="multipart/form-data",
+        )
+
+
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory):
+    """A well-formed backup whose 300 MB dump of zeros is compressed to under 1 MB."""
+    import hashlib
+    import json
+
+    path = tmp_path_factory.mktemp("bomb") / "bomb.zip"
+    digest, chunk = hashlib.sha256(), bytes(1024 * 1024)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("database.dump", "w", force_zip64=True) as member:
+            for _ in range(300):
+                member.write(chunk)
+                digest.update(chunk)
+        metadata = {
+            "format": "dra-backup/1",
+            "application": "dra",
+            "alembic_revision": head_revision(),
+            "tables": {},
+            "dump": {"file": "database.dump", "sha256": digest.hexdigest()},
+        }
+        zf.writestr("metadata.json", json.dumps(metadata))
+    assert path.stat().st_size < 1024 * 1024
+    return path
+
+
+def test_zip_bomb_upload_is_refused_before_inflating(admin_client, settings, database, zip_bomb):
+    resp = _upload(admin_client, zip_bomb)
+    assert resp.status_code == 400, resp.status_code
+    body = resp.get_data(as_text=True)
+    assert "The archive cannot be restored" in body and "ZIP bomb" in body
+    assert _files_in(settings.backup_dir) == []  # nothing written, nothing left
+    with database.system_session() as s:
+        assert s.scalars(select(Backup)).all() == []
+        assert s.scalars(select(PipelineRequest)).all() == []
+
+
+def test_upload_of_another_databases_dump_is_refused_at_once(
+    admin_client, settings, database, pg_cluster, tmp_path
+):
+    import hashlib
+    import json
+    import subprocess
+
+    from sqlalchemy import create_engine
+
+    from dra.operations.backups import write_archive
+    from dra.operations.pgtools import libpq_connection, matching_tool
+
+    other = pg_cluster.create_database()
+    try:
+        engine = create_engine(other)
+        with engine.begin() as conn:
+            conn.execute(text("create table public.orders (id int primary key)"))
+        engine.dispose()
+        conn = libpq_connection(other)
+        dump = subprocess.run(
+            [str(matching_tool("pg_dump", other)), "--format=custom", f"--dbname={conn.url}"],
+            env=conn.env,
+            capture_output=True,
+            check=True,
+        ).stdout
+    finally:
+        pg_cluster.drop_database(other.rsplit("/", 1)[1].split("?")[0])
+    mine = tmp_path / "mine.zip"
+    write_archive(database.url, mine)
+    with zipfile.ZipFile(mine) as zf:
+        metadata = json.loads(zf.read("metadata.json"))
+    metadata["dump"]["sha256"] = hashlib.sha256(dump).hexdigest()
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w") as zf:
+        zf.writestr("metadata.json", json.dumps(metadata))
+        zf.writestr("database.dump", dump)
+    resp = _upload(admin_client, forged)
+    assert resp.status_code == 400, resp.status_code
+    assert "dump from another application" in resp.get_data(as_text=True)
+    assert _files_in(settings.backup_dir) == []
+    with database.system_session() as s:
+        assert s.scalars(select(PipelineRequest)).all() == []
+
+
 @pytest.mark.parametrize(
     ("form", "field"),
     [

@@ -209,3 +209,22 @@ def test_restore_while_a_backup_runs_is_refused(target, good_archive):
     database, settings = target
     with operation_lock(database.url, "backup"):
         _refused(target, good_archive, OperationBusy, "already running")
+
+
+def test_zip_bomb_is_refused_by_the_restore_job_before_inflating(target, tmp_path):
+    import hashlib
+
+    bomb, digest, chunk = tmp_path / "bomb.zip", hashlib.sha256(), bytes(1024 * 1024)
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("database.dump", "w") as member:
+            for _ in range(64):
+                member.write(chunk)
+                digest.update(chunk)
+        meta = {
+            "application": "dra",
+            "alembic_revision": migrate.head_revision(),
+            "tables": {},
+            "dump": {"sha256": digest.hexdigest()},
+        }
+        zf.writestr("metadata.json", json.dumps(meta))
+    _refused(target, bomb, InvalidBackup, "ZIP bomb")

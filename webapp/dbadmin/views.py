@@ -184,7 +184,13 @@ def upload():
             from dra.operations.backups import ensure_idle
 
             ensure_idle(s)
-            backup = store_upload(s, _settings(), file.stream, requested_by=current_user.id)
+            backup = store_upload(
+                s,
+                _settings(),
+                file.stream,
+                requested_by=current_user.id,
+                url=get_database().url,
+            )
             req = request_restore(s, backup_id=backup.id, requested_by=current_user.id)
             ids = {"backup_id": backup.id, "request_id": req.id}
     except OperationBusy as exc:
