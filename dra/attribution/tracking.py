@@ -5,8 +5,8 @@ Payload fields (camelCase, as the specification names them): ``userIdentifier`` 
 ``referrer``, ``utmParams`` (``{source, medium, campaign, term, content}``; ``utm_*``
 query parameters of ``pageUrl`` fill what it leaves out), ``customData`` (object),
 ``sessionId``, ``clientEventId`` (makes resending idempotent), ``eventTimestamp``
-(ISO 8601 or Unix seconds; missing or unparsable: now) and ``projectId`` (optional:
-the write key names the project; a different id is refused).
+(ISO 8601, Unix seconds or milliseconds; missing: now; anything else: 400) and
+``projectId`` (optional: the write key names the project; a different id is refused).
 
 Writes go through the ``dra_app`` role with ``dra.tracking_project_id`` set, so a key
 can only ever add events to its own project (see ``dra.models.security``).
@@ -15,8 +15,10 @@ can only ever add events to its own project (see ``dra.models.security``).
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -89,23 +91,58 @@ class StoreResult:
         return self.received - self.stored
 
 
-def parse_timestamp(raw: Any, now: datetime | None = None) -> datetime:
-    """ISO 8601 text or Unix seconds; anything else (or nothing) is now (ALT-ATT01B)."""
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+"""How far ahead of the server's clock an event may be (clients' clocks drift)."""
+MILLISECONDS_FROM = 1e11
+"""Epoch numbers above this are milliseconds (JavaScript's Date.now()): as seconds they
+would be past the year 5000; as milliseconds, 1e11 is 1973."""
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+TIMESTAMP_FORMS = (
+    "an ISO 8601 date-time (2026-10-03T09:30:00Z) or a Unix time in seconds or "
+    "milliseconds (Date.now())"
+)
+
+
+def parse_timestamp(raw: Any, now: datetime | None = None, where: str = "") -> datetime:
+    """``eventTimestamp``: ISO 8601 text, or epoch seconds or milliseconds (numbers or
+    numeric text, told apart by size); missing: now (ALT-ATT01B). Anything else, and
+    times before 2000 or more than a day ahead, is a TrackingError naming the field."""
     now = now or datetime.now(UTC)
-    try:
-        if isinstance(raw, bool) or raw is None or raw == "":
-            return now
-        if isinstance(raw, int | float):
-            ts = datetime.fromtimestamp(float(raw), UTC)
-        else:
-            ts = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError, TypeError):
+    if raw is None or raw == "":
         return now
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    if not 1970 <= ts.year <= 9999:
-        return now
-    return ts.astimezone(UTC)
+
+    def refuse(reason: str) -> TrackingError:
+        return TrackingError(f"{where}eventTimestamp {reason}", fields=("eventTimestamp",))
+
+    number: float | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = float(raw)
+    elif isinstance(raw, str) and _NUMBER.match(raw.strip()):
+        number = float(raw.strip())
+    elif not isinstance(raw, str):
+        raise refuse(f"must be {TIMESTAMP_FORMS}, not {type(raw).__name__}.")
+    if number is not None:
+        if not math.isfinite(number) or number < 0:
+            raise refuse(f"must be {TIMESTAMP_FORMS}; {raw!r} is not a time.")
+        seconds = number / 1000 if number > MILLISECONDS_FROM else number
+        try:
+            ts = datetime.fromtimestamp(seconds, UTC)
+        except (ValueError, OverflowError, OSError):
+            raise refuse(f"{raw!r} is out of range.") from None
+    else:
+        try:
+            ts = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise refuse(f"must be {TIMESTAMP_FORMS}; {raw[:40]!r} is neither.") from None
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
+        ts = ts.astimezone(UTC)
+    if ts < EARLIEST_EVENT:
+        raise refuse(f"{ts.isoformat()} is before 2000: a wrong unit or an unset clock?")
+    if ts > now + FUTURE_SLACK:
+        raise refuse(f"{ts.isoformat()} is more than a day in the future.")
+    return ts
 
 
 def _text(payload: dict, name: str, where: str) -> str | None:
@@ -185,7 +222,7 @@ def validate_event(
     return TrackedEvent(
         user_identifier=_text(payload, "userIdentifier", where) or "",
         event_type=event_type,
-        occurred_at=parse_timestamp(payload.get("eventTimestamp"), now),
+        occurred_at=parse_timestamp(payload.get("eventTimestamp"), now, where),
         channel=classify_channel(utm["utm_source"], utm["utm_medium"], referrer),
         event_name=_text(payload, "eventName", where),
         value=_value(payload, where),

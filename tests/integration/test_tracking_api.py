@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -81,18 +83,63 @@ def test_missing_fields_answer_400_and_store_nothing(client, database, project_k
     assert _events(database, project_id) == []
 
 
-def test_bad_timestamp_becomes_now(client, database, project_key):
+def test_timestamps_in_seconds_milliseconds_or_iso_are_stored_as_such(
+    client, database, project_key
+):
     project_id, secret, _, _ = project_key
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    seconds = int(at.timestamp())
+    stamps = [seconds * 1000, str(seconds * 1000), seconds, str(seconds), at.isoformat()]
+    resp = client.post(
+        "/api/track/batch",
+        headers={"X-Write-Key": secret},
+        json={
+            "events": [
+                {"userIdentifier": f"v{i}", "eventType": "click", "eventTimestamp": stamp}
+                for i, stamp in enumerate(stamps)
+            ]
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
     resp = client.post(
         "/api/track",
         headers={"X-Write-Key": secret},
-        json={"userIdentifier": "v", "eventType": "click", "eventTimestamp": "last tuesday"},
+        json={"userIdentifier": "js", "eventType": "click", "eventTimestamp": seconds * 1000},
     )
-    assert resp.status_code == 201
-    [event] = _events(database, project_id)
+    assert resp.status_code == 201, resp.get_json()
+    assert [e.occurred_at for e in _events(database, project_id)] == [at] * 6
+    resp = client.post(
+        "/api/track",
+        headers={"X-Write-Key": secret},
+        json={"userIdentifier": "v", "eventType": "click"},
+    )
+    assert resp.status_code == 201  # no timestamp: now
     with database.system_session() as s:
-        age = s.scalar(select(func.extract("epoch", func.now() - event.occurred_at)))
+        age = s.scalar(
+            select(func.extract("epoch", func.now() - func.max(AttributionEvent.occurred_at)))
+        )
     assert abs(float(age)) < 60
+
+
+@pytest.mark.parametrize(
+    "stamp", ["last tuesday", -5, 10**20, True, {"at": 1}, "1999-12-31T23:59:59Z", "2999-01-01"]
+)
+def test_unusable_timestamps_answer_400_naming_the_field(client, database, project_key, stamp):
+    project_id, secret, _, _ = project_key
+    body = {"userIdentifier": "v", "eventType": "click", "eventTimestamp": stamp}
+    resp = client.post("/api/track", headers={"X-Write-Key": secret}, json=body)
+    assert resp.status_code == 400
+    assert resp.get_json()["fields"] == ["eventTimestamp"]
+    assert resp.get_json()["error"].startswith("eventTimestamp ")
+    resp = client.post(
+        "/api/track/batch",
+        headers={"X-Write-Key": secret},
+        json={"events": [{"userIdentifier": "v", "eventType": "click"}, body]},
+    )
+    assert resp.status_code == 400
+    assert resp.get_json()["error"].startswith("events[1]: eventTimestamp ")
+    assert resp.get_json()["fields"] == ["eventTimestamp"]
+    assert _events(database, project_id) == []
 
 
 def test_keys_are_required_and_scoped(client, database, project_key):

@@ -90,14 +90,65 @@ def test_invalid_fields_are_named(payload, field):
     assert field in err.value.message
 
 
-def test_timestamps_fall_back_to_now():
+def test_timestamps_in_iso_seconds_or_milliseconds():
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    at = datetime(2026, 10, 1, 8, tzinfo=UTC)
     assert parse_timestamp(None, now) == now
-    assert parse_timestamp("yesterday-ish", now) == now
-    assert parse_timestamp("2026-10-01T08:00:00Z", now) == datetime(2026, 10, 1, 8, tzinfo=UTC)
-    assert parse_timestamp("2026-10-01T10:00:00+02:00", now) == datetime(2026, 10, 1, 8, tzinfo=UTC)
-    assert parse_timestamp(1_790_000_000, now).year == 2026
-    assert parse_timestamp(10**20, now) == now
+    assert parse_timestamp("", now) == now
+    assert parse_timestamp("2026-10-01T08:00:00Z", now) == at
+    assert parse_timestamp("2026-10-01T10:00:00+02:00", now) == at
+    assert parse_timestamp("2026-10-01 08:00:00", now) == at
+    seconds = int(at.timestamp())
+    assert parse_timestamp(seconds, now) == at
+    assert parse_timestamp(float(seconds) + 0.5, now) == at.replace(microsecond=500000)
+    assert parse_timestamp(str(seconds), now) == at
+    assert parse_timestamp(seconds * 1000, now) == at  # JavaScript's Date.now()
+    assert parse_timestamp(seconds * 1000 + 250, now) == at.replace(microsecond=250000)
+    assert parse_timestamp(f"{seconds * 1000}", now) == at
+    assert parse_timestamp(now.timestamp() * 1000 + 3_600_000, now) > now  # an hour ahead: fine
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "yesterday-ish",
+        "last tuesday",
+        "2026-13-01",
+        True,
+        False,
+        {"ms": 1},
+        [1790000000],
+        float("nan"),
+        float("inf"),
+        -1,
+        "-1790000000",
+        0,
+        946_684_799,  # 1999-12-31T23:59:59Z
+        "1999-06-01T00:00:00Z",
+        10**20,
+        1_795_000_000_000_000,  # microseconds
+        "2026-11-27T12:00:01Z",  # more than a day ahead
+        1_764_201_600 + 2 * 86400 * 365,
+    ],
+)
+def test_unusable_timestamps_are_refused_naming_the_field(raw):
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    with pytest.raises(TrackingError) as err:
+        parse_timestamp(raw, now)
+    assert err.value.fields == ("eventTimestamp",)
+    assert err.value.status == 400 and "eventTimestamp" in err.value.message
+    with pytest.raises(TrackingError) as err:
+        validate_batch(
+            {
+                "events": [
+                    {"userIdentifier": "u", "eventType": "click"},
+                    {"userIdentifier": "u", "eventType": "click", "eventTimestamp": raw},
+                ]
+            },
+            now=now,
+        )
+    assert err.value.message.startswith("events[1]: eventTimestamp ")
+    assert err.value.fields == ("eventTimestamp",)
 
 
 def test_batch_refuses_all_when_one_event_is_bad():
