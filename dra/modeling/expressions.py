@@ -21,6 +21,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from dra.modeling.errors import ModelingError
 
 MAX_LENGTH = 500
+MAX_DEPTH = 32
+"""Deepest nesting of parentheses, calls and unary minus (the parser is recursive)."""
 
 FUNCTIONS: dict[str, tuple[int, int]] = {
     # name: (min args, max args)
@@ -80,6 +82,7 @@ class _Parser:
     def __init__(self, tokens: list[tuple[str, str]], resolve: Resolver) -> None:
         self.tokens, self.pos, self.resolve = tokens, 0, resolve
         self.uses_aggregate = False
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -114,6 +117,18 @@ class _Parser:
         return left
 
     def factor(self) -> ColumnElement:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise ModelingError(
+                    f"The expression is nested too deeply (at most {MAX_DEPTH} levels).",
+                    field="expression",
+                )
+            return self._factor()
+        finally:
+            self.depth -= 1
+
+    def _factor(self) -> ColumnElement:
         kind, value = self.take()
         if kind == "op" and value == "-":
             return -self.factor()

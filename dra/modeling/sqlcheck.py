@@ -7,6 +7,7 @@ one that was checked (no parser differential between sqlglot and PostgreSQL).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -17,6 +18,13 @@ from dra.modeling.catalog import Catalog
 from dra.modeling.errors import ModelingError
 
 MAX_SQL_LENGTH = 50_000
+MAX_NESTING = 64
+"""Deepest nesting of parentheses and brackets accepted (counted before parsing)."""
+MAX_BRACKETS = 256
+NESTING_MESSAGE = (
+    f"The query is nested too deeply: at most {MAX_NESTING} levels of parentheses "
+    "(subqueries, expressions) are accepted."
+)
 
 FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
     getattr(exp, name)
@@ -76,6 +84,15 @@ FORBIDDEN_NAMES = _words("""
     lo_import lo_export lo_get lo_put lo_from_bytea pg_read_file pg_read_binary_file
     pg_ls_dir pg_stat_file pg_terminate_backend pg_cancel_backend pg_reload_conf
     pg_advisory_lock pg_advisory_xact_lock pg_notify txid_current
+    current_version version current_database current_catalog session_user inet_server_addr
+    inet_server_port inet_client_addr inet_client_port
+""")
+
+# Types sqlglot does not model whose casts are harmless (PostgreSQL built-ins and citext).
+# Any other named type is refused: a relation's row type, a type of another schema.
+ALLOWED_OTHER_TYPES = _words("""
+    point line lseg box path polygon circle cidr macaddr macaddr8 varbit tsvector tsquery
+    jsonpath citext
 """)
 
 
@@ -116,39 +133,171 @@ def _check_functions(tree: exp.Expression) -> None:
             )
 
 
+def _check_types(tree: exp.Expression) -> None:
+    """Casts to the object-identifier types (``regclass``...) read the catalog (``oid::regclass``
+    names every table of the database) and a table's row type names its columns: refused."""
+    for node in tree.find_all(exp.DataType):
+        kind = node.this
+        if isinstance(node, exp.ObjectIdentifier) or isinstance(kind, str):
+            name = str(kind).lower()
+        elif kind == exp.DataType.Type.USERDEFINED:
+            name = node.sql(dialect="postgres").lower()
+            if name in ALLOWED_OTHER_TYPES:
+                continue
+        else:
+            continue
+        raise ModelingError(f"The type {name} is not allowed in data models.", field="query")
+
+
 def _check_tables(tree: exp.Expression, catalog: Catalog) -> list[str]:
-    ctes = {
-        _ident(cte.args.get("alias").this)
-        for cte in tree.find_all(exp.CTE)
-        if cte.args.get("alias") is not None
-    }
+    """Resolve every relation name by scope, as PostgreSQL does, and qualify the project's.
+
+    A WITH's CTEs are visible in its query and in the CTEs after them (in every CTE of the
+    list, their own bodies included, when the WITH is RECURSIVE); an inner WITH shadows an
+    outer one. Any other name must be one of the project's tables and is qualified with its
+    schema, so that nothing left unqualified can reach ``pg_catalog`` (first in the search
+    path): CTE names may not start with ``pg_``, the prefix of every relation there.
+    """
     allowed_schemas = set(catalog.schemas)
     used: list[str] = []
-    for t in tree.find_all(exp.Table):
-        if not isinstance(t.this, exp.Identifier):
-            continue  # a table function such as generate_series(): checked as a function
-        name, schema = _ident(t.this), _ident(t.args.get("db"))
-        if t.args.get("catalog") is not None:
-            raise ModelingError("Queries cannot name another database.", field="query")
-        if not schema and name in ctes:
-            continue
-        if schema and schema not in allowed_schemas:
-            raise ModelingError(
-                f"The query may only read this project's tables; "
-                f"{schema}.{name} is not one of them.",
-                field="query",
-            )
-        info = catalog.tables.get(name)
-        if info is None or (schema and info.schema != schema):
-            where = f"{schema}.{name}" if schema else name
-            raise ModelingError(
-                f"Unknown table {where}: it is not one of this project's tables.", field="query"
-            )
-        if not schema:
-            t.set("db", exp.to_identifier(info.schema, quoted=True))
-        if name not in used:
-            used.append(name)
+    # (node, CTE names visible there); iterative, so that depth never costs Python frames
+    stack: list[tuple[exp.Expression, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, visible = stack.pop()
+        skip: tuple[str, ...] = ()
+        todo: list[tuple[exp.Expression, frozenset[str]]] = []
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+            _resolve_table(node, visible, catalog, allowed_schemas, used)
+            skip = ("this", "db", "catalog")
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With):
+            ctes = [cte for cte in with_.expressions if isinstance(cte, exp.CTE)]
+            names = [_cte_name(cte) for cte in ctes]
+            everyone = visible | frozenset(names)
+            for i, cte in enumerate(ctes):
+                sees = everyone if with_.args.get("recursive") else visible | frozenset(names[:i])
+                todo.append((cte.this, sees))
+            skip, visible = ("with_",), everyone
+        for key, value in node.args.items():
+            if key not in skip:
+                todo.extend((child, visible) for child in _children(value))
+        stack.extend(reversed(todo))  # in the order they are written
     return used
+
+
+def _children(value: object) -> list[exp.Expression]:
+    if isinstance(value, exp.Expression):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, exp.Expression)]
+    return []
+
+
+def _cte_name(cte: exp.CTE) -> str:
+    alias = cte.args.get("alias")
+    name = _ident(alias.this) if alias is not None else ""
+    if not name:
+        raise ModelingError("Every WITH query needs a name.", field="query")
+    if name.lower().startswith("pg_"):
+        raise ModelingError(
+            f"The WITH query name {name} is not allowed: names starting with pg_ are "
+            "PostgreSQL's catalog.",
+            field="query",
+        )
+    return name
+
+
+def _resolve_table(
+    t: exp.Table,
+    visible: frozenset[str],
+    catalog: Catalog,
+    allowed_schemas: set[str],
+    used: list[str],
+) -> None:
+    name, schema = _ident(t.this), _ident(t.args.get("db"))
+    if t.args.get("catalog") is not None:
+        raise ModelingError("Queries cannot name another database.", field="query")
+    if not schema and name in visible:
+        return  # a CTE in scope here
+    if schema and schema not in allowed_schemas:
+        raise ModelingError(
+            f"The query may only read this project's tables; {schema}.{name} is not one of them.",
+            field="query",
+        )
+    info = catalog.tables.get(name)
+    if info is None or (schema and info.schema != schema):
+        where = f"{schema}.{name}" if schema else name
+        raise ModelingError(
+            f"Unknown table {where}: it is not one of this project's tables.", field="query"
+        )
+    if not schema:
+        t.set("db", exp.to_identifier(info.schema, quoted=True))
+    if name not in used:
+        used.append(name)
+
+
+def nesting_depth(text: str) -> tuple[int, int]:
+    """(deepest nesting of ( and [, number of [) outside literals, quoted names and comments.
+
+    Counted on the text, before sqlglot's recursive parser sees it. Dollar quotes
+    (``$tag$...$tag$``), escape strings (``E'...'``) and nested block comments are
+    PostgreSQL's rules.
+    """
+    depth = deepest = brackets = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+            brackets += c == "["
+        elif c in ")]":
+            depth = max(depth - 1, 0)
+        elif c == "-" and text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif c == "/" and text.startswith("/*", i):
+            level, i = 1, i + 2
+            while i < n and level:
+                if text.startswith("/*", i):
+                    level, i = level + 1, i + 2
+                elif text.startswith("*/", i):
+                    level, i = level - 1, i + 2
+                else:
+                    i += 1
+            continue
+        elif c == "'":
+            escapes = i > 0 and text[i - 1] in "eE" and (i < 2 or not _word_char(text[i - 2]))
+            i += 1
+            while i < n:
+                if escapes and text[i] == "\\":
+                    i += 2
+                    continue
+                if text[i] == "'":
+                    if text.startswith("''", i):
+                        i += 2
+                        continue
+                    break
+                i += 1
+        elif c == '"':
+            end = text.find('"', i + 1)
+            while end >= 0 and text.startswith('""', end):
+                end = text.find('"', end + 2)
+            i = n if end < 0 else end
+        elif c == "$" and (i == 0 or not _word_char(text[i - 1])):
+            tag = _DOLLAR_TAG.match(text, i)
+            if tag is not None:
+                end = text.find(tag.group(), tag.end())
+                i = n if end < 0 else end + len(tag.group()) - 1
+        i += 1
+    return deepest, brackets
+
+
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\uffff][A-Za-z_0-9\x80-\uffff]*)?\$")
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c in "_$"
 
 
 def check_sql(text: object, catalog: Catalog) -> CheckedSql:
@@ -157,6 +306,23 @@ def check_sql(text: object, catalog: Catalog) -> CheckedSql:
         raise ModelingError("The query is empty.", status=422, field="query")
     if len(text) > MAX_SQL_LENGTH:
         raise ModelingError(f"Queries are limited to {MAX_SQL_LENGTH} characters.", field="query")
+    depth, brackets = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise ModelingError(NESTING_MESSAGE, field="query")
+    if brackets > MAX_BRACKETS:  # sqlglot's time grows with the square of a chain x[1][1]...
+        raise ModelingError(
+            f"The query has too many brackets: at most {MAX_BRACKETS} array brackets "
+            "(ARRAY[...], x[1]) are accepted.",
+            field="query",
+        )
+    try:
+        return _check(text, catalog)
+    except RecursionError:
+        # deep chains without parentheses (NOT NOT ..., x::int::int...): sqlglot recurses
+        raise ModelingError(NESTING_MESSAGE, field="query") from None
+
+
+def _check(text: str, catalog: Catalog) -> CheckedSql:
     try:
         statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
     except (ParseError, TokenError) as exc:
@@ -174,5 +340,6 @@ def check_sql(text: object, catalog: Catalog) -> CheckedSql:
                 field="query",
             )
     _check_functions(tree)
+    _check_types(tree)
     used = _check_tables(tree, catalog)
     return CheckedSql(tree.sql(dialect="postgres"), used)

@@ -232,6 +232,18 @@ def test_calculated_field_injection_is_refused(catalog, expression):
     assert err.value.field == "calculated[0]"
 
 
+@pytest.mark.parametrize(
+    "expression", ["-" * 499 + "1", "(" * 200 + "1" + ")" * 200, "abs(" * 40 + "1" + ")" * 40]
+)
+def test_deeply_nested_calculated_fields_answer_400_naming_the_field(catalog, expression):
+    spec = join_spec(calculated=[{"alias": "c", "expression": expression}])
+    with pytest.raises(ModelingError) as err:  # was a RecursionError (500) for "-" * 499
+        compile_query_json(spec, catalog).sql_and_params()
+    assert err.value.field == "calculated[0]" and "nested" in err.value.message
+    ok = "(" * 20 + "-orders.amount" + ")" * 20
+    compile_query_json(join_spec(calculated=[{"alias": "c", "expression": ok}]), catalog)
+
+
 def test_limit_must_be_a_positive_whole_number(catalog):
     for bad in (0, -1, "10; drop", 1.5, True):
         with pytest.raises(ModelingError, match="Limit"):
