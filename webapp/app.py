@@ -10,6 +10,7 @@ from flask import Flask
 
 from dra.db import Database
 from dra.settings import Settings, SettingsError, load_settings
+from webapp.request_class import BoundedJSONRequest
 
 
 def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
             "which starts the database and sets it"
         )
     app = Flask(__name__)
+    app.request_class = BoundedJSONRequest
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.upload_max_bytes,

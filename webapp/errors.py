@@ -27,9 +27,12 @@ def wants_json() -> bool:
     return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
-def _render(code: int, message: str):
+def _render(code: int, message: str, field: str | None = None):
     if wants_json():
-        return jsonify(error=TITLES.get(code, "Error"), message=message, status=code), code
+        body = {"error": TITLES.get(code, "Error"), "message": message, "status": code}
+        if field:
+            body["field"] = field
+        return jsonify(body), code
     return render_template(
         "errors/error.html", code=code, title=TITLES.get(code, "Error"), message=message
     ), code
@@ -38,7 +41,7 @@ def _render(code: int, message: str):
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        response = _render(exc.code or 500, exc.description or "")
+        response = _render(exc.code or 500, exc.description or "", getattr(exc, "field", None))
         if exc.code == 429 and exc.response is not None:
             body, code = response
             return (

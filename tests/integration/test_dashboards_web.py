@@ -402,3 +402,44 @@ def test_csv_exports_write_formulas_as_text_for_members_and_guests(
             assert notes_out[nid] == "'" + text, (nid, notes_out[nid])
         assert notes_out[8] == "plain text"
         assert deltas[1] == "-5" and deltas[3] == "-7"  # negative numbers stay numbers
+
+
+def test_deeply_nested_or_huge_filters_answer_400_naming_the_field(shop, login, database, app):
+    roles, revenue, _ = shop
+    editor = login(roles.editor)
+    board_id = new_board(editor, roles.project_id)
+    add_widget(
+        editor,
+        database,
+        roles.project_id,
+        board_id,
+        data_model_id=revenue,
+        chart_type="bar",
+        x="country",
+        y="revenue",
+    )
+    editor.post(f"{base(roles.project_id)}/{board_id}/share", data={"action": "create"})
+    with database.system_session() as s:
+        wid = s.scalar(select(DashboardWidget.id))
+        token = s.scalar(select(DashboardPublicLink.token))
+    member = f"{base(roles.project_id)}/{board_id}/widgets/{wid}/data"
+    public = f"/public/d/{token}/widgets/{wid}/data"
+    guest = app.test_client()
+    deep = "[" * 5000 + "]" * 5000
+    nine = '{"values": {"values": ' + "[" * 8 + "]" * 8 + "}}"
+    huge = json.dumps({"values": {"column": "country", "values": ["x" * 20_000]}})
+    for client, url in ((editor, member), (guest, public)):
+        for raw, words in (
+            (deep, "nested too deeply"),
+            (nine, "nested too deeply"),
+            (huge, "16 KB"),
+        ):
+            resp = client.get(url, query_string={"filters": raw})
+            assert resp.status_code == 400, (url, resp.status_code)
+            assert resp.json["field"] == "filters" and words in resp.json["error"]
+            csv_resp = client.get(url + ".csv", query_string={"filters": raw})
+            assert csv_resp.status_code == 400 and b"filters" in csv_resp.data
+        bad = client.get(url, query_string={"filters": "{nope"})
+        assert bad.status_code == 400 and bad.json["error"] == "filters must be JSON."
+        fine = client.get(url, query_string={"filters": json.dumps({"values": {"values": []}})})
+        assert fine.status_code == 200

@@ -6,8 +6,6 @@ JSON (a plotly figure built on the server); the browser never sends SQL.
 
 from __future__ import annotations
 
-import json
-
 from flask import (
     Blueprint,
     Response,
@@ -33,6 +31,7 @@ from dra.models import DataModel
 from dra.permissions import Permission
 from dra.projects.projects import get_project
 from dra.security.csv_export import write_csv
+from dra.security.json_input import JSONInputError, loads_bounded
 from webapp.authz import ProjectAccess, requires
 from webapp.database import commit, db_session, get_database, rollback
 from webapp.extensions import limiter
@@ -63,13 +62,14 @@ def _board(project_id: int, dashboard_id: int):
 
 
 def _filters_arg() -> dict | None:
+    """The ``filters`` query parameter: JSON bounded in size and nesting before parsing."""
     raw = request.args.get("filters")
     if not raw:
         return None
     try:
-        value = json.loads(raw)
-    except ValueError:
-        abort(400, description="filters must be JSON.")
+        value = loads_bounded(raw, field="filters")
+    except JSONInputError as exc:
+        raise ModelingError(exc.message, status=exc.status, field="filters") from None
     return service.clean_filters(value)
 
 
@@ -272,6 +272,7 @@ def _form_from_widget(widget) -> dict:
         "limit": b.get("limit") or "",
         "columns": ", ".join(b.get("columns") or []),
         "period": b.get("period") or "month",
+        "compare": b.get("compare") or "to_date",
         "filter_column": f.get("column", ""),
         "filter_operator": f.get("operator", "="),
         "filter_value": f.get("value", "")
@@ -282,7 +283,8 @@ def _form_from_widget(widget) -> dict:
 
 def _binding_from_form(form) -> dict:
     binding = {
-        k: form.get(k) or None for k in ("x", "y", "series", "aggregate", "sort", "limit", "period")
+        k: form.get(k) or None
+        for k in ("x", "y", "series", "aggregate", "sort", "limit", "period", "compare")
     }
     columns = [c.strip() for c in (form.get("columns") or "").split(",") if c.strip()]
     if columns:
