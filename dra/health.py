@@ -48,3 +48,8 @@ def check_health(database: Database) -> dict[str, Any]:
     pipelines = _check_pipeline_storage()
     ok = db["status"] == "ok" and pipelines["status"] in {"ok", "initialising", "unconfigured"}
     return {"status": "ok" if ok else "error", "database": db, "pipeline_storage": pipelines}
+
+
+def public_health(report: dict[str, Any]) -> dict[str, str]:
+    """What anyone may know: up or not (no versions, revision or error text)."""
+    return {"status": "ok" if report["status"] == "ok" else "unavailable"}

@@ -5,14 +5,69 @@ import pytest
 from webapp import create_app
 
 
-def test_healthz_reports_database_state(client):
+def _api_token(database, user) -> str:
+    from dra.accounts.api_tokens import create_api_token
+
+    with database.system_session() as s:
+        return create_api_token(s, user.id, "monitor").secret
+
+
+def test_healthz_tells_anonymous_callers_the_status_only(client, make_user, login):
     resp = client.get("/healthz")
-    assert resp.status_code == 200
-    body = resp.get_json()
-    assert body["status"] == "ok"
-    assert body["database"]["status"] == "ok"
-    assert body["database"]["revision"]
-    assert "pipeline_storage" in body
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
+    member = login(make_user())
+    assert member.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_healthz_details_for_platform_admins_signed_in_or_by_token(
+    client, make_user, login, database
+):
+    admin = make_user(platform_admin=True)
+    by_token = client.get(
+        "/healthz", headers={"Authorization": f"Bearer {_api_token(database, admin)}"}
+    )
+    for resp in (login(admin).get("/healthz"), by_token):
+        assert resp.status_code == 200
+        body = resp.get_json()
+        assert body["status"] == "ok"
+        assert body["database"]["status"] == "ok"
+        assert body["database"]["revision"] and body["database"]["server_version"]
+        assert "pipeline_storage" in body
+    someone = make_user()
+    plain = client.get(
+        "/healthz", headers={"Authorization": f"Bearer {_api_token(database, someone)}"}
+    )
+    assert plain.get_json() == {"status": "ok"}
+
+
+def test_a_broken_database_is_503_unavailable_without_details_for_anonymous(settings):
+    from dataclasses import replace
+
+    broken = create_app(
+        replace(settings, database_url=settings.database_url.rsplit("/", 1)[0] + "/no_such_db"),
+        config={"TESTING": True, "RATELIMIT_ENABLED": False},
+    )
+    resp = broken.test_client().get("/healthz")
+    assert resp.status_code == 503 and resp.get_json() == {"status": "unavailable"}
+    assert b"no_such_db" not in resp.data
+    broken.extensions["dra_database"].dispose()
+
+
+def test_healthz_is_rate_limited_for_anonymous_callers(settings):
+    limited = create_app(
+        settings,
+        config={"TESTING": True, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"},
+    )
+    client = limited.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.77"}  # ignored: no trusted proxy is set
+    codes = [
+        client.get(
+            "/healthz", headers=headers, environ_base={"REMOTE_ADDR": "198.51.100.61"}
+        ).status_code
+        for _ in range(61)
+    ]
+    assert codes[:60] == [200] * 60 and codes[60] == 429
+    limited.extensions["dra_database"].dispose()
 
 
 def test_login_page_answers_and_home_needs_sign_in(client):

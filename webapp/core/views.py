@@ -8,7 +8,7 @@ import plotly
 from flask import Blueprint, jsonify, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
-from dra.health import check_health
+from dra.health import check_health, public_health
 from webapp.database import get_database
 from webapp.extensions import csrf, limiter
 
@@ -24,13 +24,23 @@ def index():
     return render_template("core/home.html")
 
 
+HEALTH_RATE = "60 per minute"
+
+
+def _platform_admin() -> bool:
+    return bool(current_user.is_authenticated and current_user.is_platform_admin)
+
+
 @bp.get("/healthz")
-@limiter.exempt
+@limiter.limit(HEALTH_RATE, exempt_when=_platform_admin)
 @csrf.exempt
 def healthz():
-    """Database and pipeline-storage state as JSON (200 when both are fine, else 503)."""
+    """200 ``{"status": "ok"}`` or 503 ``{"status": "unavailable"}`` for anyone (60 a
+    minute per address); platform admins, signed in or by API token, get each part's
+    state (versions, revision, errors)."""
     report = check_health(get_database())
-    return jsonify(report), (200 if report["status"] == "ok" else 503)
+    status = 200 if report["status"] == "ok" else 503
+    return jsonify(report if _platform_admin() else public_health(report)), status
 
 
 @bp.get("/vendor/plotly.min.js")
