@@ -9,12 +9,13 @@ plotly.js; the KPI is an ``indicator`` trace with its delta, the table a ``table
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, cast, column, func, select, table
+from sqlalchemy import Date, Select, and_, cast, column, func, literal, or_, select, table
 from sqlalchemy.sql.elements import ColumnElement, quoted_name
 
+from dra.formatting import PLOTLY_NUMBER, PLOTLY_TICKS, format_number
 from dra.modeling.builder import filter_condition
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import jsonable
@@ -132,10 +133,117 @@ def validate_binding(chart_type: str, binding: object, columns: dict[str, str]) 
     ]
     if chart_type == "kpi":
         period = binding.get("period") or "month"
-        if period not in ("day", "week", "month", "quarter", "year"):
+        if period not in PERIODS:
             raise ModelingError("Period must be day, week, month, quarter or year.", field="period")
         clean["period"] = period
+        compare = binding.get("compare") or "to_date"
+        if compare not in COMPARISONS:
+            raise ModelingError(
+                "Compare must be to_date (the same days of the previous period) or complete "
+                "(the last two complete periods).",
+                field="compare",
+            )
+        clean["compare"] = compare
     return clean
+
+
+# --- KPI periods -----------------------------------------------------------------------
+
+PERIODS = ("day", "week", "month", "quarter", "year")
+COMPARISONS = ("to_date", "complete")
+_MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}
+
+
+def period_start(day: date, period: str) -> date:
+    """The first day of the period holding ``day`` (weeks start on Monday, as in SQL)."""
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    months = _MONTHS_IN[period]
+    return date(day.year, (day.month - 1) // months * months + 1, 1)
+
+
+def add_periods(start: date, period: str, count: int) -> date:
+    """The start of the period ``count`` periods after the one starting on ``start``."""
+    if period in ("day", "week"):
+        return start + timedelta(days=count * (7 if period == "week" else 1))
+    month = start.year * 12 + start.month - 1 + count * _MONTHS_IN[period]
+    return date(month // 12, month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class KpiWindows:
+    """The two spans a KPI compares, each (first day, last day), both included."""
+
+    period: str
+    compare: str
+    current: tuple[date, date]
+    previous: tuple[date, date]
+
+
+def comparison_windows(latest: date, period: str, compare: str = "to_date") -> KpiWindows:
+    """Like with like, anchored on the latest day with data (not on today).
+
+    ``to_date``: the period holding ``latest`` up to that day against the same span of
+    the previous period, cut at its end (Dec 1-6 vs Nov 1-6; Mar 1-31 vs Feb 1-28).
+    ``complete``: the last period that ends by ``latest`` against the one before it.
+    """
+    start = period_start(latest, period)
+    ends_here = add_periods(start, period, 1) - timedelta(days=1) == latest
+    if compare == "complete":
+        last = start if ends_here else add_periods(start, period, -1)
+        before = add_periods(last, period, -1)
+        return KpiWindows(
+            period,
+            compare,
+            (last, add_periods(last, period, 1) - timedelta(days=1)),
+            (before, last - timedelta(days=1)),
+        )
+    before = add_periods(start, period, -1)
+    same_span = before + (latest - start)
+    return KpiWindows(
+        period, compare, (start, latest), (before, min(same_span, start - timedelta(days=1)))
+    )
+
+
+def _whole(span: tuple[date, date], period: str) -> bool:
+    start, end = span
+    return (
+        period_start(start, period) == start
+        and add_periods(start, period, 1) - timedelta(days=1) == end
+    )
+
+
+def span_label(span: tuple[date, date], period: str, *, year: bool = True) -> str:
+    """A span as people say it: "Nov 2026" for a whole month, "Dec 1-6", "Oct 1-Nov 14"."""
+    start, end = span
+    suffix = f" {end:%Y}" if year else ""
+    if _whole(span, period):
+        if period == "year":
+            return f"{start:%Y}"
+        if period == "quarter":
+            return f"Q{(start.month - 1) // 3 + 1}{suffix}"
+        if period == "month":
+            return f"{start:%b}{suffix}"
+        day = f"{start.day} {start:%b}{suffix}"
+        return f"week of {day}" if period == "week" else day
+    if start == end:
+        return f"{start:%b} {start.day}{suffix}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start:%b} {start.day}-{end.day}{suffix}"
+    return f"{start:%b} {start.day}-{end:%b} {end.day}{suffix}"
+
+
+def windows_label(windows: KpiWindows) -> str:
+    """ "Dec 1-6 vs Nov 1-6 2026", "Nov vs Oct 2026 (complete months)"."""
+    spans = (windows.current, windows.previous)
+    one_year = len({d.year for span in spans for d in span}) == 1
+    current = span_label(windows.current, windows.period, year=not one_year)
+    label = f"{current} vs {span_label(windows.previous, windows.period)}"
+    if windows.compare == "complete":
+        label += f" (complete {windows.period}s)"
+    return label
 
 
 def _agg(name: str, col: ColumnElement) -> ColumnElement:
@@ -184,8 +292,13 @@ def build_query(
     chart_type: str,
     binding: dict,
     dashboard_filters: dict | None = None,
+    windows: KpiWindows | None = None,
 ) -> WidgetQuery:
-    """The widget's SELECT over ``schema.table_name`` (binding already validated)."""
+    """The widget's SELECT over ``schema.table_name`` (binding already validated).
+
+    A KPI over periods needs its ``windows`` (from ``comparison_windows`` on the answer of
+    ``kpi_anchor_query``); without them it shows the total.
+    """
     t = table(_q(table_name), *[column(_q(c)) for c in columns], schema=_q(schema))
     cols = {c: t.c[c] for c in columns}
     where = [
@@ -205,12 +318,23 @@ def build_query(
         )
         stmt = select(*parts)
     elif chart_type == "kpi":
-        value = _agg(agg, cols[y]).label("y")
-        if x:
-            bucket = func.date_trunc(binding["period"], cast(cols[x], _timestamp())).label("x")
-            stmt = select(bucket, value).group_by(bucket).order_by(bucket.desc()).limit(2)
+        if x and windows is not None:
+            day = cast(cols[x], Date())
+            spans = {
+                name: and_(day >= span[0], day <= span[1])
+                for name, span in (("current", windows.current), ("previous", windows.previous))
+            }
+            stmt = select(
+                literal(windows.current[0], Date()).label("current_from"),
+                literal(windows.current[1], Date()).label("current_to"),
+                literal(windows.previous[0], Date()).label("previous_from"),
+                literal(windows.previous[1], Date()).label("previous_to"),
+                _agg(agg, cols[y]).filter(spans["current"]).label("y"),
+                _agg(agg, cols[y]).filter(spans["previous"]).label("previous"),
+            ).where(or_(*spans.values()))
             return WidgetQuery(stmt.select_from(t).where(*where), chart_type, binding)
-        stmt = select(value)
+        # without a date column (or without data to anchor on): the total
+        stmt = select(_agg(agg, cols[y]).label("y"))
     else:
         keys = [cols[x].label("x")] + ([cols[series].label("series")] if series else [])
         stmt = select(*keys, _agg(agg, cols[y]).label("y")).group_by(*keys)
@@ -228,10 +352,26 @@ def build_query(
     return WidgetQuery(stmt, chart_type, binding)
 
 
-def _timestamp():
-    from sqlalchemy import DateTime
-
-    return DateTime()
+def kpi_anchor_query(
+    schema: str,
+    table_name: str,
+    columns: dict[str, str],
+    chart_type: str,
+    binding: dict,
+    dashboard_filters: dict | None = None,
+) -> Select | None:
+    """The latest day with data a period KPI is anchored on (None: not such a KPI)."""
+    if chart_type != "kpi" or not binding.get("x"):
+        return None
+    t = table(_q(table_name), *[column(_q(c)) for c in columns], schema=_q(schema))
+    cols = {c: t.c[c] for c in columns}
+    where = [
+        filter_condition(cols[f["column"]], f, f"filters[{i}]", i)
+        for i, f in enumerate(binding["filters"])
+    ]
+    where += dashboard_conditions(cols, columns, dashboard_filters)
+    latest = func.max(cast(cols[binding["x"]], Date())).label("latest")
+    return select(latest).select_from(t).where(*where)
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -291,7 +431,8 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
                     "type": "table",
                     "header": {"values": columns, "align": "left"},
                     "cells": {
-                        "values": [list(c) for c in zip(*rows, strict=True)]
+                        # shown rounded (0.30000000000000004 -> 0.3); the CSV keeps them whole
+                        "values": [[_shown(v) for v in c] for c in zip(*rows, strict=True)]
                         if rows
                         else [[] for _ in columns],
                         "align": "left",
@@ -301,22 +442,7 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
             "layout": _layout(),
         }
     if chart_type == "kpi":
-        value = rows[0][-1] if rows else None
-        trace: dict[str, Any] = {
-            "type": "indicator",
-            "mode": "number",
-            "value": value or 0,
-            "title": {"text": y_label, "font": {"size": 13}},
-        }
-        if binding.get("x") and len(rows) == 2 and rows[1][-1] is not None:
-            trace["mode"] = "number+delta"
-            trace["delta"] = {"reference": rows[1][-1], "relative": False}
-            period = binding.get("period") or "month"
-            trace["title"]["text"] = (
-                f"{y_label} · {period_label(rows[0][0], period)} "
-                f"(vs {period_label(rows[1][0], period)})"
-            )[:80]
-        return {"data": [trace], "layout": _layout(showlegend=False)}
+        return _kpi_figure(binding, y_label, rows[0] if rows else [])
     if chart_type in ("pie", "donut"):
         return {
             "data": [
@@ -325,13 +451,22 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
                     "labels": [r[0] for r in rows],
                     "values": [r[-1] for r in rows],
                     "hole": 0.45 if chart_type == "donut" else 0,
+                    "hovertemplate": f"%{{label}}: %{{value:{PLOTLY_NUMBER}}} (%{{percent}})"
+                    "<extra></extra>",
                 }
             ],
             "layout": _layout(),
         }
     if chart_type == "funnel":
         return {
-            "data": [{"type": "funnel", "y": [r[0] for r in rows], "x": [r[-1] for r in rows]}],
+            "data": [
+                {
+                    "type": "funnel",
+                    "y": [r[0] for r in rows],
+                    "x": [r[-1] for r in rows],
+                    "texttemplate": f"%{{value:{PLOTLY_NUMBER}}}",
+                }
+            ],
             "layout": _layout(showlegend=False),
         }
     if chart_type == "histogram":
@@ -346,7 +481,15 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
         for x, s, y in rows:
             z[ss.index(s)][xs.index(x)] = y
         return {
-            "data": [{"type": "heatmap", "x": xs, "y": ss, "z": z}],
+            "data": [
+                {
+                    "type": "heatmap",
+                    "x": xs,
+                    "y": ss,
+                    "z": z,
+                    "hovertemplate": f"%{{x}} · %{{y}}: %{{z:{PLOTLY_NUMBER}}}<extra></extra>",
+                }
+            ],
             "layout": _layout(showlegend=False),
         }
     if chart_type == "sankey":
@@ -356,6 +499,7 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
             "data": [
                 {
                     "type": "sankey",
+                    "valueformat": PLOTLY_NUMBER,
                     "node": {"label": [str(v) for v in labels]},
                     "link": {
                         "source": [index[r[0]] for r in rows],
@@ -366,7 +510,14 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
             ],
             "layout": _layout(showlegend=False),
         }
-    axes = {"xaxis": {"title": {"text": binding.get("x")}}, "yaxis": {"title": {"text": y_label}}}
+    axes = {
+        "xaxis": {"title": {"text": binding.get("x")}},
+        "yaxis": {
+            "title": {"text": y_label},
+            "tickformat": PLOTLY_TICKS,
+            "hoverformat": PLOTLY_NUMBER,
+        },
+    }
     if chart_type == "scatter":
         if has_series:
             groups = _by_series([[r[0], r[2], r[1]] for r in rows])
@@ -401,3 +552,72 @@ def figure(chart_type: str, binding: dict, columns: list[str], rows: list[list])
         data.append(trace)
     extra = {"barmode": "stack"} if chart_type == "stacked_bar" else {}
     return {"data": data, "layout": _layout(**axes, **extra, showlegend=has_series)}
+
+
+def _shown(value: Any) -> Any:
+    """A table cell as shown: floats rounded (see dra.formatting), the rest unchanged."""
+    return format_number(value, "cell") if isinstance(value, float) else value
+
+
+def _no_data(title: str) -> dict:
+    return {
+        "data": [],
+        "layout": _layout(
+            showlegend=False,
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[
+                {
+                    "text": title,
+                    "showarrow": False,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "font": {"size": 14},
+                }
+            ],
+        ),
+    }
+
+
+def _kpi_figure(binding: dict, y_label: str, row: list) -> dict:
+    """The KPI's number, with its delta when the previous span has data; a clear "No data"
+    rather than a silent 0."""
+    windows = None
+    if len(row) == 6:  # the two spans the query compared, then their values
+        spans = [date.fromisoformat(str(v)[:10]) for v in row[:4]]
+        windows = KpiWindows(
+            binding.get("period") or "month",
+            binding.get("compare") or "to_date",
+            (spans[0], spans[1]),
+            (spans[2], spans[3]),
+        )
+    value = row[-2] if windows else (row[-1] if row else None)
+    if value is None:
+        where = f" for {span_label(windows.current, windows.period)}" if windows else ""
+        return _no_data(f"{y_label}: no data{where}")
+    trace: dict[str, Any] = {
+        "type": "indicator",
+        "mode": "number",
+        "value": value,
+        "number": {"valueformat": PLOTLY_NUMBER},
+        "title": {"text": y_label, "font": {"size": 13}},
+    }
+    if windows is not None:
+        previous = row[-1]
+        if previous is None:
+            text = (
+                f"{y_label} · {span_label(windows.current, windows.period)} "
+                f"(no data for {span_label(windows.previous, windows.period)})"
+            )
+        else:
+            trace["mode"] = "number+delta"
+            trace["delta"] = {
+                "reference": previous,
+                "relative": False,
+                "valueformat": PLOTLY_NUMBER,
+            }
+            text = f"{y_label} · {windows_label(windows)}"
+        trace["title"]["text"] = text[:80]
+    return {"data": [trace], "layout": _layout(showlegend=False)}

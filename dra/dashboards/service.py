@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, check_limit
 from dra.dashboards.cache import WidgetCache, widget_cache
-from dra.dashboards.charts import CHART_TYPES, build_query, figure, validate_binding
+from dra.dashboards.charts import (
+    CHART_TYPES,
+    KpiWindows,
+    build_query,
+    comparison_windows,
+    figure,
+    kpi_anchor_query,
+    validate_binding,
+)
 from dra.db import Database
 from dra.ingestion.naming import models_schema
 from dra.modeling.builder import DIALECT
@@ -333,6 +341,29 @@ class WidgetData:
         return '{"figure": ' + figure + ", " + json.dumps(rest)[1:]
 
 
+def kpi_windows(
+    database: Database,
+    schema: str,
+    table_name: str,
+    columns: dict[str, str],
+    chart_type: str,
+    binding: dict,
+    filters: dict | None,
+    timeout_ms: int = 15000,
+) -> KpiWindows | None:
+    """The spans a period KPI compares, anchored on its latest data (None: no such KPI,
+    or no data)."""
+    anchor = kpi_anchor_query(
+        schema, table_name, columns, chart_type, binding, clean_filters(filters or {})
+    )
+    if anchor is None:
+        return None
+    compiled = anchor.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    latest = run_readonly(database, str(compiled), dict(compiled.params), timeout_ms=timeout_ms)
+    day = latest.rows[0][0] if latest.rows else None
+    return comparison_windows(day, binding["period"], binding["compare"]) if day else None
+
+
 def widget_data(
     database: Database,
     widget: DashboardWidget | WidgetRef,
@@ -357,13 +388,10 @@ def widget_data(
     columns = model_columns(database, model)
     try:
         binding = validate_binding(widget.chart_type, widget.binding, columns)
+        where = (models_schema(model.project_id), model.materialized_table, columns)
+        windows = kpi_windows(database, *where, widget.chart_type, binding, filters, timeout_ms)
         query = build_query(
-            models_schema(model.project_id),
-            model.materialized_table,
-            columns,
-            widget.chart_type,
-            binding,
-            clean_filters(filters or {}),
+            *where, widget.chart_type, binding, clean_filters(filters or {}), windows=windows
         )
         compiled = query.statement.compile(
             dialect=DIALECT, compile_kwargs={"render_postcompile": True}

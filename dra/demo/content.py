@@ -25,9 +25,18 @@ DASHBOARD_NAME = "Shop overview"
 WIDGETS = [
     # chart, title, binding, (x, y, w, h)
     (
+        # the latest month with orders so far against the same days of the month before
+        # (the figure names both spans); refunded orders are not revenue
         "kpi",
-        "Revenue this month",
-        {"x": "order_date", "y": "amount", "aggregate": "sum", "period": "month"},
+        "Revenue, latest month",
+        {
+            "x": "order_date",
+            "y": "amount",
+            "aggregate": "sum",
+            "period": "month",
+            "compare": "to_date",
+            "filters": [{"column": "status", "operator": "!=", "value": "refunded"}],
+        },
         (0, 0, 4, 3),
     ),
     (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+from psycopg import sql
 from sqlalchemy import func, select
 
 from dra.dashboards.cache import WidgetCache
@@ -66,3 +67,22 @@ def test_demo_dashboard_shows_charts_once_the_pipeline_has_run(database, setting
         data = widget_data(database, widget, model, cache=WidgetCache())
         assert data.error is None, (widget.title, data.error)
         assert data.figure["data"], widget.title
+
+    # the revenue KPI: the latest month with orders so far against the same days of the
+    # month before, refunded orders left out
+    kpi = next(w for w in widgets if w.chart_type == "kpi")
+    trace = widget_data(database, kpi, model, cache=WidgetCache()).figure["data"][0]
+    assert trace["title"]["text"] == "sum(amount) · Nov 1-14 vs Oct 1-14 2026"
+    table = sql.Identifier(f"models_p{project_id}", model.materialized_table)
+    raw = database.system_engine.raw_connection()
+    try:
+        total = sql.SQL(
+            "select sum(amount) filter (where order_date between %s and %s) from {}"
+            " where status <> 'refunded'"
+        ).format(table)
+        cur = raw.driver_connection.cursor()
+        now = cur.execute(total, ("2026-11-01", "2026-11-14")).fetchone()[0]
+        before = cur.execute(total, ("2026-10-01", "2026-10-14")).fetchone()[0]
+    finally:
+        raw.close()
+    assert trace["value"] == float(now) and trace["delta"]["reference"] == float(before)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import plotly.graph_objects as go
 import pytest
 
 from dra.dashboards.cache import WidgetCache
 from dra.dashboards.charts import (
     CHART_TYPES,
+    add_periods,
     build_query,
+    comparison_windows,
     figure,
     period_label,
+    period_start,
     validate_binding,
+    windows_label,
 )
 from dra.modeling.builder import DIALECT
 from dra.modeling.errors import ModelingError
@@ -30,6 +36,13 @@ def sql(chart_type, binding, filters=None):
     clean = validate_binding(chart_type, binding, COLUMNS)
     stmt = build_query("models_p1", "model_1", COLUMNS, chart_type, clean, filters).statement
     compiled = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    return str(compiled), compiled.params, clean
+
+
+def sql_with_windows(chart_type, binding, windows):
+    clean = validate_binding(chart_type, binding, COLUMNS)
+    stmt = build_query("models_p1", "model_1", COLUMNS, chart_type, clean, windows=windows)
+    compiled = stmt.statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
     return str(compiled), compiled.params, clean
 
 
@@ -68,13 +81,204 @@ def test_every_chart_type_builds_a_valid_plotly_figure(chart_type, binding, rows
     assert chart_type in CHART_TYPES
 
 
-def test_kpi_has_a_delta_against_the_previous_period():
+def test_kpi_has_a_delta_against_the_same_days_of_the_previous_period():
+    windows = comparison_windows(date(2026, 12, 6), "month")
     _, _, clean = sql("kpi", {"y": "revenue", "x": "day"})
-    fig = figure("kpi", clean, ["x", "y"], [["2026-02-01", 12], ["2026-01-01", 10]])
+    text, params, _ = sql_with_windows("kpi", {"y": "revenue", "x": "day"}, windows)
+    assert "FILTER (WHERE" in text and date(2026, 11, 6) in params.values()
+    row = ["2026-12-01", "2026-12-06", "2026-11-01", "2026-11-06", 12, 10]
+    fig = figure("kpi", clean, ["a", "b", "c", "d", "y", "previous"], [row])
+    go.Figure(fig)
     trace = fig["data"][0]
     assert trace["mode"] == "number+delta" and trace["value"] == 12
     assert trace["delta"]["reference"] == 10
-    assert trace["title"]["text"] == "sum(revenue) · Feb 2026 (vs Jan 2026)"
+    assert trace["title"]["text"] == "sum(revenue) · Dec 1-6 vs Nov 1-6 2026"
+    assert trace["number"]["valueformat"] == ",.2~f"
+
+
+def test_kpi_without_data_says_so_instead_of_a_silent_zero():
+    _, _, clean = sql("kpi", {"y": "revenue", "x": "day"})
+    empty = figure("kpi", clean, ["y"], [[None]])
+    go.Figure(empty)
+    assert empty["data"] == []
+    assert empty["layout"]["annotations"][0]["text"] == "sum(revenue): no data"
+    row = ["2026-12-01", "2026-12-06", "2026-11-01", "2026-11-06", 12, None]
+    alone = figure("kpi", clean, ["a", "b", "c", "d", "y", "previous"], [row])["data"][0]
+    assert alone["mode"] == "number"
+    assert alone["title"]["text"] == "sum(revenue) · Dec 1-6 2026 (no data for Nov 1-6 2026)"
+
+
+@pytest.mark.parametrize(
+    ("latest", "period", "compare", "current", "previous", "label"),
+    [
+        # the same days of the previous month
+        (
+            "2026-12-06",
+            "month",
+            "to_date",
+            ("12-01", "12-06"),
+            ("11-01", "11-06"),
+            "Dec 1-6 vs Nov 1-6 2026",
+        ),
+        # a month end: all of March against all of February, not into March
+        (
+            "2026-03-31",
+            "month",
+            "to_date",
+            ("03-01", "03-31"),
+            ("02-01", "02-28"),
+            "Mar vs Feb 2026",
+        ),
+        (
+            "2026-03-30",
+            "month",
+            "to_date",
+            ("03-01", "03-30"),
+            ("02-01", "02-28"),
+            "Mar 1-30 vs Feb 2026",
+        ),
+        (
+            "2028-03-30",
+            "month",
+            "to_date",
+            ("03-01", "03-30"),
+            ("02-01", "02-29"),
+            "Mar 1-30 vs Feb 2028",
+        ),
+        (
+            "2026-05-31",
+            "month",
+            "to_date",
+            ("05-01", "05-31"),
+            ("04-01", "04-30"),
+            "May vs Apr 2026",
+        ),
+        # across a year
+        (
+            "2027-01-06",
+            "month",
+            "to_date",
+            ("01-01", "01-06"),
+            ("12-01", "12-06"),
+            "Jan 1-6 2027 vs Dec 1-6 2026",
+        ),
+        (
+            "2026-11-14",
+            "quarter",
+            "to_date",
+            ("10-01", "11-14"),
+            ("07-01", "08-14"),
+            "Oct 1-Nov 14 vs Jul 1-Aug 14 2026",
+        ),
+        (
+            "2026-12-31",
+            "quarter",
+            "to_date",
+            ("10-01", "12-31"),
+            ("07-01", "09-30"),
+            "Q4 vs Q3 2026",
+        ),
+        (
+            "2026-03-04",
+            "year",
+            "to_date",
+            ("01-01", "03-04"),
+            ("01-01", "03-04"),
+            "Jan 1-Mar 4 2026 vs Jan 1-Mar 4 2025",
+        ),
+        # a week starts on Monday (2026-12-02 is a Wednesday)
+        (
+            "2026-12-02",
+            "week",
+            "to_date",
+            ("11-30", "12-02"),
+            ("11-23", "11-25"),
+            "Nov 30-Dec 2 vs Nov 23-25 2026",
+        ),
+        (
+            "2026-12-06",
+            "day",
+            "to_date",
+            ("12-06", "12-06"),
+            ("12-05", "12-05"),
+            "6 Dec vs 5 Dec 2026",
+        ),
+        # complete periods only
+        (
+            "2026-12-06",
+            "month",
+            "complete",
+            ("11-01", "11-30"),
+            ("10-01", "10-31"),
+            "Nov vs Oct 2026 (complete months)",
+        ),
+        (
+            "2026-11-30",
+            "month",
+            "complete",
+            ("11-01", "11-30"),
+            ("10-01", "10-31"),
+            "Nov vs Oct 2026 (complete months)",
+        ),
+        (
+            "2026-02-10",
+            "quarter",
+            "complete",
+            ("10-01", "12-31"),
+            ("07-01", "09-30"),
+            "Q4 vs Q3 2025 (complete quarters)",
+        ),
+        (
+            "2026-12-02",
+            "week",
+            "complete",
+            ("11-23", "11-29"),
+            ("11-16", "11-22"),
+            "week of 23 Nov vs week of 16 Nov 2026 (complete weeks)",
+        ),
+    ],
+)
+def test_kpi_compares_like_with_like(latest, period, compare, current, previous, label):
+    windows = comparison_windows(date.fromisoformat(latest), period, compare)
+
+    def days(span, year):
+        return tuple(date.fromisoformat(f"{year}-{d}") for d in span)
+
+    last = date.fromisoformat(latest)
+    year_of_current = windows.current[1].year
+    assert windows.current == days(current, year_of_current)
+    assert windows.previous == days(previous, windows.previous[0].year)
+    if compare == "to_date":
+        assert windows.current[1] == last  # anchored on the latest data
+    else:
+        assert windows.current[1] <= last
+    assert windows.previous[1] < windows.current[0]
+    assert windows_label(windows) == label
+
+
+def test_period_arithmetic():
+    assert period_start(date(2026, 12, 6), "week") == date(2026, 11, 30)
+    assert period_start(date(2026, 8, 15), "quarter") == date(2026, 7, 1)
+    assert add_periods(date(2026, 1, 1), "month", -1) == date(2025, 12, 1)
+    assert add_periods(date(2026, 10, 1), "quarter", 1) == date(2027, 1, 1)
+    assert add_periods(date(2026, 1, 1), "year", -1) == date(2025, 1, 1)
+
+
+def test_kpi_compare_setting_is_checked():
+    with pytest.raises(ModelingError) as err:
+        validate_binding("kpi", {"y": "revenue", "x": "day", "compare": "lately"}, COLUMNS)
+    assert err.value.field == "compare"
+    assert validate_binding("kpi", {"y": "revenue", "x": "day"}, COLUMNS)["compare"] == "to_date"
+
+
+def test_charts_show_numbers_with_thousands_separators_and_tables_rounded():
+    _, _, clean = sql("bar", {"x": "country", "y": "revenue"})
+    fig = figure("bar", clean, ["x", "y"], [["FR", 2500.0], ["US", 0.30000000000000004]])
+    assert fig["layout"]["yaxis"]["tickformat"] == ","
+    assert fig["layout"]["yaxis"]["hoverformat"] == ",.2~f"
+    _, _, clean = sql("table", {"columns": ["country", "revenue"]})
+    cells = figure("table", clean, ["country", "revenue"], [["FR", 0.30000000000000004]])
+    assert cells["data"][0]["cells"]["values"] == [["FR"], ["0.3"]]
 
 
 @pytest.mark.parametrize(
