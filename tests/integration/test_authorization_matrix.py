@@ -40,6 +40,7 @@ from dra.models import (
     DataSource,
     EmailOutbox,
     Notification,
+    PipelineRequest,
     ProjectInvitation,
     ProjectMember,
     QualityReport,
@@ -239,6 +240,12 @@ def alert(w: World, _actor: str) -> dict:
 
 def backup(w: World, _actor: str) -> dict:
     return {"backup_id": w.add(Backup(file_name=f"matrix-{next(_seq)}.zip"))}
+
+
+def restore_request(w: World, _actor: str) -> dict:
+    backup_id = w.add(Backup(file_name=f"matrix-{next(_seq)}.zip", status="succeeded"))
+    req = PipelineRequest(kind="restore", target_id=backup_id, status="succeeded")
+    return {"request_id": w.add(req)}
 
 
 def schedule(w: World, _actor: str) -> dict:
@@ -513,6 +520,9 @@ MATRIX: dict[str, Entry] = {
     "dbadmin.apply": Entry(DB_ADMIN),
     "dbadmin.backup_now": Entry(DB_ADMIN),
     "dbadmin.progress": Entry(DB_ADMIN, backup),
+    "dbadmin.backup_page": Entry(DB_ADMIN, backup),
+    "dbadmin.restore_page": Entry(DB_ADMIN, restore_request),
+    "dbadmin.restore_progress": Entry(DB_ADMIN, restore_request),
     "dbadmin.download": Entry(
         DB_ADMIN, backup, expect=ADMIN_404, note="404 for admins: the backup row has no file"
     ),

@@ -6,7 +6,7 @@ import io
 import zipfile
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from dra.migrate import head_revision
 from dra.models import Alert, Backup, BackupSchedule, PipelineRequest
@@ -29,7 +29,10 @@ ROUTES = [
     ("post", "/admin/database/schedules"),
     ("post", "/admin/database/schedules/1"),
     ("post", "/admin/database/schedules/1/delete"),
+    ("get", "/admin/database/backups/1"),
     ("get", "/admin/database/backups/1/progress"),
+    ("get", "/admin/database/restores/1"),
+    ("get", "/admin/database/restores/1/progress"),
     ("get", "/admin/database/backups/1/download"),
     ("post", "/admin/database/alerts/1/acknowledge"),
     ("post", "/admin/database/access"),
@@ -70,16 +73,52 @@ def test_failed_migration_is_reported_and_alerted(admin_client, database, monkey
         assert s.scalars(select(Alert.source)).all() == ["migration"]
 
 
-def test_back_up_now_answers_202_then_409(admin_client, database):
+def test_back_up_now_answers_202_then_409_to_api_clients(admin_client, database):
     first = admin_client.post("/admin/database/backups", headers={"Accept": "application/json"})
     assert first.status_code == 202 and first.get_json()["message"] == "Backup job queued."
-    second = admin_client.post("/admin/database/backups")
-    assert second.status_code == 409 and b"already in progress" in second.data
     backup_id = first.get_json()["backup_id"]
+    assert first.headers["Location"].endswith(f"/admin/database/backups/{backup_id}")
+    second = admin_client.post("/admin/database/backups", headers={"Accept": "application/json"})
+    assert second.status_code == 409 and "already in progress" in second.get_json()["message"]
     progress = admin_client.get(f"/admin/database/backups/{backup_id}/progress").get_json()
     assert (progress["status"], progress["phase"]) == ("queued", "queued")
     with database.system_session() as s:
         assert s.scalars(select(PipelineRequest.kind)).all() == ["backup"]
+
+
+def _counts(database) -> tuple[int, int]:
+    with database.system_session() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Backup)),
+            s.scalar(select(func.count()).select_from(PipelineRequest)),
+        )
+
+
+def test_back_up_now_posts_once_then_shows_its_own_progress_page(admin_client, database):
+    resp = admin_client.post("/admin/database/backups", follow_redirects=True)
+    assert resp.status_code == 200 and len(resp.history) == 1
+    assert resp.history[0].status_code == 303
+    with database.system_session() as s:
+        backup_id = s.scalar(select(Backup.id))
+    page = f"/admin/database/backups/{backup_id}"
+    assert resp.request.path == page
+    body = resp.get_data(as_text=True)
+    assert "Backup job queued." in body and 'http-equiv="refresh"' not in body
+    assert f'data-progress-url="{page}/progress"' in body and "js/dbadmin.js" in body
+    for _ in range(3):  # the browser's refresh repeats the GET, never the POST
+        assert admin_client.get(page).status_code == 200
+    assert _counts(database) == (1, 1)
+    again = admin_client.post("/admin/database/backups")  # the form sent a second time
+    assert again.status_code == 303 and again.headers["Location"].endswith(page)
+    assert "already in progress" in admin_client.get(page).get_data(as_text=True)
+    assert _counts(database) == (1, 1)
+    index = admin_client.get(PAGE).get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in index and f'href="{page}"' in index
+
+
+def test_a_missing_backup_page_is_404(admin_client):
+    assert admin_client.get("/admin/database/backups/999999").status_code == 404
+    assert admin_client.get("/admin/database/restores/999999").status_code == 404
 
 
 def test_restore_needs_confirmation_and_waits_for_running_backup(admin_client, database):
@@ -90,9 +129,37 @@ def test_restore_needs_confirmation_and_waits_for_running_backup(admin_client, d
         done_id = done.id
     path = f"/admin/database/backups/{done_id}/restore"
     assert admin_client.post(path).status_code == 400
-    admin_client.post("/admin/database/backups")
+    queued = admin_client.post("/admin/database/backups")
     busy = admin_client.post(path, data={"confirm": "RESTORE"})
-    assert busy.status_code == 409 and b"already in progress" in busy.data
+    assert busy.status_code == 303 and busy.headers["Location"] == queued.headers["Location"]
+    assert b"already in progress" in admin_client.get(busy.headers["Location"]).data
+    api = admin_client.post(
+        path, data={"confirm": "RESTORE"}, headers={"Accept": "application/json"}
+    )
+    assert api.status_code == 409
+    assert _counts(database) == (2, 1)
+
+
+def test_restore_posts_once_then_shows_its_own_progress_page(admin_client, database):
+    with database.system_session() as s:
+        done = Backup(file_name="dra-backup-20260101T000000Z.zip", status="succeeded")
+        s.add(done)
+        s.flush()
+        done_id = done.id
+    path = f"/admin/database/backups/{done_id}/restore"
+    resp = admin_client.post(path, data={"confirm": "RESTORE"}, follow_redirects=True)
+    assert resp.status_code == 200 and [r.status_code for r in resp.history] == [303]
+    with database.system_session() as s:
+        request_id = s.scalar(select(PipelineRequest.id).where(PipelineRequest.kind == "restore"))
+    page = f"/admin/database/restores/{request_id}"
+    assert resp.request.path == page
+    body = resp.get_data(as_text=True)
+    assert "Restore job queued." in body and f'data-progress-url="{page}/progress"' in body
+    progress = admin_client.get(f"{page}/progress").get_json()
+    assert (progress["status"], progress["backup_id"]) == ("queued", done_id)
+    again = admin_client.post(path, data={"confirm": "RESTORE"})
+    assert again.status_code == 303 and again.headers["Location"].endswith(page)
+    assert _counts(database) == (1, 1)
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

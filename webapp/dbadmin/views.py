@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from dra import migrate
-from dra.models import Alert, Backup, BackupSchedule, User
+from dra.models import Alert, Backup, BackupSchedule, PipelineRequest, User
 from dra.operations import faults
 from dra.operations.archive import InvalidBackup
 from dra.operations.backups import backup_path, list_backups, operation_in_progress, request_backup
@@ -66,9 +66,39 @@ def _page(status: int = 200, **extra):
                 )
             ],
         }
+    context["operation_url"] = _operation_page(context["operation"])
     context["faults"] = sorted(faults.active_faults())
     context.update(extra)
     return render_template("dbadmin/index.html", **context), status
+
+
+def _operation_page(operation: PipelineRequest | None) -> str | None:
+    """The progress page of a backup or restore request."""
+    if operation is None:
+        return None
+    if operation.kind == "backup":
+        return url_for("dbadmin.backup_page", backup_id=operation.target_id)
+    return url_for("dbadmin.restore_page", request_id=operation.id)
+
+
+def _started(message: str, page: str, **ids):
+    """Post/redirect/get: a browser goes to the operation's own page (refreshing it
+    repeats a GET, never the POST); API clients get 202 and the page as Location."""
+    if wants_json():
+        return jsonify(message=message, **ids), 202, {"Location": page}
+    flash(message, "success")
+    return redirect(page, code=303)
+
+
+def _busy(exc: OperationBusy):
+    """A backup or restore is already open: nothing new starts. API clients get 409; a
+    browser (a double click, a re-sent form) is taken to the open operation's page."""
+    if wants_json():
+        return jsonify(message=str(exc)), 409
+    with get_database().system_session() as s:
+        page = _operation_page(operation_in_progress(s))
+    flash(f"{exc} Nothing new was started.", "warning")
+    return redirect(page or url_for("dbadmin.index"), code=303)
 
 
 def _answer(status: int, message: str, category: str = "success", **data):
@@ -106,8 +136,44 @@ def backup_now():
             backup, req = request_backup(s, requested_by=current_user.id)
             ids = {"backup_id": backup.id, "request_id": req.id}
     except OperationBusy as exc:
-        return _answer(409, str(exc), "error")
-    return _answer(202, "Backup job queued.", **ids)
+        return _busy(exc)
+    page = url_for("dbadmin.backup_page", backup_id=ids["backup_id"])
+    return _started("Backup job queued.", page, **ids)
+
+
+def _backup_state(b: Backup) -> dict:
+    return {
+        "id": b.id,
+        "file_name": b.file_name,
+        "status": b.status,
+        "phase": b.phase,
+        "progress": b.progress,
+        "drill_status": b.drill_status,
+        "drill_seconds": b.drill_seconds,
+        "error": b.error,
+        "attempt": b.attempt,
+        "next_retry_at": b.next_retry_at.isoformat() if b.next_retry_at else None,
+        # keep watching: queued, running, drilling, or failed with a retry scheduled
+        "open": b.status in ("queued", "running")
+        or b.drill_status == "pending"
+        or b.next_retry_at is not None,
+    }
+
+
+@bp.get("/backups/<int:backup_id>")
+@db_admin_required
+def backup_page(backup_id: int):
+    with get_database().system_session() as s:
+        b = s.get(Backup, backup_id)
+        if b is None:
+            abort(404)
+        state = _backup_state(b)
+    return render_template(
+        "dbadmin/operation.html",
+        kind="backup",
+        state=state,
+        progress_url=url_for("dbadmin.progress", backup_id=backup_id),
+    )
 
 
 @bp.get("/backups/<int:backup_id>/progress")
@@ -117,17 +183,49 @@ def progress(backup_id: int):
         b = s.get(Backup, backup_id)
         if b is None:
             abort(404)
-        return jsonify(
-            id=b.id,
-            status=b.status,
-            phase=b.phase,
-            progress=b.progress,
-            drill_status=b.drill_status,
-            drill_seconds=b.drill_seconds,
-            error=b.error,
-            attempt=b.attempt,
-            next_retry_at=b.next_retry_at.isoformat() if b.next_retry_at else None,
-        )
+        return jsonify(_backup_state(b))
+
+
+def _restore_state(request_id: int) -> dict | None:
+    with get_database().system_session() as s:
+        req = s.get(PipelineRequest, request_id)
+        if req is None or req.kind != "restore":
+            return None
+        backup = s.get(Backup, req.target_id) if req.target_id else None
+        return {
+            "id": req.id,
+            "status": req.status,
+            "progress": req.progress,
+            "message": req.message,
+            "error": req.error,
+            "backup_id": req.target_id,
+            "file_name": backup.file_name if backup else None,
+            "open": req.status in ("queued", "running"),
+        }
+
+
+@bp.get("/restores/<int:request_id>")
+@db_admin_required
+def restore_page(request_id: int):
+    state = _restore_state(request_id)
+    if state is None:
+        abort(404)
+    return render_template(
+        "dbadmin/operation.html",
+        kind="restore",
+        state=state,
+        progress_url=url_for("dbadmin.restore_progress", request_id=request_id),
+    )
+
+
+@bp.get("/restores/<int:request_id>/progress")
+@db_admin_required
+def restore_progress(request_id: int):
+    state = _restore_state(request_id)
+    if state is None:
+        # after the switch the restored database holds no record of this request
+        return jsonify(message="This restore request is not in the database."), 404
+    return jsonify(state)
 
 
 @bp.get("/backups/<int:backup_id>/download")
@@ -161,10 +259,11 @@ def restore(backup_id: int):
             req = request_restore(s, backup_id=backup_id, requested_by=current_user.id)
             request_id = req.id
     except OperationBusy as exc:
-        return _answer(409, str(exc), "error")
+        return _busy(exc)
     except RestoreError as exc:
         return _answer(400, str(exc), "error")
-    return _answer(202, "Restore job queued.", request_id=request_id)
+    page = url_for("dbadmin.restore_page", request_id=request_id)
+    return _started("Restore job queued.", page, request_id=request_id)
 
 
 @bp.post("/restore/upload")
@@ -194,10 +293,11 @@ def upload():
             req = request_restore(s, backup_id=backup.id, requested_by=current_user.id)
             ids = {"backup_id": backup.id, "request_id": req.id}
     except OperationBusy as exc:
-        return _answer(409, str(exc), "error")
+        return _busy(exc)
     except InvalidBackup as exc:
         return _answer(400, f"The archive cannot be restored: {exc}", "error")
-    return _answer(202, "Upload accepted and validated; restore job queued.", **ids)
+    page = url_for("dbadmin.restore_page", request_id=ids["request_id"])
+    return _started("Upload accepted and validated; restore job queued.", page, **ids)
 
 
 @bp.post("/schedules")
