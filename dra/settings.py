@@ -82,6 +82,8 @@ class Settings:
     daily_ingest_cron: str = "0 3 * * *"
     backup_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "backups")
     rate_limit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0
+    force_https: bool = False
     demo_admin_email: str = "admin@demo.local"
     demo_admin_password: str = "demo-admin-pass-2026"  # noqa: S105 - the documented demo login
 
@@ -96,6 +98,17 @@ class Settings:
     @property
     def pg_dir(self) -> Path:
         return self.data_dir / "pg"
+
+
+def _proxy_hops(env: Mapping[str, str]) -> int:
+    """DRA_TRUSTED_PROXIES: how many reverse proxies in front of the web app set
+    X-Forwarded-For / X-Forwarded-Proto (0: none, the headers are ignored)."""
+    hops = _int(env, "DRA_TRUSTED_PROXIES", 0)
+    if not 0 <= hops <= 5:
+        raise SettingsError(
+            f"DRA_TRUSTED_PROXIES must be a number of proxies from 0 to 5, not {hops}"
+        )
+    return hops
 
 
 def _local_secret(path: Path, make: callable) -> str:
@@ -182,6 +195,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         daily_ingest_cron=env.get("DRA_DAILY_INGEST_CRON", "0 3 * * *"),
         backup_dir=Path(env.get("DRA_BACKUP_DIR") or data_dir / "backups").resolve(),
         rate_limit_storage_uri=env.get("DRA_RATE_LIMIT_STORAGE_URI", "memory://"),
+        trusted_proxies=_proxy_hops(env),
+        force_https=_bool(env, "DRA_FORCE_HTTPS", mode == "production"),
         demo_admin_email=env.get("DRA_DEMO_ADMIN_EMAIL", "admin@demo.local"),
         demo_admin_password=env.get("DRA_DEMO_ADMIN_PASSWORD", "demo-admin-pass-2026"),
     )

@@ -14,7 +14,6 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from dra.db import READONLY_ROLE
 from dra.ingestion.csv_files import (
     Column,
     CsvLayout,
@@ -23,6 +22,8 @@ from dra.ingestion.csv_files import (
     codec_label,
     sniff,
 )
+from dra.ingestion.naming import MAX_IDENT
+from dra.project_roles import grant_schema, grant_table
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,13 @@ def _create_table(cur: psycopg.Cursor, schema: str, table: str, columns: Sequenc
 
 
 def ensure_schema(cur: psycopg.Cursor, schema: str) -> None:
+    """The schema, readable by its project's database role (dra.project_roles)."""
     cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-    cur.execute(
-        sql.SQL("grant usage on schema {} to {}").format(
-            sql.Identifier(schema), sql.Identifier(READONLY_ROLE)
-        )
-    )
+    grant_schema(cur, schema)
 
 
 def swap_in(cur: psycopg.Cursor, schema: str, staging: str, table: str) -> None:
-    """Replace ``table`` by ``staging`` (same transaction) and let the read-only role read it."""
+    """Replace ``table`` by ``staging`` (same transaction) and let the project's role read it."""
     cur.execute(
         sql.SQL("drop table if exists {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
     )
@@ -73,11 +71,23 @@ def swap_in(cur: psycopg.Cursor, schema: str, staging: str, table: str) -> None:
             sql.Identifier(schema), sql.Identifier(staging), sql.Identifier(table)
         )
     )
-    cur.execute(
-        sql.SQL("grant select on {}.{} to {}").format(
-            sql.Identifier(schema), sql.Identifier(table), sql.Identifier(READONLY_ROLE)
-        )
-    )
+    grant_table(cur, schema, table)
+
+
+def claim_table_name(cur: psycopg.Cursor, schema: str, base: str, reserved: Iterable[str]) -> str:
+    """A name for a new table: ``base``, else ``base_2``, ``base_3``..., free in ``schema``
+    and not ``reserved``. Holds the schema's naming lock until the transaction ends, so two
+    loads swapping in new tables at once cannot take (and replace) the same name."""
+    cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"dra-table-names:{schema}",))
+    taken = set(reserved)
+    name, n = base, 1
+    while True:
+        cur.execute("select to_regclass(%s)", (sql.Identifier(schema, name).as_string(cur),))
+        if name not in taken and cur.fetchone()[0] is None:
+            return name
+        n += 1
+        suffix = f"_{n}"
+        name = base[: MAX_IDENT - len(suffix)] + suffix
 
 
 def analyze_table(cur: psycopg.Cursor, schema: str, table: str) -> None:
@@ -105,9 +115,19 @@ def _copy_file(
 
 
 def load_csv(
-    conn: psycopg.Connection, schema: str, table: str, path: Path, layout: CsvLayout | None = None
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    path: Path,
+    layout: CsvLayout | None = None,
+    *,
+    reserved: Iterable[str] | None = None,
 ) -> LoadResult:
-    """Load a CSV file into ``schema.table`` atomically; types inferred, text as fallback."""
+    """Load a CSV file into ``schema.table`` atomically; types inferred, text as fallback.
+
+    With ``reserved`` the table is new: it gets ``table`` or the next free name (see
+    :func:`claim_table_name`) instead of replacing a table of that name.
+    """
     layout = layout or sniff(path)
     staging = f"_load_{secrets.token_hex(6)}"
     for attempt in ("typed", "text"):
@@ -128,8 +148,9 @@ def load_csv(
                     CsvLayout(layout.encoding, layout.delimiter, layout.quotechar, columns),
                     stream,
                 )
-                swap_in(cur, schema, staging, table)
-            return LoadResult(schema=schema, table=table, rows=rows, columns=columns)
+                name = table if reserved is None else claim_table_name(cur, schema, table, reserved)
+                swap_in(cur, schema, staging, name)
+            return LoadResult(schema=schema, table=name, rows=rows, columns=columns)
         except psycopg.errors.CharacterNotInRepertoire as exc:
             # valid UTF-8 in the first 256 KB, not further on: text columns would not help
             raise FileFormatError(_copy_message(exc, stream, layout.encoding)) from None
@@ -177,11 +198,13 @@ def load_rows(
     rows: Iterable[Sequence[object]],
     *,
     keep_existing: bool = False,
+    reserved: Iterable[str] | None = None,
 ) -> LoadResult:
     """Load rows from any iterator (databases, sheets, PDFs) atomically with COPY.
 
     With ``keep_existing`` the new table starts as a copy of the current one (same
     columns required), so an incremental load appends and still swaps in atomically.
+    With ``reserved`` the table is new and named as :func:`load_csv` says.
     """
     staging = f"_load_{secrets.token_hex(6)}"
     count = previous = 0
@@ -213,6 +236,8 @@ def load_rows(
             for row in rows:
                 copy.write_row(row)
                 count += 1
+        if reserved is not None:
+            table = claim_table_name(cur, schema, table, reserved)
         swap_in(cur, schema, staging, table)
     return LoadResult(
         schema=schema, table=table, rows=count, columns=list(columns), previous_rows=previous

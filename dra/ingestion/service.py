@@ -116,10 +116,14 @@ def _record_success(database: Database, snapshot: SourceSnapshot, loaded) -> boo
             source.schema_cache = {"tables": snapshot.discovered["schema"]}
             source.schema_cached_at = now
         existing = {t.source_table: t for t in source.tables}
+        by_raw = {t.raw_table: t for t in source.tables}
         for source_table, result in loaded:
-            row = existing.pop(source_table, None) or DataSourceTable(
-                data_source_id=source_id, source_table=source_table, raw_table=result.table
-            )
+            row = existing.pop(source_table, None)
+            if row is None and result.table in by_raw:  # the same table, named anew
+                row = existing.pop(by_raw[result.table].source_table, None)
+            if row is None:
+                row = DataSourceTable(data_source_id=source_id, raw_table=result.table)
+            row.source_table = source_table
             row.raw_table = result.table
             row.row_count = result.total_rows
             row.cursor_column = result.cursor_column

@@ -82,8 +82,11 @@ def load_catalog(session: Session, project_id: int) -> Catalog:
         ),
         {"raw": raw, "models": models},
     ).all()
-    sources = {
-        r.raw_table: (r.data_source_id, f"{r.name} · {r.source_table}")
+    sources = {  # an uploaded CSV's one table is named as it is queried: the source says it
+        r.raw_table: (
+            r.data_source_id,
+            r.name if r.source_table == r.raw_table else f"{r.name} · {r.source_table}",
+        )
         for r in session.execute(
             select(
                 DataSourceTable.raw_table,

@@ -171,3 +171,20 @@ def test_a_later_byte_that_is_not_utf8_fails_with_its_line(database, settings):
         error = s.get(DataSource, source_id).last_error
     assert "not UTF-8 text throughout" in error and "line 30002 of the file" in error
     assert _tables(database, f"raw_p{project_id}") == set()
+
+
+def test_a_new_table_never_replaces_one_it_does_not_own(database, settings):
+    """Another source's table swapped in but not yet recorded (its run still finishing)
+    keeps its name and rows: the new source's table takes the next free name."""
+    source_id, project_id = _file_source(database, settings, "spend.csv", b"a\n1\n2\n")
+    schema = f"raw_p{project_id}"
+    with database.system_engine.begin() as conn:
+        conn.exec_driver_sql(f"create schema if not exists {schema}")
+        conn.exec_driver_sql(f"create table {schema}.spend as select 'theirs' as owner")
+    outcome = ingest_source(database, settings, source_id)
+    assert outcome.tables == {"spend_2": 2}
+    with database.system_engine.connect() as conn:
+        assert conn.exec_driver_sql(f"select owner from {schema}.spend").scalar() == "theirs"
+    with database.system_session() as s:
+        [table] = s.get(DataSource, source_id).tables
+        assert (table.source_table, table.raw_table) == ("spend_2", "spend_2")

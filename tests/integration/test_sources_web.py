@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from dra.ingestion.service import ingest_source
-from dra.models import DataModel, DataSource, PipelineRequest
+from dra.models import DataModel, DataSource, DataSourceTable, PipelineRequest
 from tests.integration.test_connectors_postgres import details_for, source_db  # noqa: F401
 from tests.support.factories import add_member, create_project
+from tests.unit.test_ingestion_files import make_xlsx
 
 
 @pytest.fixture
@@ -428,3 +430,74 @@ def test_windows_1252_file_is_stored_as_written(database, settings, owner_projec
     assert "cp1252" in source.settings["summary"]
     rows = _rows(database, f"select produit, prix, note from raw_p{project_id}.menu")
     assert rows == [("“Crème brûlée”", "€4,50", "très bon"), ("Café", "€2", "„gut“ – ok")]
+
+
+STORED_NAME = re.compile(rb"\d{14}_[0-9a-f]{6}_")  # the time prefix of an uploaded file
+
+
+def test_uploaded_tables_are_named_as_the_user_named_the_files(
+    database, settings, owner_project, login, tmp_path
+):
+    owner, project_id = owner_project
+    client = login(owner)
+    data = b"day,spend\n2026-11-01,12.5\n2026-11-02,3\n"
+    first = _upload_and_ingest(client, database, settings, project_id, "ad_spend.csv", data)
+    second = _upload_and_ingest(
+        client, database, settings, project_id, "ad_spend.csv", data + b"2026-11-03,4\n"
+    )
+    book = make_xlsx(tmp_path / "Budget.xlsx").read_bytes()
+    _upload_and_ingest(client, database, settings, project_id, "Budget.xlsx", book, kind="excel")
+    assert STORED_NAME.search(first.file_path.encode())  # stored under a unique name...
+    page = client.get(_url(project_id, f"/{first.id}"))
+    assert page.status_code == 200
+    assert not STORED_NAME.search(page.data)  # ...that nobody sees
+    assert b"<strong>ad_spend</strong>" in page.data
+    assert f"raw_p{project_id}.ad_spend ".encode() in page.data
+    assert b"Preview: ad_spend " in page.data and b"2026-11-02" in page.data
+    page = client.get(_url(project_id, f"/{second.id}"))
+    assert b"<strong>ad_spend_2</strong>" in page.data and b"2026-11-03" in page.data
+    catalog = client.get(f"/projects/{project_id}/models/catalog").get_json()["tables"]
+    assert {t["name"]: t["label"] for t in catalog} == {
+        "ad_spend": "ad_spend",
+        "ad_spend_2": "ad_spend",
+        "budget_sales": "Budget · Sales",
+        "budget_stock": "Budget · Stock",
+    }
+    for sql, rows in (("select * from ad_spend", 2), ("select * from ad_spend_2", 3)):
+        resp = client.post(f"/projects/{project_id}/models/preview", json={"sql": sql})
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json()["rowCount"] == rows
+
+
+def test_a_source_named_by_its_stored_file_takes_its_table_name_when_refreshed(
+    database, settings, owner_project, login
+):
+    """Sources loaded before keep their table (models' SQL reads it); only the name shown
+    changes, at the next ingestion (the daily one at the latest)."""
+    owner, project_id = owner_project
+    client = login(owner)
+    source = _upload_and_ingest(
+        client, database, settings, project_id, "ad_spend.csv", b"a,b\n1,2\n"
+    )
+    old_table = f"ad_spend_s{source.id}"  # how a clash used to be named
+    stored = source.file_path.rsplit("/", 1)[1]
+    with database.system_session() as s:
+        s.execute(text(f"alter table raw_p{project_id}.ad_spend rename to {old_table}"))
+        s.execute(
+            update(DataSourceTable)
+            .where(DataSourceTable.data_source_id == source.id)
+            .values(source_table=stored, raw_table=old_table)
+        )
+    assert stored.encode() in client.get(_url(project_id, f"/{source.id}")).data
+    ingest_source(database, settings, source.id)
+    with database.system_session() as s:
+        tables = s.scalars(
+            select(DataSourceTable).where(DataSourceTable.data_source_id == source.id)
+        ).all()
+        assert [(t.source_table, t.raw_table, t.row_count) for t in tables] == [
+            (old_table, old_table, 1)
+        ]
+    page = client.get(_url(project_id, f"/{source.id}"))
+    assert (
+        not STORED_NAME.search(page.data) and f"<strong>{old_table}</strong>".encode() in page.data
+    )

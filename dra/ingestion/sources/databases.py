@@ -24,7 +24,7 @@ from dra.ingestion.csv_files import Column
 from dra.ingestion.loader import LoadResult, existing_columns, load_rows
 from dra.ingestion.naming import unique_names
 from dra.ingestion.registry import SourceSnapshot, register
-from dra.ingestion.sources.files import raw_table_name
+from dra.ingestion.sources.files import table_name_for
 
 
 class _CursorTracker:
@@ -80,13 +80,20 @@ def _attempt(
     cursor_column: str | None,
     cursor_value: str | None,
     append: bool,
+    reserved: frozenset[str] | None = None,
 ) -> LoadResult:
     text_indexes = [i for i, c in enumerate(cols) if c.pg_type in ("jsonb", "text")]
     after = decode_cursor(cursor_value) if append else None
     with connector.stream(table, cursor_column=cursor_column, after=after) as rows:
         tracker = _CursorTracker(rows, index)
         result = load_rows(
-            conn, schema, raw_table, cols, _textify(tracker, text_indexes), keep_existing=append
+            conn,
+            schema,
+            raw_table,
+            cols,
+            _textify(tracker, text_indexes),
+            keep_existing=append,
+            reserved=reserved,
         )
     new_cursor = (
         encode_cursor(tracker.last)
@@ -113,11 +120,13 @@ def load_table(
     *,
     cursor_column: str | None = None,
     cursor_value: str | None = None,
+    reserved: frozenset[str] | None = None,
 ) -> LoadResult:
     """Load one source table in full, or incrementally when a cursor value is known.
 
     An append whose kept rows no longer fit (the types changed) becomes a full load; a
     full load whose values do not fit the declared types is retried with text columns.
+    With ``reserved`` the table is new (see ``load_rows``): nothing to append to.
     """
     columns = target_columns(table)
     index = None
@@ -127,19 +136,20 @@ def load_table(
             raise LookupError(f"The cursor column {cursor_column!r} is not in {table.name}.")
         index = names.index(cursor_column)
     args = (conn, connector, table, schema, raw_table)
-    with conn.cursor() as cur:
-        current = existing_columns(cur, schema, raw_table)
+    current = None
+    if reserved is None:
+        with conn.cursor() as cur:
+            current = existing_columns(cur, schema, raw_table)
     if cursor_column and cursor_value and current == [c.name for c in columns]:
         try:
             return _attempt(*args, columns, index, cursor_column, cursor_value, append=True)
         except (psycopg.errors.DatatypeMismatch, psycopg.errors.DataError):
             pass  # the kept rows do not fit the current types: reload in full
     try:
-        return _attempt(*args, columns, index, cursor_column, None, append=False)
+        return _attempt(*args, columns, index, cursor_column, None, False, reserved)
     except psycopg.errors.DataError:  # a value does not fit the declared type: load as text
-        return _attempt(
-            *args, target_columns(table, as_text=True), index, cursor_column, None, append=False
-        )
+        as_text = target_columns(table, as_text=True)
+        return _attempt(*args, as_text, index, cursor_column, None, False, reserved)
 
 
 @register("postgresql", "mysql", "mariadb", "mongodb")
@@ -159,7 +169,11 @@ def load_database_source(
     for name in wanted:
         state = source.tables_state.get(name)
         part = name.removeprefix("public.")
-        raw_table = state.raw_table if state else raw_table_name(source, part, used)
+        raw_table, reserved = (
+            (state.raw_table, None)
+            if state
+            else (table_name_for(source, part), source.taken_names | used)
+        )
         cursor_column = cursors.get(name) or None
         cursor_value = (
             state.cursor_value if state and state.cursor_column == cursor_column else None
@@ -172,12 +186,14 @@ def load_database_source(
             raw_table,
             cursor_column=cursor_column,
             cursor_value=cursor_value,
+            reserved=reserved,
         )
+        used.add(result.table)
         how = (
             f"appended {result.rows} rows (now {result.total_rows})"
             if result.previous_rows
             else f"loaded {result.rows} rows"
         )
-        log(f"{source.name}: {name}: {how} into {schema}.{raw_table}")
+        log(f"{source.name}: {name}: {how} into {schema}.{result.table}")
         loaded.append((name, result))
     return loaded

@@ -14,27 +14,22 @@ from dra.ingestion.registry import SourceSnapshot, register
 
 
 def table_name_for(source: SourceSnapshot, part: str | None = None) -> str:
-    """A readable raw table name, made unique within the project."""
-    base = slugify(source.name if part is None else f"{source.name}_{part}", fallback="t")
-    if base in source.taken_names:
-        base = f"{base[:55]}_s{source.id}"
-    return base
+    """A readable raw table name: the source's name (an uploaded file's own name, without
+    the time prefix it is stored under, unless the user named the source), and the part
+    (a sheet, a PDF table, a database table)."""
+    return slugify(source.name if part is None else f"{source.name}_{part}", fallback="t")
 
 
-def raw_table_name(source: SourceSnapshot, part: str, used: set[str]) -> str:
-    """A raw table name unique in the project and among this source's own tables."""
-    base = table_name_for(source, part)
-    name, n = base, 2
-    while name in used:
-        name = f"{base[:58]}_{n}"
-        n += 1
-    used.add(name)
-    return name
-
-
-def _raw_name(source: SourceSnapshot, part: str, used: set[str]) -> str:
-    state = source.tables_state.get(part)
-    return state.raw_table if state else raw_table_name(source, part, used)
+def target_table(
+    source: SourceSnapshot, part: str | None, used: set[str]
+) -> tuple[str, frozenset[str] | None]:
+    """(raw table, names it must not take) for one part of a source: the table loaded
+    last time, replaced in place (None); else a new table named from the source, whose
+    name the load makes unique in the project (``ad_spend``, then ``ad_spend_2``)."""
+    state = source.tables_state.get(part) if part is not None else None
+    if state is not None:
+        return state.raw_table, None
+    return table_name_for(source, part), source.taken_names | used
 
 
 def _require_file(source: SourceSnapshot):
@@ -48,10 +43,16 @@ def load_csv_source(
     conn: psycopg.Connection, source: SourceSnapshot, schema: str, log: Callable[[str], None]
 ) -> list[tuple[str, LoadResult]]:
     path = _require_file(source)
-    table = table_name_for(source)
-    result = load_csv(conn, schema, table, path)
-    log(f"{source.name}: loaded {result.rows} rows into {schema}.{table}")
-    return [(path.name, result)]
+    # One table, named as people see it and write it in SQL. A source loaded before
+    # keeps its table (models read it), whatever name its entry had (once the stored
+    # file's name, with its time prefix): the new entry takes that row's place.
+    previous = next(iter(source.tables_state.values()), None)
+    table, reserved = (
+        (previous.raw_table, None) if previous else (table_name_for(source), source.taken_names)
+    )
+    result = load_csv(conn, schema, table, path, reserved=reserved)
+    log(f"{source.name}: loaded {result.rows} rows into {schema}.{result.table}")
+    return [(result.table, result)]
 
 
 @register("excel")
@@ -68,19 +69,23 @@ def load_excel_source(
     if not names:
         raise FileFormatError("Every sheet of this workbook is empty.")
     for sheet_name in names:
-        table = _raw_name(source, sheet_name, used)
+        table, reserved = target_table(source, sheet_name, used)
         result = None
         for as_text in (False, True):
             with spreadsheets.open_sheets(path) as (sheets, _notes):
                 sheet = next(s for s in sheets if s.name == sheet_name)
                 columns, rows = spreadsheets.typed_rows(sheet, as_text=as_text)
                 try:
-                    result = load_rows(conn, schema, table, columns, rows)
+                    result = load_rows(conn, schema, table, columns, rows, reserved=reserved)
                     break
                 except psycopg.errors.DataError:
                     if as_text:
                         raise
-        log(f"{source.name}: sheet {sheet_name!r}: loaded {result.rows} rows into {schema}.{table}")
+        used.add(result.table)
+        log(
+            f"{source.name}: sheet {sheet_name!r}: "
+            f"loaded {result.rows} rows into {schema}.{result.table}"
+        )
         loaded.append((sheet_name, result))
     return loaded
 
@@ -97,15 +102,18 @@ def load_pdf_source(
         pdfs.check_pdf(path)  # refuses a PDF without text before any table is replaced
     for number, table in enumerate(tables, 1):
         part = f"table_{number}"
-        name = _raw_name(source, part, used)
-        result = load_rows(conn, schema, name, table.columns, table.rows)
+        name, reserved = target_table(source, part, used)
+        result = load_rows(conn, schema, name, table.columns, table.rows, reserved=reserved)
+        used.add(result.table)
         log(
             f"{source.name}: table {number} (pages {table.pages[0]}-{table.pages[-1]}): "
-            f"loaded {result.rows} rows into {schema}.{name}"
+            f"loaded {result.rows} rows into {schema}.{result.table}"
         )
         loaded.append((part, result))
-    name = _raw_name(source, "text", used)
-    result = load_rows(conn, schema, name, pdfs.TEXT_COLUMNS, pdfs.text_lines(path))
-    log(f"{source.name}: text: loaded {result.rows} lines into {schema}.{name}")
+    name, reserved = target_table(source, "text", used)
+    result = load_rows(
+        conn, schema, name, pdfs.TEXT_COLUMNS, pdfs.text_lines(path), reserved=reserved
+    )
+    log(f"{source.name}: text: loaded {result.rows} lines into {schema}.{result.table}")
     loaded.append(("text", result))
     return loaded
