@@ -66,7 +66,12 @@ def codec_label(encoding: str) -> str:
     name = codecs.lookup(encoding).name
     if name.startswith("cp125"):
         return "windows-" + name[2:]
-    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "iso8859-1": "Latin-1"}.get(name, name)
+    return {
+        "utf-8": "UTF-8",
+        "utf-8-sig": "UTF-8 with BOM",
+        "iso8859-1": "Latin-1",
+        "cp932": "Shift_JIS (cp932)",
+    }.get(name, name)
 
 
 def _mostly_foreign_words(text: str) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dra.ingestion import pdfs, spreadsheets
-from dra.ingestion.csv_files import FileFormatError, sniff
+from dra.ingestion.csv_files import FileFormatError, codec_label, sniff
 
 CHUNK = 1024 * 1024
 EXTENSIONS = {".csv": "csv", ".xlsx": "excel", ".xls": "excel", ".pdf": "pdf"}
@@ -67,7 +67,8 @@ def check_content(path: Path, kind: str) -> str:
     """Read enough of the file to know it loads; a one-line summary, or FileFormatError."""
     if kind == "csv":
         layout = sniff(path)
-        return f"{len(layout.columns)} columns, {layout.encoding}, delimiter {layout.delimiter!r}"
+        encoding = codec_label(layout.encoding)
+        return f"{len(layout.columns)} columns, {encoding}, delimiter {layout.delimiter!r}"
     if kind == "excel":
         sheets = spreadsheets.check_workbook(path)
         return f"{len(sheets)} sheet(s): {', '.join(sheets)}"
