@@ -72,7 +72,7 @@ def format_number(value: Any, kind: str = "decimal", currency: str | None = None
 
     Kinds: ``count`` whole numbers with thousands separators ("2,500"); ``decimal`` at
     most two decimals (three significant digits below 1), whole values without any;
-    ``percent`` a value already in percent, one decimal ("96.7 %", "100 %");
+    ``percent`` a value already in percent, one decimal ("96.7 %", "100.0 %");
     ``currency`` two decimals with the symbol, or the ISO code, when known ("$1,234.50",
     "1,234.50 CHF"); ``cell`` a value in a data table: whole numbers as they are (ids,
     years: no separators), other numbers rounded like ``decimal`` but not grouped.
@@ -95,9 +95,8 @@ def format_number(value: Any, kind: str = "decimal", currency: str | None = None
             return str(int(number))
         return _fixed(float(number), _decimals_for(float(number)), grouped=False)
     if kind == "percent":
-        rounded = round(float(number), 1)
-        text = f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.1f}"
-        return f"{'0' if text == '-0' else text} %"
+        text = f"{float(number):,.1f}"
+        return f"{'0.0' if text == '-0.0' else text} %"
     if kind == "currency":
         code = (currency or "").strip().upper()
         decimals = 0 if code in ZERO_DECIMAL_CURRENCIES else 2

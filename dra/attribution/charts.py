@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from dra.attribution.analysis import FunnelStep, JourneyPath
 from dra.attribution.reference import MODEL_LABELS, MODELS
+from dra.formatting import PLOTLY_NUMBER, PLOTLY_TICKS
 
 LAYOUT = {
     "margin": {"l": 50, "r": 20, "t": 40, "b": 50},
@@ -37,7 +38,11 @@ def channel_chart(result: dict[str, Any], metric: str, chosen: str) -> dict[str,
         )
     title = "Conversions credited per channel" if metric == "credits" else "Value per channel"
     fig.update_layout(
-        barmode="group", title=title, legend={"orientation": "h", "y": -0.2}, **LAYOUT
+        barmode="group",
+        title=title,
+        legend={"orientation": "h", "y": -0.2},
+        yaxis={"tickformat": PLOTLY_TICKS, "hoverformat": PLOTLY_NUMBER},
+        **LAYOUT,
     )
     return _plain(fig)
 
@@ -45,7 +50,10 @@ def channel_chart(result: dict[str, Any], metric: str, chosen: str) -> dict[str,
 def funnel_chart(steps: list[FunnelStep]) -> dict[str, Any]:
     fig = go.Figure(
         go.Funnel(
-            y=[s.label for s in steps], x=[s.users for s in steps], textinfo="value+percent initial"
+            y=[s.label for s in steps],
+            x=[s.users for s in steps],
+            textinfo="value+percent initial",
+            texttemplate=f"%{{value:{PLOTLY_NUMBER}}} (%{{percentInitial:.1%}})",
         )
     )
     fig.update_layout(title="Users reaching each step", **LAYOUT)
@@ -79,6 +87,7 @@ def sankey_chart(paths: list[JourneyPath]) -> dict[str, Any]:
                 links[key] = links.get(key, 0) + count
     fig = go.Figure(
         go.Sankey(
+            valueformat=PLOTLY_NUMBER,
             node={"label": labels, "pad": 14, "thickness": 14},
             link={
                 "source": [k[0] for k in links],

@@ -200,7 +200,8 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
     conversion_types = list(DEFAULT_CONVERSION_TYPES)
     totals = session.execute(
         text(
-            "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value"
+            "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value,"
+            " CASE WHEN count(DISTINCT currency) = 1 THEN min(currency) END AS currency"
             " FROM app.attribution_events WHERE project_id = :p AND occurred_at >= :s"
             " AND occurred_at < :e AND event_type = ANY(:types)"
         ),
@@ -228,6 +229,7 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
         "attributed_conversions": attributed,
         "unattributed_conversions": int(totals.conversions) - attributed,
         "total_value": float(totals.value),
+        "currency": totals.currency,  # when every conversion names the same one
         "paths": [{"path": r.path, "conversions": int(r.conversions)} for r in paths],
         "lookback_days": DEFAULT_LOOKBACK_DAYS,
         "conversion_types": conversion_types,

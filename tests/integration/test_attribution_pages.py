@@ -316,3 +316,36 @@ def test_report_of_a_failed_run_says_so(shop, database):
     html = shop["viewer"].get(url(pid, f"/reports/{report_id}")).get_data(as_text=True)
     assert "could not be generated: dbt test assert_credit_weights failed" in html
     assert 'http-equiv="refresh"' not in html
+
+
+def test_report_values_carry_their_currency(shop, database):
+    pid = shop["project_id"]
+    result = {
+        "channels": ["paid"],
+        "conversions": 1200,
+        "attributed_conversions": 1200,
+        "unattributed_conversions": 0,
+        "total_value": 12345.5,
+        "currency": "EUR",
+        "lookback_days": 30,
+        "conversion_types": ["purchase"],
+        "paths": [],
+        "models": {"linear": {"paid": {"credits": 1200.0, "value": 12345.5}}},
+    }
+    with database.system_session() as s:
+        report = AttributionReport(
+            project_id=pid,
+            name="EUR",
+            model="linear",
+            start_date=T0.date(),
+            end_date=T0.date(),
+            status="succeeded",
+            result=result,
+        )
+        s.add(report)
+        s.flush()
+        report_id = report.id
+    html = shop["viewer"].get(url(pid, f"/reports/{report_id}")).get_data(as_text=True)
+    assert "<h2>€12,345.50</h2>" in html and "<h2>1,200</h2>" in html
+    assert "<td>paid</td><td>1,200</td><td>€12,345.50</td>" in html
+    assert '"hoverformat": ",.2~f"' in html.replace("&#34;", '"')  # the chart's hover labels
