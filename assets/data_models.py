@@ -23,16 +23,22 @@ data_models_partitions = dg.DynamicPartitionsDefinition(name="data_models")
     kinds={"postgres"},
     deps=[dg.AssetDep(raw_source_tables, partition_mapping=dg.AllPartitionMapping())],
     description="One data model (partition = model id), built as a table in the project's "
-    "models schema and swapped in atomically.",
+    "models schema (the query runs as the project's database role, within "
+    "DRA_MODEL_BUILD_TIMEOUT_SECONDS) and swapped in atomically.",
 )
 def data_model_tables(
     context: dg.AssetExecutionContext, platform: PlatformResource
 ) -> dg.MaterializeResult:
     model_id = int(context.partition_key)
     try:
-        outcome = materialize_model(platform.database, model_id)
+        outcome = materialize_model(
+            platform.database,
+            model_id,
+            timeout_seconds=platform.settings.model_build_timeout_seconds,
+        )
     except ModelingError as exc:
-        # The previous table stays; the model shows this error on its page.
+        # The previous table stays; the model shows this error on its page (a build that
+        # ran past DRA_MODEL_BUILD_TIMEOUT_SECONDS included).
         raise dg.Failure(description=f"Data model #{model_id}: {exc.message}") from None
     context.log.info(
         f"data model #{model_id}: {outcome.rows} rows into "

@@ -15,6 +15,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS = 300
+"""How long a data model's build may run its query (DRA_MODEL_BUILD_TIMEOUT_SECONDS)."""
 
 
 class SettingsError(RuntimeError):
@@ -76,6 +78,7 @@ class Settings:
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
     public_base_url: str = "http://127.0.0.1:5000"
     statement_timeout_ms: int = 15000
+    model_build_timeout_seconds: int = DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS
     upload_max_bytes: int = 500 * 1024 * 1024
     restore_max_bytes: int = 20 * 1024**3  # a restored dump may inflate to this
     restore_max_ratio: int = 100  # refuse archive members compressed more than this
@@ -189,6 +192,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         public_base_url=env.get("DRA_PUBLIC_BASE_URL", f"http://{web_host}:{web_port}"),
         statement_timeout_ms=_int(env, "DRA_STATEMENT_TIMEOUT_MS", 15000),
+        model_build_timeout_seconds=_positive(
+            env, "DRA_MODEL_BUILD_TIMEOUT_SECONDS", DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS
+        ),
         upload_max_bytes=_int(env, "DRA_UPLOAD_MAX_BYTES", 500 * 1024 * 1024),
         restore_max_bytes=_positive(env, "DRA_RESTORE_MAX_BYTES", 20 * 1024**3),
         restore_max_ratio=_positive(env, "DRA_RESTORE_MAX_RATIO", 100),

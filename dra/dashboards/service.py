@@ -30,6 +30,7 @@ from dra.modeling.catalog import load_catalog
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import jsonable, run_readonly
 from dra.models import Dashboard, DashboardPublicLink, DashboardWidget, DataModel, Project
+from dra.project_roles import project_of_schema
 
 NAME_MAX = 200
 GRID_COLUMNS = 12
@@ -359,7 +360,13 @@ def kpi_windows(
     if anchor is None:
         return None
     compiled = anchor.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
-    latest = run_readonly(database, str(compiled), dict(compiled.params), timeout_ms=timeout_ms)
+    latest = run_readonly(
+        database,
+        str(compiled),
+        dict(compiled.params),
+        project_id=project_of_schema(schema),  # models_p<id>: read as that project's role
+        timeout_ms=timeout_ms,
+    )
     day = latest.rows[0][0] if latest.rows else None
     return comparison_windows(day, binding["period"], binding["compare"]) if day else None
 
@@ -396,7 +403,13 @@ def widget_data(
         compiled = query.statement.compile(
             dialect=DIALECT, compile_kwargs={"render_postcompile": True}
         )
-        result = run_readonly(database, str(compiled), dict(compiled.params), timeout_ms=timeout_ms)
+        result = run_readonly(
+            database,
+            str(compiled),
+            dict(compiled.params),
+            project_id=model.project_id,
+            timeout_ms=timeout_ms,
+        )
     except ModelingError as exc:
         return WidgetData(error=exc.message, materialized_at=built, model_name=model.name)
     names = [c["name"] for c in result.columns]

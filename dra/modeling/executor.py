@@ -1,9 +1,10 @@
-"""Run a query as the read-only role, in a read-only transaction, with a statement
+"""Run a query as its project's role, in a read-only transaction, with a statement
 timeout and a row limit.
 
 The transaction is opened on the system engine and narrowed at once:
-``SET TRANSACTION READ ONLY``, ``SET LOCAL ROLE dra_readonly`` (no privilege on schema
-``app``; SELECT on raw/models tables only), ``SET LOCAL statement_timeout``. It is
+``SET TRANSACTION READ ONLY``, ``SET LOCAL ROLE`` to the project's role (SELECT on that
+project's raw/models/clean tables only; no privilege on schema ``app`` nor on any other
+project's schemas, see ``dra.project_roles``), ``SET LOCAL statement_timeout``. It is
 always rolled back.
 """
 
@@ -21,8 +22,9 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from dra.db import READONLY_ROLE, Database
+from dra.db import Database
 from dra.modeling.errors import ModelingError
+from dra.project_roles import ensure_project_role
 
 TIER_MESSAGE = "Showing first {n} rows (tier limit applied)."
 
@@ -89,10 +91,10 @@ def effective_limit(requested: int | None, tier: int | None) -> tuple[int | None
     return requested, False
 
 
-def narrow(cur: psycopg.Cursor, timeout_ms: int) -> None:
-    """Make the current transaction read-only, as dra_readonly, with a timeout."""
+def narrow(cur: psycopg.Cursor, role: str, timeout_ms: int) -> None:
+    """Make the current transaction read-only, as the project's role, with a timeout."""
     cur.execute("set transaction read only")
-    cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
+    cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
     cur.execute(
         sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
     )
@@ -120,11 +122,13 @@ def run_readonly(
     text: str,
     params: dict[str, Any] | None = None,
     *,
+    project_id: int,
     limit: int | None = None,
     tier_limit: int | None = None,
     timeout_ms: int = 15000,
 ) -> QueryResult:
-    """Run one SELECT (already checked or compiled) and return at most the limit's rows."""
+    """Run one SELECT (already checked or compiled) as ``project_id``'s role and return at
+    most the limit's rows."""
     bound, by_tier = effective_limit(limit, tier_limit)
     wrapped = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
     if bound is not None:
@@ -136,7 +140,9 @@ def run_readonly(
         conn.rollback()
         try:
             with conn.cursor() as cur:
-                narrow(cur, timeout_ms)
+                role = ensure_project_role(cur, project_id)
+                conn.commit()
+                narrow(cur, role, timeout_ms)
                 cur.execute(wrapped, params or None)
                 rows = [list(r) for r in cur.fetchall()]
                 columns = [

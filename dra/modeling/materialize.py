@@ -1,10 +1,12 @@
-"""Build a model's table in ``models_p<project>``: CREATE TABLE AS into a new table, then
-swap it in within the same transaction. On failure the last good table stays and the
+"""Build a model's table in ``models_p<project>``: a new table filled by the model's query,
+run as the project's role under the build time limit, then swapped in within the same
+transaction. On failure (a timed-out build included) the last good table stays and the
 model records the error."""
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,7 +15,7 @@ from psycopg import sql
 from sqlalchemy import update
 
 from dra.billing.limits import row_limit
-from dra.db import READONLY_ROLE, Database
+from dra.db import Database
 from dra.ingestion.loader import analyze_table, ensure_schema, swap_in
 from dra.ingestion.naming import models_schema
 from dra.modeling.catalog import load_catalog
@@ -22,8 +24,8 @@ from dra.modeling.executor import translate_error
 from dra.modeling.prepare import prepare_model
 from dra.models import DataModel, Project
 from dra.models.data_models import DataModelStatus
-
-MATERIALIZE_TIMEOUT_MS = 30 * 60 * 1000
+from dra.project_roles import ensure_project_role
+from dra.settings import DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS
 
 
 def table_name(model_id: int) -> str:
@@ -41,9 +43,16 @@ class MaterializeOutcome:
 
 
 def materialize_model(
-    database: Database, model_id: int, *, timeout_ms: int = MATERIALIZE_TIMEOUT_MS
+    database: Database,
+    model_id: int,
+    *,
+    timeout_seconds: float = DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS,
 ) -> MaterializeOutcome:
-    """Rebuild the model's table; ModelingError (recorded on the model) when it fails."""
+    """Rebuild the model's table; ModelingError (recorded on the model) when it fails.
+
+    The model's query may run ``timeout_seconds`` in all (``DRA_MODEL_BUILD_TIMEOUT_SECONDS``):
+    past that the build is stopped and fails with that reason.
+    """
     with database.system_session() as s:
         model = s.get(DataModel, model_id)
         if model is None:
@@ -55,7 +64,16 @@ def materialize_model(
     schema, table = models_schema(project_id), table_name(model_id)
     try:
         prepared = prepare_model(catalog, query, query_json)
-        rows = _build(database, schema, table, prepared.sql, prepared.params, tier_rows, timeout_ms)
+        rows = _build(
+            database,
+            project_id,
+            schema,
+            table,
+            prepared.sql,
+            prepared.params,
+            tier_rows,
+            timeout_seconds,
+        )
     except ModelingError as exc:
         _record_failure(database, model_id, exc.message)
         raise
@@ -73,17 +91,19 @@ def materialize_model(
 
 def _build(
     database: Database,
+    project_id: int,
     schema: str,
     table: str,
     text: str,
     params: dict,
     tier_rows: int | None,
-    timeout_ms: int,
+    timeout_seconds: float,
 ) -> int:
     staging = f"_build_{secrets.token_hex(6)}"
     query = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
     if tier_rows is not None:
         query = sql.SQL("{} limit {}").format(query, sql.Literal(tier_rows))
+    deadline = time.monotonic() + timeout_seconds
     raw = database.system_engine.raw_connection()
     try:
         conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
@@ -91,7 +111,8 @@ def _build(
         try:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute("set local search_path = pg_catalog, pg_temp")
-                columns = _result_columns(cur, query, params, timeout_ms)
+                role = ensure_project_role(cur, project_id)
+                columns = _result_columns(cur, role, query, params, _left_ms(deadline))
                 ensure_schema(cur, schema)
                 cur.execute(
                     sql.SQL("create table {}.{} ({})").format(
@@ -103,21 +124,14 @@ def _build(
                         ),
                     )
                 )
-                # The user's query itself only ever runs as the read-only role: it may
+                # The user's query itself only ever runs as the project's role: it may
                 # insert into this one new table for the rest of this transaction.
-                cur.execute(
-                    sql.SQL("grant insert on {}.{} to {}").format(
-                        sql.Identifier(schema),
-                        sql.Identifier(staging),
-                        sql.Identifier(READONLY_ROLE),
-                    )
+                grant = sql.SQL("grant insert on {}.{} to {}").format(
+                    sql.Identifier(schema), sql.Identifier(staging), sql.Identifier(role)
                 )
-                cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
-                cur.execute(
-                    sql.SQL("set local statement_timeout = {}").format(
-                        sql.Literal(f"{int(timeout_ms)}ms")
-                    )
-                )
+                cur.execute(grant)
+                cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+                _set_timeout(cur, _left_ms(deadline))
                 cur.execute(
                     sql.SQL("insert into {}.{} {}").format(
                         sql.Identifier(schema), sql.Identifier(staging), query
@@ -126,32 +140,49 @@ def _build(
                 )
                 rows = cur.rowcount
                 cur.execute("reset role")
+                cur.execute("set local statement_timeout = 0")  # the swap is the platform's
                 cur.execute(
                     sql.SQL("revoke insert on {}.{} from {}").format(
-                        sql.Identifier(schema),
-                        sql.Identifier(staging),
-                        sql.Identifier(READONLY_ROLE),
+                        sql.Identifier(schema), sql.Identifier(staging), sql.Identifier(role)
                     )
                 )
                 swap_in(cur, schema, staging, table)
                 analyze_table(cur, schema, table)
+        except psycopg.errors.QueryCanceled:
+            raise ModelingError(timeout_message(timeout_seconds), status=408) from None
         except psycopg.Error as exc:
-            raise translate_error(exc, timeout_ms) from None
+            raise translate_error(exc, int(timeout_seconds * 1000)) from None
     finally:
         raw.close()
     return max(rows, 0)
 
 
+def timeout_message(timeout_seconds: float) -> str:
+    return (
+        f"The build took longer than {timeout_seconds:g} seconds and was stopped "
+        "(DRA_MODEL_BUILD_TIMEOUT_SECONDS); the previous table is kept."
+    )
+
+
+def _left_ms(deadline: float) -> int:
+    """Milliseconds left before the build's deadline (at least 1: 0 would mean none)."""
+    return max(1, int((deadline - time.monotonic()) * 1000))
+
+
+def _set_timeout(cur: psycopg.Cursor, timeout_ms: int) -> None:
+    cur.execute(
+        sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
+    )
+
+
 def _result_columns(
-    cur: psycopg.Cursor, query: sql.Composable, params: dict, timeout_ms: int
+    cur: psycopg.Cursor, role: str, query: sql.Composable, params: dict, timeout_ms: int
 ) -> list[tuple[str, str]]:
     """Names and types of the query's columns, learnt by running it with no rows as the
-    read-only role in a savepoint (the session is back to the system role afterwards)."""
+    project's role in a savepoint (the session is back to the system role afterwards)."""
     with cur.connection.transaction():
-        cur.execute(sql.SQL("set local role {}").format(sql.Identifier(READONLY_ROLE)))
-        cur.execute(
-            sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
-        )
+        cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+        _set_timeout(cur, timeout_ms)
         cur.execute(
             sql.SQL("select * from ({}) as dra_shape limit 0").format(query), params or None
         )

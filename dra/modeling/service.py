@@ -2,7 +2,7 @@
 
 ``session`` is the caller's session (row-level security as the acting user);
 ``database`` gives the system session for catalog reads and tier limits (the
-project's owner's tier applies) and runs queries as the read-only role.
+project's owner's tier applies) and runs queries as the project's role.
 """
 
 from __future__ import annotations
@@ -81,11 +81,12 @@ def execute(
     limit: int | None = None,
     timeout_ms: int = 15000,
 ) -> QueryResult:
-    """UC-DM-03: run as dra_readonly with the tier's row limit."""
+    """UC-DM-03: run as the project's role with the tier's row limit."""
     return run_readonly(
         database,
         prepared.sql,
         prepared.params,
+        project_id=project_id,
         limit=limit,
         tier_limit=tier_rows(database, project_id),
         timeout_ms=timeout_ms,

@@ -15,6 +15,7 @@ from dra.billing.limits import Limit, LimitExceeded, check_limit
 from dra.db import Database
 from dra.models import Dashboard, DataModel, DataSource, Project, ProjectMember, User
 from dra.models.projects import ProjectRole
+from dra.project_roles import drop_project_role
 from dra.projects.errors import ProjectError
 
 NAME_MAX = 200
@@ -190,7 +191,8 @@ def project_schemas(database: Database, project_id: int) -> list[str]:
 
 
 def remove_project_data(database: Database, data_dir: Path, project_id: int) -> list[str]:
-    """After a project's rows are deleted: drop its data schemas, uploads and Soda contracts.
+    """After a project's rows are deleted: drop its data schemas, its database role
+    (``dra.project_roles``), uploads and Soda contracts.
 
     Runs on the system engine on purpose: the schemas belong to the pipelines' owner
     role, which the web app's ``dra_app`` role cannot drop. Returns the dropped schemas.
@@ -204,6 +206,7 @@ def remove_project_data(database: Database, data_dir: Path, project_id: int) -> 
                 cur.execute(
                     sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
                 )
+            drop_project_role(cur, project_id)
         conn.commit()
     finally:
         raw.close()

@@ -11,11 +11,12 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 
 from dra.migrate import head_revision
 from dra.models import Base
+from dra.project_roles import project_role_name
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_COUNT = "SELECT count(*) FROM pg_policies WHERE schemaname = 'app'"
@@ -125,6 +126,38 @@ def test_downgrade_of_roles_and_rls_restores_plain_tables(
         migrated, "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'app'"
     ) == (scalar(migrated, "SELECT current_user"))
     assert not scalar(migrated, "SELECT has_schema_privilege('dra_app', 'app', 'USAGE')")
+
+
+def test_project_roles_take_over_reading_rights_from_dra_readonly_and_back(
+    empty_database_url: str, engine: Engine
+):
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0003_model_inputs")
+    with engine.begin() as conn:  # what ingestion made before 0004
+        for layer in ("raw", "models"):
+            conn.execute(text(f"create schema {layer}_p41"))
+            conn.execute(text(f"create table {layer}_p41.t as select 1 as x"))
+            conn.execute(text(f"grant usage on schema {layer}_p41 to dra_readonly"))
+            conn.execute(text(f"grant select on {layer}_p41.t to dra_readonly"))
+    role = project_role_name(make_url(empty_database_url).database, 41)
+    can = "SELECT has_table_privilege(:r, :t, 'select')"
+
+    command.upgrade(config, "head")
+
+    assert scalar(engine, "SELECT count(*) FROM pg_roles WHERE rolname = :r", r=role) == 1
+    assert scalar(engine, "SELECT rolcanlogin FROM pg_roles WHERE rolname = :r", r=role) is False
+    for table in ("raw_p41.t", "models_p41.t"):
+        assert scalar(engine, can, r=role, t=table)
+        assert not scalar(engine, can, r="dra_readonly", t=table)
+    with engine.begin() as conn:  # tables made later are readable too (default privileges)
+        conn.execute(text("create table raw_p41.later (x int)"))
+    assert scalar(engine, can, r=role, t="raw_p41.later")
+
+    command.downgrade(config, "0003_model_inputs")
+
+    assert scalar(engine, "SELECT count(*) FROM pg_roles WHERE rolname = :r", r=role) == 0
+    assert scalar(engine, can, r="dra_readonly", t="raw_p41.t")
+    assert scalar(engine, can, r="dra_readonly", t="models_p41.t")
 
 
 def test_subscription_tiers_are_seeded_exactly(migrated: Engine):

@@ -17,6 +17,7 @@ from dra.models import (
     PipelineRequest,
     SubscriptionTier,
 )
+from dra.project_roles import project_role_name
 from tests.support.factories import project_with_roles
 from tests.support.modeling import JOIN_QUERY, customer_rows, order_rows, seed_shop
 
@@ -130,13 +131,19 @@ def test_hand_sql_attacks_are_refused_and_change_nothing(database, shop, attack)
 
 
 def test_second_line_of_defence_the_role_and_read_only_transaction(database, shop):
-    """Even SQL that skipped the checks runs as dra_readonly in a read-only transaction."""
+    """Even SQL that skipped the checks runs as the project's role, read-only."""
+    project = shop.project_id
     with pytest.raises(ModelingError, match="may not read"):
-        run_readonly(database, "select email from app.users")
+        run_readonly(database, "select email from app.users", project_id=project)
     with pytest.raises(ModelingError):
-        run_readonly(database, f"select nextval('raw_p{shop.project_id}.nope')")
-    who = run_readonly(database, "select current_user, current_setting('transaction_read_only')")
-    assert who.rows == [["dra_readonly", "on"]]
+        run_readonly(database, f"select nextval('raw_p{project}.nope')", project_id=project)
+    who = run_readonly(
+        database,
+        "select current_user, current_setting('transaction_read_only')",
+        project_id=project,
+    )
+    role = project_role_name(database.system_engine.url.database, project)
+    assert who.rows == [[role, "on"]]
 
 
 def test_builder_injection_values_are_data_not_sql(database, shop):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import dagster as dg
 import pytest
 from sqlalchemy import select, text
@@ -9,6 +11,7 @@ from sqlalchemy import select, text
 from assets.data_models import data_model_tables
 from dra.modeling import service
 from dra.models import DataModel, PipelineRequest
+from dra.project_roles import project_role_name
 from tests.support.factories import project_with_roles
 from tests.support.modeling import JOIN_QUERY, seed_shop
 
@@ -19,6 +22,10 @@ def shop(database):
         roles = project_with_roles(s)
     seed_shop(database, roles.project_id)
     return roles
+
+
+def project_role(database, project_id: int) -> str:
+    return project_role_name(database.system_engine.url.database, project_id)
 
 
 def saved_model(database, shop, **definition):
@@ -53,17 +60,13 @@ def test_asset_builds_the_table_and_bumps_the_version(database, shop, materializ
             )
         ).all()
         assert [r[0] for r in rows] == ["FR", "US"]
-        # the read-only role can read it (dashboards do)
-        granted = s.scalar(
-            text("select has_table_privilege('dra_readonly', :t, 'select')"),
-            {"t": f"models_p{shop.project_id}.model_{model_id}"},
-        )
-        assert granted
-        can_write = s.scalar(
-            text("select has_table_privilege('dra_readonly', :t, 'insert')"),
-            {"t": f"models_p{shop.project_id}.model_{model_id}"},
-        )
-        assert not can_write
+        # the project's role can read it (dashboards do), not write it; dra_readonly cannot
+        table = {"t": f"models_p{shop.project_id}.model_{model_id}"}
+        privilege = "select has_table_privilege(:r, :t, :p)"
+        role = project_role(database, shop.project_id)
+        assert s.scalar(text(privilege), {**table, "r": role, "p": "select"})
+        assert not s.scalar(text(privilege), {**table, "r": role, "p": "insert"})
+        assert not s.scalar(text(privilege), {**table, "r": "dra_readonly", "p": "select"})
     events = materialize.instance.get_latest_materialization_events([data_model_tables.key])
     assert events[data_model_tables.key] is not None
 
@@ -138,7 +141,7 @@ def test_ingesting_a_source_queues_its_models(database, shop, settings, material
     assert [r.partition_key for r in result.run_requests] == [str(model_id)]
 
 
-def test_the_models_query_runs_as_the_read_only_role(database, shop, materialize):
+def test_the_models_query_runs_as_the_projects_role(database, shop, materialize):
     model_id = saved_model(database, shop, sql="select current_user as who, id from orders")
     assert materialize(
         [data_model_tables],
@@ -149,7 +152,42 @@ def test_the_models_query_runs_as_the_read_only_role(database, shop, materialize
         who = s.scalars(
             text(f"select distinct who from models_p{shop.project_id}.model_{model_id}")
         ).all()
-    assert who == ["dra_readonly"]
+    assert who == [project_role(database, shop.project_id)]
+
+
+def test_a_build_past_its_time_limit_fails_with_the_reason_and_keeps_the_table(
+    database, shop, materialize, monkeypatch, login
+):
+    model_id = saved_model(database, shop, sql="select id from orders")
+    build(database, shop, materialize, model_id)
+    # saving validates on one row (0.2 s); the build would sleep 0.2 s for each of 30
+    with database.system_session() as s:
+        service.save_model(
+            s,
+            database,
+            shop.project_id,
+            shop.owner.id,
+            name="Slow",
+            sql="select id, pg_sleep(0.2)::text as nap from orders",
+            model_id=model_id,
+        )
+    monkeypatch.setenv("DRA_MODEL_BUILD_TIMEOUT_SECONDS", "1")
+    started = time.monotonic()
+    result = materialize([data_model_tables], partition_key=str(model_id), raise_on_error=False)
+    assert time.monotonic() - started < 5  # stopped at 1 s, not after the 6 s of sleeping
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "took longer than 1 seconds" in str(failure.event_specific_data.error)
+    with database.system_session() as s:
+        model = s.get(DataModel, model_id)
+        assert model.status == "failed"
+        assert model.last_error.startswith("The build took longer than 1 seconds")
+        kept = s.execute(
+            text(f"select * from models_p{shop.project_id}.model_{model_id} order by id")
+        ).all()
+        assert len(kept) == 30 and len(kept[0]) == 1  # the last good table, as it was
+    page = login(shop.owner).get(f"/projects/{shop.project_id}/models/{model_id}")
+    assert "The build took longer than 1 seconds" in page.get_data(as_text=True)
 
 
 def build(database, shop, materialize, model_id):
@@ -248,7 +286,6 @@ def test_built_tables_keep_the_columns_precise_types(database, shop, materialize
                 " seen_at timestamp(0) with time zone, note text)"
             )
         )
-        s.execute(text(f'grant select on "{schema}".prices to dra_readonly'))
         s.execute(text(f"insert into \"{schema}\".prices values ('A-1', 9.99, now(), 'x')"))
     model_id = saved_model(database, shop, sql="select * from prices")
     build(database, shop, materialize, model_id)

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 
 from dra.db import with_database
 from dra.embedded import EmbeddedPostgres, start_embedded
+from dra.project_roles import drop_database_project_roles
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _app_tables(conn) -> list[str]:
 
 
 def reset_database(url: str) -> None:
-    """Empty every app table, restore seeded rows, drop per-project data schemas."""
+    """Empty every app table, restore seeded rows, drop per-project data schemas and roles."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         tables = _app_tables(conn)
@@ -106,4 +107,7 @@ def reset_database(url: str) -> None:
             text("select nspname from pg_namespace where nspname ~ '^(raw|models|clean)_p[0-9]+$'")
         ).scalars():
             conn.execute(text(f'drop schema "{schema}" cascade'))
+        # project roles are cluster-wide: drop this database's, or they would pile up
+        with conn.connection.driver_connection.cursor() as cur:
+            drop_database_project_roles(cur)
     engine.dispose()
