@@ -53,7 +53,7 @@
         if (data.error) {
           chart.append(el("p", { class: "flash flash-error widget-error", text: data.error }));
         } else {
-          window.Plotly.newPlot(chart, data.figure.data, data.figure.layout, { responsive: true, displaylogo: false });
+          window.DRA.plot(chart, data.figure);
           card.dataset.rendered = "1";
         }
         foot.textContent = data.materializedAt ? `${data.model} · built ${data.materializedAt.replace("T", " ").slice(0, 16)} UTC` : (data.model || "");

@@ -1,4 +1,5 @@
-/* Small helpers shared by the model builder and the dashboard grid (no framework). */
+/* Small helpers every page loads (base.html): the model builder's and the dashboard
+   grid's, the one plotly config, and the data-confirm / data-select-on-click behaviours. */
 (function () {
   "use strict";
   function el(tag, attrs, children) {
@@ -48,5 +49,29 @@
       [el("thead", {}, [head]), el("tbody", {}, body)])]));
     target.append(el("p", { class: "muted", text: `${data.rowCount} rows · ${Math.round(data.elapsedMs)} ms` }));
   }
-  window.DRA = { el, select, postJSON, resultTable, csrf };
+  /* The one plotly config of every chart: no "share to Chart Studio" button (plotly.js
+     shows it by default and uploads the figure to cloud.plotly.com), no plotly logo
+     link, no cloud URL. A page may add options (displayModeBar...), never undo these. */
+  const plotlyConfig = Object.freeze({
+    displaylogo: false,
+    showSendToCloud: false,
+    plotlyServerURL: "",
+    modeBarButtonsToRemove: ["sendChartToCloud"],
+  });
+  function plot(target, figure, options) {
+    const config = Object.assign({ responsive: true }, options || {}, plotlyConfig);
+    return window.Plotly.newPlot(target, figure.data, figure.layout, config);
+  }
+  /* Behaviour the templates ask for with data attributes (no inline handlers: CSP). */
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+    if (target.matches && target.matches("input[data-select-on-click]")) target.select();
+  });
+  window.DRA = { el, select, postJSON, resultTable, csrf, plot, plotlyConfig };
 })();
