@@ -41,11 +41,61 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     if config:
         app.config.update(config)
     app.extensions["dra_database"] = Database(settings.database_url)
+    register_security(app, settings)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     return app
+
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",  # no inline script: pages read their data from JSON blocks
+    "style-src": "'self' 'unsafe-inline'",  # style attributes; plotly injects its styles
+    "img-src": "'self' data: blob:",  # plotly's PNG export
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PERMISSIONS_POLICY = {
+    "browsing-topics": "()",
+    "camera": "()",
+    "geolocation": "()",
+    "microphone": "()",
+}
+
+
+def register_security(app: Flask, settings: Settings) -> None:
+    """Security headers on every answer (flask-talisman) and the trusted proxies.
+
+    CSP above, X-Frame-Options DENY, nosniff, strict-origin-when-cross-origin; in
+    production HSTS (on HTTPS answers) and a redirect of plain HTTP to HTTPS
+    (``DRA_FORCE_HTTPS``), except ``/healthz`` that monitors may probe over HTTP. With
+    ``DRA_TRUSTED_PROXIES`` = N, werkzeug's ProxyFix takes the client's address and
+    scheme from the X-Forwarded-For / X-Forwarded-Proto entries the last N proxies
+    added (rate limits then count per visitor); with 0 those headers are ignored.
+    """
+    from flask_talisman import DENY, Talisman
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    app.extensions["talisman"] = Talisman(
+        app,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        permissions_policy=PERMISSIONS_POLICY,
+        frame_options=DENY,
+        force_https=settings.force_https,
+        strict_transport_security=settings.is_production,
+        session_cookie_secure=settings.is_production,
+        x_content_type_options=True,
+        referrer_policy="strict-origin-when-cross-origin",
+    )
 
 
 def register_extensions(app: Flask) -> None:

@@ -48,7 +48,8 @@ def test_back_up_now_follows_one_backup(live_server, chromium, database, make_us
             .values(status="running", phase="dumping", progress=40)
         )
     page.wait_for_function(
-        "document.querySelector('[data-field=phase]').textContent === 'dumping'", timeout=15000
+        "() => document.querySelector('[data-field=phase]').textContent === 'dumping'",
+        timeout=15000,
     )
     assert page.get_attribute(".progress", "aria-valuenow") == "40"
     assert page.inner_text(".flash") == "Backup job queued."
@@ -66,7 +67,7 @@ def test_back_up_now_follows_one_backup(live_server, chromium, database, make_us
         )
         s.execute(update(PipelineRequest).values(status="succeeded", progress=100))
     page.wait_for_function(
-        "document.querySelector('[data-field=status]').textContent === 'succeeded'",
+        "() => document.querySelector('[data-field=status]').textContent === 'succeeded'",
         timeout=15000,
     )
     assert page.inner_text("[data-field=drill_status]") == "passed"

@@ -122,14 +122,14 @@ def test_model_dashboard_and_public_link(
     page.fill("input[name=values_column]", "country")
     page.click("button:has-text('Save')")
     page.wait_for_selector("#filters")
-    page.wait_for_function("document.querySelectorAll('.widget[data-rendered]').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('.widget[data-rendered]').length === 3")
     page.click("#edit-layout")
     page.click(".widget >> nth=0 >> button[title='Narrower']")
     page.wait_for_timeout(300)
     assert "changed by someone else" not in page.inner_text("main")
     page.fill("#filters input[name=values]", "FR")
     page.click("#filters button")
-    page.wait_for_function("document.querySelectorAll('.widget[data-rendered]').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('.widget[data-rendered]').length === 3")
     shot(page, "dashboard-filtered")
 
     # --- share, then open the link as a guest in a fresh context ------------------------
@@ -143,7 +143,9 @@ def test_model_dashboard_and_public_link(
     guest = chromium.new_context(viewport={"width": 1400, "height": 1000})
     gpage = guest.new_page()
     gpage.goto(public_url)
-    gpage.wait_for_function("document.querySelectorAll('.widget[data-rendered]').length === 3")
+    gpage.wait_for_function(
+        "() => document.querySelectorAll('.widget[data-rendered]').length === 3"
+    )
     assert gpage.locator(".js-plotly-plot").count() == 3
     assert gpage.locator("text=Add widget").count() == 0
     assert {gpage.get_attribute(f".widget >> nth={i}", "data-chart") for i in range(3)} == {

@@ -54,3 +54,21 @@ def test_bad_numbers_and_keys_are_named(tmp_path):
         load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_ENCRYPTION_KEYS": "short"})
     with pytest.raises(SettingsError, match="DRA_ENV"):
         load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_ENV": "staging"})
+
+
+def test_trusted_proxies_and_https_settings(tmp_path):
+    local = load_settings({"DRA_DATA_DIR": str(tmp_path)})
+    assert local.trusted_proxies == 0 and local.force_https is False
+    production = {
+        "DRA_ENV": "production",
+        "DRA_DATA_DIR": str(tmp_path),
+        "DRA_SECRET_KEY": "x" * 50,
+        "DRA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    assert load_settings(production).force_https is True
+    assert load_settings({**production, "DRA_FORCE_HTTPS": "false"}).force_https is False
+    behind = load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_TRUSTED_PROXIES": "2"})
+    assert behind.trusted_proxies == 2
+    for bad in ("-1", "9", "one"):
+        with pytest.raises(SettingsError, match="DRA_TRUSTED_PROXIES"):
+            load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_TRUSTED_PROXIES": bad})

@@ -69,6 +69,9 @@ def healthz():
     return jsonify(report if _platform_admin() else public_health(report)), status
 
 
+healthz.talisman_view_options = {"force_https": False}  # monitors may probe over plain HTTP
+
+
 @bp.get("/vendor/plotly.min.js")
 @limiter.exempt
 def plotly_js():
