@@ -58,6 +58,8 @@ def test_home_after_sign_in(live_server, chromium, database, artifacts_dir):
     ):
         assert page.locator(section).is_visible()
         assert text in page.locator(section).inner_text()
-    page.screenshot(path=str(artifacts_dir / "home.png"), full_page=True)
+    folder = artifacts_dir / "browser" / "home_flow"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "home.png"), full_page=True)
     page.click("#home-pipelines a")
     assert page.url.endswith(f"/projects/{roles.project_id}/sources/{source.id}")
