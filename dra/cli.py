@@ -182,74 +182,80 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- db
-def _database_url_for_cli() -> tuple[str, object | None]:
+def cmd_db(args: argparse.Namespace) -> int:
     from dra import runtime
 
-    settings = load_settings()
-    if settings.database_url:
-        return settings.database_url, None
-    lock = runtime.RunLock(settings.data_dir)
-    try:
-        lock.acquire()
-    except runtime.StartupError:
-        # `dra run` holds the embedded server: reuse it through its socket.
-        from dra.embedded import start_embedded
-
-        return start_embedded(settings.pg_dir).url(), None
-    db = runtime.open_database(settings)
-    return db.app_url, (db, lock)
+    with runtime.platform_database(load_settings()) as db:
+        return _db_command(args, db.app_url)
 
 
-def _release(handle) -> None:
-    if handle is not None:
-        db, lock = handle
-        db.stop()
-        lock.release()
-
-
-def cmd_db(args: argparse.Namespace) -> int:
+def _db_command(args: argparse.Namespace, url: str) -> int:
     from dra import migrate
 
-    url, handle = _database_url_for_cli()
-    try:
-        if args.db_command == "upgrade":
-            from dra.operations.migrations import apply_migrations
+    if args.db_command == "upgrade":
+        from dra.operations.migrations import apply_migrations
 
-            result = apply_migrations(url, args.revision)
-            print(result.message)
-            return 0 if result.ok else 1
-        if args.db_command == "downgrade":
-            migrate.downgrade(url, args.revision)
-            print(f"downgraded to {args.revision}")
-            return 0
-        if args.db_command == "current":
-            st = migrate.status(url)
-            print(f"current: {st.current or '(empty)'}\nhead:    {st.head}")
-            for rev in st.pending:
-                print(f"pending: {rev}")
-            return 0
-        if args.db_command == "docs":
-            from dra.operations.schema_docs import write_schema_docs
+        result = apply_migrations(url, args.revision)
+        print(result.message)
+        return 0 if result.ok else 1
+    if args.db_command == "downgrade":
+        migrate.downgrade(url, args.revision)
+        print(f"downgraded to {args.revision}")
+        return 0
+    if args.db_command == "current":
+        st = migrate.status(url)
+        print(f"current: {st.current or '(empty)'}\nhead:    {st.head}")
+        for rev in st.pending:
+            print(f"pending: {rev}")
+        return 0
+    if args.db_command == "docs":
+        from dra.operations.schema_docs import write_schema_docs
 
-            path = write_schema_docs(url, Path(args.output))
-            print(f"wrote {path}")
-            return 0
-    finally:
-        _release(handle)
+        path = write_schema_docs(url, Path(args.output))
+        print(f"wrote {path}")
+        return 0
     return 2
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from dra import runtime
     from dra.demo.load import load_demo
     from dra.migrate import upgrade
 
-    url, handle = _database_url_for_cli()
-    try:
-        upgrade(url)
-        print(load_demo(url, load_settings()))
+    settings = load_settings()
+    with runtime.platform_database(settings) as db:
+        upgrade(db.app_url)
+        print(load_demo(db.app_url, settings))
         return 0
-    finally:
-        _release(handle)
+
+
+# ------------------------------------------------------------------ dbt and dagster
+TOOLS = ("dbt", "dagster")
+
+
+def cmd_tool(tool: str, tool_args: list[str]) -> int:
+    """``dra dbt ...`` / ``dra dagster ...``: the tool, its arguments untouched, with the
+    environment ``dra run`` gives its own children (database, Dagster instance and storage,
+    ``DRA_DBT_*``, telemetry off). dbt runs in dbt_project/, Dagster in the project folder
+    (workspace.yaml)."""
+    from dra import runtime
+    from dra.attribution.dbt_env import DBT_PROJECT_DIR, dbt_executable
+
+    settings = load_settings()
+    with runtime.platform_database(settings) as db:
+        env = runtime.child_environment(settings, db)
+        if tool == "dbt":
+            env.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT_DIR))
+            command, cwd = [dbt_executable(), *tool_args], DBT_PROJECT_DIR
+        else:
+            runtime.write_dagster_home(settings.dagster_home)
+            command, cwd = [sys.executable, "-m", "dagster", *tool_args], PROJECT_ROOT
+        proc = subprocess.Popen(command, cwd=cwd, env=env)
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:  # Ctrl-C reached the tool too: let it decide and end
+                continue
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db)
     demo = sub.add_parser("demo", help="load (or refresh) the demo project")
     demo.set_defaults(func=cmd_demo)
+    for tool in TOOLS:  # listed for --help; main() passes their arguments through untouched
+        sub.add_parser(
+            tool,
+            add_help=False,
+            help=f"run the {tool} CLI against this platform (e.g. 'dra {tool} "
+            + ("build" if tool == "dbt" else "job launch -j daily_ingest")
+            + "')",
+        )
     return parser
 
 
@@ -287,11 +301,15 @@ def main(argv: list[str] | None = None) -> int:
         runtime_dir = Path(tempfile.gettempdir()) / f"dra-runtime-{os.getuid()}"
         runtime_dir.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = None if argv and argv[0] in TOOLS else parser.parse_args(argv)
     from dra.db import DatabaseConfigError
     from dra.runtime import StartupError
 
     try:
+        if args is None:
+            return cmd_tool(argv[0], argv[1:])
         return args.func(args)
     except (SettingsError, StartupError, DatabaseConfigError) as exc:
         return _fail(str(exc))

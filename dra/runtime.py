@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +100,34 @@ def open_database(settings: Settings) -> DatabaseHandle:
     )
 
 
+@contextmanager
+def platform_database(settings: Settings) -> Iterator[DatabaseHandle]:
+    """The platform's databases for a one-off command (``dra db``, ``dra dbt``, ``dra dagster``).
+
+    ``DRA_DATABASE_URL`` when set. Otherwise the embedded server of the data folder: while
+    ``dra run`` holds it, reached through its socket and left running; else started for the
+    command (holding the data folder's lock meanwhile) and stopped afterwards.
+    """
+    if settings.database_url is not None:
+        yield open_database(settings)
+        return
+    lock = RunLock(settings.data_dir)
+    try:
+        lock.acquire()
+    except StartupError:  # `dra run` holds the server: use it, it is not ours to stop
+        running = open_database(settings)
+        yield DatabaseHandle(app_url=running.app_url, dagster_url=running.dagster_url)
+        return
+    try:
+        db = open_database(settings)
+        try:
+            yield db
+        finally:
+            db.stop()
+    finally:
+        lock.release()
+
+
 DAGSTER_YAML = """\
 # Written by `dra run`; storage in PostgreSQL through dagster-postgres.
 storage:
@@ -162,6 +192,7 @@ __all__ = [
     "child_environment",
     "ensure_port_free",
     "open_database",
+    "platform_database",
     "with_database",
     "write_dagster_home",
 ]
