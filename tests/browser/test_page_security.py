@@ -205,5 +205,8 @@ def test_pages_run_under_the_csp_and_charts_offer_no_cloud_upload(
     assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
     _charts_are_safe(gpage, 2)
     gpage.screenshot(path=str(folder / "public-dashboard.png"), full_page=True)
+    with gpage.expect_download() as download:  # plotly's toImage works under the CSP
+        gpage.click(".widget >> nth=0 >> button[title='Download as PNG']")
+    assert download.value.suggested_filename.endswith(".png")
     guest.close()
     assert problems == []
