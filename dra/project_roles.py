@@ -55,26 +55,33 @@ def _role_exists(cur: psycopg.Cursor, role: str) -> bool:
 
 
 def ensure_project_role(cur: psycopg.Cursor, project_id: int) -> str:
-    """The project's role, created (and granted its existing schemas) when missing.
+    """The project's role, created when missing and granted any of the project's schemas
+    it cannot use (a new schema, or a database restored from another database's backup).
 
     Runs in a savepoint of the caller's transaction (or a transaction of its own when
     none is open, which the caller commits): a role created at the same time by another
-    session is taken as it is.
+    session is taken as it is. When all is in place this is one catalog query.
     """
     conn = cur.connection
     role = project_role_name(conn.info.dbname, project_id)
-    if _role_exists(cur, role):
+    cur.execute(
+        "select r.rolname is not null, array("
+        " select n.nspname::text from pg_namespace n where n.nspname ~ %s"
+        " and (r.rolname is null or not has_schema_privilege(r.rolname, n.oid, 'USAGE'))"
+        " order by 1)"
+        " from (select 1) as one left join pg_roles r on r.rolname = %s",
+        (f"^(raw|models|clean)_p{int(project_id)}$", role),
+    )
+    exists, ungranted = cur.fetchone()
+    if exists and not ungranted:
         return role
     try:
         with conn.transaction():
-            cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
-            # the platform's own user switches to it (SET ROLE); a no-op for a superuser
-            cur.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(role)))
-            cur.execute(
-                "select nspname from pg_namespace where nspname ~ %s order by 1",
-                (f"^(raw|models|clean)_p{int(project_id)}$",),
-            )
-            for (schema,) in cur.fetchall():
+            if not exists:
+                cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+                # the platform's own user switches to it (SET ROLE); no-op for a superuser
+                cur.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(role)))
+            for schema in ungranted:
                 _grant_schema(cur, schema, role)
     except (errors.DuplicateObject, errors.UniqueViolation):
         pass  # made meanwhile by another session, with its grants
@@ -112,6 +119,31 @@ def grant_table(cur: psycopg.Cursor, schema: str, table: str) -> None:
                 sql.Identifier(schema), sql.Identifier(table), sql.Identifier(role)
             )
         )
+
+
+_DUMP_GRANTEE = re.compile(r"\b(?:TO|FROM) (dra_p[0-9]+_[0-9a-f]{10})\b")
+
+
+def roles_named_in(ddl: str) -> set[str]:
+    """The project roles a dump's SQL grants to (``pg_restore --schema-only`` output)."""
+    return set(_DUMP_GRANTEE.findall(ddl))
+
+
+def create_missing_roles(cur: psycopg.Cursor, roles: set[str]) -> list[str]:
+    """Create the project roles of ``roles`` this server lacks (before restoring a backup
+    whose project was deleted since: its GRANTs would fail); returns those created."""
+    created = []
+    for role in sorted(roles):
+        if _DUMP_GRANTEE.fullmatch(f"TO {role}") is None or _role_exists(cur, role):
+            continue
+        try:
+            with cur.connection.transaction():
+                cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+                cur.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(role)))
+            created.append(role)
+        except (errors.DuplicateObject, errors.UniqueViolation):
+            pass
+    return created
 
 
 def drop_project_role(cur: psycopg.Cursor, project_id: int) -> bool:

@@ -58,6 +58,7 @@ from dra.operations.pgtools import (
     run_tool,
     server_version,
 )
+from dra.project_roles import create_missing_roles, roles_named_in
 from dra.settings import Settings
 
 Progress = Callable[[str, int], None]
@@ -558,6 +559,14 @@ def compare_counts(url: str, expected: dict[str, int]) -> list[str]:
 def pg_restore_into(url: str, dump: Path, *, runner: Runner = subprocess.Popen) -> None:
     tool = matching_tool("pg_restore", url)
     conn = libpq_connection(url)
+    # the project roles its GRANTs name must exist (a project deleted since drops its own)
+    ddl = run_tool(
+        [str(tool), "--schema-only", "--file=-", str(dump)],
+        conn,
+        what="pg_restore --schema-only",
+        runner=runner,
+    )
+    create_roles_named_in(url, ddl)
     run_tool(
         [str(tool), "--exit-on-error", "--no-password", f"--dbname={conn.url}", str(dump)],
         conn,
@@ -631,3 +640,23 @@ def apply_retention(
             removed.append(backup.file_name)
             s.delete(backup)
     return removed
+
+
+def create_roles_named_in(url: str, ddl: str) -> list[str]:
+    """Create the per-project roles (dra.project_roles) that a dump grants to and this
+    server lacks; returns those created."""
+    roles = roles_named_in(ddl)
+    if not roles:
+        return []
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        raw = engine.raw_connection()
+        try:
+            with raw.driver_connection.cursor() as cur:
+                created = create_missing_roles(cur, roles)
+            raw.driver_connection.commit()
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
+    return created

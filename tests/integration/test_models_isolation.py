@@ -7,11 +7,18 @@ import pytest
 from sqlalchemy import text
 
 from assets.data_models import data_model_tables
+from dra import migrate
+from dra.accounts.deletion import delete_account
+from dra.db import Database
 from dra.ingestion.csv_files import Column
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import run_readonly
 from dra.models import DataModel
-from dra.project_roles import project_role_name
+from dra.operations.backups import write_archive
+from dra.operations.restore import restore_archive
+from dra.project_roles import drop_project_role, project_role_name
+from dra.projects.projects import remove_project_data
+from dra.settings import load_settings
 from tests.support.factories import project_with_roles
 from tests.support.modeling import load_table, seed_shop
 
@@ -177,10 +184,58 @@ def test_project_roles_are_per_database_and_dropped_with_the_project(shop, login
 
 
 def test_deleting_an_account_drops_the_roles_of_the_projects_it_owned(shop, database, settings):
-    from dra.accounts.deletion import delete_account
-
     dbname = database.system_engine.url.database
     deleted = delete_account(database, settings.data_dir, shop.outsider.id)
     assert deleted.project_ids == (shop.outsider_project_id,)
     assert not role_exists(database, project_role_name(dbname, shop.outsider_project_id))
     assert role_exists(database, project_role_name(dbname, shop.project_id))
+
+
+def test_a_backup_holding_a_deleted_projects_data_restores_with_its_role(
+    empty_database_url, tmp_path
+):
+    """Dumps carry the grants to project roles; a role dropped with its project since the
+    backup is made again by the restore, which otherwise stopped at the first GRANT."""
+    migrate.upgrade(empty_database_url)
+    database = Database(empty_database_url)
+    settings = load_settings(
+        {
+            "DRA_ENV": "test",
+            "DRA_DATA_DIR": str(tmp_path / "data"),
+            "DRA_DATABASE_URL": empty_database_url,
+        }
+    )
+    try:
+        load_table(database, "raw_p77", "orders", [Column("id", "id", "bigint")], [(1,), (2,)])
+        role = project_role_name(database.system_engine.url.database, 77)
+        archive = tmp_path / "backup.zip"
+        write_archive(database.url, archive)
+        remove_project_data(database, tmp_path, 77)
+        assert not role_exists(database, role)
+
+        restore_archive(database.url, settings, archive)
+
+        database.dispose()
+        assert role_exists(database, role)
+        rows = run_readonly(database, "select id from raw_p77.orders", project_id=77).rows
+        assert rows == [[1], [2]]
+    finally:
+        raw = database.system_engine.raw_connection()
+        with raw.driver_connection.cursor() as cur:  # roles are the server's: leave none
+            drop_project_role(cur, 77)
+        raw.driver_connection.commit()
+        raw.close()
+        database.dispose()
+
+
+def test_a_schema_its_role_cannot_use_is_granted_again_before_the_next_query(shop, database):
+    """As after restoring another database's backup (its GRANTs name that database's roles)."""
+    role = project_role_name(database.system_engine.url.database, shop.project_id)
+    schema = f"raw_p{shop.project_id}"
+    with database.system_session() as s:
+        s.execute(text(f'revoke all on all tables in schema "{schema}" from "{role}"'))
+        s.execute(text(f'revoke usage on schema "{schema}" from "{role}"'))
+    rows = run_readonly(
+        database, f"select count(*) from {schema}.orders", project_id=shop.project_id
+    )
+    assert rows.rows == [[30]]
