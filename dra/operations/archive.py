@@ -117,7 +117,13 @@ def inspect_archive(path: Path, limits: ArchiveLimits | None = None) -> ArchiveI
             raise InvalidBackup(f"Invalid backup structure: unexpected entries {unexpected}.")
         if len(names) != len(set(names)):
             raise InvalidBackup("Invalid backup structure: an entry appears twice.")
+        archive_size = path.stat().st_size
         for info in infos:
+            if info.compress_size > archive_size:  # a lie that would hide the real ratio
+                raise InvalidBackup(
+                    f"The archive is corrupted: {info.filename} declares more compressed "
+                    "bytes than the whole file holds."
+                )
             check_declared_size(info, limits)
         metadata = _read_metadata(zf)
         dump = zf.getinfo(DUMP_NAME)

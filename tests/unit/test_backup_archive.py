@@ -119,3 +119,13 @@ def test_limits_come_from_the_settings(tmp_path):
     assert ArchiveLimits.from_settings(settings) == ArchiveLimits(MB, 20)
     with pytest.raises(Exception, match="DRA_RESTORE_MAX_RATIO"):
         load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_RESTORE_MAX_RATIO": "many"})
+
+
+def test_a_member_that_lies_about_its_compressed_size_is_refused(tmp_path):
+    bomb = _archive(tmp_path / "bomb.zip", (bytes(MB) for _ in range(64)))
+    data = bytearray(bomb.read_bytes())
+    pos = data.find(b"PK\x01\x02")  # the dump's central directory entry comes first
+    struct.pack_into("<I", data, pos + 20, 2**31)  # "2 GB compressed": a harmless ratio
+    bomb.write_bytes(bytes(data))
+    with pytest.raises(InvalidBackup, match="declares more compressed bytes"):
+        inspect_archive(bomb, ArchiveLimits(max_dump_bytes=10 * 1024 * MB, max_ratio=100))
