@@ -92,7 +92,7 @@ def unsafe_name(name: str) -> bool:
 
 def inspect_archive(path: Path, limits: ArchiveLimits | None = None) -> ArchiveInfo:
     """Check structure, paths, sizes, metadata and the dump's checksum; raise InvalidBackup."""
-    limits = limits or ArchiveLimits()
+    limits, path = limits or ArchiveLimits(), Path(path)
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
