@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 APP_ROLE = "dra_app"
-READONLY_ROLE = "dra_readonly"
+READONLY_ROLE = "dra_readonly"  # rights-less since 0004; queries use dra.project_roles
 OWNER_ROLE = "dra_owner"
 
 

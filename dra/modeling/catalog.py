@@ -67,8 +67,9 @@ def raise_unknown(message: str, field_name: str) -> None:
 def load_catalog(session: Session, project_id: int) -> Catalog:
     """Tables in ``raw_p<id>`` (labelled with their source) then ``models_p<id>``.
 
-    Read from pg_catalog through ``session`` (a system session: the read-only role's
-    grants, not the web user's, decide what exists). Staging tables are left out.
+    Read from information_schema through ``session`` (a system session: the tables of
+    the project's own schemas, which its database role may read). Staging tables are
+    left out.
     """
     from dra.models import DataModel, DataSource, DataSourceTable
 

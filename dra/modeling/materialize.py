@@ -158,9 +158,10 @@ def _build(
 
 
 def timeout_message(timeout_seconds: float) -> str:
+    unit = "second" if timeout_seconds == 1 else "seconds"
     return (
-        f"The build took longer than {timeout_seconds:g} seconds and was stopped "
-        "(DRA_MODEL_BUILD_TIMEOUT_SECONDS); the previous table is kept."
+        f"The build took longer than {timeout_seconds:g} {unit} and was stopped "
+        "(DRA_MODEL_BUILD_TIMEOUT_SECONDS)."
     )
 
 

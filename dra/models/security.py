@@ -32,7 +32,8 @@ OWNER_ROLE = "dra_owner"
 APP_ROLE = "dra_app"
 """Role of the web app: DML on ``app`` tables, subject to row-level security."""
 READONLY_ROLE = "dra_readonly"
-"""Role for ad-hoc queries: no access to schema ``app`` at all."""
+"""Former shared role of ad-hoc queries (no rights left since migration 0004): each
+project's queries run as its own role, see ``dra.project_roles``."""
 
 USER_ID_SETTING = "dra.user_id"
 PLATFORM_ADMIN_SETTING = "dra.platform_admin"

@@ -177,17 +177,17 @@ def test_a_build_past_its_time_limit_fails_with_the_reason_and_keeps_the_table(
     assert time.monotonic() - started < 5  # stopped at 1 s, not after the 6 s of sleeping
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert "took longer than 1 seconds" in str(failure.event_specific_data.error)
+    assert "took longer than 1 second " in str(failure.event_specific_data.error)
     with database.system_session() as s:
         model = s.get(DataModel, model_id)
         assert model.status == "failed"
-        assert model.last_error.startswith("The build took longer than 1 seconds")
+        assert model.last_error.startswith("The build took longer than 1 second and")
         kept = s.execute(
             text(f"select * from models_p{shop.project_id}.model_{model_id} order by id")
         ).all()
         assert len(kept) == 30 and len(kept[0]) == 1  # the last good table, as it was
     page = login(shop.owner).get(f"/projects/{shop.project_id}/models/{model_id}")
-    assert "The build took longer than 1 seconds" in page.get_data(as_text=True)
+    assert "The build took longer than 1 second " in page.get_data(as_text=True)
 
 
 def build(database, shop, materialize, model_id):

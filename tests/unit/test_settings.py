@@ -56,6 +56,15 @@ def test_bad_numbers_and_keys_are_named(tmp_path):
         load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_ENV": "staging"})
 
 
+def test_model_build_timeout_has_a_default_and_must_be_positive(tmp_path):
+    assert load_settings({"DRA_DATA_DIR": str(tmp_path)}).model_build_timeout_seconds == 300
+    env = {"DRA_DATA_DIR": str(tmp_path), "DRA_MODEL_BUILD_TIMEOUT_SECONDS": "42"}
+    assert load_settings(env).model_build_timeout_seconds == 42
+    for bad in ("0", "-5", "ten"):
+        with pytest.raises(SettingsError, match="DRA_MODEL_BUILD_TIMEOUT_SECONDS"):
+            load_settings({**env, "DRA_MODEL_BUILD_TIMEOUT_SECONDS": bad})
+
+
 def test_trusted_proxies_and_https_settings(tmp_path):
     local = load_settings({"DRA_DATA_DIR": str(tmp_path)})
     assert local.trusted_proxies == 0 and local.force_https is False
