@@ -81,7 +81,8 @@ def main() -> int:
     from psycopg import sql
 
     from dra.db import libpq_url
-    from dra.quality.profiling import _null_pass, profile_table, table_columns
+    from dra.quality.profiling import profile_table, table_columns
+    from dra.quality.profiling.sampled import _null_pass
 
     with tempfile.TemporaryDirectory(prefix="dra-profile-bench-") as tmp:
         url, server = server_url(Path(tmp))
