@@ -119,6 +119,22 @@ def _function_name(node: exp.Func) -> str:
 
 
 def _check_functions(tree: exp.Expression) -> None:
+    for node in tree.find_all(exp.Dot, exp.Table, exp.Operator):
+        # schema.function(...), FROM schema.function(...), OPERATOR(schema.op): only the
+        # built-ins of pg_catalog (a same-named function elsewhere would be another one)
+        if isinstance(node, exp.Operator):
+            schema = str(node.args.get("operator") or "").rpartition(".")[0].lower()
+        elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            schema = node.this.sql(dialect="postgres").lower()
+        elif isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+            schema = _ident(node.args.get("db")).lower()
+        else:
+            continue
+        if schema and schema != "pg_catalog":
+            raise ModelingError(
+                f"Functions and operators of schema {schema} are not allowed in data models.",
+                field="query",
+            )
     for node in tree.find_all(exp.Func):
         name = _function_name(node)
         if name in FORBIDDEN_NAMES or (

@@ -239,3 +239,19 @@ def test_a_schema_its_role_cannot_use_is_granted_again_before_the_next_query(sho
         database, f"select count(*) from {schema}.orders", project_id=shop.project_id
     )
     assert rows.rows == [[30]]
+
+
+def test_honest_ctes_resolved_by_scope_run_as_postgresql_reads_them(shop, login):
+    """A CTE named like the table it reads ran "relation does not exist" before."""
+    client = login(shop.editor)
+    paid = client.post(
+        url(shop, "/preview"),
+        json={
+            "sql": "with orders as (select id, amount from orders where status = 'paid') "
+            "select count(*) as n, (with recursive t(k) as (select 1 union all "
+            "select k + 1 from t where k < 3) select sum(k) from t) as six, "
+            "1 operator(pg_catalog.+) 1 as two from orders"
+        },
+    )
+    assert paid.status_code == 200, paid.json
+    assert paid.json["rows"] == [[20, 6, 2]]

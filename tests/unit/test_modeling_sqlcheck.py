@@ -136,10 +136,26 @@ def test_server_information_and_catalog_functions_are_refused(catalog, text):
     refused(text, catalog)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "select app.to_char(now(), 'YYYY')",
+        "select * from app.generate_series(1, 3)",
+        "select raw_p2.md5('x')",
+        "select 1 operator(raw_p2.+) 1",
+        "select o.to_char(now(), 'YYYY') from orders o",
+    ],
+)
+def test_functions_and_operators_of_other_schemas_are_refused(catalog, text):
+    err = refused(text, catalog)
+    assert "schema" in err.message
+
+
 def test_harmless_table_functions_and_current_user_are_allowed(catalog):
     check_sql(
         "select g, u, current_user from generate_series(1, 3) g, unnest(array[1, 2]) u, "
-        "rows from (generate_series(1, 2)) r",
+        "rows from (generate_series(1, 2)) r, pg_catalog.generate_series(1, 2) q "
+        "where pg_catalog.md5('a') <> '' and 1 operator(pg_catalog.+) 1 = 2",
         catalog,
     )
 
