@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from dra.db import with_database
 from dra.embedded import EmbeddedPostgres, start_embedded
-from dra.project_roles import drop_database_project_roles
+from dra.project_roles import drop_database_project_roles, role_pattern
 
 
 @dataclass
@@ -30,9 +30,15 @@ class TestCluster:
         return with_database(self.admin_url, name)
 
     def drop_database(self, name: str) -> None:
+        """Drop the database, then its project roles (the server's: they would pile up)."""
         engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(text(f'drop database if exists "{name}" with (force)'))
+            roles = conn.execute(
+                text("select rolname from pg_roles where rolname ~ :p"), {"p": role_pattern(name)}
+            ).scalars()
+            for role in list(roles):
+                conn.execute(text(f'drop role if exists "{role}"'))
         engine.dispose()
 
     def stop(self) -> None:
