@@ -11,7 +11,9 @@ from sqlglot import exp
 
 from dra.ingestion.naming import slugify
 from dra.modeling.catalog import Catalog
-from dra.modeling.prepare import prepare_model
+from dra.modeling.errors import ModelingError
+from dra.modeling.prepare import Prepared, prepare_model
+from dra.modeling.sqlcheck import NESTING_MESSAGE
 
 
 def dbt_file_name(name: str) -> str:
@@ -21,6 +23,13 @@ def dbt_file_name(name: str) -> str:
 def to_dbt(catalog: Catalog, name: str, query: str, query_json: dict | None) -> str:
     """The dbt model text for a stored data model (its SQL with values inlined)."""
     prepared = prepare_model(catalog, query, query_json)
+    try:
+        return _to_dbt(catalog, name, prepared, query_json)
+    except RecursionError:  # a long chain the check accepts, rendered pretty
+        raise ModelingError(NESTING_MESSAGE, field="query") from None
+
+
+def _to_dbt(catalog: Catalog, name: str, prepared: Prepared, query_json: dict | None) -> str:
     tree = sqlglot.parse_one(
         prepared.display_sql if query_json and query_json.get("mode") != "sql" else prepared.sql,
         read="postgres",
@@ -28,8 +37,14 @@ def to_dbt(catalog: Catalog, name: str, query: str, query_json: dict | None) -> 
     raw_schema, _ = catalog.schemas
     refs: dict[str, str] = {}
     for table in list(tree.find_all(exp.Table)):
+        # the checked SQL qualifies every catalog table; an unqualified name is a CTE's
         info = catalog.tables.get(table.name)
-        if info is None or not isinstance(table.this, exp.Identifier):
+        if (
+            info is None
+            or not isinstance(table.this, exp.Identifier)
+            or table.args.get("db") is None
+            or table.args["db"].name != info.schema
+        ):
             continue
         marker = f"dbt_ref_{len(refs)}"
         refs[marker] = (

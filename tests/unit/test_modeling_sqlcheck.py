@@ -12,6 +12,7 @@ import time
 import pytest
 
 from dra.modeling.catalog import Catalog, TableInfo
+from dra.modeling.dbt_export import to_dbt
 from dra.modeling.errors import ModelingError
 from dra.modeling.sqlcheck import MAX_NESTING, check_sql
 
@@ -198,3 +199,20 @@ def test_bracket_chains_are_bounded_before_they_cost_seconds(catalog):
     err = refused("select x" + "[1]" * 3000 + " from orders", catalog)  # 12 s in sqlglot
     assert "brackets" in err.message and time.perf_counter() - started < 1
     check_sql("select array[1, 2][1], x[1][2] from orders", catalog)
+
+
+def test_dbt_export_keeps_cte_references_and_answers_400_for_deep_chains(catalog):
+    sql = (
+        "with orders as (select id from orders where amount > 1) "
+        "select count(*) from orders join customers c on c.id = orders.id"
+    )
+    body = to_dbt(catalog, "Paid", sql, {"mode": "sql", "sql": sql})
+    # inside the CTE the project's table, after it the CTE (it was source() both times)
+    assert body.count("{{ source('raw_p1', 'orders') }}") == 1
+    assert "{{ source('raw_p1', 'customers') }}" in body
+    assert "FROM orders" in body
+    deep = "select 1" + "::int" * 700 + " from orders"
+    check_sql(deep, catalog)  # fine to run, but its pretty dbt rendering recursed (500)
+    with pytest.raises(ModelingError) as err:
+        to_dbt(catalog, "Deep", deep, {"mode": "sql", "sql": deep})
+    assert err.value.status == 400 and err.value.field == "query"
