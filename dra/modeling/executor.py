@@ -95,10 +95,14 @@ def narrow(cur: psycopg.Cursor, role: str, timeout_ms: int) -> None:
     """Make the current transaction read-only, as the project's role, with a timeout."""
     cur.execute("set transaction read only")
     cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+    _set_timeout(cur, timeout_ms)
+    cur.execute("set local search_path = pg_catalog, pg_temp")
+
+
+def _set_timeout(cur: psycopg.Cursor, timeout_ms: int) -> None:
     cur.execute(
         sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
     )
-    cur.execute("set local search_path = pg_catalog, pg_temp")
 
 
 def translate_error(exc: psycopg.Error, timeout_ms: int) -> ModelingError:
@@ -140,6 +144,9 @@ def run_readonly(
         conn.rollback()
         try:
             with conn.cursor() as cur:
+                # the role is made once, in a transaction of its own (bounded too: it may
+                # wait for the project's first ingestion, which makes it as well)
+                _set_timeout(cur, timeout_ms)
                 role = ensure_project_role(cur, project_id)
                 conn.commit()
                 narrow(cur, role, timeout_ms)
