@@ -39,11 +39,11 @@ def create_api_token(
     """A new token for the user (name required, at most 20 active tokens)."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed({"name": "Give the token a name (what will use it?)."})
+        raise ValidationFailed(errors={"name": "Give the token a name (what will use it?)."})
     if len(name) > 100:
-        raise ValidationFailed({"name": "Name must be at most 100 characters."})
+        raise ValidationFailed(errors={"name": "Name must be at most 100 characters."})
     if expires_in_days not in EXPIRY_CHOICES:
-        raise ValidationFailed({"expires_in_days": "Choose one of the offered lifetimes."})
+        raise ValidationFailed(errors={"expires_in_days": "Choose one of the offered lifetimes."})
     active = session.scalar(
         select(func.count())
         .select_from(ApiToken)

@@ -47,7 +47,9 @@ def request_cancellation(session: Session, user_id: int, reason: str) -> Account
     """Record a pending request and notify every platform admin."""
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
-        raise ValidationFailed({"reason": f"Reason must be at most {REASON_MAX} characters."})
+        raise ValidationFailed(
+            errors={"reason": f"Reason must be at most {REASON_MAX} characters."}
+        )
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("Account not found.")

@@ -64,7 +64,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, conf
         raise NotFound("Account not found.")
     errors = new_password_errors(new, confirm, user.email, field="new_password")
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors=errors)
     if user.password_hash is None:
         raise AccountError(
             "Your account signs in with Google and has no password yet. "

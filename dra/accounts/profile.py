@@ -46,7 +46,7 @@ def update_profile(session: Session, user_id: int, first_name: str, last_name: s
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     errors = name_errors(first_name, last_name)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors=errors)
     user = get_user(session, user_id)
     user.first_name, user.last_name = first_name, last_name
     session.flush()

@@ -39,7 +39,7 @@ def reset_password(session: Session, secret: str, password: str, confirm: str) -
         raise AccountError(RESET_FAILED)
     errors = new_password_errors(password or "", confirm, user.email)
     if errors:  # checked before using the link up, so the person can try again
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors=errors)
     if consume(session, PasswordResetToken, secret) is None:
         raise AccountError(RESET_FAILED)
     set_password(user, password)

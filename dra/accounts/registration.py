@@ -111,7 +111,7 @@ def register(
         errors["email"] = problem
     errors.update(new_password_errors(password or "", confirm_password, email))
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors=errors)
     check_registration_allowed(session, email)
     if find_user_by_email(session, email) is not None:
         raise AccountError(DUPLICATE_EMAIL, field="email")

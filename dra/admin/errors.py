@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
+from dra.errors import DraError
 
-class AdminError(Exception):
+
+class AdminError(DraError):
     """A refused admin operation; nothing was changed."""
-
-    def __init__(self, message: str, *, status: int = 400, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field

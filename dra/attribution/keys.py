@@ -11,18 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dra.accounts.tokens import hash_token
+from dra.errors import DraError
 from dra.models import AttributionTrackingKey
 
 KEY_PREFIX = "dra_wk_"
 MAX_ORIGINS = 50
 
 
-class KeyError_(Exception):  # noqa: N801 - not the builtin KeyError
+class WriteKeyError(DraError):
     """A write-key request that cannot be done; ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ def parse_origins(raw: str | list[str] | None) -> list[str]:
             or parts.query
             or parts.fragment
         ):
-            raise KeyError_(
+            raise WriteKeyError(
                 f"“{item}” is not an origin (expected e.g. https://shop.example.com).",
                 field="allowed_origins",
             )
@@ -54,7 +51,7 @@ def parse_origins(raw: str | list[str] | None) -> list[str]:
         if origin not in origins:
             origins.append(origin)
     if len(origins) > MAX_ORIGINS:
-        raise KeyError_(f"At most {MAX_ORIGINS} origins per key.", field="allowed_origins")
+        raise WriteKeyError(f"At most {MAX_ORIGINS} origins per key.", field="allowed_origins")
     return origins
 
 
@@ -68,9 +65,9 @@ def create_key(
 ) -> NewKey:
     name = (name or "").strip()
     if not name:
-        raise KeyError_("Give the key a name (e.g. “Website”).", field="name")
+        raise WriteKeyError("Give the key a name (e.g. “Website”).", field="name")
     if len(name) > 100:
-        raise KeyError_("The name is longer than 100 characters.", field="name")
+        raise WriteKeyError("The name is longer than 100 characters.", field="name")
     origins = parse_origins(allowed_origins)
     secret = KEY_PREFIX + secrets.token_urlsafe(24)
     key = AttributionTrackingKey(
@@ -106,7 +103,7 @@ def _get(session: Session, project_id: int, key_id: int) -> AttributionTrackingK
         )
     )
     if key is None:
-        raise KeyError_("This write key does not exist.", status=404)
+        raise WriteKeyError("This write key does not exist.", status=404)
     return key
 
 
@@ -123,7 +120,7 @@ def set_origins(
 ) -> AttributionTrackingKey:
     key = _get(session, project_id, key_id)
     if key.revoked_at is not None:
-        raise KeyError_("This key is revoked.", status=409)
+        raise WriteKeyError("This key is revoked.", status=409)
     key.allowed_origins = parse_origins(raw)
     session.flush()
     return key

@@ -24,6 +24,7 @@ from dra.attribution.reference import (
 )
 from dra.attribution.shapley import data_driven_totals
 from dra.db import Database
+from dra.errors import DraError
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
 from dra.pipeline_requests import enqueue
 
@@ -33,10 +34,8 @@ MAX_RANGE_DAYS = 366 * 3
 TOP_PATHS = 10
 
 
-class ReportError(Exception):
-    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
+class ReportError(DraError):
+    """A report, funnel or journey request that cannot be done; ``field`` names the input."""
 
 
 @dataclass(frozen=True)

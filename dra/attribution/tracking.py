@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from dra.accounts.tokens import hash_token
 from dra.attribution.channels import UTM_FIELDS, classify_channel, utm_from_url
+from dra.errors import DraError
 from dra.models.attribution import CLIENT_EVENT_ID_LENGTH, EventType
 from dra.models.security import TRACKING_PROJECT_SETTING
 
@@ -44,12 +45,8 @@ TEXT_LIMITS = {
 }
 
 
-class TrackingError(Exception):
+class TrackingError(DraError):
     """A request the tracking endpoint refuses; ``status`` is the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.message, self.status, self.fields = message, status, fields
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,7 @@ def parse_timestamp(raw: Any, now: datetime | None = None, where: str = "") -> d
         return now
 
     def refuse(reason: str) -> TrackingError:
-        return TrackingError(f"{where}eventTimestamp {reason}", fields=("eventTimestamp",))
+        return TrackingError(f"{where}eventTimestamp {reason}", field="eventTimestamp")
 
     number: float | None = None
     if isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -150,11 +147,11 @@ def _text(payload: dict, name: str, where: str) -> str | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise TrackingError(f"{where}{name} must be text.", fields=(name,))
+        raise TrackingError(f"{where}{name} must be text.", field=name)
     value = str(raw).strip()
     limit = TEXT_LIMITS.get(name, 255)
     if len(value) > limit:
-        raise TrackingError(f"{where}{name} is longer than {limit} characters.", fields=(name,))
+        raise TrackingError(f"{where}{name} is longer than {limit} characters.", field=name)
     return value or None
 
 
@@ -167,18 +164,16 @@ def _value(payload: dict, where: str) -> Decimal | None:
             raise InvalidOperation
         value = Decimal(str(raw))
     except InvalidOperation:
-        raise TrackingError(
-            f"{where}eventValue must be a number.", fields=("eventValue",)
-        ) from None
+        raise TrackingError(f"{where}eventValue must be a number.", field="eventValue") from None
     if not value.is_finite() or abs(value) > MAX_VALUE:
-        raise TrackingError(f"{where}eventValue is out of range.", fields=("eventValue",))
+        raise TrackingError(f"{where}eventValue is out of range.", field="eventValue")
     return value.quantize(Decimal("0.0001"))
 
 
 def _utm(payload: dict, page_url: str | None, where: str) -> dict[str, str | None]:
     raw = payload.get("utmParams") or {}
     if not isinstance(raw, dict):
-        raise TrackingError(f"{where}utmParams must be an object.", fields=("utmParams",))
+        raise TrackingError(f"{where}utmParams must be an object.", field="utmParams")
     from_url = utm_from_url(page_url)
     utm: dict[str, str | None] = {}
     for name in UTM_FIELDS:
@@ -202,20 +197,19 @@ def validate_event(
         if payload.get(name) is None or str(payload.get(name)).strip() == ""
     ]
     if missing:
-        raise TrackingError(
-            f"{where}Missing required fields: {', '.join(missing)}.", fields=tuple(missing)
-        )
+        message = f"{where}Missing required fields: {', '.join(missing)}."
+        raise TrackingError(message, errors=dict.fromkeys(missing, message))
     event_type = str(payload["eventType"]).strip().lower()
     if event_type not in EVENT_TYPES:
         raise TrackingError(
-            f"{where}eventType must be one of {', '.join(EVENT_TYPES)}.", fields=("eventType",)
+            f"{where}eventType must be one of {', '.join(EVENT_TYPES)}.", field="eventType"
         )
     custom = payload.get("customData") or {}
     if not isinstance(custom, dict):
-        raise TrackingError(f"{where}customData must be an object.", fields=("customData",))
+        raise TrackingError(f"{where}customData must be an object.", field="customData")
     currency = _text(payload, "currency", where)
     if currency is not None and (len(currency) != 3 or not currency.isalpha()):
-        raise TrackingError(f"{where}currency must be a 3-letter code.", fields=("currency",))
+        raise TrackingError(f"{where}currency must be a 3-letter code.", field="currency")
     page_url = _text(payload, "pageUrl", where)
     referrer = _text(payload, "referrer", where)
     utm = _utm(payload, page_url, where)
@@ -239,12 +233,12 @@ def validate_event(
 def validate_batch(payload: Any, now: datetime | None = None) -> list[TrackedEvent]:
     """``{"events": [...]}`` (1 to 1000 events) -> events; any invalid event refuses all."""
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
-        raise TrackingError('Send a JSON object with an "events" list.', fields=("events",))
+        raise TrackingError('Send a JSON object with an "events" list.', field="events")
     events = payload["events"]
     if not events:
-        raise TrackingError("The events list is empty.", fields=("events",))
+        raise TrackingError("The events list is empty.", field="events")
     if len(events) > MAX_BATCH:
-        raise TrackingError(f"A batch holds at most {MAX_BATCH} events.", fields=("events",))
+        raise TrackingError(f"A batch holds at most {MAX_BATCH} events.", field="events")
     now = now or datetime.now(UTC)
     return [validate_event(item, index=i, now=now) for i, item in enumerate(events)]
 
@@ -254,7 +248,7 @@ def check_project(payload: Any, key: TrackingKey) -> None:
     claimed = payload.get("projectId") if isinstance(payload, dict) else None
     if claimed not in (None, "") and str(claimed).strip() != str(key.project_id):
         raise TrackingError(
-            "This write key does not belong to that project.", status=403, fields=("projectId",)
+            "This write key does not belong to that project.", status=403, field="projectId"
         )
 
 

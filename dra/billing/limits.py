@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dra.errors import Forbidden
 from dra.models import (
     Dashboard,
     DataModel,
@@ -51,13 +52,17 @@ LABELS = {
 }
 
 
-class LimitExceeded(Exception):
-    def __init__(self, limit: Limit, maximum: int, tier: str) -> None:
-        self.limit, self.maximum, self.tier = limit, maximum, tier
-        self.message = (
+class LimitExceeded(Forbidden):
+    """One more item would exceed the tier's limit (403, with an upgrade message)."""
+
+    @classmethod
+    def of(cls, limit: Limit, maximum: int, tier: str) -> LimitExceeded:
+        message = (
             f"Your {tier} plan allows {maximum} {LABELS[limit]}. Upgrade your plan to add more."
         )
-        super().__init__(self.message)
+        error = cls(message)
+        error.limit, error.maximum, error.tier = limit, maximum, tier
+        return error
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,7 @@ def check_limit(session: Session, user_id: int, limit: Limit, **scope: int | Non
     tier = tier_for(session, user_id)
     maximum = getattr(tier, limit.value)
     if maximum != UNLIMITED and used >= maximum:
-        raise LimitExceeded(limit, maximum, tier.name)
+        raise LimitExceeded.of(limit, maximum, tier.name)
     return Usage(limit, used, maximum)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dra.errors import DraError
 from dra.ingestion.naming import unique_names
 
 SAMPLE_BYTES = 256 * 1024
@@ -25,7 +26,7 @@ _BOOL = {"true", "false", "t", "f", "yes", "no"}
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
-class FileFormatError(ValueError):
+class FileFormatError(DraError, ValueError):
     """The file cannot be read as the format it claims; the message says why."""
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dra.db import Database
+from dra.errors import NotFound
 from dra.ingestion.loader import drop_raw_tables
 from dra.ingestion.naming import raw_schema
 from dra.ingestion.registry import SourceSnapshot, TableState, loader_for
@@ -20,7 +21,7 @@ from dra.settings import Settings
 ACTIVE_STATUSES = ("pending", "ready", "failed", "ingesting")
 
 
-class SourceGone(LookupError):
+class SourceGone(NotFound, LookupError):
     """The data source was deleted (perhaps while its ingestion was running)."""
 
 

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from dra.errors import DraError
+
 DUMP_NAME = "database.dump"
 METADATA_NAME = "metadata.json"
 ALLOWED_NAMES = frozenset({DUMP_NAME, METADATA_NAME})
@@ -33,7 +35,7 @@ DEFAULT_MAX_RATIO = 100
 RATIO_FLOOR = 1024 * 1024  # smaller members are not held to the ratio (tiny, harmless)
 
 
-class InvalidBackup(ValueError):
+class InvalidBackup(DraError, ValueError):
     """The archive cannot be restored; the message says why, in words an admin understands."""
 
 

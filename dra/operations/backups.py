@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool
 
 import dra
 from dra.db import Database, with_database
+from dra.errors import DraError
 from dra.models import Backup, PipelineRequest, User
 from dra.operations import faults
 from dra.operations.archive import (
@@ -65,8 +66,10 @@ Progress = Callable[[str, int], None]
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
-class BackupError(RuntimeError):
+class BackupError(DraError, RuntimeError):
     """A backup could not be made; the message says why."""
+
+    status = 500
 
 
 # --------------------------------------------------------------------------- requests

@@ -11,12 +11,13 @@ from psycopg import sql
 from sqlalchemy import Connection, text
 
 from dra.db import OWNER_ROLE, Database
+from dra.errors import Invalid
 from dra.models import User
 
 ROLE_PREFIX = "dra_dbadmin_"
 
 
-class AccessError(ValueError):
+class AccessError(Invalid, ValueError):
     """The grant or revoke cannot be done (unknown user, ...)."""
 
 

@@ -13,12 +13,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from dra.db import with_database
+from dra.errors import Conflict
 
 OPERATION_DEDUPE_KEY = "database-operation"
 MAINTENANCE_DATABASE = "postgres"
 
 
-class OperationBusy(RuntimeError):
+class OperationBusy(Conflict, RuntimeError):
     """Another backup or restore is queued or running."""
 
 

@@ -12,10 +12,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dra.embedded import find_pg_tool
+from dra.errors import DraError
 
 
-class ToolError(RuntimeError):
+class ToolError(DraError, RuntimeError):
     """A PostgreSQL client program is missing or failed; the message says which and why."""
+
+    status = 500
 
 
 Runner = Callable[..., subprocess.Popen]

@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from dra import migrate
 from dra.db import Database, with_database
+from dra.errors import DraError
 from dra.models import Backup, PipelineRequest
 from dra.operations.archive import (
     ArchiveInfo,
@@ -54,7 +55,7 @@ from dra.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class RestoreError(RuntimeError):
+class RestoreError(DraError, RuntimeError):
     """The restore stopped; the current database is unchanged."""
 
 

@@ -3,7 +3,6 @@ time kept on the row, and the schedules that are due."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,20 +10,14 @@ from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dra.errors import Invalid
 from dra.models import BackupSchedule
 
 MAX_RETENTION = 1000
 
 
-@dataclass
-class ScheduleError(ValueError):
-    """Invalid schedule input; ``field`` names the form field."""
-
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+class ScheduleError(Invalid, ValueError):
+    """Invalid schedule input (422); ``field`` names the form field."""
 
 
 def next_run(cron: str, after: datetime, timezone: str = "UTC") -> datetime:
@@ -37,24 +30,26 @@ def validate(name: str, cron: str, retention: str | int, timezone: str = "UTC") 
     """Clean inputs or raise ScheduleError for the first bad field."""
     name = (name or "").strip() or "default"
     if len(name) > 100:
-        raise ScheduleError("name", "Use at most 100 characters.")
+        raise ScheduleError("Use at most 100 characters.", field="name")
     cron = " ".join((cron or "").split())
     if not cron or len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise ScheduleError(
-            "cron",
             f"{cron or '(empty)'!r} is not a valid cron expression "
             "(five fields: minute hour day month weekday, e.g. '0 3 * * *').",
+            field="cron",
         )
     try:
         keep = int(retention)
     except (TypeError, ValueError):
-        raise ScheduleError("retention_count", "Enter a whole number of backups to keep.") from None
+        raise ScheduleError(
+            "Enter a whole number of backups to keep.", field="retention_count"
+        ) from None
     if not 1 <= keep <= MAX_RETENTION:
-        raise ScheduleError("retention_count", f"Keep between 1 and {MAX_RETENTION} backups.")
+        raise ScheduleError(f"Keep between 1 and {MAX_RETENTION} backups.", field="retention_count")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError("timezone", f"{timezone!r} is not a known time zone.") from None
+        raise ScheduleError(f"{timezone!r} is not a known time zone.", field="timezone") from None
     return name, cron, keep, timezone
 
 
@@ -75,7 +70,7 @@ def save_schedule(
     now = now or datetime.now(UTC)
     schedule = session.get(BackupSchedule, schedule_id) if schedule_id else None
     if schedule_id and schedule is None:
-        raise ScheduleError("schedule", f"Schedule #{schedule_id} does not exist.")
+        raise ScheduleError(f"Schedule #{schedule_id} does not exist.", field="schedule")
     if schedule is None:
         schedule = BackupSchedule(created_by=created_by)
         session.add(schedule)

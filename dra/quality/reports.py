@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dra.db import Database
+from dra.errors import DraError
 from dra.ingestion.naming import models_schema
 from dra.models import DataModel, QualityReport
 from dra.quality.profiling import TableNotFound, profile_table
@@ -17,13 +18,8 @@ from dra.quality.profiling import TableNotFound, profile_table
 LAYERS = ("model", "clean")
 
 
-class QualityError(Exception):
+class QualityError(DraError):
     """A quality operation that cannot proceed; ``status`` is the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def clean_schema(project_id: int) -> str:

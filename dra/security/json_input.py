@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from dra.errors import DraError
+
 FILTERS_MAX_BYTES = 16 * 1024
 FILTERS_MAX_DEPTH = 8
 
@@ -20,12 +22,8 @@ _AS_SQUARE = bytes.maketrans(b"{}", b"[]")
 _STRING = re.compile(rb'"[^"]*"')
 
 
-class JSONInputError(ValueError):
+class JSONInputError(DraError, ValueError):
     """JSON refused before or while parsing; ``status`` is the HTTP answer."""
-
-    def __init__(self, message: str, *, field: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
 
 
 def _structure(data: bytes) -> bytes:

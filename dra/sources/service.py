@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, check_limit
 from dra.db import Database
+from dra.errors import DraError
 from dra.ingestion.connectors import (
     CONNECT_TIMEOUT,
     ConnectionFailed,
@@ -42,12 +43,8 @@ CONNECTION_FIELDS = (
 )
 
 
-class SourceError(ValueError):
+class SourceError(DraError, ValueError):
     """A request about a data source cannot be done; ``field`` names the culprit if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(message)
 
 
 def connection_details(form: Mapping[str, Any]) -> dict[str, Any]:

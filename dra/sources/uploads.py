@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from dra.errors import DraError
 from dra.ingestion import pdfs, spreadsheets
 from dra.ingestion.csv_files import FileFormatError, codec_label, sniff
 
@@ -21,7 +22,7 @@ SPREADSHEET_MESSAGE = "Invalid file type. Only Excel (.xlsx, .xls) and CSV files
 PDF_MESSAGE = "Invalid file type. Only PDF files are allowed."
 
 
-class UploadRejected(ValueError):
+class UploadRejected(DraError, ValueError):
     """The file is refused (wrong type, unreadable content); the message says why."""
 
 

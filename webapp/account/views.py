@@ -215,7 +215,7 @@ def cancel():
         try:
             if request.form.get("confirm") != "yes":
                 raise ValidationFailed(
-                    {"confirm": "Tick the box to confirm you want to close your account."}
+                    errors={"confirm": "Tick the box to confirm you want to close your account."}
                 )
             cancellation.request_cancellation(db, current_user.id, reason)
         except AccountError as exc:

@@ -265,7 +265,7 @@ def key_create(project_id: int, access: ProjectAccess):
             allowed_origins=form["allowed_origins"],
         )
         commit()
-    except keys.KeyError_ as exc:
+    except keys.WriteKeyError as exc:
         rollback()
         return _keys_page(project_id, access, error=exc, form=form, status=exc.status)
     # Shown once, on this response only: nothing stores the secret.
@@ -279,7 +279,7 @@ def key_revoke(project_id: int, key_id: int, access: ProjectAccess):
     try:
         key = keys.revoke_key(db_session(), project_id, key_id)
         commit()
-    except keys.KeyError_ as exc:
+    except keys.WriteKeyError as exc:
         rollback()
         abort(exc.status, description=exc.message)
     flash(f"The key “{key.name}” was revoked; events sent with it are refused.", "success")
@@ -295,7 +295,7 @@ def key_origins(project_id: int, key_id: int, access: ProjectAccess):
             db_session(), project_id, key_id, request.form.get("allowed_origins", "")
         )
         commit()
-    except keys.KeyError_ as exc:
+    except keys.WriteKeyError as exc:
         rollback()
         if exc.status == 404:
             abort(404, description=exc.message)

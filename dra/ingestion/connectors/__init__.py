@@ -16,6 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from dra.errors import DraError
+
 CONNECT_TIMEOUT = 10
 """Seconds: an unreachable server or a wrong password answers within this."""
 
@@ -37,12 +39,8 @@ class ConnectionFailed(Exception):
         super().__init__(f"The data source could not be connected: {reason}")
 
 
-class InvalidDetails(ValueError):
+class InvalidDetails(DraError, ValueError):
     """Connection details are missing or malformed; ``field`` names the first bad one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -91,9 +89,9 @@ class Connector(ABC):
         try:
             port = int(clean["port"])
         except (TypeError, ValueError):
-            raise InvalidDetails("The port must be a number, such as 5432.", "port") from None
+            raise InvalidDetails("The port must be a number, such as 5432.", field="port") from None
         if not 0 < port < 65536:
-            raise InvalidDetails("The port must be between 1 and 65535.", "port")
+            raise InvalidDetails("The port must be between 1 and 65535.", field="port")
         clean["port"] = port
         clean.setdefault("password", "")
         return clean

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from dra.errors import NotFound
 from dra.quality import patterns
 
 NUMERIC_TYPES = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8"})
@@ -22,7 +23,7 @@ KIND_BY_TYPE = {
 }
 
 
-class TableNotFound(LookupError):
+class TableNotFound(NotFound, LookupError):
     """The table to profile does not exist."""
 
 
