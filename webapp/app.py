@@ -101,7 +101,7 @@ def register_security(app: Flask, settings: Settings) -> None:
 def register_extensions(app: Flask) -> None:
     from webapp.auth import init_app as init_auth
     from webapp.auth.loader import configure_login
-    from webapp.database import close_session
+    from webapp.database import close_session, commit_on_success
     from webapp.extensions import csrf, limiter, login_manager
 
     csrf.init_app(app)
@@ -109,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     configure_login(login_manager)
     init_auth(app)
+    app.after_request(commit_on_success)
     app.teardown_appcontext(close_session)
 
 

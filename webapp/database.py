@@ -46,6 +46,19 @@ def rollback() -> None:
     _apply_identity(session)
 
 
+def commit_on_success(response):
+    """After the view: a successful answer (below 400) commits the request's work, once.
+
+    Error answers commit nothing (the DraError handler has rolled back; anything else is
+    rolled back when the session closes). Views that must commit before more work (files
+    removed after the rows, a mail after the change) still call ``commit()`` themselves.
+    """
+    session = g.get("_dra_session")
+    if session is not None and response.status_code < 400 and session.in_transaction():
+        session.commit()
+    return response
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("_dra_session", None)
     if session is not None:

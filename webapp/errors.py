@@ -1,22 +1,38 @@
-"""Error pages (HTML for browsers, JSON for API clients)."""
+"""Error pages (HTML for browsers, JSON for API clients) and the one DraError handler.
+
+A view raises (or lets through) a ``dra.errors.DraError``; the handler rolls back the
+request's transaction and answers as the request asks: JSON for API clients, else what
+the view named with ``on_error`` (its form page re-rendered with the message beside the
+field and the input kept, or ``flash_and_redirect``), else the error page.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+
+from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-TITLES = {
-    400: "Bad request",
-    401: "Sign-in needed",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Too large",
-    422: "Cannot process",
-    429: "Too many requests",
-    500: "Something went wrong",
-}
+from dra.errors import TITLES, DraError
+
+ErrorAnswer = Callable[[DraError], object]
+
+
+def on_error(answer: ErrorAnswer) -> None:
+    """Name how this request answers a DraError for a browser (the handler calls it with
+    the error after rolling back): typically the form page with ``error=exc`` and the
+    submitted input. Its status defaults to the error's."""
+    g.dra_on_error = answer
+
+
+def flash_and_redirect(url: str) -> ErrorAnswer:
+    """An ``on_error`` answer: flash the message and go back to ``url``."""
+
+    def answer(exc: DraError):
+        flash(exc.message, "error")
+        return redirect(url)
+
+    return answer
 
 
 def wants_json() -> bool:
@@ -38,7 +54,25 @@ def _render(code: int, message: str, field: str | None = None):
     ), code
 
 
+def _domain_error(exc: DraError):
+    if g.get("_dra_session") is not None:
+        from webapp.database import rollback
+
+        rollback()
+    if wants_json():
+        return jsonify(exc.as_dict()), exc.status
+    answer = g.pop("dra_on_error", None)
+    if answer is None:
+        return _render(exc.status, exc.message, exc.field)
+    response = make_response(answer(exc))
+    if response.status_code == 200:
+        response.status_code = exc.status
+    return response
+
+
 def register(app: Flask) -> None:
+    app.register_error_handler(DraError, _domain_error)
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         response = _render(exc.code or 500, exc.description or "", getattr(exc, "field", None))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     jsonify,
@@ -16,28 +15,19 @@ from flask import (
 )
 from flask_login import current_user
 
-from dra.billing.limits import LimitExceeded
 from dra.modeling import service
 from dra.modeling.dbt_export import dbt_file_name, to_dbt
 from dra.modeling.errors import ModelingError
 from dra.modeling.materialize import drop_model_table
 from dra.permissions import Permission
-from dra.projects.projects import get_project
-from webapp.authz import ProjectAccess, requires
-from webapp.database import commit, db_session, get_database, rollback
+from webapp.authz import ProjectAccess, project_scoped, requires
+from webapp.database import commit, db_session, get_database
 
-bp = Blueprint("models", __name__, url_prefix="/projects/<int:project_id>/models")
+bp = project_scoped(Blueprint("models", __name__, url_prefix="/projects/<int:project_id>/models"))
 
 
 def _timeout() -> int:
     return current_app.config["DRA_SETTINGS"].statement_timeout_ms
-
-
-def _error(exc: ModelingError | LimitExceeded):
-    rollback()
-    if isinstance(exc, LimitExceeded):
-        return jsonify(error=exc.message, field=None, status=403), 403
-    return jsonify(exc.as_dict()), exc.status
 
 
 def _body() -> dict:
@@ -47,11 +37,8 @@ def _body() -> dict:
     return data
 
 
-def _model_or_404(project_id: int, model_id: int):
-    try:
-        return service.get_model(db_session(), project_id, model_id)
-    except ModelingError:
-        abort(404, description="The data model was not found.")
+def _model(project_id: int, model_id: int):
+    return service.get_model(db_session(), project_id, model_id)
 
 
 @bp.get("")
@@ -62,14 +49,7 @@ def index(project_id: int, access: ProjectAccess):
     refreshes = {m.id: service.latest_refresh(session, m.id) for m in models}
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return jsonify(models=[_model_dict(m) for m in models])
-    return render_template(
-        "models/index.html",
-        project=get_project(session, project_id),
-        models=models,
-        refreshes=refreshes,
-        access=access,
-        P=Permission,
-    )
+    return render_template("models/index.html", models=models, refreshes=refreshes)
 
 
 def _model_dict(m) -> dict:
@@ -116,11 +96,7 @@ def catalog(project_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_CREATE)
 def new(project_id: int, access: ProjectAccess):
     return render_template(
-        "models/builder.html",
-        project=get_project(db_session(), project_id),
-        model=None,
-        mode=request.args.get("mode", "builder"),
-        access=access,
+        "models/builder.html", model=None, mode=request.args.get("mode", "builder")
     )
 
 
@@ -128,39 +104,32 @@ def new(project_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_EXECUTE)
 def preview(project_id: int, access: ProjectAccess):
     """UC-DM-09 for the definition being edited (nothing is saved)."""
-    try:
-        data = _body()
-        result = service.preview_definition(
-            get_database(),
-            project_id,
-            query_json=data.get("query_json"),
-            sql=data.get("sql"),
-            timeout_ms=_timeout(),
-        )
-    except (ModelingError, LimitExceeded) as exc:
-        return _error(exc)
+    data = _body()
+    result = service.preview_definition(
+        get_database(),
+        project_id,
+        query_json=data.get("query_json"),
+        sql=data.get("sql"),
+        timeout_ms=_timeout(),
+    )
     return jsonify(result.as_dict())
 
 
 def _save(project_id: int, model_id: int | None):
-    try:
-        data = _body()
-        saved = service.save_model(
-            db_session(),
-            get_database(),
-            project_id,
-            current_user.id,
-            name=data.get("name"),
-            query_json=data.get("query_json"),
-            sql=data.get("sql"),
-            description=data.get("description"),
-            model_id=model_id,
-            timeout_ms=_timeout(),
-        )
-        model_id = saved.model.id
-        commit()
-    except (ModelingError, LimitExceeded) as exc:
-        return _error(exc)
+    data = _body()
+    saved = service.save_model(
+        db_session(),
+        get_database(),
+        project_id,
+        current_user.id,
+        name=data.get("name"),
+        query_json=data.get("query_json"),
+        sql=data.get("sql"),
+        description=data.get("description"),
+        model_id=model_id,
+        timeout_ms=_timeout(),
+    )
+    model_id = saved.model.id
     message = (
         "The data model has been rebuilt."
         if request.view_args.get("model_id")
@@ -184,7 +153,7 @@ def create(project_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_VIEW)
 def detail(project_id: int, model_id: int, access: ProjectAccess):
     session = db_session()
-    model = _model_or_404(project_id, model_id)
+    model = _model(project_id, model_id)
     preview_result, preview_error = None, None
     if access.can(Permission.DATA_MODEL_EXECUTE):
         try:
@@ -193,35 +162,26 @@ def detail(project_id: int, model_id: int, access: ProjectAccess):
             preview_error = exc.message
     return render_template(
         "models/detail.html",
-        project=get_project(session, project_id),
         model=model,
         refresh=service.latest_refresh(session, model.id),
         result=preview_result,
         preview_error=preview_error,
         dashboards=service.dashboards_using(session, model.id),
-        access=access,
-        P=Permission,
     )
 
 
 @bp.get("/<int:model_id>/edit")
 @requires(Permission.DATA_MODEL_EDIT)
 def edit(project_id: int, model_id: int, access: ProjectAccess):
-    model = _model_or_404(project_id, model_id)
+    model = _model(project_id, model_id)
     mode = "sql" if (model.query_json or {}).get("mode") == "sql" else "builder"
-    return render_template(
-        "models/builder.html",
-        project=get_project(db_session(), project_id),
-        model=model,
-        mode=mode,
-        access=access,
-    )
+    return render_template("models/builder.html", model=model, mode=mode)
 
 
 @bp.post("/<int:model_id>")
 @requires(Permission.DATA_MODEL_EDIT)
 def update(project_id: int, model_id: int, access: ProjectAccess):
-    _model_or_404(project_id, model_id)
+    _model(project_id, model_id)
     return _save(project_id, model_id)
 
 
@@ -229,22 +189,16 @@ def update(project_id: int, model_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_EXECUTE)
 def execute(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DM-03: the stored query, up to the tier's row limit."""
-    model = _model_or_404(project_id, model_id)
-    try:
-        result = service.preview_model(get_database(), model, limit=None, timeout_ms=_timeout())
-    except ModelingError as exc:
-        return _error(exc)
+    model = _model(project_id, model_id)
+    result = service.preview_model(get_database(), model, limit=None, timeout_ms=_timeout())
     return jsonify(result.as_dict())
 
 
 @bp.post("/<int:model_id>/preview")
 @requires(Permission.DATA_MODEL_EXECUTE)
 def preview_saved(project_id: int, model_id: int, access: ProjectAccess):
-    model = _model_or_404(project_id, model_id)
-    try:
-        result = service.preview_model(get_database(), model, timeout_ms=_timeout())
-    except ModelingError as exc:
-        return _error(exc)
+    model = _model(project_id, model_id)
+    result = service.preview_model(get_database(), model, timeout_ms=_timeout())
     return jsonify(result.as_dict())
 
 
@@ -252,9 +206,8 @@ def preview_saved(project_id: int, model_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_EDIT)
 def refresh(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DM-04: queue a rebuild; the page shows its progress and outcome."""
-    model = _model_or_404(project_id, model_id)
+    model = _model(project_id, model_id)
     service.request_refresh(db_session(), model, current_user.id)
-    commit()
     flash("The data model refresh has been queued.", "success")
     return redirect(url_for("models.detail", project_id=project_id, model_id=model_id))
 
@@ -263,15 +216,9 @@ def refresh(project_id: int, model_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_CREATE)
 def copy(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DM-05."""
-    try:
-        new_model = service.copy_model(
-            db_session(), get_database(), project_id, model_id, current_user.id
-        )
-        commit()
-    except LimitExceeded as exc:
-        abort(403, description=exc.message)
-    except ModelingError as exc:
-        abort(exc.status, description=exc.message)
+    new_model = service.copy_model(
+        db_session(), get_database(), project_id, model_id, current_user.id
+    )
     flash(f"“{new_model.name}” has been created.", "success")
     return redirect(url_for("models.detail", project_id=project_id, model_id=new_model.id))
 
@@ -281,7 +228,7 @@ def copy(project_id: int, model_id: int, access: ProjectAccess):
 def delete(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DM-06: the dashboards that use the model are named before confirming."""
     session = db_session()
-    model = _model_or_404(project_id, model_id)
+    model = _model(project_id, model_id)
     if request.method == "POST":
         name, table = service.delete_model(session, get_database(), project_id, model_id)
         commit()
@@ -290,7 +237,6 @@ def delete(project_id: int, model_id: int, access: ProjectAccess):
         return redirect(url_for("models.index", project_id=project_id))
     return render_template(
         "models/delete.html",
-        project=get_project(session, project_id),
         model=model,
         dashboards=service.dashboards_using(session, model_id),
         readers=service.models_reading(session, model_id),
@@ -301,16 +247,13 @@ def delete(project_id: int, model_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_VIEW)
 def dbt(project_id: int, model_id: int, access: ProjectAccess):
     """The model as a dbt model file (source()/ref() instead of schema names)."""
-    model = _model_or_404(project_id, model_id)
-    try:
-        body = to_dbt(
-            service.catalog_for(get_database(), project_id),
-            model.name,
-            model.query,
-            model.query_json,
-        )
-    except ModelingError as exc:
-        return _error(exc)
+    model = _model(project_id, model_id)
+    body = to_dbt(
+        service.catalog_for(get_database(), project_id),
+        model.name,
+        model.query,
+        model.query_json,
+    )
     return Response(
         body,
         mimetype="text/plain",

@@ -17,8 +17,10 @@ from dra.permissions import ROLES, Permission
 from dra.projects import invitations, members, projects
 from dra.projects.errors import ProjectError
 from webapp.authz import ProjectAccess, requires
-from webapp.database import commit, db_session, get_database, rollback
+from webapp.database import commit, db_session, get_database
+from webapp.errors import on_error
 from webapp.extensions import limiter
+from webapp.projects.forms import DeleteProjectForm, InvitationForm, ProjectForm, RoleForm
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -81,20 +83,15 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
-    form = {"name": "", "description": ""}
+    form = ProjectForm()
+    on_error(lambda exc: render_template("projects/new.html", form=form.data, error=exc))
     if request.method == "POST":
-        form = {k: request.form.get(k, "") for k in form}
-        try:
-            project = projects.create_project(
-                db_session(), current_user.id, form["name"], form["description"]
-            )
-            commit()
-        except ProjectError as exc:
-            rollback()
-            return render_template("projects/new.html", form=form, error=exc), exc.status
+        project = projects.create_project(
+            db_session(), current_user.id, form.name.data, form.description.data
+        )
         flash("The project has been added.", "success")
         return redirect(url_for("projects.detail", project_id=project.id))
-    return render_template("projects/new.html", form=form, error=None)
+    return render_template("projects/new.html", form=form.data, error=None)
 
 
 @bp.get("/<int:project_id>")
@@ -114,18 +111,16 @@ def detail(project_id: int, access: ProjectAccess):
 @requires(Permission.PROJECT_DELETE)
 def delete(project_id: int, access: ProjectAccess):
     project = projects.get_project(db_session(), project_id)
+    on_error(lambda exc: render_template("projects/delete.html", project=project, error=exc))
     if request.method == "POST":
-        try:
-            name = projects.delete_project(
-                db_session(), project_id, request.form.get("confirm_name"), actor_id=current_user.id
-            )
-            commit()
-            projects.remove_project_data(
-                get_database(), current_app.config["DRA_SETTINGS"].data_dir, project_id
-            )
-        except ProjectError as exc:
-            rollback()
-            return render_template("projects/delete.html", project=project, error=exc), exc.status
+        confirm_name = DeleteProjectForm().confirm_name.data
+        name = projects.delete_project(
+            db_session(), project_id, confirm_name, actor_id=current_user.id
+        )
+        commit()  # the rows go first; then the data schemas and files
+        projects.remove_project_data(
+            get_database(), current_app.config["DRA_SETTINGS"].data_dir, project_id
+        )
         flash(f"The project “{name}” has been deleted.", "success")
         return redirect(url_for("projects.index"))
     return render_template("projects/delete.html", project=project, error=None)
@@ -137,7 +132,6 @@ def _members_page(
     *,
     error: ProjectError | None = None,
     form: dict | None = None,
-    status: int = 200,
 ):
     session = db_session()
     project = projects.get_project(session, project_id)
@@ -154,7 +148,7 @@ def _members_page(
         invitable=invitations.INVITABLE,
         error=error,
         form=form or {"email": "", "role": "viewer"},
-    ), status
+    )
 
 
 @bp.get("/<int:project_id>/members")
@@ -167,24 +161,20 @@ def members_list(project_id: int, access: ProjectAccess):
 @limiter.limit(INVITATION_RATE, key_func=_per_user)
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def invite(project_id: int, access: ProjectAccess):
-    form = {"email": request.form.get("email", ""), "role": request.form.get("role", "")}
-    try:
-        # The owner's tier decides the member limit; RLS shows a subscription only to its
-        # user, so the limit is read through a system session (read-only, nothing written).
-        with get_database().system_session() as limits:
-            result = invitations.invite(
-                db_session(),
-                project_id,
-                form["email"],
-                form["role"],
-                inviter_id=current_user.id,
-                base_url=_base_url(),
-                limit_session=limits,
-            )
-        commit()
-    except ProjectError as exc:
-        rollback()
-        return _members_page(project_id, access, error=exc, form=form, status=exc.status)
+    form = InvitationForm()
+    on_error(lambda exc: _members_page(project_id, access, error=exc, form=form.data))
+    # The owner's tier decides the member limit; RLS shows a subscription only to its
+    # user, so the limit is read through a system session (read-only, nothing written).
+    with get_database().system_session() as limits:
+        result = invitations.invite(
+            db_session(),
+            project_id,
+            form.email.data,
+            form.role.data,
+            inviter_id=current_user.id,
+            base_url=_base_url(),
+            limit_session=limits,
+        )
     if result.added_directly:
         flash(f"{result.email} already had an account and was added as {result.role}.", "success")
     else:
@@ -195,12 +185,8 @@ def invite(project_id: int, access: ProjectAccess):
 @bp.post("/<int:project_id>/invitations/<int:invitation_id>/cancel")
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def cancel_invitation(project_id: int, invitation_id: int, access: ProjectAccess):
-    try:
-        email = invitations.cancel_invitation(db_session(), project_id, invitation_id)
-        commit()
-    except ProjectError as exc:
-        rollback()
-        return _members_page(project_id, access, error=exc, status=exc.status)
+    on_error(lambda exc: _members_page(project_id, access, error=exc))
+    email = invitations.cancel_invitation(db_session(), project_id, invitation_id)
     flash(f"The invitation to {email} was cancelled.", "success")
     return redirect(url_for("projects.members_list", project_id=project_id))
 
@@ -208,14 +194,10 @@ def cancel_invitation(project_id: int, invitation_id: int, access: ProjectAccess
 @bp.post("/<int:project_id>/members/<int:member_id>/role")
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def change_role(project_id: int, member_id: int, access: ProjectAccess):
-    try:
-        row = members.change_role(
-            db_session(), project_id, member_id, request.form.get("role"), actor_role=access.role
-        )
-        commit()
-    except ProjectError as exc:
-        rollback()
-        return _members_page(project_id, access, error=exc, status=exc.status)
+    on_error(lambda exc: _members_page(project_id, access, error=exc))
+    row = members.change_role(
+        db_session(), project_id, member_id, RoleForm().role.data, actor_role=access.role
+    )
     flash(f"{row.name} is now {row.role}.", "success")
     return redirect(url_for("projects.members_list", project_id=project_id))
 
@@ -223,12 +205,8 @@ def change_role(project_id: int, member_id: int, access: ProjectAccess):
 @bp.post("/<int:project_id>/members/<int:member_id>/remove")
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def remove_member(project_id: int, member_id: int, access: ProjectAccess):
-    try:
-        row = members.remove_member(db_session(), project_id, member_id, actor_role=access.role)
-        commit()
-    except ProjectError as exc:
-        rollback()
-        return _members_page(project_id, access, error=exc, status=exc.status)
+    on_error(lambda exc: _members_page(project_id, access, error=exc))
+    row = members.remove_member(db_session(), project_id, member_id, actor_role=access.role)
     flash(f"{row.name} was removed from the project.", "success")
     return redirect(url_for("projects.members_list", project_id=project_id))
 
@@ -243,31 +221,29 @@ def invitation(token: str):
     signed-in user's email matching the invited one are the authorization here.
     """
     database = get_database()
-    try:
-        with database.system_session() as session:
-            inv = invitations.invitation_by_token(session, token)
-            project_name = projects.get_project(session, inv.project_id).name
-            view = {
-                "email": inv.email,
-                "role": inv.role,
-                "project_name": project_name,
-                "status": inv.status,
-                "expires_at": inv.expires_at,
-            }
-            if request.method == "GET":
-                invitations.check_open(inv)
-            if not current_user.is_authenticated:
-                return _anonymous_invitation(view)
-            invitations.check_addressed_to(inv, current_user.email)
-            action = request.form.get("action")
-            accept = action == "accept"
-            project_id = None
-            if request.method == "POST":
-                if action not in ("accept", "decline"):
-                    raise ProjectError("Choose Accept or Decline.", status=400, field="action")
-                project_id = invitations.respond(session, inv, current_user.id, accept=accept)
-    except ProjectError as exc:
-        return render_template("projects/invitation.html", error=exc, view=None), exc.status
+    on_error(lambda exc: render_template("projects/invitation.html", error=exc, view=None))
+    with database.system_session() as session:
+        inv = invitations.invitation_by_token(session, token)
+        project_name = projects.get_project(session, inv.project_id).name
+        view = {
+            "email": inv.email,
+            "role": inv.role,
+            "project_name": project_name,
+            "status": inv.status,
+            "expires_at": inv.expires_at,
+        }
+        if request.method == "GET":
+            invitations.check_open(inv)
+        if not current_user.is_authenticated:
+            return _anonymous_invitation(view)
+        invitations.check_addressed_to(inv, current_user.email)
+        action = request.form.get("action")
+        accept = action == "accept"
+        project_id = None
+        if request.method == "POST":
+            if action not in ("accept", "decline"):
+                raise ProjectError("Choose Accept or Decline.", status=400, field="action")
+            project_id = invitations.respond(session, inv, current_user.id, accept=accept)
     if project_id is None:
         return render_template("projects/invitation.html", error=None, view=view)
     if accept:
