@@ -15,15 +15,22 @@ from dra.admin import beta, cancellations, operations, platform, tiers, users
 from dra.admin.errors import AdminError
 from dra.models import AccountCancellationRequest, Alert, EmailOutbox, User
 from dra.models.users import CancellationStatus
+from webapp.admin.forms import BetaForm, TierForm
 from webapp.authz import platform_admin_required
-from webapp.database import commit, db_session, get_database, rollback
+from webapp.database import db_session, get_database
+from webapp.errors import on_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _failed(exc: AdminError) -> None:
-    rollback()
-    flash(exc.message, "error")
+def _flashed(page):
+    """An ``on_error`` answer: the message flashed, then ``page()`` (the list again)."""
+
+    def answer(exc: AdminError):
+        flash(exc.message, "error")
+        return page()
+
+    return answer
 
 
 def _count(q) -> int:
@@ -54,7 +61,7 @@ def index():
 # --- users (UC-ADM-01, UC-ADM-03) ----------------------------------------------------
 
 
-def _users_page(status: int = 200, error: AdminError | None = None, error_user_id: int = 0):
+def _users_page(error: AdminError | None = None, error_user_id: int = 0):
     q = request.values.get("q", "")
     page = request.args.get("page", "1")
     result = users.list_users(db_session(), q, int(page) if page.isdigit() else 1)
@@ -66,7 +73,7 @@ def _users_page(status: int = 200, error: AdminError | None = None, error_user_i
         tiers=tier_list,
         error=error,
         error_user_id=error_user_id,
-    ), status
+    )
 
 
 @bp.get("/users")
@@ -83,12 +90,8 @@ def _back_to_users():
 @platform_admin_required
 def user_suspension(user_id: int):
     suspend = request.form.get("suspend") == "1"
-    try:
-        user = users.set_suspended(db_session(), user_id, suspend, actor_id=current_user.id)
-        commit()
-    except AdminError as exc:
-        _failed(exc)
-        return _users_page(exc.status)
+    on_error(_flashed(_users_page))
+    user = users.set_suspended(db_session(), user_id, suspend, actor_id=current_user.id)
     flash(f"{user.email} is {'suspended' if suspend else 'active again'}.", "success")
     return _back_to_users()
 
@@ -97,12 +100,8 @@ def user_suspension(user_id: int):
 @platform_admin_required
 def user_admin_rights(user_id: int):
     grant = request.form.get("grant") == "1"
-    try:
-        user = users.set_platform_admin(db_session(), user_id, grant, actor_id=current_user.id)
-        commit()
-    except AdminError as exc:
-        _failed(exc)
-        return _users_page(exc.status)
+    on_error(_flashed(_users_page))
+    user = users.set_platform_admin(db_session(), user_id, grant, actor_id=current_user.id)
     verb = "is now a platform admin" if grant else "is no longer a platform admin"
     flash(f"{user.email} {verb}.", "success")
     return _back_to_users()
@@ -111,13 +110,9 @@ def user_admin_rights(user_id: int):
 @bp.post("/users/<int:user_id>/tier")
 @platform_admin_required
 def user_tier(user_id: int):
-    try:
-        tier = users.assign_tier(db_session(), user_id, request.form.get("tier_id"))
-        email = users.get_user(db_session(), user_id).email
-        commit()
-    except AdminError as exc:
-        _failed(exc)
-        return _users_page(exc.status)
+    on_error(_flashed(_users_page))
+    tier = users.assign_tier(db_session(), user_id, request.form.get("tier_id"))
+    email = users.get_user(db_session(), user_id).email
     flash(f"{email} is on the {tier.name} tier.", "success")
     return _back_to_users()
 
@@ -126,20 +121,20 @@ def user_tier(user_id: int):
 @platform_admin_required
 def user_delete(user_id: int):
     """Delete an account with its owned projects (UC-ADM-01); the email must be typed."""
-    try:
-        deleted = deletion.delete_account(
-            get_database(),
-            current_app.config["DRA_SETTINGS"].data_dir,
-            user_id,
-            actor_id=current_user.id,
-            confirmation=request.form.get(deletion.CONFIRM_FIELD, ""),
-        )
-    except AdminError as exc:
-        if exc.field == deletion.CONFIRM_FIELD:  # said once, beside the field
-            rollback()
-        else:  # admins and oneself have no delete box; an unknown user has no row
-            _failed(exc)
-        return _users_page(exc.status, exc, user_id)
+
+    def answer(exc: AdminError):
+        if exc.field != deletion.CONFIRM_FIELD:  # beside the field, or flashed when there is
+            flash(exc.message, "error")  # no delete box (admins, oneself, an unknown user)
+        return _users_page(exc, user_id)
+
+    on_error(answer)
+    deleted = deletion.delete_account(
+        get_database(),
+        current_app.config["DRA_SETTINGS"].data_dir,
+        user_id,
+        actor_id=current_user.id,
+        confirmation=request.form.get(deletion.CONFIRM_FIELD, ""),
+    )
     n = deleted.projects_deleted
     flash(
         f"The account {deleted.email} was deleted with {n} project{'' if n == 1 else 's'} "
@@ -168,10 +163,10 @@ def tiers_list():
     return render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session()))
 
 
-def _tier_form(tier, form, error: AdminError | None = None, status: int = 200):
+def _tier_form(tier, form, error: AdminError | None = None):
     return render_template(
         "admin/tier_form.html", tier=tier, form=form, error=error, labels=tiers.LIMIT_LABELS
-    ), status
+    )
 
 
 def _form_of(tier) -> dict[str, str]:
@@ -183,13 +178,9 @@ def _form_of(tier) -> dict[str, str]:
 @platform_admin_required
 def tier_new():
     if request.method == "POST":
-        form = {f: request.form.get(f, "") for f in tiers.FIELDS}
-        try:
-            tier = tiers.create_tier(db_session(), form)
-            commit()
-        except AdminError as exc:
-            rollback()
-            return _tier_form(None, form, exc, exc.status)
+        form = TierForm().data
+        on_error(lambda exc: _tier_form(None, form, exc))
+        tier = tiers.create_tier(db_session(), form)
         flash(f"Tier {tier.name} created.", "success")
         return redirect(url_for("admin.tiers_list"))
     form = {f: "" for f in tiers.FIELDS} | {k: "-1" for k in tiers.LIMIT_LABELS}
@@ -199,20 +190,11 @@ def tier_new():
 @bp.route("/tiers/<int:tier_id>", methods=["GET", "POST"])
 @platform_admin_required
 def tier_edit(tier_id: int):
-    try:
-        tier = tiers.get_tier(db_session(), tier_id)
-    except AdminError as exc:
-        return render_template(
-            "errors/error.html", code=404, title="Not found", message=exc.message
-        ), 404
+    tier = tiers.get_tier(db_session(), tier_id)
     if request.method == "POST":
-        form = {f: request.form.get(f, "") for f in tiers.FIELDS}
-        try:
-            tiers.update_tier(db_session(), tier_id, form)
-            commit()
-        except AdminError as exc:
-            rollback()
-            return _tier_form(tier, form, exc, exc.status)
+        form = TierForm().data
+        on_error(lambda exc: _tier_form(tier, form, exc))
+        tiers.update_tier(db_session(), tier_id, form)
         flash(f"Tier {tier.name} saved; its limits apply at once.", "success")
         return redirect(url_for("admin.tiers_list"))
     return _tier_form(tier, _form_of(tier))
@@ -221,12 +203,10 @@ def tier_edit(tier_id: int):
 @bp.post("/tiers/<int:tier_id>/delete")
 @platform_admin_required
 def tier_delete(tier_id: int):
-    try:
-        name = tiers.delete_tier(db_session(), tier_id)
-        commit()
-    except AdminError as exc:
-        _failed(exc)
-        return render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session())), exc.status
+    on_error(
+        _flashed(lambda: render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session())))
+    )
+    name = tiers.delete_tier(db_session(), tier_id)
     flash(f"Tier {name} deleted.", "success")
     return redirect(url_for("admin.tiers_list"))
 
@@ -234,28 +214,24 @@ def tier_delete(tier_id: int):
 # --- private beta (UC-ADM-04) and platform settings (UC-ADM-08) --------------------------
 
 
-def _beta_page(form: dict | None = None, status: int = 200):
+def _beta_page(form: dict | None = None):
     return render_template(
         "admin/beta.html",
         entries=beta.list_entries(db_session()),
         form=form or {"email": "", "note": ""},
         settings=platform.current_settings(db_session()),
-    ), status
+    )
 
 
 @bp.route("/beta", methods=["GET", "POST"])
 @platform_admin_required
 def beta_list():
     if request.method == "POST":
-        form = {"email": request.form.get("email", ""), "note": request.form.get("note", "")}
-        try:
-            entry = beta.add_entry(
-                db_session(), form["email"], form["note"], actor_id=current_user.id
-            )
-            commit()
-        except AdminError as exc:
-            _failed(exc)
-            return _beta_page(form, exc.status)
+        form = BetaForm()
+        on_error(_flashed(lambda: _beta_page(form.data)))
+        entry = beta.add_entry(
+            db_session(), form.email.data, form.note.data, actor_id=current_user.id
+        )
         flash(f"{entry.email} can now register during the private beta.", "success")
         return redirect(url_for("admin.beta_list"))
     return _beta_page()
@@ -264,12 +240,8 @@ def beta_list():
 @bp.post("/beta/<int:entry_id>/delete")
 @platform_admin_required
 def beta_remove(entry_id: int):
-    try:
-        email = beta.remove_entry(db_session(), entry_id)
-        commit()
-    except AdminError as exc:
-        _failed(exc)
-        return _beta_page(status=exc.status)
+    on_error(_flashed(_beta_page))
+    email = beta.remove_entry(db_session(), entry_id)
     flash(f"{email} was removed from the allowlist.", "success")
     return redirect(url_for("admin.beta_list"))
 
@@ -277,30 +249,28 @@ def beta_remove(entry_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @platform_admin_required
 def platform_settings():
-    status = 200
+    def page():
+        return render_template(
+            "admin/settings.html",
+            values=platform.current_settings(db_session()),
+            labels=platform.BOOLEAN_SETTINGS,
+        )
+
     if request.method == "POST":
-        try:
-            platform.update_settings(db_session(), request.form, actor_id=current_user.id)
-            commit()
-            flash("Platform settings saved.", "success")
-            return redirect(url_for("admin.platform_settings"))
-        except AdminError as exc:
-            _failed(exc)
-            status = exc.status
-    return render_template(
-        "admin/settings.html",
-        values=platform.current_settings(db_session()),
-        labels=platform.BOOLEAN_SETTINGS,
-    ), status
+        on_error(_flashed(page))
+        platform.update_settings(db_session(), request.form, actor_id=current_user.id)
+        flash("Platform settings saved.", "success")
+        return redirect(url_for("admin.platform_settings"))
+    return page()
 
 
 # --- account cancellations (UC-ADM-12) ---------------------------------------------------
 
 
-def _cancellations_page(status: int = 200):
+def _cancellations_page():
     return render_template(
         "admin/cancellations.html", requests=cancellations.list_requests(db_session())
-    ), status
+    )
 
 
 @bp.get("/cancellations")
@@ -313,12 +283,8 @@ def cancellations_list():
 @platform_admin_required
 def cancellation_decide(request_id: int, decision: str):
     action = cancellations.approve if decision == "approve" else cancellations.reject
-    try:
-        action(db_session(), request_id, request.form.get("note"), actor_id=current_user.id)
-        commit()
-    except AdminError as exc:
-        _failed(exc)
-        return _cancellations_page(exc.status)
+    on_error(_flashed(_cancellations_page))
+    action(db_session(), request_id, request.form.get("note"), actor_id=current_user.id)
     flash(
         f"Request {'approved' if decision == 'approve' else 'rejected'}; the user was emailed.",
         "success",
@@ -339,12 +305,7 @@ def outbox():
 @bp.get("/outbox/<int:mail_id>")
 @platform_admin_required
 def outbox_mail(mail_id: int):
-    try:
-        mail = operations.get_mail(db_session(), mail_id)
-    except AdminError as exc:
-        return render_template(
-            "errors/error.html", code=404, title="Not found", message=exc.message
-        ), 404
+    mail = operations.get_mail(db_session(), mail_id)
     return render_template("admin/outbox_mail.html", mail=mail)
 
 
@@ -362,13 +323,6 @@ def alerts():
 @bp.post("/alerts/<int:alert_id>/acknowledge")
 @platform_admin_required
 def alert_acknowledge(alert_id: int):
-    try:
-        operations.acknowledge(db_session(), alert_id, actor_id=current_user.id)
-        commit()
-    except AdminError as exc:
-        rollback()
-        return render_template(
-            "errors/error.html", code=exc.status, title="Not found", message=exc.message
-        ), exc.status
+    operations.acknowledge(db_session(), alert_id, actor_id=current_user.id)
     flash("Alert acknowledged.", "success")
     return redirect(url_for("admin.alerts"))
