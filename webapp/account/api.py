@@ -10,9 +10,8 @@ from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user, login_required
 
 from dra.accounts import notifications
-from dra.accounts.errors import AccountError, ValidationFailed
 from dra.accounts.profile import profile, update_profile
-from webapp.database import commit, db_session
+from webapp.database import db_session
 
 bp = Blueprint("account_api", __name__, url_prefix="/api/account")
 
@@ -32,18 +31,12 @@ def patch_profile():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, description="Send a JSON object with first_name and last_name.")
-    try:
-        update_profile(
-            db_session(),
-            current_user.id,
-            str(body.get("first_name", "")),
-            str(body.get("last_name", "")),
-        )
-    except ValidationFailed as exc:
-        return jsonify(
-            error="Cannot process", message=exc.message, errors=exc.errors, status=422
-        ), 422
-    commit()
+    update_profile(
+        db_session(),
+        current_user.id,
+        str(body.get("first_name", "")),
+        str(body.get("last_name", "")),
+    )
     return jsonify(
         message="Profile updated successfully.", profile=profile(db_session(), current_user.id)
     )
@@ -53,12 +46,9 @@ def patch_profile():
 @login_required
 def list_notifications():
     """Signed-in users. UC-ACC-04: ``?page=1&limit=20`` (limit clamped to 1..100)."""
-    try:
-        page = notifications.list_notifications(
-            db_session(), current_user.id, _int_arg("page", 1), _int_arg("limit", 20)
-        )
-    except AccountError as exc:
-        abort(exc.status, description=exc.message)
+    page = notifications.list_notifications(
+        db_session(), current_user.id, _int_arg("page", 1), _int_arg("limit", 20)
+    )
     return jsonify(page.as_dict())
 
 
@@ -75,11 +65,7 @@ def unread_count():
 @login_required
 def mark_read(notification_id: int):
     """Signed-in users. UC-ACC-06: mark one of my notifications read (404 if not mine)."""
-    try:
-        notifications.mark_read(db_session(), current_user.id, notification_id)
-    except AccountError as exc:
-        abort(exc.status, description=exc.message)
-    commit()
+    notifications.mark_read(db_session(), current_user.id, notification_id)
     return jsonify(success=True)
 
 
@@ -88,7 +74,6 @@ def mark_read(notification_id: int):
 def mark_all_read():
     """Signed-in users. UC-ACC-07: mark all my notifications read."""
     changed = notifications.mark_all_read(db_session(), current_user.id)
-    commit()
     return jsonify(success=True, updated=changed)
 
 
@@ -96,9 +81,5 @@ def mark_all_read():
 @login_required
 def delete(notification_id: int):
     """Signed-in users. UC-ACC-08: delete one of my notifications (404 if not mine)."""
-    try:
-        notifications.delete_notification(db_session(), current_user.id, notification_id)
-    except AccountError as exc:
-        abort(exc.status, description=exc.message)
-    commit()
+    notifications.delete_notification(db_session(), current_user.id, notification_id)
     return jsonify(success=True)

@@ -21,13 +21,15 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from dra.accounts import api_tokens, cancellation, notifications, preferences
-from dra.accounts.errors import AccountError, NotFound, ValidationFailed
+from dra.accounts.errors import ValidationFailed
 from dra.accounts.passwords import change_password
 from dra.accounts.profile import get_user, profile, update_profile
 from dra.accounts.usage import plan_and_usage
+from webapp.account.forms import CancelForm, PasswordForm, ProfileForm, TokenForm
 from webapp.auth.loader import refresh_epoch
 from webapp.auth.mailing import external_url, send_to_user
 from webapp.database import commit, db_session
+from webapp.errors import on_error
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -75,12 +77,9 @@ def index():
 @login_required
 def edit_profile():
     """Signed-in users. UC-ACC-01: change first and last name."""
-    values = {k: request.form.get(k, "") for k in ("first_name", "last_name")}
-    try:
-        update_profile(db_session(), current_user.id, **values)
-    except ValidationFailed as exc:
-        return _profile_page(exc.errors, exc.status, values)
-    commit()
+    values = ProfileForm().data
+    on_error(lambda exc: _profile_page(exc.errors, values=values))
+    update_profile(db_session(), current_user.id, **values)
     flash("Profile updated successfully.", "success")
     return redirect(url_for("account.index"))
 
@@ -92,18 +91,15 @@ def password():
     if request.method == "GET":
         return _page("password.html", errors={})
     db = db_session()
-    try:
-        user = change_password(
-            db,
-            current_user.id,
-            request.form.get("current_password", ""),
-            request.form.get("new_password", ""),
-            request.form.get("confirm_new_password", ""),
-        )
-    except ValidationFailed as exc:
-        return _page("password.html", exc.status, errors=exc.errors)
-    except AccountError as exc:
-        return _page("password.html", exc.status, errors={exc.field or "form": exc.message})
+    form = PasswordForm()
+    on_error(lambda exc: _page("password.html", errors=exc.errors))
+    user = change_password(
+        db,
+        current_user.id,
+        form.current_password.data,
+        form.new_password.data,
+        form.confirm_new_password.data,
+    )
     send_to_user(
         db,
         user,
@@ -126,11 +122,9 @@ def email_preferences():
     if request.method == "POST":
         chosen = {field: request.form.get(field) == "on" for field in preferences.FIELDS}
         preferences.update_preferences(db, current_user.id, chosen)
-        commit()
         flash("Email preferences saved.", "success")
         return redirect(url_for("account.email_preferences"))
     prefs = preferences.get_preferences(db, current_user.id)
-    commit()
     return _page(
         "email_preferences.html",
         prefs=prefs,
@@ -150,10 +144,7 @@ def _page_number() -> int:
 @login_required
 def notifications_page():
     """Signed-in users. UC-ACC-04/05: my notifications, 20 per page, newest first."""
-    try:
-        page = notifications.list_notifications(db_session(), current_user.id, _page_number())
-    except AccountError as exc:
-        abort(exc.status, description=exc.message)
+    page = notifications.list_notifications(db_session(), current_user.id, _page_number())
     return _page("notifications.html", page=page)
 
 
@@ -167,11 +158,7 @@ def _back_to_notifications():
 @login_required
 def mark_notification_read(notification_id: int):
     """Signed-in users. UC-ACC-06: mark one of my notifications read (404 if not mine)."""
-    try:
-        notifications.mark_read(db_session(), current_user.id, notification_id)
-    except NotFound as exc:
-        abort(404, description=exc.message)
-    commit()
+    notifications.mark_read(db_session(), current_user.id, notification_id)
     return _back_to_notifications()
 
 
@@ -180,7 +167,6 @@ def mark_notification_read(notification_id: int):
 def mark_all_notifications_read():
     """Signed-in users. UC-ACC-07: mark all my notifications read."""
     changed = notifications.mark_all_read(db_session(), current_user.id)
-    commit()
     flash(f"Marked {changed} notification{'s' if changed != 1 else ''} as read.", "success")
     return _back_to_notifications()
 
@@ -189,11 +175,7 @@ def mark_all_notifications_read():
 @login_required
 def delete_notification(notification_id: int):
     """Signed-in users. UC-ACC-08: delete one of my notifications (404 if not mine)."""
-    try:
-        notifications.delete_notification(db_session(), current_user.id, notification_id)
-    except NotFound as exc:
-        abort(404, description=exc.message)
-    commit()
+    notifications.delete_notification(db_session(), current_user.id, notification_id)
     flash("Notification deleted.", "success")
     return _back_to_notifications()
 
@@ -211,22 +193,20 @@ def cancel():
     """Signed-in users. UC-ACC-10: request account cancellation (reviewed by an admin)."""
     db = db_session()
     if request.method == "POST":
-        reason = request.form.get("reason", "")
-        try:
-            if request.form.get("confirm") != "yes":
-                raise ValidationFailed(
-                    errors={"confirm": "Tick the box to confirm you want to close your account."}
-                )
-            cancellation.request_cancellation(db, current_user.id, reason)
-        except AccountError as exc:
-            errors = getattr(exc, "errors", None) or {exc.field or "form": exc.message}
-            return _page(
+        form = CancelForm()
+        on_error(
+            lambda exc: _page(
                 "cancel.html",
-                exc.status,
-                errors=errors,
-                reason=reason,
+                errors=exc.errors,
+                reason=form.reason.data,
                 current=cancellation.latest_request(db, current_user.id),
             )
+        )
+        if form.confirm.data != "yes":
+            raise ValidationFailed(
+                errors={"confirm": "Tick the box to confirm you want to close your account."}
+            )
+        cancellation.request_cancellation(db, current_user.id, form.reason.data)
         send_to_user(
             db,
             get_user(db, current_user.id),
@@ -234,7 +214,6 @@ def cancel():
             "account",
             account_url=external_url("account.cancel"),
         )
-        commit()
         flash(
             "We've received your cancellation request. An administrator will review it.", "success"
         )
@@ -251,11 +230,7 @@ def cancel():
 @login_required
 def withdraw_cancel():
     """Signed-in users. UC-ACC-10 ALT-C: withdraw my pending cancellation request."""
-    try:
-        cancellation.withdraw_cancellation(db_session(), current_user.id)
-    except NotFound as exc:
-        abort(404, description=exc.message)
-    commit()
+    cancellation.withdraw_cancellation(db_session(), current_user.id)
     flash("Your cancellation request was withdrawn. Your account stays open.", "success")
     return redirect(url_for("account.cancel"))
 
@@ -285,16 +260,17 @@ def tokens():
 @login_required
 def create_token():
     """Signed-in users. Create an API token; the full token is shown once, on this answer."""
-    name = request.form.get("name", "")
-    raw_days = request.form.get("expires_in_days", "0")
+    form = TokenForm()
+    name = form.name.data
+    on_error(
+        lambda exc: _tokens_page(
+            errors=exc.errors if isinstance(exc, ValidationFailed) else {"form": exc.message},
+            name=name,
+        )
+    )
+    raw_days = form.expires_in_days.data
     days = int(raw_days) if raw_days.isdigit() else -1
-    try:
-        created = api_tokens.create_api_token(db_session(), current_user.id, name, days)
-    except ValidationFailed as exc:
-        return _tokens_page(exc.status, errors=exc.errors, name=name)
-    except AccountError as exc:
-        return _tokens_page(exc.status, errors={"form": exc.message}, name=name)
-    commit()
+    created = api_tokens.create_api_token(db_session(), current_user.id, name, days)
     return _tokens_page(201, new_token=created)
 
 
@@ -302,10 +278,6 @@ def create_token():
 @login_required
 def revoke_token(token_id: int):
     """Signed-in users. Revoke one of my API tokens (404 if not mine)."""
-    try:
-        token = api_tokens.revoke_api_token(db_session(), current_user.id, token_id)
-    except NotFound as exc:
-        abort(404, description=exc.message)
-    commit()
+    token = api_tokens.revoke_api_token(db_session(), current_user.id, token_id)
     flash(f"Token “{token.name}” revoked: requests using it are refused from now on.", "success")
     return redirect(url_for("account.tokens"))
