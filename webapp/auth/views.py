@@ -38,6 +38,7 @@ from webapp.auth import google
 from webapp.auth.loader import start_session
 from webapp.auth.mailing import external_url, send_to_user
 from webapp.database import db_session, get_database
+from webapp.errors import on_error
 from webapp.extensions import limiter
 from webapp.urls import safe_next
 
@@ -130,31 +131,26 @@ def register_view():
         return render_template(
             "auth/register.html", values=values, errors={}, google=google.google_enabled()
         )
-    try:
-        with get_database().system_session() as db:
-            user, secret = register(
-                db,
-                password=_form("password"),
-                confirm_password=request.form.get("confirm_password"),
-                **values,
-            )
-            send_to_user(
-                db,
-                user,
-                "verify_email",
-                "verification",
-                verify_url=external_url("auth.verify", token=secret),
-                hours=int(VERIFY_LIFETIME.total_seconds() // 3600),
-            )
-    except ValidationFailed as exc:
-        return render_template(
+    on_error(
+        lambda exc: render_template(
             "auth/register.html", values=values, errors=exc.errors, google=google.google_enabled()
-        ), exc.status
-    except AccountError as exc:
-        errors = {exc.field or "form": exc.message}
-        return render_template(
-            "auth/register.html", values=values, errors=errors, google=google.google_enabled()
-        ), exc.status
+        )
+    )
+    with get_database().system_session() as db:
+        user, secret = register(
+            db,
+            password=_form("password"),
+            confirm_password=request.form.get("confirm_password"),
+            **values,
+        )
+        send_to_user(
+            db,
+            user,
+            "verify_email",
+            "verification",
+            verify_url=external_url("auth.verify", token=secret),
+            hours=int(VERIFY_LIFETIME.total_seconds() // 3600),
+        )
     return render_template(
         "auth/message.html",
         title="Check your email",
@@ -170,17 +166,17 @@ def register_view():
 @bp.get("/verify/<token>")
 def verify(token: str):
     """Public. UC-AUTH-04: the link in the verification email (works once, 24 hours)."""
-    try:
-        with get_database().system_session() as db:
-            verify_email(db, token)
-    except AccountError as exc:
-        return render_template(
+    on_error(
+        lambda exc: render_template(
             "auth/message.html",
             title="Verification failed",
             message=exc.message,
             resend=True,
             email="",
-        ), exc.status
+        )
+    )
+    with get_database().system_session() as db:
+        verify_email(db, token)
     flash("Email verified successfully. Please sign in to continue.", "success")
     return redirect(url_for("auth.login"))
 
@@ -250,23 +246,25 @@ def reset(token: str):
                 "auth/message.html", title="Link expired", message=RESET_FAILED, forgot=True
             ), 400
         return render_template("auth/reset.html", errors={})
-    try:
-        with get_database().system_session() as db:
-            user = reset_password(db, token, _form("password"), _form("confirm_password"))
-            send_to_user(
-                db,
-                user,
-                "password_changed",
-                "security",
-                when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
-                forgot_url=external_url("auth.forgot_password"),
-            )
-    except ValidationFailed as exc:
-        return render_template("auth/reset.html", errors=exc.errors), exc.status
-    except AccountError as exc:
+
+    def refused(exc: AccountError):
+        if isinstance(exc, ValidationFailed):
+            return render_template("auth/reset.html", errors=exc.errors)
         return render_template(
             "auth/message.html", title="Link expired", message=exc.message, forgot=True
-        ), exc.status
+        )
+
+    on_error(refused)
+    with get_database().system_session() as db:
+        user = reset_password(db, token, _form("password"), _form("confirm_password"))
+        send_to_user(
+            db,
+            user,
+            "password_changed",
+            "security",
+            when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+            forgot_url=external_url("auth.forgot_password"),
+        )
     logout_user()
     session.clear()
     flash("Your password was changed. Please sign in with the new one.", "success")
