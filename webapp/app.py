@@ -123,9 +123,9 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth.views import api_bp as auth_api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.core.views import bp as core_bp
+    from webapp.dashboards.public import public_bp as public_dashboards_bp
     from webapp.dashboards.views import all_bp as all_dashboards_bp
     from webapp.dashboards.views import bp as dashboards_bp
-    from webapp.dashboards.views import public_bp as public_dashboards_bp
     from webapp.dbadmin.views import bp as dbadmin_bp
     from webapp.models.views import bp as models_bp
     from webapp.projects.views import bp as projects_bp

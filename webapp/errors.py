@@ -9,6 +9,7 @@ field and the input kept, or ``flash_and_redirect``), else the error page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -23,6 +24,23 @@ def on_error(answer: ErrorAnswer) -> None:
     the error after rolling back): typically the form page with ``error=exc`` and the
     submitted input. Its status defaults to the error's."""
     g.dra_on_error = answer
+
+
+def json_answer(exc: DraError):
+    """The JSON answer of a DraError (what API clients get)."""
+    return jsonify(exc.as_dict()), exc.status
+
+
+def json_errors(view: Callable) -> Callable:
+    """Decorator for views that always answer JSON (fetched by the pages' scripts): their
+    DraErrors answer JSON whatever the request's Accept header says."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        on_error(json_answer)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def flash_and_redirect(url: str) -> ErrorAnswer:
@@ -60,7 +78,7 @@ def _domain_error(exc: DraError):
 
         rollback()
     if wants_json():
-        return jsonify(exc.as_dict()), exc.status
+        return json_answer(exc)
     answer = g.pop("dra_on_error", None)
     if answer is None:
         return _render(exc.status, exc.message, exc.field)

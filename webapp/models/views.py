@@ -22,6 +22,7 @@ from dra.modeling.materialize import drop_model_table
 from dra.permissions import Permission
 from webapp.authz import ProjectAccess, project_scoped, requires
 from webapp.database import commit, db_session, get_database
+from webapp.errors import json_errors
 
 bp = project_scoped(Blueprint("models", __name__, url_prefix="/projects/<int:project_id>/models"))
 
@@ -102,6 +103,7 @@ def new(project_id: int, access: ProjectAccess):
 
 @bp.post("/preview")
 @requires(Permission.DATA_MODEL_EXECUTE)
+@json_errors
 def preview(project_id: int, access: ProjectAccess):
     """UC-DM-09 for the definition being edited (nothing is saved)."""
     data = _body()
@@ -145,6 +147,7 @@ def _save(project_id: int, model_id: int | None):
 
 @bp.post("")
 @requires(Permission.DATA_MODEL_CREATE)
+@json_errors
 def create(project_id: int, access: ProjectAccess):
     return _save(project_id, None)
 
@@ -180,6 +183,7 @@ def edit(project_id: int, model_id: int, access: ProjectAccess):
 
 @bp.post("/<int:model_id>")
 @requires(Permission.DATA_MODEL_EDIT)
+@json_errors
 def update(project_id: int, model_id: int, access: ProjectAccess):
     _model(project_id, model_id)
     return _save(project_id, model_id)
@@ -187,6 +191,7 @@ def update(project_id: int, model_id: int, access: ProjectAccess):
 
 @bp.post("/<int:model_id>/execute")
 @requires(Permission.DATA_MODEL_EXECUTE)
+@json_errors
 def execute(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DM-03: the stored query, up to the tier's row limit."""
     model = _model(project_id, model_id)
@@ -196,6 +201,7 @@ def execute(project_id: int, model_id: int, access: ProjectAccess):
 
 @bp.post("/<int:model_id>/preview")
 @requires(Permission.DATA_MODEL_EXECUTE)
+@json_errors
 def preview_saved(project_id: int, model_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
     result = service.preview_model(get_database(), model, timeout_ms=_timeout())
@@ -245,6 +251,7 @@ def delete(project_id: int, model_id: int, access: ProjectAccess):
 
 @bp.get("/<int:model_id>/dbt")
 @requires(Permission.DATA_MODEL_VIEW)
+@json_errors
 def dbt(project_id: int, model_id: int, access: ProjectAccess):
     """The model as a dbt model file (source()/ref() instead of schema names)."""
     model = _model(project_id, model_id)
