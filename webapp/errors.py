@@ -72,6 +72,12 @@ def _render(code: int, message: str, field: str | None = None):
     ), code
 
 
+def error_page(exc: DraError):
+    """The error page (or JSON) of a DraError, for an ``on_error`` answer that does not
+    re-render a form for this kind of error."""
+    return _render(exc.status, exc.message, exc.field)
+
+
 def _domain_error(exc: DraError):
     if g.get("_dra_session") is not None:
         from webapp.database import rollback
@@ -81,7 +87,7 @@ def _domain_error(exc: DraError):
         return json_answer(exc)
     answer = g.pop("dra_on_error", None)
     if answer is None:
-        return _render(exc.status, exc.message, exc.field)
+        return error_page(exc)
     response = make_response(answer(exc))
     if response.status_code == 200:
         response.status_code = exc.status

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from dra.billing.limits import Limit, LimitExceeded, check_limit
+from dra.billing.limits import Limit, check_limit
 from dra.ingestion.connectors import database_types
 from dra.permissions import Permission
 from dra.security.crypto import Vault
@@ -24,10 +24,12 @@ from dra.settings import Settings
 from dra.sources import inspect, service
 from dra.sources.service import SourceError
 from dra.sources.uploads import UploadRejected, store_upload
-from webapp.authz import ProjectAccess, requires
+from webapp.authz import ProjectAccess, project_scoped, requires
 from webapp.database import commit, db_session, get_database, rollback
+from webapp.errors import error_page, on_error
+from webapp.sources.forms import FileSourceForm
 
-bp = Blueprint("sources", __name__, url_prefix="/projects/<int:project_id>/sources")
+bp = project_scoped(Blueprint("sources", __name__, url_prefix="/projects/<int:project_id>/sources"))
 
 DRAFT_KEY = "source_draft"
 FILE_KINDS = {"csv": "CSV", "excel": "Excel (.xlsx, .xls)", "pdf": "PDF"}
@@ -35,12 +37,6 @@ FILE_KINDS = {"csv": "CSV", "excel": "Excel (.xlsx, .xls)", "pdf": "PDF"}
 
 def _settings() -> Settings:
     return current_app.config["DRA_SETTINGS"]
-
-
-def _project(project_id: int):
-    from dra.models import Project
-
-    return db_session().get(Project, project_id) or abort(404)
 
 
 def _source(project_id: int, source_id: int):
@@ -54,9 +50,7 @@ def _source(project_id: int, source_id: int):
 @requires(Permission.DATA_SOURCE_VIEW)
 def index(project_id: int, access: ProjectAccess):
     rows = service.list_sources(db_session(), project_id)
-    return render_template(
-        "sources/index.html", project=_project(project_id), rows=rows, access=access, P=Permission
-    )
+    return render_template("sources/index.html", rows=rows)
 
 
 @bp.get("/status.json")
@@ -66,11 +60,9 @@ def status(project_id: int, access: ProjectAccess):
     return jsonify(sources=[r.as_json() for r in service.list_sources(db_session(), project_id)])
 
 
-def _limit_or_403(project_id: int) -> None:
-    try:
-        check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
-    except LimitExceeded as exc:
-        abort(403, description=exc.message)
+def _check_limit(project_id: int) -> None:
+    """LimitExceeded (403, with the upgrade message) when the tier allows no more sources."""
+    check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
 
 
 def _draft_details(project_id: int, source_type: str) -> dict | None:
@@ -80,83 +72,77 @@ def _draft_details(project_id: int, source_type: str) -> dict | None:
     return Vault(_settings().encryption_keys).decrypt_json(draft["token"].encode())
 
 
-def _database_form(
-    project_id: int, *, form: dict, error: SourceError | None = None, tables=None, status: int = 200
-):
+def _database_form(*, form: dict, error: SourceError | None = None, tables=None):
     return render_template(
         "sources/new_database.html",
-        project=_project(project_id),
         form=form,
         error=error,
         tables=tables,
         types=database_types(),
         has_draft=session.get(DRAFT_KEY) is not None,
-    ), status
+    )
 
 
 @bp.route("/new/database", methods=["GET", "POST"])
 @requires(Permission.DATA_SOURCE_CREATE)
 def new_database(project_id: int, access: ProjectAccess):
     """Step 1 tests the connection and lists tables; step 2 saves (tested live again)."""
-    _limit_or_403(project_id)
+    _check_limit(project_id)
     if request.method == "GET":
         session.pop(DRAFT_KEY, None)
-        return _database_form(project_id, form={"type": "postgresql", "port": "5432"})
+        return _database_form(form={"type": "postgresql", "port": "5432"})
     form = {k: v for k, v in request.form.items() if k not in ("password", "csrf_token")}
     source_type = request.form.get("type", "")
     if request.form.get("action") == "save":
         return _save_database(project_id, source_type, form)
     details = service.connection_details(request.form)
-    try:
-        tables = service.check_connection(source_type, details, _settings())
-    except SourceError as exc:
+
+    def refused(exc):
         session.pop(DRAFT_KEY, None)
-        return _database_form(project_id, form=form, error=exc, status=400)
+        return _database_form(form=form, error=exc), 400
+
+    on_error(refused)
+    tables = service.check_connection(source_type, details, _settings())
     session[DRAFT_KEY] = {
         "project_id": project_id,
         "type": source_type,
         "token": Vault(_settings().encryption_keys).encrypt_json(details).decode(),
     }
     flash("The data source has been connected. Choose the tables to ingest.", "success")
-    return _database_form(project_id, form=form, tables=tables)
+    return _database_form(form=form, tables=tables)
 
 
 def _save_database(project_id: int, source_type: str, form: dict):
     details = _draft_details(project_id, source_type)
     if details is None:
-        return _database_form(
-            project_id,
-            form=form,
-            status=400,
-            error=SourceError("Test the connection first.", field="type"),
-        )
+        error = SourceError("Test the connection first.", field="type")
+        return _database_form(form=form, error=error), 400
     chosen = request.form.getlist("tables")
     incremental = {t: request.form.get(f"cursor__{t}", "") for t in chosen}
-    try:
-        source = service.create_database_source(
-            db_session(),
-            project_id=project_id,
-            user_id=current_user.id,
-            name=form.get("name", ""),
-            source_type=source_type,
-            details=details,
-            settings=_settings(),
-            selected_tables=chosen,
-            incremental=incremental,
-        )
-        commit()
-    except LimitExceeded as exc:
-        rollback()
-        abort(403, description=exc.message)
-    except SourceError as exc:
-        rollback()
+
+    def refused(exc):
+        if not isinstance(exc, SourceError):
+            return error_page(exc)
         tables = None
         if exc.field in ("tables", "incremental", "name"):  # let the user choose again
             try:
                 tables = service.check_connection(source_type, details, _settings())
             except SourceError:
                 tables = None
-        return _database_form(project_id, form=form, error=exc, tables=tables, status=400)
+        return _database_form(form=form, error=exc, tables=tables), 400
+
+    on_error(refused)
+    source = service.create_database_source(
+        db_session(),
+        project_id=project_id,
+        user_id=current_user.id,
+        name=form.get("name", ""),
+        source_type=source_type,
+        details=details,
+        settings=_settings(),
+        selected_tables=chosen,
+        incremental=incremental,
+    )
     session.pop(DRAFT_KEY, None)
     flash(f"“{source.name}” has been added; its tables are being ingested.", "success")
     return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
@@ -165,23 +151,21 @@ def _save_database(project_id: int, source_type: str, form: dict):
 @bp.route("/new/file", methods=["GET", "POST"])
 @requires(Permission.DATA_SOURCE_CREATE)
 def new_file(project_id: int, access: ProjectAccess):
-    _limit_or_403(project_id)
-    project = _project(project_id)
+    _check_limit(project_id)
     if request.method == "GET":
-        return render_template(
-            "sources/new_file.html",
-            project=project,
-            kinds=FILE_KINDS,
-            form={"kind": "csv"},
-            error=None,
-        )
-    form = {"kind": request.form.get("kind", "csv"), "name": request.form.get("name", "")}
-    upload = request.files.get("file")
+        return _file_form({"kind": "csv"})
+    form = FileSourceForm()
+    values = {"kind": form.kind.data, "name": form.name.data}
+
+    def refused(exc):
+        if isinstance(exc, UploadRejected):  # about the file, said beside it
+            exc = SourceError(exc.message, field="file")
+        return _file_form(values, exc), 400
+
+    on_error(refused)
+    upload = form.file.data
     if upload is None or not upload.filename:
-        error = SourceError("Choose a file to upload.", field="file")
-        return render_template(
-            "sources/new_file.html", project=project, kinds=FILE_KINDS, form=form, error=error
-        ), 400
+        raise SourceError("Choose a file to upload.", field="file")
     settings = _settings()
     stored = None
     try:
@@ -190,32 +174,28 @@ def new_file(project_id: int, access: ProjectAccess):
             upload.filename,
             data_dir=settings.data_dir,
             project_id=project_id,
-            requested_type=form["kind"],
+            requested_type=values["kind"],
             max_bytes=settings.upload_max_bytes,
         )
         source = service.create_file_source(
             db_session(),
             project_id=project_id,
             user_id=current_user.id,
-            name=form["name"],
+            name=values["name"],
             upload=stored,
         )
         commit()
-    except (UploadRejected, SourceError) as exc:
-        rollback()
-        if stored is not None:
-            stored.path.unlink(missing_ok=True)
-        error = exc if isinstance(exc, SourceError) else SourceError(str(exc), field="file")
-        return render_template(
-            "sources/new_file.html", project=project, kinds=FILE_KINDS, form=form, error=error
-        ), 400
-    except BaseException:
+    except BaseException:  # nothing saved: the stored file goes too
         rollback()
         if stored is not None:
             stored.path.unlink(missing_ok=True)
         raise
     flash(f"“{source.name}” has been uploaded ({stored.summary}); it is being ingested.", "success")
     return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
+
+
+def _file_form(form: dict, error: SourceError | None = None):
+    return render_template("sources/new_file.html", kinds=FILE_KINDS, form=form, error=error)
 
 
 @bp.get("/<int:source_id>")
@@ -242,15 +222,12 @@ def detail(project_id: int, source_id: int, access: ProjectAccess):
     )
     return render_template(
         "sources/detail.html",
-        project=_project(project_id),
         source=source,
         schema=schema,
         schema_error=schema_error,
         preview=preview,
         preview_error=preview_error,
         status=status,
-        access=access,
-        P=Permission,
     ), (400 if schema_error and not source.tables else 200)
 
 
@@ -258,12 +235,8 @@ def detail(project_id: int, source_id: int, access: ProjectAccess):
 @requires(Permission.DATA_SOURCE_EDIT)
 def refresh(project_id: int, source_id: int, access: ProjectAccess):
     source = _source(project_id, source_id)
-    try:
-        service.check_reachable(source, _settings())
-    except SourceError as exc:
-        abort(400, description=str(exc))  # ALT-DS14A: nothing queued, last data kept
+    service.check_reachable(source, _settings())  # ALT-DS14A: nothing queued, last data kept
     request_id, queued = service.request_refresh(db_session(), source, current_user.id)
-    commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify(request_id=request_id, queued=queued), 202
     flash(
@@ -280,9 +253,7 @@ def delete(project_id: int, source_id: int, access: ProjectAccess):
     source = _source(project_id, source_id)
     if request.method == "GET":
         models = service.dependent_models(db_session(), source_id)
-        return render_template(
-            "sources/delete.html", project=_project(project_id), source=source, models=models
-        )
+        return render_template("sources/delete.html", source=source, models=models)
     if request.form.get("confirm") != "yes":
         abort(400, description="Confirm the deletion by ticking the box.")
     deleted = service.delete_source(db_session(), source)
