@@ -20,24 +20,27 @@ from flask_login import current_user
 
 from dra.permissions import Permission
 from dra.quality import checks, service, soda
-from dra.quality.reports import QualityError, latest_report, score_history
-from webapp.authz import ProjectAccess, requires
-from webapp.database import commit, db_session
+from dra.quality.reports import latest_report, score_history
+from webapp.authz import ProjectAccess, project_scoped, requires
+from webapp.database import db_session
+from webapp.errors import on_error
 
-bp = Blueprint(
-    "quality", __name__, url_prefix="/projects/<int:project_id>/models/<int:model_id>/quality"
+bp = project_scoped(
+    Blueprint(
+        "quality", __name__, url_prefix="/projects/<int:project_id>/models/<int:model_id>/quality"
+    )
 )
 
 
-# The services raise QualityError before writing anything, so a refused request needs no
-# rollback (which would also drop the acting user that row-level security reads).
-
-
 def _model(project_id: int, model_id: int):
-    try:
-        return service.get_model(db_session(), project_id, model_id)
-    except QualityError as exc:
-        abort(exc.status, description=exc.message)
+    return service.get_model(db_session(), project_id, model_id)
+
+
+def _page_again(project_id: int, model_id: int, access: ProjectAccess, form: dict | None = None):
+    """An ``on_error`` answer: the quality page with the message (and the rule form kept)."""
+    return lambda exc: _page(
+        project_id, model_id, access, error=exc.message, form=form, status=exc.status
+    )
 
 
 def _data_dir():
@@ -147,13 +150,10 @@ def latest_json(project_id: int, model_id: int, access: ProjectAccess):
 def run(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DQ-01: record a request; the pipeline profiles the model and runs its checks."""
     model = _model(project_id, model_id)
-    try:
-        req = service.request_report(
-            db_session(), model, current_user.id, request.form.get("mode", "auto")
-        )
-        commit()
-    except QualityError as exc:
-        return _page(project_id, model_id, access, error=exc.message, status=exc.status)
+    on_error(_page_again(project_id, model_id, access))
+    req = service.request_report(
+        db_session(), model, current_user.id, request.form.get("mode", "auto")
+    )
     flash(
         f"Quality check requested (request #{req.id}); this page shows the report when "
         "the pipeline has run.",
@@ -167,11 +167,8 @@ def run(project_id: int, model_id: int, access: ProjectAccess):
 def add_rule(project_id: int, model_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
     form = request.form.to_dict()
-    try:
-        service.add_rule(db_session(), model, current_user.id, form)
-        commit()
-    except QualityError as exc:
-        return _page(project_id, model_id, access, error=exc.message, form=form, status=exc.status)
+    on_error(_page_again(project_id, model_id, access, form))
+    service.add_rule(db_session(), model, current_user.id, form)
     flash("Cleaning rule added.", "success")
     return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
 
@@ -180,11 +177,7 @@ def add_rule(project_id: int, model_id: int, access: ProjectAccess):
 @requires(Permission.DATA_MODEL_EDIT)
 def toggle_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
-    try:
-        row = service.toggle_rule(db_session(), model, rule_id)
-        commit()
-    except QualityError as exc:
-        abort(exc.status, description=exc.message)
+    row = service.toggle_rule(db_session(), model, rule_id)
     flash("Rule enabled." if row.enabled else "Rule disabled.", "success")
     return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
 
@@ -193,11 +186,7 @@ def toggle_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAcc
 @requires(Permission.DATA_MODEL_EDIT)
 def delete_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
-    try:
-        service.delete_rule(db_session(), model, rule_id)
-        commit()
-    except QualityError as exc:
-        abort(exc.status, description=exc.message)
+    service.delete_rule(db_session(), model, rule_id)
     flash("Rule deleted.", "success")
     return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
 
@@ -207,11 +196,8 @@ def delete_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAcc
 def clean(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DQ-02: record a cleaning request; the pipeline builds the cleaned layer."""
     model = _model(project_id, model_id)
-    try:
-        req = service.request_cleaning(db_session(), model, current_user.id)
-        commit()
-    except QualityError as exc:
-        return _page(project_id, model_id, access, error=exc.message, status=exc.status)
+    on_error(_page_again(project_id, model_id, access))
+    req = service.request_cleaning(db_session(), model, current_user.id)
     flash(
         f"Cleaning requested (request #{req.id}): the cleaned layer is rebuilt and a new "
         "report generated.",
