@@ -52,7 +52,7 @@ def _handle(batch: bool):
         session.rollback()
         if payload == "invalid" and exc.status == 400:
             exc = TrackingError("Send the event as a JSON object (Content-Type: application/json).")
-        body = {"error": exc.message, "fields": list(exc.fields)}
+        body = exc.as_dict() | {"fields": list(exc.fields)}
         # The allow-list refused the origin: no CORS header, the browser blocks the answer.
         return _cors(jsonify(body), None if exc.status == 403 else origin), exc.status
     finally:

@@ -16,12 +16,15 @@ from dra.attribution import analysis, charts, keys, reports
 from dra.attribution.reference import MODEL_LABELS, MODELS, SQL_MODELS
 from dra.attribution.visibility import attribution_visible
 from dra.permissions import Permission
-from dra.projects.projects import get_project
-from webapp.authz import ProjectAccess, requires
-from webapp.database import commit, db_session, get_database, rollback
+from webapp.attribution.forms import FunnelForm, KeyForm, ReportForm
+from webapp.authz import ProjectAccess, project_scoped, requires
+from webapp.database import db_session, get_database
+from webapp.errors import error_page, on_error
 from webapp.extensions import limiter
 
-bp = Blueprint("attribution", __name__, url_prefix="/projects/<int:project_id>/attribution")
+bp = project_scoped(
+    Blueprint("attribution", __name__, url_prefix="/projects/<int:project_id>/attribution")
+)
 
 REPORT_RATE = "30 per 15 minutes"
 P = Permission
@@ -72,15 +75,11 @@ def _range_from(args) -> tuple[date, date]:
     return parsed.start, parsed.end
 
 
-def _index(project_id: int, access: ProjectAccess, *, error=None, form=None, status=200):
-    session = db_session()
+def _index(project_id: int, *, error=None, form=None):
     start, end = _default_range()
     return render_template(
         "attribution/index.html",
-        project=get_project(session, project_id),
-        access=access,
-        P=P,
-        reports=reports.list_reports(session, project_id),
+        reports=reports.list_reports(db_session(), project_id),
         models=SQL_MODELS,
         labels=MODEL_LABELS,
         error=error,
@@ -91,14 +90,14 @@ def _index(project_id: int, access: ProjectAccess, *, error=None, form=None, sta
             "end_date": end.isoformat(),
             "name": "",
         },
-    ), status
+    )
 
 
 @bp.get("")
 @requires(P.ATTRIBUTION_VIEW)
 @visible_only
 def index(project_id: int, access: ProjectAccess):
-    return _index(project_id, access)
+    return _index(project_id)
 
 
 @bp.post("/reports")
@@ -106,14 +105,10 @@ def index(project_id: int, access: ProjectAccess):
 @requires(P.ATTRIBUTION_ANALYZE)
 @visible_only
 def generate(project_id: int, access: ProjectAccess):
-    form = {k: request.form.get(k, "") for k in ("name", "model", "start_date", "end_date")}
-    try:
-        req = reports.parse_request(form)
-        report = reports.request_report(db_session(), project_id, current_user.id, req)
-        commit()
-    except reports.ReportError as exc:
-        rollback()
-        return _index(project_id, access, error=exc, form=form, status=exc.status)
+    form = ReportForm().data
+    on_error(lambda exc: _index(project_id, error=exc, form=form))
+    req = reports.parse_request(form)
+    report = reports.request_report(db_session(), project_id, current_user.id, req)
     flash("The report is being generated; this page updates when it is ready.", "success")
     return redirect(url_for("attribution.report", project_id=project_id, report_id=report.id))
 
@@ -123,10 +118,7 @@ def generate(project_id: int, access: ProjectAccess):
 @visible_only
 def report(project_id: int, report_id: int, access: ProjectAccess):
     session = db_session()
-    try:
-        row = reports.get_report(session, project_id, report_id)
-    except reports.ReportError as exc:
-        abort(exc.status, description=exc.message)
+    row = reports.get_report(session, project_id, report_id)
     result = row.result or {}
     status, error = reports.effective_status(session, row)
     figures = []
@@ -137,9 +129,6 @@ def report(project_id: int, report_id: int, access: ProjectAccess):
         ]
     return render_template(
         "attribution/report.html",
-        project=get_project(session, project_id),
-        access=access,
-        P=P,
         report=row,
         status=status,
         error_text=error,
@@ -166,7 +155,7 @@ def funnel(project_id: int, access: ProjectAccess):
     if request.method == "POST":
         if not access.can(P.ATTRIBUTION_ANALYZE):
             abort(403, description="Your role in this project does not allow this.")
-        form = {k: request.form.get(k, "") for k in form}
+        form = FunnelForm().data
         try:
             steps = analysis.parse_steps(form["steps"])
             window = analysis.parse_int(
@@ -180,9 +169,6 @@ def funnel(project_id: int, access: ProjectAccess):
             error, status = exc, exc.status
     return render_template(
         "attribution/funnel.html",
-        project=get_project(session, project_id),
-        access=access,
-        P=P,
         form=form,
         result=result,
         figure=figure,
@@ -217,9 +203,6 @@ def journeys(project_id: int, access: ProjectAccess):
         error, status = exc, exc.status
     return render_template(
         "attribution/journeys.html",
-        project=get_project(session, project_id),
-        access=access,
-        P=P,
         form=form,
         paths=paths,
         figure=figure,
@@ -227,61 +210,46 @@ def journeys(project_id: int, access: ProjectAccess):
     ), status
 
 
-def _keys_page(
-    project_id: int, access: ProjectAccess, *, error=None, new_secret=None, form=None, status=200
-):
-    session = db_session()
+def _keys_page(project_id: int, *, error=None, new_secret=None, form=None):
     return render_template(
         "attribution/keys.html",
-        project=get_project(session, project_id),
-        access=access,
-        P=P,
-        keys=keys.list_keys(session, project_id),
+        keys=keys.list_keys(db_session(), project_id),
         error=error,
         new_secret=new_secret,
         form=form or {"name": "", "allowed_origins": ""},
         track_url=url_for("tracking.track_one", _external=True),
-    ), status
+    )
 
 
 @bp.get("/keys")
 @requires(P.ATTRIBUTION_MANAGE)
 @visible_only
 def keys_list(project_id: int, access: ProjectAccess):
-    return _keys_page(project_id, access)
+    return _keys_page(project_id)
 
 
 @bp.post("/keys")
 @requires(P.ATTRIBUTION_MANAGE)
 @visible_only
 def key_create(project_id: int, access: ProjectAccess):
-    form = {k: request.form.get(k, "") for k in ("name", "allowed_origins")}
-    try:
-        new = keys.create_key(
-            db_session(),
-            project_id,
-            form["name"],
-            created_by=current_user.id,
-            allowed_origins=form["allowed_origins"],
-        )
-        commit()
-    except keys.WriteKeyError as exc:
-        rollback()
-        return _keys_page(project_id, access, error=exc, form=form, status=exc.status)
+    form = KeyForm().data
+    on_error(lambda exc: _keys_page(project_id, error=exc, form=form))
+    new = keys.create_key(
+        db_session(),
+        project_id,
+        form["name"],
+        created_by=current_user.id,
+        allowed_origins=form["allowed_origins"],
+    )
     # Shown once, on this response only: nothing stores the secret.
-    return _keys_page(project_id, access, new_secret=new.secret, status=201)
+    return _keys_page(project_id, new_secret=new.secret), 201
 
 
 @bp.post("/keys/<int:key_id>/revoke")
 @requires(P.ATTRIBUTION_MANAGE)
 @visible_only
 def key_revoke(project_id: int, key_id: int, access: ProjectAccess):
-    try:
-        key = keys.revoke_key(db_session(), project_id, key_id)
-        commit()
-    except keys.WriteKeyError as exc:
-        rollback()
-        abort(exc.status, description=exc.message)
+    key = keys.revoke_key(db_session(), project_id, key_id)
     flash(f"The key “{key.name}” was revoked; events sent with it are refused.", "success")
     return redirect(url_for("attribution.keys_list", project_id=project_id))
 
@@ -290,16 +258,10 @@ def key_revoke(project_id: int, key_id: int, access: ProjectAccess):
 @requires(P.ATTRIBUTION_MANAGE)
 @visible_only
 def key_origins(project_id: int, key_id: int, access: ProjectAccess):
-    try:
-        key = keys.set_origins(
-            db_session(), project_id, key_id, request.form.get("allowed_origins", "")
-        )
-        commit()
-    except keys.WriteKeyError as exc:
-        rollback()
-        if exc.status == 404:
-            abort(404, description=exc.message)
-        return _keys_page(project_id, access, error=exc, status=exc.status)
+    on_error(
+        lambda exc: error_page(exc) if exc.status == 404 else _keys_page(project_id, error=exc)
+    )
+    key = keys.set_origins(db_session(), project_id, key_id, KeyForm().allowed_origins.data)
     flash(f"Allowed origins of “{key.name}” saved.", "success")
     return redirect(url_for("attribution.keys_list", project_id=project_id))
 
