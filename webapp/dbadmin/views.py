@@ -30,12 +30,12 @@ from dra.operations.backups import backup_path, list_backups, operation_in_progr
 from dra.operations.db_access import AccessError, grant_db_admin, revoke_db_admin, role_state
 from dra.operations.locking import OperationBusy
 from dra.operations.migrations import apply_migrations
-from dra.operations.restore import RestoreError, request_restore, store_upload
-from dra.operations.schedules import ScheduleError, save_schedule
+from dra.operations.restore import request_restore, store_upload
+from dra.operations.schedules import save_schedule
 from webapp.authz import platform_admin_required
 from webapp.database import get_database
 from webapp.dbadmin.access import db_admin_required
-from webapp.errors import wants_json
+from webapp.errors import on_error, wants_json
 
 bp = Blueprint("dbadmin", __name__, url_prefix="/admin/database")
 
@@ -101,6 +101,14 @@ def _busy(exc: OperationBusy):
     return redirect(page or url_for("dbadmin.index"), code=303)
 
 
+def _refused(exc):
+    """The ``on_error`` answer of this page: an open operation is shown (``_busy``),
+    anything else is said on the page with its status."""
+    if isinstance(exc, OperationBusy):
+        return _busy(exc)
+    return _answer(exc.status, exc.message, "error")
+
+
 def _answer(status: int, message: str, category: str = "success", **data):
     """JSON for API clients, otherwise the page with the message (same status)."""
     if wants_json():
@@ -131,12 +139,10 @@ def apply():
 @bp.post("/backups")
 @db_admin_required
 def backup_now():
-    try:
-        with get_database().system_session() as s:
-            backup, req = request_backup(s, requested_by=current_user.id)
-            ids = {"backup_id": backup.id, "request_id": req.id}
-    except OperationBusy as exc:
-        return _busy(exc)
+    on_error(_refused)
+    with get_database().system_session() as s:
+        backup, req = request_backup(s, requested_by=current_user.id)
+        ids = {"backup_id": backup.id, "request_id": req.id}
     page = url_for("dbadmin.backup_page", backup_id=ids["backup_id"])
     return _started("Backup job queued.", page, **ids)
 
@@ -254,14 +260,10 @@ def restore(backup_id: int):
             "Type RESTORE in the confirmation field: restoring replaces the whole database.",
             "error",
         )
-    try:
-        with get_database().system_session() as s:
-            req = request_restore(s, backup_id=backup_id, requested_by=current_user.id)
-            request_id = req.id
-    except OperationBusy as exc:
-        return _busy(exc)
-    except RestoreError as exc:
-        return _answer(400, str(exc), "error")
+    on_error(_refused)
+    with get_database().system_session() as s:
+        req = request_restore(s, backup_id=backup_id, requested_by=current_user.id)
+        request_id = req.id
     page = url_for("dbadmin.restore_page", request_id=request_id)
     return _started("Restore job queued.", page, request_id=request_id)
 
@@ -278,6 +280,7 @@ def upload():
             "Type RESTORE in the confirmation field: restoring replaces the whole database.",
             "error",
         )
+    on_error(_refused)
     try:
         with get_database().system_session() as s:
             from dra.operations.backups import ensure_idle
@@ -292,10 +295,8 @@ def upload():
             )
             req = request_restore(s, backup_id=backup.id, requested_by=current_user.id)
             ids = {"backup_id": backup.id, "request_id": req.id}
-    except OperationBusy as exc:
-        return _busy(exc)
     except InvalidBackup as exc:
-        return _answer(400, f"The archive cannot be restored: {exc}", "error")
+        raise InvalidBackup(f"The archive cannot be restored: {exc}") from exc
     page = url_for("dbadmin.restore_page", request_id=ids["request_id"])
     return _started("Upload accepted and validated; restore job queued.", page, **ids)
 
@@ -305,23 +306,19 @@ def upload():
 @db_admin_required
 def schedule(schedule_id: int | None = None):
     form = request.form
-    try:
-        with get_database().system_session() as s:
-            saved = save_schedule(
-                s,
-                schedule_id=schedule_id,
-                name=form.get("name", ""),
-                cron=form.get("cron", ""),
-                retention_count=form.get("retention_count", ""),
-                enabled=form.get("enabled") in ("on", "true", "1"),
-                timezone=form.get("timezone", "UTC") or "UTC",
-                created_by=current_user.id,
-            )
-            next_at = saved.next_run_at
-    except ScheduleError as exc:
-        if wants_json():
-            return jsonify(message=exc.message, field=exc.field), 422
-        return _page(422, schedule_error=exc, schedule_form=form)
+    on_error(lambda exc: _page(exc.status, schedule_error=exc, schedule_form=form))
+    with get_database().system_session() as s:
+        saved = save_schedule(
+            s,
+            schedule_id=schedule_id,
+            name=form.get("name", ""),
+            cron=form.get("cron", ""),
+            retention_count=form.get("retention_count", ""),
+            enabled=form.get("enabled") in ("on", "true", "1"),
+            timezone=form.get("timezone", "UTC") or "UTC",
+            created_by=current_user.id,
+        )
+        next_at = saved.next_run_at
     when = f"; next backup {next_at:%Y-%m-%d %H:%M} UTC" if next_at else " (disabled)"
     return _answer(303, f"Backup schedule saved{when}.")
 
@@ -362,14 +359,12 @@ def grant():
         if wants_json():
             return jsonify(message="No user has this email.", field="email"), 422
         return _page(422, access_error="No user has this email.")
-    try:
-        granted = grant_db_admin(
-            get_database(),
-            user_id,
-            login_role=request.form.get("login_role") in ("on", "true", "1"),
-        )
-    except AccessError as exc:
-        return _answer(422, str(exc), "error")
+    on_error(_refused)
+    granted = grant_db_admin(
+        get_database(),
+        user_id,
+        login_role=request.form.get("login_role") in ("on", "true", "1"),
+    )
     message = f"{granted.email} now has database-admin access."
     if wants_json():
         return jsonify(message=message, role=granted.role, password=granted.password), 200
