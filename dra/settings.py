@@ -17,6 +17,8 @@ from cryptography.fernet import Fernet
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS = 300
 """How long a data model's build may run its query (DRA_MODEL_BUILD_TIMEOUT_SECONDS)."""
+AI_PROVIDERS = ("gemini", "openai")
+"""DRA_AI_PROVIDER: Google Gemini, or an OpenAI-compatible server (Ollama, llama.cpp, vLLM)."""
 
 
 class SettingsError(RuntimeError):
@@ -73,6 +75,13 @@ class Settings:
     mail_from: str = "DRA Platform <no-reply@localhost>"
     gemini_api_key: str | None = None
     gemini_base_url: str | None = None
+    ai_provider: str = "gemini"
+    gemini_model: str = "gemini-2.0-flash"
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_model: str | None = None
+    ai_timeout_seconds: int = 60
+    ai_max_retries: int = 2
     google_client_id: str | None = None
     google_client_secret: str | None = None
     google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
@@ -112,6 +121,20 @@ def _proxy_hops(env: Mapping[str, str]) -> int:
             f"DRA_TRUSTED_PROXIES must be a number of proxies from 0 to 5, not {hops}"
         )
     return hops
+
+
+def _ai_provider(env: Mapping[str, str]) -> str:
+    value = (env.get("DRA_AI_PROVIDER") or "gemini").strip().lower()
+    if value not in AI_PROVIDERS:
+        raise SettingsError(f"DRA_AI_PROVIDER must be gemini or openai, not {value!r}")
+    return value
+
+
+def _retries(env: Mapping[str, str]) -> int:
+    value = _int(env, "DRA_AI_MAX_RETRIES", 2)
+    if not 0 <= value <= 10:
+        raise SettingsError(f"DRA_AI_MAX_RETRIES must be from 0 to 10, not {value}")
+    return value
 
 
 def _local_secret(path: Path, make: callable) -> str:
@@ -184,6 +207,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_from=env.get("DRA_MAIL_FROM", "DRA Platform <no-reply@localhost>"),
         gemini_api_key=env.get("DRA_GEMINI_API_KEY") or None,
         gemini_base_url=env.get("DRA_GEMINI_BASE_URL") or None,
+        ai_provider=_ai_provider(env),
+        gemini_model=env.get("DRA_GEMINI_MODEL") or "gemini-2.0-flash",
+        openai_base_url=env.get("DRA_OPENAI_BASE_URL") or None,
+        openai_api_key=env.get("DRA_OPENAI_API_KEY") or None,
+        openai_model=env.get("DRA_OPENAI_MODEL") or None,
+        ai_timeout_seconds=_positive(env, "DRA_AI_TIMEOUT_SECONDS", 60),
+        ai_max_retries=_retries(env),
         google_client_id=env.get("DRA_GOOGLE_CLIENT_ID") or None,
         google_client_secret=env.get("DRA_GOOGLE_CLIENT_SECRET") or None,
         google_discovery_url=env.get(

@@ -81,3 +81,29 @@ def test_trusted_proxies_and_https_settings(tmp_path):
     for bad in ("-1", "9", "one"):
         with pytest.raises(SettingsError, match="DRA_TRUSTED_PROXIES"):
             load_settings({"DRA_DATA_DIR": str(tmp_path), "DRA_TRUSTED_PROXIES": bad})
+
+
+def test_ai_provider_settings_defaults_and_checks(tmp_path):
+    base = {"DRA_DATA_DIR": str(tmp_path)}
+    s = load_settings(base)
+    assert s.ai_provider == "gemini" and s.gemini_model == "gemini-2.0-flash"
+    assert s.ai_timeout_seconds == 60 and s.ai_max_retries == 2
+    assert s.openai_base_url is None and s.openai_model is None
+    local = load_settings(
+        {
+            **base,
+            "DRA_AI_PROVIDER": "OpenAI",
+            "DRA_OPENAI_BASE_URL": "http://127.0.0.1:11434/v1",
+            "DRA_OPENAI_MODEL": "qwen2.5-coder",
+            "DRA_AI_TIMEOUT_SECONDS": "5",
+            "DRA_AI_MAX_RETRIES": "0",
+        }
+    )
+    assert local.ai_provider == "openai" and local.openai_model == "qwen2.5-coder"
+    assert local.ai_timeout_seconds == 5 and local.ai_max_retries == 0
+    with pytest.raises(SettingsError, match="DRA_AI_PROVIDER"):
+        load_settings({**base, "DRA_AI_PROVIDER": "claude"})
+    with pytest.raises(SettingsError, match="DRA_AI_TIMEOUT_SECONDS"):
+        load_settings({**base, "DRA_AI_TIMEOUT_SECONDS": "0"})
+    with pytest.raises(SettingsError, match="DRA_AI_MAX_RETRIES"):
+        load_settings({**base, "DRA_AI_MAX_RETRIES": "-1"})
