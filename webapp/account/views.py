@@ -27,7 +27,7 @@ from dra.accounts.profile import get_user, profile, update_profile
 from dra.accounts.usage import plan_and_usage
 from webapp.account.forms import CancelForm, PasswordForm, ProfileForm, TokenForm
 from webapp.auth.loader import refresh_epoch
-from webapp.auth.mailing import external_url, send_to_user
+from webapp.auth.mailing import external_url, send_password_changed, send_to_user
 from webapp.database import commit, db_session
 from webapp.errors import on_error
 
@@ -100,14 +100,7 @@ def password():
         form.new_password.data,
         form.confirm_new_password.data,
     )
-    send_to_user(
-        db,
-        user,
-        "password_changed",
-        "security",
-        when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
-        forgot_url=external_url("auth.forgot_password"),
-    )
+    send_password_changed(db, user)
     commit()
     refresh_epoch(user)
     flash("Password changed successfully. Other devices were signed out.", "success")

@@ -87,29 +87,23 @@ def _preflight():
     return response
 
 
-@bp.route("", methods=["POST", "OPTIONS"])
-@csrf.exempt
-@limiter.limit(
-    TRACKING_RATE,
-    key_func=_rate_key,
-    override_defaults=True,
-    exempt_when=lambda: request.method == "OPTIONS",
-)
-def track_one():
-    if request.method == "OPTIONS":
-        return _preflight()
-    return _handle(batch=False)
+def _tracking_route(rule: str, name: str, *, batch: bool):
+    """POST (one event, or a batch) and its CORS preflight, limited per write key."""
+
+    def view():
+        if request.method == "OPTIONS":
+            return _preflight()
+        return _handle(batch=batch)
+
+    view.__name__ = view.__qualname__ = name  # the endpoint, and CSRF's exemption key
+    limited = limiter.limit(
+        TRACKING_RATE,
+        key_func=_rate_key,
+        override_defaults=True,
+        exempt_when=lambda: request.method == "OPTIONS",
+    )(csrf.exempt(view))
+    return bp.route(rule, methods=["POST", "OPTIONS"])(limited)
 
 
-@bp.route("/batch", methods=["POST", "OPTIONS"])
-@csrf.exempt
-@limiter.limit(
-    TRACKING_RATE,
-    key_func=_rate_key,
-    override_defaults=True,
-    exempt_when=lambda: request.method == "OPTIONS",
-)
-def track_batch():
-    if request.method == "OPTIONS":
-        return _preflight()
-    return _handle(batch=True)
+track_one = _tracking_route("", "track_one", batch=False)
+track_batch = _tracking_route("/batch", "track_batch", batch=True)

@@ -47,3 +47,29 @@ def send_to_user(
         unsubscribe_url=unsubscribe_url(user.id),
         **context,
     )
+
+
+def send_verification(session: Session, user: User, secret: str) -> EmailOutbox | None:
+    """The verification link (UC-AUTH-03/05), valid for VERIFY_LIFETIME."""
+    from dra.accounts.registration import VERIFY_LIFETIME
+
+    return send_to_user(
+        session,
+        user,
+        "verify_email",
+        "verification",
+        verify_url=external_url("auth.verify", token=secret),
+        hours=int(VERIFY_LIFETIME.total_seconds() // 3600),
+    )
+
+
+def send_password_changed(session: Session, user: User) -> EmailOutbox | None:
+    """The security notice after a password change or reset."""
+    return send_to_user(
+        session,
+        user,
+        "password_changed",
+        "security",
+        when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        forgot_url=external_url("auth.forgot_password"),
+    )

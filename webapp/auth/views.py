@@ -29,14 +29,18 @@ from dra.accounts.profile import profile
 from dra.accounts.recovery import RESET_FAILED, request_password_reset, reset_password
 from dra.accounts.recovery import reset_token_user as _reset_user
 from dra.accounts.registration import (
-    VERIFY_LIFETIME,
     register,
     resend_verification,
     verify_email,
 )
 from webapp.auth import google
 from webapp.auth.loader import start_session
-from webapp.auth.mailing import external_url, send_to_user
+from webapp.auth.mailing import (
+    external_url,
+    send_password_changed,
+    send_to_user,
+    send_verification,
+)
 from webapp.database import db_session, get_database
 from webapp.errors import on_error
 from webapp.extensions import limiter
@@ -143,14 +147,7 @@ def register_view():
             confirm_password=request.form.get("confirm_password"),
             **values,
         )
-        send_to_user(
-            db,
-            user,
-            "verify_email",
-            "verification",
-            verify_url=external_url("auth.verify", token=secret),
-            hours=int(VERIFY_LIFETIME.total_seconds() // 3600),
-        )
+        send_verification(db, user, secret)
     return render_template(
         "auth/message.html",
         title="Check your email",
@@ -198,14 +195,7 @@ def resend_verification_view():
         found = resend_verification(db, email)
         if found is not None:
             user, secret = found
-            send_to_user(
-                db,
-                user,
-                "verify_email",
-                "verification",
-                verify_url=external_url("auth.verify", token=secret),
-                hours=int(VERIFY_LIFETIME.total_seconds() // 3600),
-            )
+            send_verification(db, user, secret)
     return render_template(
         "auth/message.html", title="Check your email", message=CHECK_INBOX, resend=False, email=""
     )
@@ -257,14 +247,7 @@ def reset(token: str):
     on_error(refused)
     with get_database().system_session() as db:
         user = reset_password(db, token, _form("password"), _form("confirm_password"))
-        send_to_user(
-            db,
-            user,
-            "password_changed",
-            "security",
-            when=user.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
-            forgot_url=external_url("auth.forgot_password"),
-        )
+        send_password_changed(db, user)
     logout_user()
     session.clear()
     flash("Your password was changed. Please sign in with the new one.", "success")

@@ -166,14 +166,18 @@ def _backup_state(b: Backup) -> dict:
     }
 
 
-@bp.get("/backups/<int:backup_id>")
-@db_admin_required
-def backup_page(backup_id: int):
+def _backup_state_or_404(backup_id: int) -> dict:
     with get_database().system_session() as s:
         b = s.get(Backup, backup_id)
         if b is None:
             abort(404)
-        state = _backup_state(b)
+        return _backup_state(b)
+
+
+@bp.get("/backups/<int:backup_id>")
+@db_admin_required
+def backup_page(backup_id: int):
+    state = _backup_state_or_404(backup_id)
     return render_template(
         "dbadmin/operation.html",
         kind="backup",
@@ -185,11 +189,7 @@ def backup_page(backup_id: int):
 @bp.get("/backups/<int:backup_id>/progress")
 @db_admin_required
 def progress(backup_id: int):
-    with get_database().system_session() as s:
-        b = s.get(Backup, backup_id)
-        if b is None:
-            abort(404)
-        return jsonify(_backup_state(b))
+    return jsonify(_backup_state_or_404(backup_id))
 
 
 def _restore_state(request_id: int) -> dict | None:
