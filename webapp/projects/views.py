@@ -16,13 +16,13 @@ from flask_login import current_user, login_required
 from dra.permissions import ROLES, Permission
 from dra.projects import invitations, members, projects
 from dra.projects.errors import ProjectError
-from webapp.authz import ProjectAccess, requires
+from webapp.authz import ProjectAccess, project_scoped, requires
 from webapp.database import commit, db_session, get_database
 from webapp.errors import on_error
 from webapp.extensions import limiter
 from webapp.projects.forms import DeleteProjectForm, InvitationForm, ProjectForm, RoleForm
 
-bp = Blueprint("projects", __name__, url_prefix="/projects")
+bp = project_scoped(Blueprint("projects", __name__, url_prefix="/projects"))
 
 INVITATION_RATE = "10 per 15 minutes"
 
@@ -99,19 +99,14 @@ def create():
 def detail(project_id: int, access: ProjectAccess):
     info = projects.project_detail(db_session(), project_id)
     return render_template(
-        "projects/detail.html",
-        info=info,
-        access=access,
-        P=Permission,
-        members=members.list_members(db_session(), project_id),
+        "projects/detail.html", info=info, members=members.list_members(db_session(), project_id)
     )
 
 
 @bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
 @requires(Permission.PROJECT_DELETE)
 def delete(project_id: int, access: ProjectAccess):
-    project = projects.get_project(db_session(), project_id)
-    on_error(lambda exc: render_template("projects/delete.html", project=project, error=exc))
+    on_error(lambda exc: render_template("projects/delete.html", error=exc))
     if request.method == "POST":
         confirm_name = DeleteProjectForm().confirm_name.data
         name = projects.delete_project(
@@ -123,7 +118,7 @@ def delete(project_id: int, access: ProjectAccess):
         )
         flash(f"The project “{name}” has been deleted.", "success")
         return redirect(url_for("projects.index"))
-    return render_template("projects/delete.html", project=project, error=None)
+    return render_template("projects/delete.html", error=None)
 
 
 def _members_page(
@@ -134,15 +129,12 @@ def _members_page(
     form: dict | None = None,
 ):
     session = db_session()
-    project = projects.get_project(session, project_id)
     can_manage = access.can(Permission.PROJECT_MANAGE_MEMBERS)
     pending = invitations.pending_invitations(session, project_id) if can_manage else []
     return render_template(
         "projects/members.html",
-        project=project,
         members=members.list_members(session, project_id),
         pending=pending,
-        access=access,
         can_manage=can_manage,
         roles=list(reversed(ROLES)),
         invitable=invitations.INVITABLE,
