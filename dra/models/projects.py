@@ -64,6 +64,8 @@ class Project(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     attribution_tab_visible: Mapped[bool] = flag(True)
+    ai_sample_values: Mapped[bool] = flag(False)
+    """The AI data modeler may see a few values of low-cardinality text columns (owners set it)."""
 
     owner: Mapped[User] = relationship()
     members: Mapped[list[ProjectMember]] = relationship(
