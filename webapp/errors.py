@@ -3,7 +3,8 @@
 A view raises (or lets through) a ``dra.errors.DraError``; the handler rolls back the
 request's transaction and answers as the request asks: JSON for API clients, else what
 the view named with ``on_error`` (its form page re-rendered with the message beside the
-field and the input kept, or ``flash_and_redirect``), else the error page.
+field and the input kept, or the list again with the message flashed), else the error
+page. Views whose scripts always want JSON say so with ``json_errors``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from dra.errors import TITLES, DraError
@@ -41,16 +42,6 @@ def json_errors(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def flash_and_redirect(url: str) -> ErrorAnswer:
-    """An ``on_error`` answer: flash the message and go back to ``url``."""
-
-    def answer(exc: DraError):
-        flash(exc.message, "error")
-        return redirect(url)
-
-    return answer
 
 
 def wants_json() -> bool:
