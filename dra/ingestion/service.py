@@ -114,7 +114,12 @@ def _record_success(database: Database, snapshot: SourceSnapshot, loaded) -> boo
         if source is None:
             return False
         if "schema" in snapshot.discovered:  # re-introspected by this load
-            source.schema_cache = {"tables": snapshot.discovered["schema"]}
+            source.schema_cache = {
+                "tables": snapshot.discovered["schema"],
+                "foreign_keys": snapshot.discovered.get(
+                    "foreign_keys", (source.schema_cache or {}).get("foreign_keys", [])
+                ),
+            }
             source.schema_cached_at = now
         existing = {t.source_table: t for t in source.tables}
         by_raw = {t.raw_table: t for t in source.tables}

@@ -71,6 +71,7 @@ def source_schema(source: DataSource, settings: Settings, timeout: float = 10) -
     try:
         connector = open_connector(source.type, details, settings, timeout)
         live = [t.as_dict() for t in connector.introspect()]
+        foreign_keys = [fk.as_dict() for fk in connector.foreign_keys()]
     except (ConnectionFailed, SourceError) as exc:
         cached = (source.schema_cache or {}).get("tables")
         if cached is None:
@@ -82,7 +83,7 @@ def source_schema(source: DataSource, settings: Settings, timeout: float = 10) -
             cached_at=source.schema_cached_at,
             error=str(exc),
         )
-    source.schema_cache = {"tables": live}
+    source.schema_cache = {"tables": live, "foreign_keys": foreign_keys}
     source.schema_cached_at = datetime.now(UTC)
     return SchemaView(
         tables=_annotate(live, ingested, source), live=True, cached_at=source.schema_cached_at

@@ -65,6 +65,30 @@ class SourceTable:
         }
 
 
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign-key constraint declared at the source (read at introspection).
+
+    Table names are spelled as :class:`SourceTable` names (``schema.table`` for
+    PostgreSQL, the table for MySQL); ``columns[i]`` references ``ref_columns[i]``.
+    """
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "table": self.table,
+            "columns": list(self.columns),
+            "ref_table": self.ref_table,
+            "ref_columns": list(self.ref_columns),
+        }
+
+
 class Connector(ABC):
     """One database type. Subclasses implement the four operations below."""
 
@@ -105,6 +129,10 @@ class Connector(ABC):
     def introspect(self) -> list[SourceTable]:
         """Every table (or collection) with its columns and types."""
         ...
+
+    def foreign_keys(self) -> list[ForeignKey]:
+        """Foreign keys declared between the source's tables (none for schemaless sources)."""
+        return []
 
     @abstractmethod
     def stream(

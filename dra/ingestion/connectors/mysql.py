@@ -12,6 +12,7 @@ import pymysql.cursors
 from dra.ingestion.connectors import (
     ConnectionFailed,
     Connector,
+    ForeignKey,
     SourceColumn,
     SourceTable,
     register_connector,
@@ -51,6 +52,13 @@ select table_name, column_name, column_type, data_type
 from information_schema.columns
 where table_schema = %s
 order by table_name, ordinal_position
+"""
+
+_FOREIGN_KEYS = """
+select constraint_name, table_name, column_name, referenced_table_name, referenced_column_name
+from information_schema.key_column_usage
+where table_schema = %s and referenced_table_schema = %s and referenced_table_name is not null
+order by table_name, constraint_name, ordinal_position
 """
 
 
@@ -116,6 +124,25 @@ class MySQLConnector(Connector):
                     pg_type = "bigint"
                 tables.setdefault(table, []).append(SourceColumn(column, column_type, pg_type))
         return [SourceTable(name, cols) for name, cols in tables.items()]
+
+    def foreign_keys(self) -> list[ForeignKey]:
+        """Foreign keys between tables of this database (information_schema.KEY_COLUMN_USAGE)."""
+        database = self.details["database_name"]
+        keys: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(_FOREIGN_KEYS, (database, database))
+            for name, table, column, ref_table, ref_column in cur.fetchall():
+                keys.setdefault((table, name), []).append((column, ref_table, ref_column))
+        return [
+            ForeignKey(
+                name,
+                table,
+                tuple(c for c, _, _ in parts),
+                parts[0][1],
+                tuple(r for _, _, r in parts),
+            )
+            for (table, name), parts in keys.items()
+        ]
 
     @contextmanager
     def stream(

@@ -13,6 +13,7 @@ from psycopg import sql
 from dra.ingestion.connectors import (
     ConnectionFailed,
     Connector,
+    ForeignKey,
     SourceColumn,
     SourceTable,
     register_connector,
@@ -53,6 +54,23 @@ where c.relkind in ('r', 'v', 'm', 'p', 'f')
   and (%(schema)s::text is null or n.nspname = %(schema)s::text)
   and has_table_privilege(c.oid, 'select')
 order by n.nspname, c.relname, a.attnum
+"""
+
+_FOREIGN_KEYS = """
+select con.conname::text, n.nspname::text, c.relname::text, rn.nspname::text, rc.relname::text,
+  array(select a.attname::text from unnest(con.conkey) with ordinality k(attnum, i)
+        join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum order by k.i),
+  array(select a.attname::text from unnest(con.confkey) with ordinality k(attnum, i)
+        join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum order by k.i)
+from pg_constraint con
+join pg_class c on c.oid = con.conrelid
+join pg_namespace n on n.oid = c.relnamespace
+join pg_class rc on rc.oid = con.confrelid
+join pg_namespace rn on rn.oid = rc.relnamespace
+where con.contype = 'f'
+  and (%(schema)s::text is null or n.nspname = %(schema)s::text)
+  and has_table_privilege(c.oid, 'select') and has_table_privilege(rc.oid, 'select')
+order by n.nspname, c.relname, con.conname
 """
 
 
@@ -124,6 +142,18 @@ class PostgresConnector(Connector):
                     SourceColumn(column, formatted, PG_TYPES.get(typname, "text"))
                 )
         return [SourceTable(name, cols) for name, cols in tables.items()]
+
+    def foreign_keys(self) -> list[ForeignKey]:
+        """Every foreign-key constraint between tables this user may read (pg_constraint)."""
+        with self.connect() as conn:
+            conn.execute("set statement_timeout = '60s'")
+            rows = conn.execute(_FOREIGN_KEYS, {"schema": self.details.get("schema") or None})
+            return [
+                ForeignKey(
+                    name, f"{schema}.{table}", tuple(cols), f"{rschema}.{rtable}", tuple(refs)
+                )
+                for name, schema, table, rschema, rtable, cols, refs in rows
+            ]
 
     @contextmanager
     def stream(

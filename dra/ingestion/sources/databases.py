@@ -159,6 +159,10 @@ def load_database_source(
     connector = connector_for(source.type, source.connection)
     available = {t.name: t for t in connector.introspect()}
     source.discovered["schema"] = [available[name].as_dict() for name in sorted(available)]
+    try:  # join suggestions read them; a source that will not say still loads
+        source.discovered["foreign_keys"] = [fk.as_dict() for fk in connector.foreign_keys()]
+    except Exception as exc:  # noqa: BLE001 - logged, the load goes on
+        log(f"{source.name}: the foreign keys could not be read: {exc}")
     wanted = source.selected_tables or sorted(available)
     missing = [name for name in wanted if name not in available]
     if missing:
