@@ -14,7 +14,12 @@ stop the program instead and are not DraErrors.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 TITLES = {
     400: "Bad request",
@@ -114,3 +119,16 @@ class Conflict(DraError):
     """The thing changed meanwhile, or another operation holds it (409)."""
 
     status = 409
+
+
+def project_row(
+    session: Session, model: type[T], project_id: int, row_id: int, missing: DraError
+) -> T:
+    """The row ``row_id`` of ``model`` in the project, or ``missing`` raised (a 404): a row
+    of another project answers as if it did not exist."""
+    row = session.scalar(
+        select(model).where(model.id == row_id, model.project_id == project_id)  # type: ignore[attr-defined]
+    )
+    if row is None:
+        raise missing
+    return row

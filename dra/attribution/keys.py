@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dra.accounts.tokens import hash_token
-from dra.errors import DraError
+from dra.errors import DraError, project_row
 from dra.models import AttributionTrackingKey
 
 KEY_PREFIX = "dra_wk_"
@@ -97,14 +97,8 @@ def list_keys(session: Session, project_id: int) -> list[AttributionTrackingKey]
 
 
 def _get(session: Session, project_id: int, key_id: int) -> AttributionTrackingKey:
-    key = session.scalar(
-        select(AttributionTrackingKey).where(
-            AttributionTrackingKey.id == key_id, AttributionTrackingKey.project_id == project_id
-        )
-    )
-    if key is None:
-        raise WriteKeyError("This write key does not exist.", status=404)
-    return key
+    missing = WriteKeyError("This write key does not exist.", status=404)
+    return project_row(session, AttributionTrackingKey, project_id, key_id, missing)
 
 
 def revoke_key(session: Session, project_id: int, key_id: int) -> AttributionTrackingKey:

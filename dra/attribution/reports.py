@@ -24,7 +24,7 @@ from dra.attribution.reference import (
 )
 from dra.attribution.shapley import data_driven_totals
 from dra.db import Database
-from dra.errors import DraError
+from dra.errors import DraError, project_row
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
 from dra.pipeline_requests import enqueue
 
@@ -140,14 +140,8 @@ def list_reports(session: Session, project_id: int) -> list[AttributionReport]:
 
 
 def get_report(session: Session, project_id: int, report_id: int) -> AttributionReport:
-    report = session.scalar(
-        select(AttributionReport).where(
-            AttributionReport.id == report_id, AttributionReport.project_id == project_id
-        )
-    )
-    if report is None:
-        raise ReportError("This report does not exist.", status=404)
-    return report
+    missing = ReportError("This report does not exist.", status=404)
+    return project_row(session, AttributionReport, project_id, report_id, missing)
 
 
 def effective_status(session: Session, report: AttributionReport) -> tuple[str, str | None]:

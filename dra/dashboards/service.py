@@ -24,6 +24,7 @@ from dra.dashboards.charts import (
     validate_binding,
 )
 from dra.db import Database
+from dra.errors import project_row
 from dra.ingestion.naming import models_schema
 from dra.modeling.builder import DIALECT
 from dra.modeling.catalog import load_catalog
@@ -83,12 +84,8 @@ def dashboards_of_user(session: Session, user_id: int) -> list[tuple[Dashboard, 
 
 
 def get_dashboard(session: Session, project_id: int, dashboard_id: int) -> Dashboard:
-    board = session.scalar(
-        select(Dashboard).where(Dashboard.project_id == project_id, Dashboard.id == dashboard_id)
-    )
-    if board is None:
-        raise DashboardError("The dashboard was not found.", status=404)
-    return board
+    missing = DashboardError("The dashboard was not found.", status=404)
+    return project_row(session, Dashboard, project_id, dashboard_id, missing)
 
 
 def create_dashboard(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, check_limit, row_limit
 from dra.db import Database
+from dra.errors import project_row
 from dra.modeling import lineage
 from dra.modeling.catalog import Catalog, load_catalog
 from dra.modeling.errors import ModelingError
@@ -65,12 +66,8 @@ def list_models(session: Session, project_id: int) -> list[DataModel]:
 
 
 def get_model(session: Session, project_id: int, model_id: int) -> DataModel:
-    model = session.scalar(
-        select(DataModel).where(DataModel.project_id == project_id, DataModel.id == model_id)
-    )
-    if model is None:
-        raise ModelingError("The data model was not found.", status=404)
-    return model
+    missing = ModelingError("The data model was not found.", status=404)
+    return project_row(session, DataModel, project_id, model_id, missing)
 
 
 def execute(

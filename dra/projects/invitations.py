@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, LimitExceeded, check_limit
+from dra.errors import project_row
 from dra.models import Notification, Project, ProjectInvitation, ProjectMember, User
 from dra.models.columns import EMAIL_LENGTH
 from dra.models.projects import InvitableRole, InvitationStatus
@@ -225,13 +226,8 @@ def pending_invitations(session: Session, project_id: int) -> list[ProjectInvita
 
 def cancel_invitation(session: Session, project_id: int, invitation_id: int) -> str:
     """A manager withdraws a pending invitation (UC-PROJ-07); returns its email."""
-    invitation = session.scalar(
-        select(ProjectInvitation).where(
-            ProjectInvitation.id == invitation_id, ProjectInvitation.project_id == project_id
-        )
-    )
-    if invitation is None:
-        raise ProjectError("Invitation not found.", status=404)
+    missing = ProjectError("Invitation not found.", status=404)
+    invitation = project_row(session, ProjectInvitation, project_id, invitation_id, missing)
     if invitation.status != InvitationStatus.PENDING:
         raise ProjectError(f"This invitation was already {invitation.status}.", status=409)
     invitation.status = InvitationStatus.CANCELLED

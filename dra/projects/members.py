@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dra.errors import project_row
 from dra.models import Project, ProjectMember, User
 from dra.models.projects import ProjectRole
 from dra.permissions import ROLES
@@ -66,14 +67,8 @@ def clean_role(raw: str | None) -> str:
 
 
 def _member(session: Session, project_id: int, member_id: int) -> ProjectMember:
-    member = session.scalar(
-        select(ProjectMember).where(
-            ProjectMember.id == member_id, ProjectMember.project_id == project_id
-        )
-    )
-    if member is None:
-        raise ProjectError("Member not found.", status=404)
-    return member
+    missing = ProjectError("Member not found.", status=404)
+    return project_row(session, ProjectMember, project_id, member_id, missing)
 
 
 def _owner_count(session: Session, project_id: int) -> int:
