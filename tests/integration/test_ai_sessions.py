@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 
 from dra.ai import sessions
 from dra.ai.answers import MAX_CORRECTIONS
+from dra.ai.context import NOT_SHARED, SHARED
 from dra.ai.errors import (
     EMPTY_SOURCES,
     INTROSPECTION_FAILED,
@@ -166,6 +167,7 @@ def test_a_good_proposal_is_checked_previewed_and_offered_to_the_builder(
     system = gemini.system_text(0)
     assert "BEGIN SCHEMA DATA" in system and '### Table "orders": source "Shop"' in system
     assert '### Table "customers": source "CRM"' in system
+    assert '"orders"."customer_id" = "customers"."id" (confidence 0.95)' in system
     assert gemini.user_texts(0) == ["revenue by country"]
     assert usage(database, shop.editor) == 1
     seen = result.state.messages[1]["seen"]
@@ -488,7 +490,7 @@ def test_discard_is_idempotent(database, shop, both):
 
 def test_sample_values_only_when_the_owner_allows_them(database, shop, both):
     state = init(database, shop, shop.editor, both)
-    assert 'values: "' not in state.schema_context and "not shared" in state.schema_context
+    assert "values:" not in state.schema_context and NOT_SHARED in state.schema_context
     with as_user(database, shop.editor) as s, pytest.raises(Forbidden):
         sessions.set_sample_values(
             s, user_id=shop.editor.id, project_id=shop.project_id, enabled=True
@@ -498,5 +500,5 @@ def test_sample_values_only_when_the_owner_allows_them(database, shop, both):
             s, user_id=shop.owner.id, project_id=shop.project_id, enabled=True
         )
     state = init(database, shop, shop.editor, both)
-    assert 'values: "DE", "FR", "US"' in state.schema_context
+    assert 'values: "DE", "FR", "US"' in state.schema_context and SHARED in state.schema_context
     assert '"paid", "refunded"' in state.schema_context
