@@ -25,7 +25,7 @@ from dra.ai.errors import (
 from dra.ai.provider import GeminiProvider, OpenAICompatibleProvider
 from dra.billing.limits import LimitExceeded
 from dra.db import act_as
-from dra.errors import Forbidden, Invalid, NotFound
+from dra.errors import Conflict, Forbidden, Invalid, NotFound
 from dra.ingestion.csv_files import Column
 from dra.ingestion.naming import raw_schema
 from dra.modeling.errors import ModelingError
@@ -502,3 +502,15 @@ def test_sample_values_only_when_the_owner_allows_them(database, shop, both):
     state = init(database, shop, shop.editor, both)
     assert 'values: "DE", "FR", "US"' in state.schema_context and SHARED in state.schema_context
     assert '"paid", "refunded"' in state.schema_context
+
+
+def test_a_second_message_while_the_first_is_answered_is_409(database, shop, both, gemini):
+    state = init(database, shop, shop.editor, both)
+    with database.system_session() as held:  # the first message's transaction
+        held.execute(
+            text("select 1 from app.ai_sessions where id = :i for update"), {"i": state.id}
+        )
+        with pytest.raises(Conflict) as caught:
+            send(database, shop, shop.editor, both, "again", provider_for(gemini))
+    assert caught.value.status == 409 and caught.value.field == "message"
+    assert gemini.requests == []
