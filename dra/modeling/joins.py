@@ -39,6 +39,12 @@ Signals
   share of the child column's distinct values (up to ``SAMPLE_VALUES`` of them, from at
   most ``SAMPLE_ROWS`` rows, a ``TABLESAMPLE`` of larger tables) found in the parent
   column, and whether the parent column is unique (in at most ``KEY_ROWS`` rows).
+- **Siblings**: a parent column that is itself named after a third table
+  (``film_category.film_id``, unique there by chance) references that table like the
+  child does: it is not proposed as the child's parent.
+- **Keys of several columns**: two or more columns named after columns of one table, none
+  unique there (TPC-H ``(l_partkey, l_suppkey)`` -> ``partsupp``), are measured together;
+  the suggestion's ``conditions`` lists every pair.
 - **Values alone**: a key-like column that names no table (``support_rep_id``) is
   proposed for the one table key, of another table, that holds at least 95% of its
   values, when exactly one does (name score 0.6).
@@ -540,7 +546,7 @@ class ContainmentProbe:
         self.queries = 0
         self.skipped = 0
         self._sizes: dict[tuple[str, str], float | None] = {}
-        self._stats: dict[tuple[str, str, tuple[str, ...]], ColumnStats | None] = {}
+        self._stats: dict[tuple[str, str, tuple[str, ...], int], ColumnStats | None] = {}
 
     def __enter__(self) -> ContainmentProbe:
         self._raw = self.database.system_engine.raw_connection()
@@ -603,8 +609,17 @@ class ContainmentProbe:
         return relation
 
     def column_stats(self, schema: str, table: str, columns: Sequence[str]) -> ColumnStats | None:
-        """Non-null (tuples of) values and distinct ones, in the first ``key_rows`` rows."""
-        key = (schema, table, tuple(columns))
+        """Non-null (tuples of) values and distinct ones: in the first ``sample_rows`` rows
+        when they already repeat there, else in the first ``key_rows`` rows."""
+        first = self._count(schema, table, columns, self.sample_rows)
+        if first is None or not first.unique or first.rows < self.sample_rows:
+            return first
+        return self._count(schema, table, columns, self.key_rows)
+
+    def _count(
+        self, schema: str, table: str, columns: Sequence[str], limit: int
+    ) -> ColumnStats | None:
+        key = (schema, table, tuple(columns), limit)
         if key not in self._stats:
             cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             not_null = sql.SQL(" and ").join(
@@ -618,7 +633,7 @@ class ContainmentProbe:
                     cols=cols,
                     rel=sql.Identifier(schema, table),
                     nn=not_null,
-                    n=sql.Literal(self.key_rows),
+                    n=sql.Literal(int(limit)),
                 )
             )
             self._stats[key] = ColumnStats(int(row[0]), int(row[1])) if row else None
@@ -688,6 +703,9 @@ class _Candidate:
     declared: str | None = None
     values_only: bool = False
     check: str = "yes"
+    sibling: str | None = None
+    """The parent column is itself a reference to this table (so both columns reference
+    it): measured for keys of several columns, never proposed alone."""
 
     @property
     def key(self) -> tuple:
@@ -782,6 +800,20 @@ def _declared_candidates(
     return out
 
 
+def referenced_table(info: TableNames, column: str, names: Mapping[str, TableNames]) -> str | None:
+    """The other table a column of ``info`` is named after (``film_category.film_id`` ->
+    ``film``), when it is not ``info``'s own key: such a column references that table."""
+    readings = [r for r in info.readings.get(column, []) if r.key_like and r.stem]
+    if not readings or any(info.own_key_level(r) in ("plain", "exact") for r in readings):
+        return None
+    for r in readings:
+        for other in names.values():
+            named = r.stem in other.exact or r.stem in other.partial
+            if named and other.table != info.table and other.own_keys():
+                return other.table
+    return None
+
+
 def _named_candidates(
     names: Mapping[str, TableNames], in_scope
 ) -> tuple[list[_Candidate], list[tuple[TableNames, str]]]:
@@ -795,6 +827,7 @@ def _named_candidates(
                 if r.key_like and r.stem:
                     same_name.setdefault(r.name, []).append((info, column))
     key_targets = {(t, column): None for t, own in keys.items() for column, _r in own}
+    referenced: dict[tuple[str, str], str | None] = {}
     out: list[_Candidate] = []
     unlinked: list[tuple[TableNames, str]] = []
     for child in names.values():
@@ -828,6 +861,10 @@ def _named_candidates(
                         name_score=link.score,
                         reasons=[link.reason],
                         check=check,
+                        sibling=referenced.setdefault(
+                            (parent.table, parent_column),
+                            referenced_table(parent, parent_column, names),
+                        ),
                     )
                 )
             own = any(child.own_key_level(r) in ("plain", "exact") for r in readings if r.key_like)
@@ -919,6 +956,52 @@ def _suggestion(
         containment=None if share is None else round(share, 4),
         conditions=tuple(zip(cand.columns, cand.parent_columns, strict=True)),
     )
+
+
+MAX_KEY_COLUMNS = 4
+
+
+def _composite_candidates(candidates: list[_Candidate], measured: Mapping) -> list[_Candidate]:
+    """Keys of several columns (TPC-H ``(l_partkey, l_suppkey)`` -> ``partsupp``): two or
+    more columns of a table named after columns of one parent table, none of which is
+    unique there, with values mostly found. The pair (or more) is then measured as one;
+    its name score is the weakest of its columns'."""
+    groups: dict[tuple[str, str], dict[str, _Candidate]] = {}
+    for cand in candidates:
+        contained, parent_stats, _child = measured[cand.key]
+        if cand.declared or len(cand.columns) != 1 or cand.child.table == cand.parent.table:
+            continue
+        if parent_stats is None or parent_stats.unique or contained is None:
+            continue
+        if (contained.share or 0) < 0.5:
+            continue
+        best = groups.setdefault((cand.child.table, cand.parent.table), {})
+        column = cand.columns[0]
+        if column not in best or best[column].name_score < cand.name_score:
+            best[column] = cand
+    out = []
+    for parts in groups.values():
+        by_parent: dict[str, _Candidate] = {}
+        for cand in sorted(parts.values(), key=lambda c: -c.name_score):
+            by_parent.setdefault(cand.parent_columns[0], cand)
+        if not 2 <= len(by_parent) <= MAX_KEY_COLUMNS:
+            continue
+        first = next(iter(by_parent.values()))
+        order = list(first.parent.columns)
+        chosen = sorted(by_parent.values(), key=lambda c: order.index(c.parent_columns[0]))
+        out.append(
+            _Candidate(
+                first.child,
+                tuple(c.columns[0] for c in chosen),
+                first.parent,
+                tuple(c.parent_columns[0] for c in chosen),
+                name_score=min(c.name_score for c in chosen),
+                reasons=[r for c in chosen for r in c.reasons]
+                + ["the columns together form a key of several columns"],
+                check="integral" if any(c.check == "integral" for c in chosen) else "yes",
+            )
+        )
+    return out
 
 
 def _values_only(
@@ -1065,7 +1148,13 @@ def suggest_joins(
     with ContainmentProbe(
         database, project_id, timeout_ms=timeout_ms, budget_seconds=budget_seconds
     ) as probe:
+        measured = {}
         for cand in candidates.values():
+            measured[cand.key] = _measure(probe, cand)
+            made = None if cand.sibling else _suggestion(cand, *measured[cand.key])
+            if made is not None:
+                suggestions[cand.key] = made
+        for cand in _composite_candidates(list(candidates.values()), measured):
             made = _suggestion(cand, *_measure(probe, cand))
             if made is not None:
                 suggestions[cand.key] = made

@@ -75,6 +75,8 @@ SHOP = {
     "promotions.csv": _csv(
         "promotion_id,customer_id,label", [(i, 5000 + i, f"promo {i}") for i in range(1, 31)]
     ),
+    # one row per customer: customer_id is unique here too, but it references customers
+    "loyalty.csv": _csv("customer_id,points", [(i, 10 * i) for i in range(1, 41)]),
     "employees.csv": _csv(
         "id,name,manager_id",
         [(1, "Boss", "")] + [(i, f"Employee {i}", 1 if i < 4 else i % 3 + 1) for i in range(2, 13)],
@@ -89,6 +91,7 @@ def test_csv_files_without_constraints_are_joined_by_names_and_values(database, 
         ("orders", "customer_id", "customers", "customer_id"),
         ("orders", "product_id", "products", "id"),
         ("employees", "manager_id", "employees", "id"),
+        ("loyalty", "customer_id", "customers", "customer_id"),
     }
     assert result.message is None
     confidences = [s.confidence for s in result]
@@ -102,6 +105,10 @@ def test_csv_files_without_constraints_are_joined_by_names_and_values(database, 
     assert manager.relationship == "many_to_one" and manager.confidence >= 0.8
     # quantity (1..3) is contained in products.id but is no key: never proposed
     assert not _find(result, "orders", "quantity")
+    # loyalty.customer_id is unique and holds every order's customer, but it is itself a
+    # reference to customers: a sibling of orders.customer_id, not its parent
+    (loyalty,) = _find(result, "loyalty", "customer_id")
+    assert loyalty.relationship == "one_to_one"
 
 
 def test_decoy_with_the_right_name_but_foreign_values_is_dropped(database, settings):
@@ -295,3 +302,34 @@ def test_mariadb_foreign_keys_are_read_and_suggested(mariadb_keys, database, set
     result = suggest_joins(database, project_id, data_source_id=source_id)
     assert _pairs(result) == {(f"library_{child}", "written_by", f"library_{parent}", "id")}
     assert result[0].confidence == 1.0 and result[0].declared
+
+
+def test_composite_key_from_two_named_columns(database, settings):
+    """TPC-H's lineitem -> partsupp shape: neither column is unique in the parent, the pair is."""
+    stock = [(p, w, 10 * p + w) for p in range(1, 11) for w in (1, 2, 3)]
+    project_id = _csv_project(
+        database,
+        settings,
+        {
+            "stock.csv": _csv("product_id,warehouse_id,quantity", stock),
+            "shipments.csv": _csv(
+                "shipment_id,product_id,warehouse_id",
+                [(i, i % 10 + 1, i % 3 + 1) for i in range(1, 61)],
+            ),
+            # the same shape, but the pair is not unique in the parent: no composite key
+            "visits.csv": _csv("product_id,warehouse_id", [(1, 1), (1, 1), (2, 2)]),
+        },
+    )
+    result = suggest_joins(database, project_id, tables=["shipments", "stock"])
+    (composite,) = list(result)
+    assert (composite.left_table, composite.right_table) == ("shipments", "stock")
+    assert composite.conditions == (
+        ("product_id", "product_id"),
+        ("warehouse_id", "warehouse_id"),
+    )
+    assert composite.confidence >= 0.85 and composite.relationship == "many_to_one"
+    assert composite.as_dict()["conditions"] == [
+        {"left_column": "product_id", "right_column": "product_id"},
+        {"left_column": "warehouse_id", "right_column": "warehouse_id"},
+    ]
+    assert not list(suggest_joins(database, project_id, tables=["shipments", "visits"]))
