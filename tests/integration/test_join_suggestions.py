@@ -333,3 +333,30 @@ def test_composite_key_from_two_named_columns(database, settings):
         {"left_column": "warehouse_id", "right_column": "warehouse_id"},
     ]
     assert not list(suggest_joins(database, project_id, tables=["shipments", "visits"]))
+
+
+def test_numeric_keys_join_integer_keys_only_when_whole(database, settings):
+    project_id = _csv_project(
+        database,
+        settings,
+        {
+            "customers.csv": SHOP["customers.csv"],
+            "refunds.csv": _csv("refund_id,customer_id", [(i, f"{i}.0") for i in range(1, 21)]),
+            "ratings.csv": _csv("rating_id,customer_id", [(i, f"{i}.5") for i in range(1, 21)]),
+        },
+    )
+    result = suggest_joins(database, project_id)
+    assert _pairs(result) == {("refunds", "customer_id", "customers", "customer_id")}
+    assert any("whole numbers" in r for r in result[0].reasons)
+
+
+def test_past_the_time_budget_names_alone_decide_discounted(database, settings):
+    project_id = _csv_project(database, settings, SHOP)
+    result = suggest_joins(database, project_id, budget_seconds=0)
+    (orders,) = _find(result, "orders", "customer_id")
+    assert orders.confidence == pytest.approx(0.57) and orders.containment is None
+    assert any("not measured" in r for r in orders.reasons)
+    # without values the decoy cannot be told apart: same name, same confidence
+    (decoy,) = _find(result, "promotions", "customer_id")
+    assert decoy.confidence == orders.confidence
+    assert result.stats["queries"] == 0 and result.stats["not_measured"] > 0
