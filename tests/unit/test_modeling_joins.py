@@ -11,6 +11,7 @@ from dra.modeling.joins import (
     compatible,
     confidence,
     name_link,
+    referenced_table,
     singular,
     table_names,
     tokens,
@@ -197,3 +198,17 @@ def test_result_shape_and_empty_message():
     assert body["left_table"] == "orders" and body["confidence"] == 0.95
     assert body["reasons"] == ["a", "b"] and body["relationship"] == "many_to_one"
     assert body["conditions"] == [{"left_column": "customer_id", "right_column": "id"}]
+
+
+def test_a_column_named_after_a_third_table_is_a_reference_not_a_key():
+    film = _t("film", ["film_id", "title"])
+    category = _t("film_category", ["film_id", "category_id"])
+    profiles = _t("customer_profiles", ["customer_id", "bio"])
+    names = {t.table: t for t in (film, category, CUSTOMERS, profiles)}
+    assert referenced_table(category, "film_id", names) == "film"
+    assert referenced_table(profiles, "customer_id", names) == "customers"
+    # a table's own key is not a reference, even when another table has a similar name
+    assert referenced_table(film, "film_id", names) is None
+    assert referenced_table(CUSTOMERS, "id", names) is None
+    # nothing to reference in this project: the column may be the parent
+    assert referenced_table(profiles, "customer_id", {"customer_profiles": profiles}) is None
