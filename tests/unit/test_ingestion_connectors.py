@@ -104,3 +104,27 @@ def test_mongo_field_types_merge():
     assert _merge({"bigint", "null"}) == "bigint"
     assert _merge({"text", "bigint"}) == "text"
     assert _merge({"null"}) == "text"
+
+
+def test_one_select_serves_every_relational_source():
+    from dra.ingestion.connectors import SourceColumn, SourceTable, StreamRequest
+    from dra.ingestion.connectors.mysql import quote
+
+    table = SourceTable(
+        "orders", [SourceColumn("id", "int", "bigint"), SourceColumn("a`b", "", "")]
+    )
+    assert StreamRequest(table).select(quote, "`orders`") == (
+        "select `id`, `a``b` from `orders`",
+        [],
+    )
+    full = StreamRequest(table, cursor_column="id", after=7, limit=5)
+    assert full.select(quote, "`orders`") == (
+        "select `id`, `a``b` from `orders` where `id` > %s order by `id` limit 5",
+        [7],
+    )
+    # a cursor column with no value yet: ordered, not filtered
+    assert (
+        StreamRequest(table, cursor_column="id")
+        .select(quote, "t")[0]
+        .endswith(" from t order by `id`")
+    )

@@ -89,8 +89,35 @@ class ForeignKey:
         }
 
 
+@dataclass(frozen=True)
+class StreamRequest:
+    """What :meth:`Connector.stream` reads: the table's columns, in cursor order if any."""
+
+    table: SourceTable
+    cursor_column: str | None = None
+    after: Any = None
+    limit: int | None = None
+
+    def select(self, quote: Callable[[str], str], table_sql: str) -> tuple[str, list[Any]]:
+        """The SELECT of a relational source (``%s`` placeholders) and its parameters;
+        ``quote`` quotes an identifier, ``table_sql`` is the table's quoted name."""
+        query = "select {} from {}".format(
+            ", ".join(quote(c.name) for c in self.table.columns), table_sql
+        )
+        params: list[Any] = []
+        if self.cursor_column:
+            if self.after is not None:
+                query += f" where {quote(self.cursor_column)} > %s"
+                params.append(self.after)
+            query += f" order by {quote(self.cursor_column)}"
+        if self.limit is not None:
+            query += f" limit {int(self.limit)}"
+        return query, params
+
+
 class Connector(ABC):
-    """One database type. Subclasses implement the four operations below."""
+    """One database type. Subclasses implement test, introspect and read (and foreign_keys
+    where the source declares them); :meth:`stream` is the one way rows are asked for."""
 
     type: ClassVar[str]
     label: ClassVar[str]
@@ -134,7 +161,6 @@ class Connector(ABC):
         """Foreign keys declared between the source's tables (none for schemaless sources)."""
         return []
 
-    @abstractmethod
     def stream(
         self,
         table: SourceTable,
@@ -148,6 +174,11 @@ class Connector(ABC):
         With ``cursor_column`` the rows come ordered by it, and only those greater
         than ``after`` when it is not None.
         """
+        return self.read(StreamRequest(table, cursor_column, after, limit))
+
+    @abstractmethod
+    def read(self, request: StreamRequest) -> AbstractContextManager[Iterator[tuple[Any, ...]]]:
+        """The rows that :meth:`stream` describes, from this source."""
         ...
 
     def preview(self, table: SourceTable, limit: int = PREVIEW_LIMIT) -> list[tuple[Any, ...]]:

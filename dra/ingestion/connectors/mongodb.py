@@ -22,6 +22,7 @@ from dra.ingestion.connectors import (
     InvalidDetails,
     SourceColumn,
     SourceTable,
+    StreamRequest,
     register_connector,
 )
 
@@ -150,23 +151,17 @@ class MongoConnector(Connector):
         return tables
 
     @contextmanager
-    def stream(
-        self,
-        table: SourceTable,
-        *,
-        cursor_column: str | None = None,
-        after: Any = None,
-        limit: int | None = None,
-    ) -> Iterator[Iterator[tuple]]:
+    def read(self, request: StreamRequest) -> Iterator[Iterator[tuple]]:
+        table, cursor_column = request.table, request.cursor_column
         query: dict[str, Any] = {}
-        if cursor_column and after is not None:
-            query[cursor_column] = {"$gt": after}
+        if cursor_column and request.after is not None:
+            query[cursor_column] = {"$gt": request.after}
         with self.database() as db:
             cursor = db[table.name].find(query, {c.name: 1 for c in table.columns})
             if cursor_column:
                 cursor = cursor.sort(cursor_column, 1)
-            if limit is not None:
-                cursor = cursor.limit(int(limit))
+            if request.limit is not None:
+                cursor = cursor.limit(int(request.limit))
             cursor = cursor.batch_size(BATCH)
             columns = [(c.name, c.pg_type) for c in table.columns]
             yield (tuple(_convert(doc.get(n), t) for n, t in columns) for doc in cursor)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pymysql
 import pymysql.cursors
@@ -15,6 +14,7 @@ from dra.ingestion.connectors import (
     ForeignKey,
     SourceColumn,
     SourceTable,
+    StreamRequest,
     register_connector,
 )
 
@@ -145,25 +145,8 @@ class MySQLConnector(Connector):
         ]
 
     @contextmanager
-    def stream(
-        self,
-        table: SourceTable,
-        *,
-        cursor_column: str | None = None,
-        after: Any = None,
-        limit: int | None = None,
-    ) -> Iterator[Iterator[tuple]]:
-        query = "select {} from {}".format(
-            ", ".join(quote(c.name) for c in table.columns), quote(table.name)
-        )
-        params: list[Any] = []
-        if cursor_column:
-            if after is not None:
-                query += f" where {quote(cursor_column)} > %s"
-                params.append(after)
-            query += f" order by {quote(cursor_column)}"
-        if limit is not None:
-            query += f" limit {int(limit)}"
+    def read(self, request: StreamRequest) -> Iterator[Iterator[tuple]]:
+        query, params = request.select(quote, quote(request.table.name))
         with self.connect(unbuffered=True) as conn:
             cur = conn.cursor()
             cur.execute(query, params)

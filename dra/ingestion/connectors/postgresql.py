@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -16,6 +15,7 @@ from dra.ingestion.connectors import (
     ForeignKey,
     SourceColumn,
     SourceTable,
+    StreamRequest,
     register_connector,
 )
 
@@ -156,29 +156,13 @@ class PostgresConnector(Connector):
             ]
 
     @contextmanager
-    def stream(
-        self,
-        table: SourceTable,
-        *,
-        cursor_column: str | None = None,
-        after: Any = None,
-        limit: int | None = None,
-    ) -> Iterator[Iterator[tuple]]:
-        schema, _, name = table.name.partition(".")
-        query = sql.SQL("select {} from {}.{}").format(
-            sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
-            sql.Identifier(schema),
-            sql.Identifier(name),
-        )
-        params: list[Any] = []
-        if cursor_column:
-            if after is not None:
-                query += sql.SQL(" where {} > %s").format(sql.Identifier(cursor_column))
-                params.append(after)
-            query += sql.SQL(" order by {}").format(sql.Identifier(cursor_column))
-        if limit is not None:
-            query += sql.SQL(" limit {}").format(sql.Literal(int(limit)))
+    def read(self, request: StreamRequest) -> Iterator[Iterator[tuple]]:
+        schema, _, name = request.table.name.partition(".")
         with self.connect() as conn, conn.cursor(name=f"dra_{secrets.token_hex(4)}") as cur:
+            query, params = request.select(
+                lambda n: sql.Identifier(n).as_string(conn),
+                sql.Identifier(schema, name).as_string(conn),
+            )
             cur.itersize = ITERSIZE
             cur.execute(query, params)
             yield iter(cur)
