@@ -19,6 +19,9 @@ for an answer and checks it:
    ``failed`` with the last message, and it cannot be saved.
 
 Where the SQL is simple enough, ``query_json`` is its query-builder form (else None).
+``timings`` says where the time went, in milliseconds, every round added up: ``check``
+(the catalog and the SQL check), ``preview`` (running it), ``builder`` (the builder form)
+and ``model`` (waiting for the provider); ``platform_ms`` is the whole call less ``model``.
 """
 
 from __future__ import annotations
@@ -182,6 +185,8 @@ class CheckedAnswer:
     model_name: str = ""
     platform_ms: float = 0.0
     """Time spent by the platform itself (checks, preview, mapping), the model's excluded."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Milliseconds per step (``check``, ``preview``, ``builder``, ``model``), rounds added."""
 
     @property
     def saveable(self) -> bool:
@@ -248,13 +253,34 @@ def correction_message(error: str, schema: str) -> str:
     )
 
 
+def _since(timings: dict[str, float], step: str, started: float) -> None:
+    timings[step] = timings.get(step, 0.0) + (time.perf_counter() - started) * 1000
+
+
 def _check(
-    database: Database, project_id: int, proposal: Proposal, *, timeout_ms: int, rows: int
+    database: Database,
+    project_id: int,
+    proposal: Proposal,
+    *,
+    timeout_ms: int,
+    rows: int,
+    timings: dict[str, float],
 ) -> tuple[QueryResult, dict[str, Any] | None]:
-    catalog = service.catalog_for(database, project_id)
-    prepared = prepare(catalog, sql=proposal.sql)
-    result = service.execute(database, project_id, prepared, limit=rows, timeout_ms=timeout_ms)
-    return result, sql_to_query_json(proposal.sql, catalog)
+    started = time.perf_counter()
+    try:
+        catalog = service.catalog_for(database, project_id)
+        prepared = prepare(catalog, sql=proposal.sql)
+    finally:
+        _since(timings, "check", started)
+    started = time.perf_counter()
+    try:
+        result = service.execute(database, project_id, prepared, limit=rows, timeout_ms=timeout_ms)
+    finally:
+        _since(timings, "preview", started)
+    started = time.perf_counter()
+    query_json = sql_to_query_json(proposal.sql, catalog)
+    _since(timings, "builder", started)
+    return result, query_json
 
 
 def propose(
@@ -272,6 +298,7 @@ def propose(
     """Ask, check by running, correct up to ``max_corrections`` times (see module doc)."""
     started = time.perf_counter()
     asker = _Asker(provider, system)
+    timings = {"check": 0.0, "preview": 0.0, "builder": 0.0}
     turns = list(history)
     proposal = asker.ask(turns)
     attempts: list[dict[str, Any]] = []
@@ -282,7 +309,12 @@ def propose(
             break
         try:
             preview, query_json = _check(
-                database, project_id, proposal, timeout_ms=timeout_ms, rows=preview_rows
+                database,
+                project_id,
+                proposal,
+                timeout_ms=timeout_ms,
+                rows=preview_rows,
+                timings=timings,
             )
             status, error = "ok", None
             break
@@ -314,4 +346,5 @@ def propose(
         calls=asker.calls,
         model_name=asker.model_name,
         platform_ms=max(0.0, elapsed - asker.waited_ms),
+        timings={**timings, "model": asker.waited_ms},
     )

@@ -24,11 +24,15 @@ session whatever its order):
   exempt); the conversation sent is the last ``HISTORY_TURNS`` turns plus the current
   draft; the answer is checked by running it (``dra.ai.answers.propose``); 400 ``No
   active session found...``; 409 while another message of the same session is being
-  answered; 502 when the provider fails.
+  answered; 502 when the provider fails. ``timings`` says where the turn's time went
+  (milliseconds: ``context``, ``check``, ``preview``, ``builder``, ``model``, ``total``)
+  and ``platform_ms`` is the platform's own share, the model's time excluded.
 - ``update_draft(session, database, *, ..., sql=None, query_json=None, model=None)
   -> SessionState`` (UC-AI-05): the edited SQL or builder JSON, checked statically (it
   is run when saved).
 - ``state(session, database, *, ...) -> SessionState`` (UC-AI-06): 404 when there is none.
+- ``open_sessions(session, *, user_id, project_id) -> list[dict]``: the user's active
+  sessions in the project (newest first), for the page to offer resuming them.
 - ``save(session, database, *, ..., title, description=None) -> SaveResult`` (UC-AI-07):
   422 naming ``title`` when empty; 400 when there is nothing saveable; the model is made
   by ``dra.modeling.service.save_model`` (validated by executing it, its build queued as a
@@ -49,6 +53,7 @@ Every result has ``as_dict()`` (camelCase keys) for JSON answers.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -94,6 +99,7 @@ __all__ = [
     "discard",
     "expire_sessions",
     "initialize",
+    "open_sessions",
     "save",
     "set_sample_values",
     "state",
@@ -168,6 +174,15 @@ class SessionState:
 class ChatResult:
     state: SessionState
     answer: CheckedAnswer
+    timings: dict[str, float] = field(default_factory=dict)
+    """Milliseconds of the turn: ``context`` (which sources are ingested, the schema and the
+    prompt), the answer's ``check``, ``preview``, ``builder`` and ``model`` (waiting for the
+    provider, every round), ``total`` (the whole call)."""
+
+    @property
+    def platform_ms(self) -> float:
+        """The platform's own work in this turn: everything but waiting for the model."""
+        return max(0.0, self.timings.get("total", 0.0) - self.timings.get("model", 0.0))
 
     def as_dict(self) -> dict[str, Any]:
         return {"answer": self.answer.as_dict(), "session": self.state.as_dict()}
@@ -490,12 +505,14 @@ def chat(
     now: datetime | None = None,
 ) -> ChatResult:
     """One message and the assistant's checked answer; the draft follows the answer."""
+    started = time.perf_counter()
     now = _now(now)
     message = _clean_message(message)
     row = _require(session, user_id, project_id, data_source_ids, now, for_update=True)
     ids = list(row.data_source_ids)
     sources = _sources(session, project_id, ids)
     _check_generations(session, user_id)
+    context_started = time.perf_counter()
     available = _available(database, project_id, ids)
     if not available:
         raise AIError(INTROSPECTION_FAILED, field="dataSources")
@@ -503,6 +520,7 @@ def chat(
     focus = " ".join([message, *(draft.get("model", {}) or {}).get("tables", [])])
     context = _context(database, project_id, ids, available, question=focus)
     system = system_prompt(context, draft)
+    context_ms = (time.perf_counter() - context_started) * 1000
     turns = [*_turns(row.history or []), Turn("user", message)]
     answer = propose(
         provider,
@@ -540,7 +558,13 @@ def chat(
         }
     row.schema_context = context.markdown
     session.flush()
-    return ChatResult(_state(row, context, sources, available), answer)
+    result = ChatResult(_state(row, context, sources, available), answer)
+    result.timings = {
+        "context": context_ms,
+        **answer.timings,
+        "total": (time.perf_counter() - started) * 1000,
+    }
+    return result
 
 
 # --- UC-AI-05/06 ----------------------------------------------------------------------------
@@ -618,6 +642,34 @@ def state(
         database, project_id, ids, available, question=" ".join(draft_tables.get("tables", []))
     )
     return _state(row, context, sources, available, restored=True)
+
+
+def open_sessions(
+    session: Session, *, user_id: int, project_id: int, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The user's active sessions in the project, newest first: sources, messages, draft."""
+    now = _now(now)
+    rows = session.scalars(
+        select(AISession)
+        .where(
+            AISession.user_id == user_id,
+            AISession.project_id == project_id,
+            AISession.status == AISessionStatus.ACTIVE,
+            AISession.expires_at > now,
+        )
+        .order_by(AISession.updated_at.desc(), AISession.id.desc())
+    )
+    return [
+        {
+            "sessionId": row.id,
+            "dataSourceIds": list(row.data_source_ids),
+            "messages": len(row.history or []),
+            "draftName": ((row.draft or {}).get("model") or {}).get("name") or "",
+            "expiresAt": _iso(row.expires_at),
+            "updatedAt": _iso(row.updated_at),
+        }
+        for row in rows
+    ]
 
 
 # --- UC-AI-07/08/09 -------------------------------------------------------------------------

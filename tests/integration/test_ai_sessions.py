@@ -514,3 +514,21 @@ def test_a_second_message_while_the_first_is_answered_is_409(database, shop, bot
             send(database, shop, shop.editor, both, "again", provider_for(gemini))
     assert caught.value.status == 409 and caught.value.field == "message"
     assert gemini.requests == []
+
+
+def test_the_chat_reports_the_platforms_own_time_apart_from_the_models(
+    database, shop, both, gemini
+):
+    init(database, shop, shop.editor, both)
+    wrong = REVENUE_SQL.replace("sum(o.amount)", "sum(o.total)")
+    gemini.answer(proposal(wrong), delay=0.2).answer(proposal(), delay=0.2)
+    result = send(database, shop, shop.editor, both, "revenue", provider_for(gemini))
+    t = result.timings
+    assert result.answer.rounds == 1
+    assert {"context", "check", "preview", "builder", "model", "total"} <= set(t)
+    assert t["model"] >= 400  # both answers' waits, however many rounds
+    assert result.platform_ms == pytest.approx(t["total"] - t["model"])
+    assert min(t["context"], t["check"], t["preview"]) > 0
+    steps = t["context"] + t["check"] + t["preview"] + t["builder"]
+    assert steps <= result.platform_ms < t["total"] - 400
+    assert result.answer.platform_ms <= result.platform_ms  # the answer's part excludes context
