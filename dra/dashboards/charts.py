@@ -215,19 +215,25 @@ def _whole(span: tuple[date, date], period: str) -> bool:
     )
 
 
+def whole_period_label(start: date, period: str, year: str) -> str:
+    """The period that begins on ``start`` by its name: "Q4 2026", "Nov 2026", "week of 23
+    Nov 2026", "24 Nov 2026" (``year`` is the " 2026" that follows, or "" for none)."""
+    if period == "year":
+        return f"{start:%Y}"
+    if period == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1}{year}"
+    if period == "month":
+        return f"{start:%b}{year}"
+    day = f"{start.day} {start:%b}{year}"
+    return f"week of {day}" if period == "week" else day
+
+
 def span_label(span: tuple[date, date], period: str, *, year: bool = True) -> str:
     """A span as people say it: "Nov 2026" for a whole month, "Dec 1-6", "Oct 1-Nov 14"."""
     start, end = span
     suffix = f" {end:%Y}" if year else ""
     if _whole(span, period):
-        if period == "year":
-            return f"{start:%Y}"
-        if period == "quarter":
-            return f"Q{(start.month - 1) // 3 + 1}{suffix}"
-        if period == "month":
-            return f"{start:%b}{suffix}"
-        day = f"{start.day} {start:%b}{suffix}"
-        return f"week of {day}" if period == "week" else day
+        return whole_period_label(start, period, suffix)
     if start == end:
         return f"{start:%b} {start.day}{suffix}"
     if (start.year, start.month) == (end.year, end.month):
@@ -396,14 +402,7 @@ def period_label(value: object, period: str) -> str:
         start = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    if period == "year":
-        return f"{start:%Y}"
-    if period == "quarter":
-        return f"Q{(start.month - 1) // 3 + 1} {start:%Y}"
-    if period == "month":
-        return f"{start:%b %Y}"
-    day = f"{start.day} {start:%b %Y}"
-    return f"week of {day}" if period == "week" else day
+    return whole_period_label(start, period, f" {start:%Y}")
 
 
 def _by_series(rows: list[list]) -> dict[Any, tuple[list, list]]:

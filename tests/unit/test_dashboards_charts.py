@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import pytest
@@ -16,7 +16,9 @@ from dra.dashboards.charts import (
     figure,
     period_label,
     period_start,
+    span_label,
     validate_binding,
+    whole_period_label,
     windows_label,
 )
 from dra.modeling.builder import DIALECT
@@ -294,6 +296,27 @@ def test_charts_show_numbers_with_thousands_separators_and_tables_rounded():
 def test_kpi_periods_read_like_people_say_them(period, label):
     assert period_label("2026-11-24T00:00:00+00:00", period) == label
     assert period_label("not a date", period) == "not a date"
+
+
+@pytest.mark.parametrize(
+    ("period", "with_year", "without_year"),
+    [
+        ("day", "24 Nov 2026", "24 Nov"),
+        ("week", "week of 24 Nov 2026", "week of 24 Nov"),
+        ("month", "Nov 2026", "Nov"),
+        ("quarter", "Q4 2026", "Q4"),
+        ("year", "2026", "2026"),
+    ],
+)
+def test_a_whole_period_is_named_one_way_for_kpi_periods_and_spans(period, with_year, without_year):
+    start = date(2026, 11, 24)
+    assert whole_period_label(start, period, " 2026") == with_year
+    assert whole_period_label(start, period, "") == without_year
+    assert period_label(start.isoformat(), period) == with_year
+    first = period_start(start, period)
+    whole = (first, add_periods(first, period, 1) - timedelta(days=1))
+    assert span_label(whole, period) == whole_period_label(first, period, " 2026")
+    assert span_label(whole, period, year=False) == whole_period_label(first, period, "")
 
 
 def test_stacked_bar_stacks_one_trace_per_series():
