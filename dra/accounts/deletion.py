@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from dra.admin.errors import AdminError
 from dra.alerts import raise_alert
 from dra.db import Database
+from dra.mail import send_mail
 from dra.models import (
     AccountCancellationRequest,
     Project,
@@ -39,7 +40,6 @@ from dra.models import (
     UserSubscription,
 )
 from dra.models.users import CancellationStatus
-from dra.projects.mail import queue_mail
 from dra.projects.projects import remove_project_data
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def delete_account(
             sub.cancelled_at = now  # ALT-ADM01C: the subscription ends before the account
             s.flush()
         if actor_id is not None:
-            queue_mail(
+            send_mail(
                 s,
                 to=email,
                 subject="Your account was deleted",

@@ -12,9 +12,9 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from dra.admin.errors import AdminError
+from dra.mail import send_mail
 from dra.models import AccountCancellationRequest, User, UserSubscription
 from dra.models.users import CancellationStatus
-from dra.projects.mail import queue_mail
 
 GRACE_DAYS = 30
 NOTE_MAX = 2000
@@ -66,7 +66,7 @@ def approve(
     if sub is not None and sub.cancelled_at is None:
         sub.cancelled_at = now
     user = session.get(User, req.user_id)
-    queue_mail(
+    send_mail(
         session,
         to=user.email,
         subject="Your account cancellation was approved",
@@ -99,7 +99,7 @@ def reject(
     req.admin_note = note
     req.processed_by, req.processed_at = actor_id, datetime.now(UTC)
     user = session.get(User, req.user_id)
-    queue_mail(
+    send_mail(
         session,
         to=user.email,
         subject="About your account cancellation request",

@@ -167,9 +167,16 @@ def send_mail(
     user_id: int | None = None,
     html: str | None = None,
     config: MailConfig | None = None,
+    prefs_session: Session | None = None,
 ) -> EmailOutbox | None:
-    """Record and deliver a message whose bodies the caller already has (no template)."""
-    if user_id is not None and not user_accepts(session, user_id, category):
+    """Record and deliver a message whose bodies the caller already has (no template), in
+    the caller's transaction; None when the user opted out of ``category``.
+
+    Row-level security shows email preferences to their own user only, so a caller
+    acting as someone else passes ``prefs_session`` (a system session, read only) to
+    honour the recipient's choice.
+    """
+    if user_id is not None and not user_accepts(prefs_session or session, user_id, category):
         return None
     config = config or current_config()
     row = EmailOutbox(

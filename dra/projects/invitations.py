@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, LimitExceeded, check_limit
 from dra.errors import project_row
+from dra.mail import send_mail
 from dra.models import Notification, Project, ProjectInvitation, ProjectMember, User
 from dra.models.columns import EMAIL_LENGTH
 from dra.models.projects import InvitableRole, InvitationStatus
 from dra.projects.errors import ProjectError
-from dra.projects.mail import queue_mail
 
 INVITATION_DAYS = 7
 INVITABLE = tuple(role.value for role in reversed(list(InvitableRole)))  # viewer, editor, admin
@@ -142,7 +142,7 @@ def invite(
         ):
             pending.status = InvitationStatus.ACCEPTED  # superseded by the direct add
             pending.responded_at = datetime.now(UTC)
-        queue_mail(
+        send_mail(
             session,
             to=user.email,
             subject=f"You were added to {project.name}",
@@ -181,7 +181,7 @@ def invite(
     )
     session.flush()
     accept = f"{base_url.rstrip('/')}/projects/invitations/{token}"
-    queue_mail(
+    send_mail(
         session,
         to=email,
         subject=f"{inviter_name} invited you to {project.name}",

@@ -184,6 +184,35 @@ def test_direct_add_respects_the_members_email_preferences(database, team):
         assert s.scalar(select(Notification.id).where(Notification.user_id == quiet.id))
 
 
+def test_mail_sent_while_acting_as_someone_else_reads_the_recipients_choice_once(database, team):
+    """One send_mail for every feature: under row-level security the acting user cannot
+    see another user's email preferences, so ``prefs_session`` (a system session) reads them."""
+    from dra.mail import send_mail
+    from dra.models import EmailPreferences
+
+    with database.system_session() as s:
+        quiet = create_user(s, email="quiet2@example.com")
+        s.add(EmailPreferences(user_id=quiet.id, notifications=False))
+        keen = create_user(s, email="keen@example.com")
+    sent = {}
+    for user in (quiet, keen):
+        with as_user(database, team.admin) as s, database.system_session() as prefs:
+            sent[user.email] = send_mail(
+                s,
+                to=user.email,
+                subject="Hello",
+                body="Hi\n",
+                category="notification",
+                user_id=user.id,
+                prefs_session=prefs,
+            )
+    assert sent["quiet2@example.com"] is None and sent["keen@example.com"] is not None
+    with database.system_session() as s:
+        assert s.scalars(
+            select(EmailOutbox.to_address).where(EmailOutbox.subject == "Hello")
+        ).all() == ["keen@example.com"]
+
+
 @pytest.mark.parametrize(
     ("email", "role", "field", "message"),
     [
