@@ -9,26 +9,14 @@ import dagster as dg
 from sqlalchemy import text
 
 from dra.attribution.reports import generate_report
-from dra.models import PipelineRequest
 from dra.pipeline_requests import report_progress
+from orchestration.requests import request_executor, request_of
 from orchestration.resources import PlatformResource
 
-REQUEST_TAG = "dra/request_id"
 UPSTREAM = [
     dg.AssetKey(["marts", "fct_attribution_credits"]),
     dg.AssetKey(["intermediate", "int_touchpoints"]),
 ]
-
-
-def _report_id(context: dg.AssetExecutionContext, platform: PlatformResource) -> tuple[int, int]:
-    raw = context.run.tags.get(REQUEST_TAG)
-    if not raw:
-        raise dg.Failure(f"This asset runs for a request: launch it with the {REQUEST_TAG} tag.")
-    with platform.database.system_session() as s:
-        request = s.get(PipelineRequest, int(raw))
-        if request is None or request.target_id is None:
-            raise dg.Failure(f"Pipeline request {raw} does not name a report.")
-        return request.id, int(request.target_id)
 
 
 def ensure_partitions(platform: PlatformResource) -> None:
@@ -75,7 +63,8 @@ def attribution_event_partitions(platform: PlatformResource) -> dg.MaterializeRe
 def attribution_report(
     context: dg.AssetExecutionContext, platform: PlatformResource
 ) -> dg.MaterializeResult:
-    request_id, report_id = _report_id(context, platform)
+    request = request_of(context, platform, target="report")
+    request_id, report_id = request.id, int(request.target_id)
     ensure_partitions(platform)
     report_progress(platform.database, request_id, 50, "Reading the attribution marts")
     report = generate_report(platform.database, report_id)
@@ -104,6 +93,7 @@ attribution_report_job = dg.define_asset_job(
     # The run queue allows one dbt build at a time (tag_concurrency_limits, dra/runtime.py):
     # two builds would swap the same tables.
     tags={"dra/dbt": "build"},
+    executor_def=request_executor,
 )
 
 attribution_daily_job = dg.define_asset_job(
@@ -123,3 +113,12 @@ attribution_daily_schedule = dg.ScheduleDefinition(
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+def definitions() -> dg.Definitions:
+    """Attribution: the events' partitions, the report asset, their jobs and schedule."""
+    return dg.Definitions(
+        assets=[attribution_event_partitions, attribution_report],
+        jobs=[attribution_report_job, attribution_daily_job],
+        schedules=[attribution_daily_schedule],
+    )

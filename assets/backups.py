@@ -1,26 +1,33 @@
-"""Backups and restores as Dagster work: the ``database_backup`` asset (dump, restore
-drill, retention; retried with backoff) and the ``restore_job`` op job.
+"""Backups and restores: the ``database_backup`` asset (dump, restore drill, retention;
+retried with backoff) and ``backup_job``, the ``restore_job`` op job, and the sensor
+queueing the backups that the schedules set in the admin pages make due (UC-ADM-07).
 
-Runs find their work through the request tag the request sensor (or the scheduled-backup
-sensor) sets: ``dra/request_id`` -> ``app.pipeline_requests.target_id`` = backup id.
+Runs find their work through their request (orchestration/requests.py): the request's
+``target_id`` is the backup. A scheduled backup is a request like a click on "Back up
+now": the sensor records it and the request sensor launches ``backup_job`` for it
+(request id = run key), so a due backup survives a restart of Dagster.
 """
 
 import os
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from dra.models import BackupSchedule, PipelineRequest
+from dra.models import BackupSchedule
 from dra.operations.backups import (
     apply_retention,
     drill_backup,
     notify_backup_done,
     record_attempt_failure,
+    request_backup,
     run_backup,
 )
+from dra.operations.locking import OperationBusy
+from dra.operations.schedules import due_schedules, mark_ran
 from dra.pipeline_requests import mark_finished, report_progress
+from orchestration.requests import request_executor, request_of
 from orchestration.resources import PlatformResource
 
-REQUEST_TAG = "dra/request_id"
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_RETRY_DELAY_SECONDS = 60.0
 
@@ -38,14 +45,8 @@ def retry_policy_from_env(env: dict[str, str] | None = None) -> dg.RetryPolicy:
 
 def _request(context, platform: PlatformResource) -> tuple[int, int]:
     """(request id, backup id) of this run."""
-    raw = context.run.tags.get(REQUEST_TAG)
-    if not raw:
-        raise dg.Failure(f"This job runs for a request: launch it with the {REQUEST_TAG} tag.")
-    with platform.database.system_session() as s:
-        request = s.get(PipelineRequest, int(raw))
-        if request is None or request.target_id is None:
-            raise dg.Failure(f"Request #{raw} does not exist or names no backup.")
-        return request.id, request.target_id
+    request = request_of(context, platform, target="backup")
+    return request.id, int(request.target_id)
 
 
 def build_backup_asset(policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
@@ -152,6 +153,61 @@ def restore_database(context: dg.OpExecutionContext, platform: PlatformResource)
     )
 
 
-@dg.job(name="restore_job", description="Restore the platform database from a backup.")
+@dg.job(
+    name="restore_job",
+    executor_def=request_executor,
+    description="Restore the platform database from a backup.",
+)
 def restore_job() -> None:
     restore_database()
+
+
+backup_job = dg.define_asset_job(
+    "backup_job",
+    selection=dg.AssetSelection.assets("database_backup"),
+    executor_def=request_executor,
+    description="Back up the platform database (pg_dump + metadata ZIP), then prove it restores.",
+)
+
+
+# --------------------------------------------------------------------------------- sensor
+def queue_due_backups(platform: PlatformResource, now: datetime) -> tuple[list[int], list[str]]:
+    """Record a backup request for each due schedule; return request ids and skip reasons."""
+    queued: list[int] = []
+    skipped: list[str] = []
+    with platform.database.system_session() as s:
+        for schedule in due_schedules(s, now):
+            try:
+                with s.begin_nested():
+                    _, request = request_backup(
+                        s, requested_by=None, kind="scheduled", schedule_id=schedule.id
+                    )
+            except OperationBusy:
+                skipped.append(f"schedule {schedule.name!r} waits: a backup or restore is running")
+                continue  # next_run_at stays in the past: tried again on the next tick
+            mark_ran(schedule, now)
+            queued.append(request.id)
+    return queued, skipped
+
+
+@dg.sensor(
+    name="scheduled_backup_sensor",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Queues a backup request when a backup schedule set in the admin pages is due.",
+)
+def scheduled_backup_sensor(
+    context: dg.SensorEvaluationContext, platform: PlatformResource
+) -> dg.SkipReason:
+    queued, skipped = queue_due_backups(platform, datetime.now(UTC))
+    parts = [f"queued backup request #{i}" for i in queued] + skipped
+    return dg.SkipReason("; ".join(parts) or "no backup schedule is due")
+
+
+def definitions() -> dg.Definitions:
+    """Backups (retry policy read now, not at import), restores and scheduled backups."""
+    return dg.Definitions(
+        assets=[build_backup_asset()],
+        jobs=[backup_job, restore_job],
+        sensors=[scheduled_backup_sensor],
+    )

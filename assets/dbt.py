@@ -1,7 +1,8 @@
-"""The dbt project as Dagster assets (``@dbt_assets`` over ``dbt_project/``).
+"""The dbt project as Dagster assets: one ``@dbt_assets`` over dbt_project/, built once.
 
-The manifest is prepared once per process by ``dbt parse`` (offline: no packages, no
-connection); runs reach the database through the ``DRA_DBT_*`` variables that
+Groups follow dbt's folders (dbt_staging, dbt_intermediate, dbt_marts); dbt tests are
+asset checks. The project and its manifest come from orchestration/resources.py (parsed
+only when stale); runs reach the database through the ``DRA_DBT_*`` variables that
 dbt_project/profiles.yml reads (the run command sets them from DRA_DATABASE_URL).
 """
 
@@ -10,39 +11,9 @@ from functools import cache
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from dagster_dbt.dbt_project import using_dagster_dev
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from dra.attribution.dbt_env import DBT_PROJECT_DIR, dbt_executable
-
-PROJECT_SOURCES = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
-
-
-def manifest_is_stale(project: DbtProject) -> bool:
-    """No manifest yet, or a model, macro, test or setting changed since it was written."""
-    if not project.manifest_path.exists():
-        return True
-    written = project.manifest_path.stat().st_mtime
-    for name in PROJECT_SOURCES:
-        path = DBT_PROJECT_DIR / name
-        files = path.rglob("*") if path.is_dir() else [path]
-        if any(f.is_file() and f.stat().st_mtime > written for f in files):
-            return True
-    return False
-
-
-@cache
-def dbt_project() -> DbtProject:
-    """The one DbtProject, parsed now under ``dagster dev`` or when the manifest is missing
-    or older than the project's files (a fresh checkout, a model developer's edit);
-    ``dbt parse`` needs neither packages nor a connection."""
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    if using_dagster_dev() or manifest_is_stale(project):
-        # As prepare_if_dev(), with the dbt installed beside this Python (often not on PATH).
-        build_dbt_resource(project).cli(
-            ["parse", "--quiet"], target_path=project.target_path
-        ).wait()
-    return project
+from orchestration.resources import dbt_project
 
 
 class FolderGroups(DagsterDbtTranslator):
@@ -53,7 +24,9 @@ class FolderGroups(DagsterDbtTranslator):
         return f"dbt_{fqn[1]}" if len(fqn) > 2 else "dbt"
 
 
+@cache
 def build_dbt_assets() -> dg.AssetsDefinition:
+    """The dbt models, seeds and tests as one AssetsDefinition (built once per process)."""
     project = dbt_project()
 
     @dbt_assets(
@@ -68,9 +41,5 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     return dbt_models
 
 
-def build_dbt_resource(project: DbtProject | None = None) -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=project or dbt_project(),
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=dbt_executable(),
-    )
+def definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[build_dbt_assets()])

@@ -9,28 +9,21 @@ checks, so the Dagster UI shows one history per check. The logic is in dra.quali
 
 import dagster as dg
 
-from assets.data_models import data_model_tables, data_models_partitions
+from assets.data_models import MODEL_TARGETS, data_model_tables, data_models_partitions
+from assets.dbt import build_dbt_assets
 from dra.quality.checks import clean_and_report, mart_soda_check, profile_check, soda_check
 from dra.quality.reports import QualityError
+from orchestration.requests import request_executor, request_of
 from orchestration.resources import PlatformResource
 
-REQUEST_TAG = "dra/request_id"  # set by the request sensor (sensors/requests.py)
 PROFILE_CHECK = "quality_profile"
 SODA_CHECK = "soda_contract"
 
 
 def _request(context, platform: PlatformResource) -> tuple[int | None, dict]:
     """(who asked, what they asked) when this run came from a web request."""
-    from dra.models import PipelineRequest
-
-    request_id = context.run.tags.get(REQUEST_TAG)
-    if not request_id:
-        return None, {}
-    with platform.database.system_session() as s:
-        request = s.get(PipelineRequest, int(request_id))
-        if request is None:
-            return None, {}
-        return request.requested_by, dict(request.payload or {})
+    request = request_of(context, platform)
+    return (request.requested_by, request.payload) if request else (None, {})
 
 
 def run_profile(context, platform: PlatformResource, model_id: int) -> dict:
@@ -141,6 +134,7 @@ def check_data_model(context: dg.OpExecutionContext, platform: PlatformResource)
 
 @dg.job(
     partitions_def=data_models_partitions,
+    executor_def=request_executor,
     description="Profile one data model and verify its Soda contract (partition = model "
     "id), recorded as evaluations of the model's asset checks.",
 )
@@ -188,8 +182,6 @@ quality_checks = [quality_profile, soda_contract]
 def build_mart_soda_checks(keys: list[dg.AssetKey] | None = None) -> list:
     """A Soda contract check on each dbt mart (``marts/<table>`` assets of the dbt project)."""
     if keys is None:
-        from assets.dbt import build_dbt_assets
-
         keys = [k for k in build_dbt_assets().keys if k.path[0] == "marts"]
     return [_mart_check(key) for key in keys]
 
@@ -229,6 +221,16 @@ def _mart_check(key: dg.AssetKey):
 clean_model_job = dg.define_asset_job(
     "clean_model_job",
     selection=dg.AssetSelection.assets(cleaned_model_tables),
-    partitions_def=data_models_partitions,
+    executor_def=request_executor,
     description="Apply a data model's cleaning rules into its cleaned layer, then report.",
 )
+REQUEST_TARGETS = {quality_report_job.name: MODEL_TARGETS, clean_model_job.name: MODEL_TARGETS}
+
+
+def definitions() -> dg.Definitions:
+    """Quality: the checks of every model and dbt mart, the cleaned layer, their jobs."""
+    return dg.Definitions(
+        assets=[cleaned_model_tables],
+        asset_checks=[*quality_checks, *build_mart_soda_checks()],
+        jobs=[quality_report_job, clean_model_job],
+    )

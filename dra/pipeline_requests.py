@@ -1,7 +1,13 @@
 """The web-to-pipeline queue (``app.pipeline_requests``).
 
 The web app records a request and answers at once; a Dagster sensor launches a run for
-it (request id = run key); the run and the run-status sensors write the outcome back.
+it (request id = run key). The run writes its status back as it goes: running with the
+step it is on (``mark_started``), then succeeded or failed (``mark_finished``); the
+run-status sensors do the same for a run that dies before it could.
+
+``JOB_FOR_KIND`` is the one declaration of the request kinds and the jobs serving them:
+the web app enqueues only these kinds, the request sensor launches these jobs, and
+tests/integration/test_definitions.py checks each job exists with that partitioning.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dra.db import Database
@@ -19,6 +25,8 @@ from dra.models import PipelineRequest
 
 @dataclass(frozen=True)
 class JobRoute:
+    """The Dagster job serving a kind; partitioned: the request's target id is the partition."""
+
     name: str
     partitioned: bool
 
@@ -88,14 +96,58 @@ def list_queued(database: Database, limit: int = 50) -> list[PipelineRequest]:
         )
 
 
-def mark_started(database: Database, request_id: int, run_id: str) -> None:
-    """The request's run has started (called by a run-status sensor)."""
+STEP_LABELS = {
+    "raw_source_tables": "loading the tables",
+    "data_model_tables": "building the table",
+    "data_model_tables_quality_profile": "profiling the table",
+    "data_model_tables_soda_contract": "verifying the Soda contract",
+    "check_data_model": "running the quality checks",
+    "cleaned_model_tables": "applying the cleaning rules",
+    "dbt_models": "building the dbt models",
+    "attribution_report": "reading the attribution marts",
+    "database_backup": "backing up",
+    "restore_database": "restoring",
+}
+"""What a page says a run is doing, by the Dagster step it is on."""
+
+
+def mark_started(database: Database, request_id: int, run_id: str, step: str | None = None) -> None:
+    """The request's run is running, on ``step`` when given.
+
+    Written by the run itself when each step starts (orchestration/requests.py), and by
+    the run-status sensor for a run that died before its first step. The first call
+    sets ``started_at``; a later one only says which step the run is on.
+    """
+    values: dict[str, Any] = {
+        "status": "running",
+        "started_at": func.coalesce(PipelineRequest.started_at, func.now()),
+        "dagster_run_id": run_id,
+    }
+    if step is not None:
+        values["message"] = step
     with database.system_session() as s:
         s.execute(
             update(PipelineRequest)
-            .where(PipelineRequest.id == request_id, PipelineRequest.status == "queued")
-            .values(status="running", started_at=datetime.now(UTC), dagster_run_id=run_id)
+            .where(PipelineRequest.id == request_id, PipelineRequest.status.in_(OPEN_STATUSES))
+            .values(**values)
         )
+
+
+def latest_request(session: Session, kind: str, target_id: int) -> PipelineRequest | None:
+    """The newest request of ``kind`` for ``target_id`` (open or finished), if any."""
+    return session.scalar(
+        select(PipelineRequest)
+        .where(PipelineRequest.kind == kind, PipelineRequest.target_id == target_id)
+        .order_by(PipelineRequest.id.desc())
+        .limit(1)
+    )
+
+
+def current_step(request: PipelineRequest | None) -> str | None:
+    """What a running request's run is doing, in words ("building the table"), else None."""
+    if request is None or request.status != "running" or not request.message:
+        return None
+    return STEP_LABELS.get(request.message, request.message)
 
 
 def report_progress(

@@ -142,6 +142,12 @@ run_coordinator:
     tag_concurrency_limits:  # one dbt build at a time (jobs tagged dra/dbt)
       - key: "dra/dbt"
         limit: 1
+    # a queued run starts within a second (default 5 s), each launch in its own thread
+    dequeue_interval_seconds: 1
+    dequeue_use_threads: true
+sensors:  # each sensor ticks in its own thread: a slow one never delays the request sensor
+  use_threads: true
+  num_workers: 4
 telemetry:
   enabled: false
 nux:

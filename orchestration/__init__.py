@@ -1,1 +1,1 @@
-"""Dagster: the one Definitions object, jobs, schedules and resources."""
+"""Dagster: the one Definitions object, the resources, and the request helper runs share."""

@@ -1,41 +1,86 @@
-"""The web-to-pipeline queue: queued requests in ``app.pipeline_requests`` become runs.
+"""The web-to-pipeline bridge, serving every domain: queued requests in
+``app.pipeline_requests`` become runs, and the runs' outcomes come back to them.
 
 The request id is the run key, so a request runs once; requests wait in the table while
-Dagster is down and are picked up when it comes back.
+Dagster is down and are picked up when it comes back. Which job serves a kind is
+declared once, in ``dra.pipeline_requests.JOB_FOR_KIND`` (the web app's side: it never
+imports Dagster); ``build_request_sensor`` targets those jobs. A run writes its own
+status as it goes (orchestration/requests.py); the run-status sensors here are the
+fallback for a run that dies before it could, and raise the failure alerts.
+
+Sensors other than these live beside their domain's assets (assets/<domain>.py): they
+read that domain's assets and launch its jobs.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
-from dra.db import Database
-from dra.ingestion.service import active_source_ids
 from dra.pipeline_requests import JOB_FOR_KIND, list_queued, mark_finished, mark_started
+from orchestration.requests import RequestTargets, request_id_of, request_tags
 from orchestration.resources import PlatformResource
 
-REQUEST_TAG = "dra/request_id"
+REQUEST_SENSOR_INTERVAL_SECONDS = 1
+"""As often as Dagster's sensor daemon can: it evaluates sensors every 5 s at most (its
+loop, not configurable in 1.13), and an interval of 5 s skipped every other loop when
+the previous tick had started a little less than 5 s before."""
 
 
-PartitionTargets = Mapping[str, tuple[str, Callable[[Database], Iterable[int]]]]
-"""Request kind -> (dynamic partitions name, ids of the targets that exist now)."""
+class _TargetPartitions:
+    """One tick's view of the request targets: which ids exist, which partitions to add."""
+
+    def __init__(self, instance: dg.DagsterInstance, database) -> None:
+        self.instance, self.database = instance, database
+        self._existing: dict[str, set[str]] = {}
+        self._known: dict[str, set[str]] = {}
+        self._new: dict[str, tuple[RequestTargets, set[str]]] = {}
+
+    def _load(self, target: RequestTargets) -> str:
+        name = target.partitions_def.name
+        if name not in self._existing:
+            self._existing[name] = {str(i) for i in target.existing(self.database)}
+            self._known[name] = set(self.instance.get_dynamic_partitions(name))
+            self._new[name] = (target, set())
+        return name
+
+    def add_all(self, target: RequestTargets) -> None:
+        name = self._load(target)
+        self._new[name][1].update(self._existing[name] - self._known[name])
+
+    def claim(self, target: RequestTargets, key: str) -> bool:
+        """Whether target ``key`` exists now; its partition is added when missing."""
+        name = self._load(target)
+        if key not in self._existing[name]:
+            return False
+        if key not in self._known[name]:
+            self._new[name][1].add(key)
+        return True
+
+    def add_requests(self) -> list:
+        return [
+            target.partitions_def.build_add_request(sorted(keys, key=int))
+            for target, keys in self._new.values()
+            if keys
+        ]
 
 
 def build_request_sensor(
-    partitions_name: str, jobs: list, partitions_for_kind: PartitionTargets | None = None
+    jobs: Sequence, targets: Mapping[str, RequestTargets]
 ) -> dg.SensorDefinition:
-    """Queued requests become runs; a request stays queued until its run starts.
+    """Queued requests become runs of the jobs ``JOB_FOR_KIND`` names (among ``jobs``).
 
-    Each tick may offer the same request again until then: the run key makes Dagster
-    skip it, so a request runs once even across daemon restarts. Partitioned kinds use
-    the data sources' partitions (``partitions_name``) unless ``partitions_for_kind``
-    names another partitions definition for them (``refresh_model``: data models).
+    A partitioned job's partition is the request's target, as ``targets`` (job name ->
+    what its partition key names) says: a target that no longer exists fails its request
+    instead of launching a run. A request stays queued until its run starts; each tick
+    may offer it again until then, and the run key makes Dagster skip it.
     """
-    other_kinds = dict(partitions_for_kind or {})
+    by_name = {job.name: job for job in jobs}
+    every_target = list({t.partitions_def.name: t for t in targets.values()}.values())
 
     @dg.sensor(
         name="pipeline_request_sensor",
-        jobs=jobs,
-        minimum_interval_seconds=5,
+        jobs=[by_name[route.name] for route in JOB_FOR_KIND.values() if route.name in by_name],
+        minimum_interval_seconds=REQUEST_SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Launches a run for each request the web app queued (request id = run key).",
     )
@@ -43,13 +88,14 @@ def build_request_sensor(
         context: dg.SensorEvaluationContext, platform: PlatformResource
     ) -> dg.SensorResult:
         database = platform.database
-        known = set(context.instance.get_dynamic_partitions(partitions_name))
-        sources = {str(i) for i in active_source_ids(database)}
-        new_partitions = sorted(sources - known, key=int)
+        partitions = _TargetPartitions(context.instance, database)
+        for target in every_target:
+            if target.add_all:
+                partitions.add_all(target)
         run_requests = []
-        other_new: dict[str, set[str]] = {}
         for request in list_queued(database, limit=50):
-            job = JOB_FOR_KIND.get(request.kind)
+            route = JOB_FOR_KIND.get(request.kind)
+            job = by_name.get(route.name) if route else None
             if job is None:
                 mark_finished(
                     database,
@@ -58,17 +104,8 @@ def build_request_sensor(
                     error=f"No pipeline handles requests of kind {request.kind!r}.",
                 )
                 continue
-            partition = str(request.target_id) if job.partitioned else None
-            if partition is not None and request.kind in other_kinds:
-                name, existing = other_kinds[request.kind]
-                if partition not in {str(i) for i in existing(database)}:
-                    mark_finished(
-                        database, request.id, ok=False, error="The target no longer exists."
-                    )
-                    continue
-                if partition not in set(context.instance.get_dynamic_partitions(name)):
-                    other_new.setdefault(name, set()).add(partition)
-            elif partition is not None and partition not in sources | known:
+            partition = str(request.target_id) if route.partitioned else None
+            if partition is not None and not partitions.claim(targets[job.name], partition):
                 mark_finished(database, request.id, ok=False, error="The target no longer exists.")
                 continue
             run_requests.append(
@@ -76,36 +113,30 @@ def build_request_sensor(
                     run_key=f"request-{request.id}",
                     job_name=job.name,
                     partition_key=partition,
-                    tags={REQUEST_TAG: str(request.id)},
+                    tags=request_tags(request.id),
                 )
             )
         return dg.SensorResult(
-            run_requests=run_requests,
-            dynamic_partitions_requests=(
-                [dg.AddDynamicPartitionsRequest(partitions_name, new_partitions)]
-                if new_partitions
-                else []
-            )
-            + [
-                dg.AddDynamicPartitionsRequest(name, sorted(keys, key=int))
-                for name, keys in sorted(other_new.items())
-            ],
+            run_requests=run_requests, dynamic_partitions_requests=partitions.add_requests()
         )
 
     return pipeline_request_sensor
 
 
+# ------------------------------------------------------------------ fallbacks and alerts
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.STARTED,
     name="pipeline_request_started",
     monitor_all_code_locations=False,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=5,
+    description="Fallback: marks a request running when its run started (runs write it "
+    "themselves as their first step starts).",
 )
 def pipeline_request_started(context: dg.RunStatusSensorContext, platform: PlatformResource):
-    request_id = context.dagster_run.tags.get(REQUEST_TAG)
-    if request_id:
-        mark_started(platform.database, int(request_id), run_id=context.dagster_run.run_id)
+    request_id = request_id_of(context.dagster_run.tags)
+    if request_id is not None:
+        mark_started(platform.database, request_id, run_id=context.dagster_run.run_id)
 
 
 @dg.run_status_sensor(
@@ -114,13 +145,13 @@ def pipeline_request_started(context: dg.RunStatusSensorContext, platform: Platf
     monitor_all_code_locations=False,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=5,
+    description="Fallback: marks a request succeeded when its run did (runs write it "
+    "themselves once their last step is done).",
 )
 def pipeline_request_succeeded(context: dg.RunStatusSensorContext, platform: PlatformResource):
-    request_id = context.dagster_run.tags.get(REQUEST_TAG)
-    if request_id:
-        mark_finished(
-            platform.database, int(request_id), ok=True, run_id=context.dagster_run.run_id
-        )
+    request_id = request_id_of(context.dagster_run.tags)
+    if request_id is not None:
+        mark_finished(platform.database, request_id, ok=True, run_id=context.dagster_run.run_id)
 
 
 @dg.run_failure_sensor(
@@ -135,15 +166,16 @@ def pipeline_run_failed(context: dg.RunFailureSensorContext, platform: PlatformR
 
     run = context.dagster_run
     message = context.failure_event.message or "The run failed."
-    request_id = run.tags.get(REQUEST_TAG)
-    if request_id:
-        mark_finished(
-            platform.database, int(request_id), ok=False, error=message, run_id=run.run_id
-        )
+    request_id = request_id_of(run.tags)
+    if request_id is not None:
+        mark_finished(platform.database, request_id, ok=False, error=message, run_id=run.run_id)
     record_pipeline_failure(
         platform.database,
         job_name=run.job_name,
         run_id=run.run_id,
         message=message,
-        request_id=int(request_id) if request_id else None,
+        request_id=request_id,
     )
+
+
+RUN_STATUS_SENSORS = [pipeline_request_started, pipeline_request_succeeded, pipeline_run_failed]

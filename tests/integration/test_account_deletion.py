@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select, text
 
+from assets.accounts import account_deletion_job, build_account_deletion_schedule
 from dra.accounts import deletion
 from dra.accounts.deletion import delete_account, delete_due_accounts
 from dra.admin.errors import AdminError
@@ -23,7 +24,6 @@ from dra.models import (
 )
 from dra.models.users import CancellationStatus
 from dra.projects.invitations import hash_token
-from orchestration.accounts import account_deletion_job, build_account_deletion_schedule
 from orchestration.resources import PlatformResource
 from tests.support.factories import (
     add_member,

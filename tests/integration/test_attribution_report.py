@@ -8,14 +8,15 @@ import dagster as dg
 import pytest
 from sqlalchemy import select, text
 
-from assets.attribution import REQUEST_TAG, attribution_report
-from assets.dbt import build_dbt_assets, build_dbt_resource
+from assets.attribution import attribution_report
+from assets.dbt import build_dbt_assets
 from dra.attribution.dbt_env import dbt_connection_env
 from dra.attribution.events import load_events
 from dra.attribution.reference import MODELS, channel_totals, credits, touchpoints
 from dra.attribution.reports import ReportError, ReportRequest, parse_request, request_report
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
-from orchestration.resources import PlatformResource
+from orchestration.requests import REQUEST_TAG
+from orchestration.resources import PlatformResource, build_dbt_resource
 from tests.support.factories import create_project, create_user
 
 pytestmark = pytest.mark.slow

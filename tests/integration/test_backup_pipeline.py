@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from sqlalchemy import select
 
-from assets.backups import REQUEST_TAG, build_backup_asset
+from assets.backups import build_backup_asset, queue_due_backups, scheduled_backup_sensor
 from dra.models import Alert, Backup, BackupSchedule, PipelineRequest
 from dra.operations import faults
 from dra.operations.backups import request_backup
 from dra.operations.schedules import save_schedule
+from orchestration.requests import REQUEST_TAG
 from orchestration.resources import PlatformResource
-from sensors.backups import queue_due_backups, scheduled_backup_sensor
 
 FAST_RETRY = dg.RetryPolicy(max_retries=1, delay=0.05, backoff=dg.Backoff.EXPONENTIAL)
 

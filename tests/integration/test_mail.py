@@ -184,7 +184,7 @@ def test_retries_skip_old_and_exhausted_messages(smtp, database):
 def test_the_outbox_job_sends_what_waits(smtp, database, settings, monkeypatch):
     import dagster as dg
 
-    from orchestration.mail import email_outbox_job
+    from assets.mail import email_outbox_job
     from orchestration.resources import PlatformResource
 
     def run_job() -> bool:

@@ -303,3 +303,88 @@ def test_built_tables_keep_the_columns_precise_types(database, shop, materialize
         ("seen_at", "timestamp(0) with time zone"),
         ("note", "text"),
     ]
+
+
+def _refresh_model_job():
+    """The platform's refresh job, for dg.reconstructable (runs with the job's own executor)."""
+    from orchestration.definitions import defs
+
+    return defs.resolve_job_def("refresh_model_job")
+
+
+def test_a_requested_run_writes_its_status_and_step_itself(database, shop, settings, monkeypatch):
+    """No run-status sensor here: the run marks its request running on its first step,
+    with the step, and succeeded (or failed, with the step's error) when it is done."""
+    import assets.data_models
+    from orchestration.requests import request_tags
+
+    monkeypatch.setenv("DRA_DATABASE_URL", database.url)
+    monkeypatch.setenv("DRA_DATA_DIR", str(settings.data_dir))
+    seen = []
+    build = assets.data_models.materialize_model
+
+    def watched(db, model_id, **kwargs):
+        with database.system_session() as s:
+            request = s.scalar(select(PipelineRequest).where(PipelineRequest.target_id == model_id))
+            seen.append((request.status, request.message, request.dagster_run_id))
+        return build(db, model_id, **kwargs)
+
+    monkeypatch.setattr(assets.data_models, "materialize_model", watched)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run(model_id):
+        with database.system_session() as s:
+            request_id = service.latest_refresh(s, model_id).id
+        instance.add_dynamic_partitions("data_models", [str(model_id)])
+        tags = {**request_tags(request_id), "dagster/partition": str(model_id)}
+        with dg.execute_job(
+            dg.reconstructable(_refresh_model_job), instance=instance, tags=tags
+        ) as result:
+            outcome = (result.success, result.run_id)
+        with database.system_session() as s:
+            return outcome, s.get(PipelineRequest, request_id)
+
+    model_id = saved_model(database, shop, sql="select id, amount from orders")
+    (ok, run_id), request = run(model_id)
+    assert ok
+    assert seen == [("running", "data_model_tables", run_id)]
+    assert (request.status, request.dagster_run_id, request.error) == ("succeeded", run_id, None)
+    assert request.started_at <= request.finished_at
+    assert request.message == "data_model_tables_soda_contract"  # the last step it ran
+
+    broken = saved_model(database, shop, sql="select id, amount from orders")
+    with database.system_session() as s:
+        s.execute(text(f"alter table raw_p{shop.project_id}.orders rename column amount to total"))
+    (ok, _), request = run(broken)
+    assert not ok
+    assert request.status == "failed"
+    assert request.error.startswith(f"Data model #{broken}: ") and "amount" in request.error
+
+
+def test_a_model_depends_on_the_sources_it_reads_only(database, shop, materialize):
+    from assets.data_models import data_models_partitions
+    from assets.ingestion import data_sources_partitions, raw_source_tables
+    from dra.models import DataSource
+
+    with database.system_session() as s:
+        ids = dict(s.execute(select(DataSource.name, DataSource.id)).all())
+    orders, customers = str(ids["Shop"]), str(ids["CRM"])
+    model_id = saved_model(database, shop, sql="select id, amount from orders")
+    instance = materialize.instance
+    instance.add_dynamic_partitions("data_sources", [orders, customers])
+    instance.add_dynamic_partitions("data_models", [str(model_id)])
+
+    # in the asset graph, the model's partition needs no partition of a source it does not read
+    mapping = data_model_tables.get_partition_mapping(raw_source_tables.key)
+    upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
+        data_models_partitions.empty_subset().with_partition_keys([str(model_id)]),
+        data_models_partitions,
+        data_sources_partitions,
+        dynamic_partitions_store=instance,
+    ).partitions_subset.get_partition_keys()
+    assert set(upstream) <= {orders}
+    # each build records the sources it read
+    result = materialize([data_model_tables], partition_key=str(model_id))
+    [built] = result.asset_materializations_for_node("data_model_tables")
+    assert built.metadata["sources"].value == orders
+    assert built.metadata["reads"].value == "orders"

@@ -58,3 +58,19 @@ def test_run_command_exits_nonzero_with_one_line_for_a_bad_url(tmp_path):
     assert "DRA_DATABASE_URL" in lines[0] and "127.0.0.1:1" in lines[0]
     assert "secret" not in proc.stderr
     assert not (tmp_path / "pg").exists()  # nothing embedded was started
+
+
+def test_the_dagster_instance_starts_queued_runs_and_ticks_sensors_without_waiting(tmp_path):
+    """A queued run starts within a second; sensors tick in threads, so a slow one never
+    delays the request sensor. One dbt build at a time still."""
+    import yaml
+    from dagster._core.instance.config import dagster_instance_config
+
+    from dra.runtime import write_dagster_home
+
+    config = yaml.safe_load(write_dagster_home(tmp_path).read_text())
+    queue = config["run_coordinator"]["config"]
+    assert (queue["dequeue_interval_seconds"], queue["dequeue_use_threads"]) == (1, True)
+    assert queue["tag_concurrency_limits"] == [{"key": "dra/dbt", "limit": 1}]
+    assert config["sensors"] == {"use_threads": True, "num_workers": 4}
+    dagster_instance_config(str(tmp_path))  # Dagster accepts it (raises otherwise)

@@ -6,7 +6,7 @@ import os
 import time
 from types import SimpleNamespace
 
-from assets.dbt import manifest_is_stale
+from orchestration.resources import manifest_is_stale
 
 
 def test_a_manifest_older_than_the_project_files_is_stale(tmp_path):
@@ -19,3 +19,17 @@ def test_a_manifest_older_than_the_project_files_is_stale(tmp_path):
     later = time.time() + 3600
     os.utime(manifest, (later, later))  # written after every file of dbt_project/
     assert not manifest_is_stale(project)
+
+
+def test_a_fresh_manifest_is_not_parsed_again_under_dagster_dev(monkeypatch):
+    """``dagster dev`` marks its code server and every run it starts as dev: none of them
+    runs ``dbt parse`` again while the manifest is newer than the project's files."""
+    from orchestration.resources import dbt_project, prepare_manifest
+
+    monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
+    dbt_project.cache_clear()
+    project = dbt_project()  # parses only when this checkout's manifest is stale
+    written = project.manifest_path.stat().st_mtime_ns
+    dbt_project.cache_clear()
+    assert not prepare_manifest(dbt_project())
+    assert project.manifest_path.stat().st_mtime_ns == written

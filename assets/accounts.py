@@ -47,3 +47,9 @@ def build_account_deletion_schedule() -> dg.ScheduleDefinition:
         "DRA_ACCOUNT_DELETION_CRON",
         "30 2 * * *",
     )
+
+
+def definitions() -> dg.Definitions:
+    return dg.Definitions(
+        jobs=[account_deletion_job], schedules=[build_account_deletion_schedule()]
+    )

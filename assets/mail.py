@@ -40,3 +40,7 @@ def build_email_outbox_schedule() -> dg.ScheduleDefinition:
     return cron_schedule(
         "email_outbox_schedule", email_outbox_job, "DRA_MAIL_RETRY_CRON", "*/10 * * * *"
     )
+
+
+def definitions() -> dg.Definitions:
+    return dg.Definitions(jobs=[email_outbox_job], schedules=[build_email_outbox_schedule()])
