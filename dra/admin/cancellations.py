@@ -53,6 +53,22 @@ def _note(raw: str | None) -> str | None:
     return note or None
 
 
+def _tell_requester(
+    session: Session, req: AccountCancellationRequest, subject: str, message: str
+) -> None:
+    """Mail the decision to the user who asked (account mail: always sent)."""
+    user = session.get(User, req.user_id)
+    send_mail(
+        session,
+        to=user.email,
+        subject=subject,
+        body=f"Hello {user.full_name},\n\n{message}\n",
+        category="account",
+        user_id=user.id,
+    )
+    session.flush()
+
+
 def approve(
     session: Session, request_id: int, note: str | None, *, actor_id: int
 ) -> AccountCancellationRequest:
@@ -65,22 +81,14 @@ def approve(
     sub = session.scalar(select(UserSubscription).where(UserSubscription.user_id == req.user_id))
     if sub is not None and sub.cancelled_at is None:
         sub.cancelled_at = now
-    user = session.get(User, req.user_id)
-    send_mail(
+    _tell_requester(
         session,
-        to=user.email,
-        subject="Your account cancellation was approved",
-        body=(
-            f"Hello {user.full_name},\n\nYour request to close your account was "
-            f"approved. Your subscription is cancelled and the account will be "
-            f"deleted on {req.deletion_scheduled_for:%Y-%m-%d}."
-            + (f"\n\nNote from the team: {req.admin_note}" if req.admin_note else "")
-            + "\n"
-        ),
-        category="account",
-        user_id=user.id,
+        req,
+        "Your account cancellation was approved",
+        "Your request to close your account was approved. Your subscription is cancelled "
+        f"and the account will be deleted on {req.deletion_scheduled_for:%Y-%m-%d}."
+        + (f"\n\nNote from the team: {req.admin_note}" if req.admin_note else ""),
     )
-    session.flush()
     return req
 
 
@@ -98,17 +106,10 @@ def reject(
     req.status = CancellationStatus.REJECTED
     req.admin_note = note
     req.processed_by, req.processed_at = actor_id, datetime.now(UTC)
-    user = session.get(User, req.user_id)
-    send_mail(
+    _tell_requester(
         session,
-        to=user.email,
-        subject="About your account cancellation request",
-        body=(
-            f"Hello {user.full_name},\n\nYour request to close your account was not "
-            f"approved.\n\nNote from the team: {note}\n"
-        ),
-        category="account",
-        user_id=user.id,
+        req,
+        "About your account cancellation request",
+        f"Your request to close your account was not approved.\n\nNote from the team: {note}",
     )
-    session.flush()
     return req

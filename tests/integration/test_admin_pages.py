@@ -231,11 +231,20 @@ def test_cancellation_requests_approve_reject(admin_client, make_user, database)
         sub = s.scalar(select(UserSubscription).where(UserSubscription.user_id == alice.id))
         assert sub.cancelled_at is not None
         assert s.get(AccountCancellationRequest, ids[bob.id]).admin_note == "Let us talk first"
-        subjects = sorted(s.scalars(select(EmailOutbox.subject)))
-    assert subjects == [
+        mails = {m.to_address: m for m in s.scalars(select(EmailOutbox))}
+        names = {u.id: s.get(User, u.id).full_name for u in (alice, bob)}
+    assert sorted(m.subject for m in mails.values()) == [
         "About your account cancellation request",
         "Your account cancellation was approved",
     ]
+    yes, no = mails["alice@example.com"].body_text, mails["bob@example.com"].body_text
+    assert yes.startswith(f"Hello {names[alice.id]},\n\nYour request to close your account was ")
+    assert "approved. Your subscription is cancelled" in yes
+    assert yes.endswith("\n\nNote from the team: Sorry to see you go\n")
+    assert no == (
+        f"Hello {names[bob.id]},\n\nYour request to close your account was not approved."
+        "\n\nNote from the team: Let us talk first\n"
+    )
 
 
 def test_outbox_and_alerts(admin_client, admin, database):
