@@ -32,28 +32,34 @@ class MemberRow:
     is_project_owner: bool
     joined_at: datetime
 
+    @classmethod
+    def of(cls, member: ProjectMember, user: User, owner_id: int | None) -> MemberRow:
+        return cls(
+            id=member.id,
+            user_id=user.id,
+            name=user.full_name,
+            email=user.email,
+            role=member.role,
+            is_project_owner=user.id == owner_id,
+            joined_at=member.created_at,
+        )
+
+
+def _owner_id(session: Session, project_id: int) -> int | None:
+    """The project's owner (``projects.owner_id``): never removed nor demoted."""
+    return session.scalar(select(Project.owner_id).where(Project.id == project_id))
+
 
 def list_members(session: Session, project_id: int) -> list[MemberRow]:
     """Members with their roles, owners first (UC-PROJ-08)."""
-    owner_id = session.scalar(select(Project.owner_id).where(Project.id == project_id))
+    owner_id = _owner_id(session, project_id)
     order = {role: i for i, role in enumerate(ROLES)}
     rows = session.execute(
         select(ProjectMember, User)
         .join(User, User.id == ProjectMember.user_id)
         .where(ProjectMember.project_id == project_id)
     ).all()
-    members = [
-        MemberRow(
-            id=m.id,
-            user_id=u.id,
-            name=u.full_name,
-            email=u.email,
-            role=m.role,
-            is_project_owner=u.id == owner_id,
-            joined_at=m.created_at,
-        )
-        for m, u in rows
-    ]
+    members = [MemberRow.of(m, u, owner_id) for m, u in rows]
     return sorted(members, key=lambda m: (order.get(m.role, 99), m.name.lower()))
 
 
@@ -84,8 +90,7 @@ def _owner_count(session: Session, project_id: int) -> int:
 
 def _guard_owner_change(session: Session, member: ProjectMember, actor_role: str) -> None:
     """Refuse touching the project owner, or an owner unless the actor is one."""
-    owner_id = session.scalar(select(Project.owner_id).where(Project.id == member.project_id))
-    if member.user_id == owner_id:
+    if member.user_id == _owner_id(session, member.project_id):
         raise ProjectError("Cannot remove or demote the project owner.", status=400)
     if member.role == ProjectRole.OWNER:
         if actor_role != ProjectRole.OWNER:
@@ -115,8 +120,7 @@ def remove_member(
 ) -> MemberRow:
     """Remove a member (UC-PROJ-09); the project owner cannot be removed."""
     member = _member(session, project_id, member_id)
-    owner_id = session.scalar(select(Project.owner_id).where(Project.id == project_id))
-    if member.user_id == owner_id:
+    if member.user_id == _owner_id(session, project_id):
         raise ProjectError("Cannot remove the project owner.", status=400)
     _guard_owner_change(session, member, actor_role)
     row = _row(session, member)
@@ -127,13 +131,4 @@ def remove_member(
 
 def _row(session: Session, member: ProjectMember) -> MemberRow:
     user = session.get(User, member.user_id)
-    owner_id = session.scalar(select(Project.owner_id).where(Project.id == member.project_id))
-    return MemberRow(
-        id=member.id,
-        user_id=user.id,
-        name=user.full_name,
-        email=user.email,
-        role=member.role,
-        is_project_owner=user.id == owner_id,
-        joined_at=member.created_at,
-    )
+    return MemberRow.of(member, user, _owner_id(session, member.project_id))

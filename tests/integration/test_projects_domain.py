@@ -372,7 +372,11 @@ def test_roles_change_and_owner_rules(database, team):
     owner_m = _member_id(database, team.project_id, team.owner)
     with as_user(database, team.admin) as s:
         row = members.change_role(s, team.project_id, editor_m, "viewer", actor_role="admin")
+        listed = {m.id: m for m in members.list_members(s, team.project_id)}
     assert row.role == "viewer"
+    # the changed member is answered as the member list shows them
+    assert row == listed[editor_m] and not row.is_project_owner
+    assert listed[owner_m].is_project_owner and listed[owner_m].user_id == team.owner.id
 
     def refused(actor, member_id, role, actor_role):
         with pytest.raises(ProjectError) as err, as_user(database, actor) as s:
