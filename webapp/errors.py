@@ -5,6 +5,11 @@ request's transaction and answers as the request asks: JSON for API clients, els
 the view named with ``on_error`` (its form page re-rendered with the message beside the
 field and the input kept, or the list again with the message flashed), else the error
 page. Views whose scripts always want JSON say so with ``json_errors``.
+
+Under ``/api/v1/`` every error (a DraError, a refused sign-in, a 403/404/429...) is an RFC
+9457 problem details answer (``application/problem+json``: ``type``, ``title``,
+``status``, ``detail``, and ``field`` / ``errors`` for invalid fields), built by
+``problem``; other paths keep their JSON keys (``error``, ``message``...).
 """
 
 from __future__ import annotations
@@ -27,8 +32,35 @@ def on_error(answer: ErrorAnswer) -> None:
     g.dra_on_error = answer
 
 
+API_V1 = "/api/v1/"
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, *, errors: dict[str, str] | None = None):
+    """An RFC 9457 problem details answer: ``field`` is the first invalid field, ``errors``
+    one entry per invalid field (its name, message and JSON pointer into the body)."""
+    body: dict = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["field"] = next(iter(errors))
+        body["errors"] = [
+            {"field": name, "detail": message, "pointer": f"#/{name}"}
+            for name, message in errors.items()
+        ]
+    response = jsonify(body)
+    response.mimetype = PROBLEM_JSON
+    return response, status
+
+
 def json_answer(exc: DraError):
-    """The JSON answer of a DraError (what API clients get)."""
+    """The JSON answer of a DraError (what API clients get): problem details under
+    ``/api/v1/``, the historical keys elsewhere."""
+    if request.path.startswith(API_V1):
+        return problem(exc.status, exc.message, errors=exc.errors if exc.fields else None)
     return jsonify(exc.as_dict()), exc.status
 
 
@@ -53,6 +85,8 @@ def wants_json() -> bool:
 
 
 def _render(code: int, message: str, field: str | None = None):
+    if request.path.startswith(API_V1):
+        return problem(code, message, errors={field: message} if field else None)
     if wants_json():
         body = {"error": TITLES.get(code, "Error"), "message": message, "status": code}
         if field:

@@ -335,6 +335,19 @@ def data_model(w: World, _actor: str) -> dict:
     return {"project_id": fresh.project_id, "model_id": model_id}
 
 
+def ai_conversation(w: World, actor: str) -> dict:
+    """A data model saved from an AI conversation (UC-AI-09: readable by every member)."""
+    from dra.models import AIConversation
+
+    args = data_model(w, actor)
+    w.add(
+        AIConversation(
+            project_id=args["project_id"], data_model_id=args["model_id"], title="matrix"
+        )
+    )
+    return args
+
+
 def dashboard(w: World, _actor: str) -> dict:
     """A dashboard of a fresh project with one widget (its model since deleted)."""
     from dra.models import Dashboard, DashboardWidget
@@ -568,6 +581,17 @@ MATRIX: dict[str, Entry] = {
     "attribution.key_revoke": Entry(P.ATTRIBUTION_MANAGE, tracking_key),
     "attribution.key_origins": Entry(P.ATTRIBUTION_MANAGE, tracking_key),
     "attribution_admin.index": Entry(PLATFORM_ADMIN),
+    # the AI data modeler (UC-AI-01..10): its page, a saved conversation, the JSON API
+    "ai.index": Entry(P.DATA_MODEL_CREATE, project),
+    "ai.conversation": Entry(P.DATA_MODEL_VIEW, ai_conversation),
+    "ai_api.initialize": Entry(P.DATA_MODEL_CREATE, project, note="no dataSources: 400"),
+    "ai_api.chat": Entry(P.DATA_MODEL_CREATE, project, note="no JSON body: 400"),
+    "ai_api.draft": Entry(P.DATA_MODEL_CREATE, project, note="no JSON body: 400"),
+    "ai_api.state": Entry(P.DATA_MODEL_CREATE, project, note="no dataSources: 400"),
+    "ai_api.save": Entry(P.DATA_MODEL_CREATE, project, note="no JSON body: 400"),
+    "ai_api.discard": Entry(P.DATA_MODEL_CREATE, project, note="no dataSources: 400"),
+    "ai_api.history": Entry(P.DATA_MODEL_VIEW, ai_conversation),
+    "ai_api.suggested_joins": Entry(P.DATA_MODEL_CREATE, project),
     "attribution_admin.project_toggle": Entry(PLATFORM_ADMIN, project, data={"visible": "on"}),
     "attribution_admin.tier_toggle": Entry(PLATFORM_ADMIN, tier, data={"visible": "on"}),
 }

@@ -31,6 +31,7 @@ SECTION_LABELS = {
     "sources": "Data sources",
     "models": "Data models",
     "modeling": "Data models",
+    "ai": "AI modeler",
     "dashboards": "Dashboards",
     "quality": "Quality",
     "attribution": "Attribution",

@@ -1,6 +1,8 @@
 /* Data-model builder: edits query_json (tables, joins, columns, filters, calculated
    fields, order, limit) or hand SQL, previews it and saves it. The server compiles and
-   checks everything; this page only edits the structure. */
+   checks everything; this page only edits the structure. Each join offers the join
+   suggestions of its two tables (the best one fills an empty join). Opened with an AI
+   draft (cfg.ai), it loads the draft and sends the edit back to the AI session. */
 (function () {
   "use strict";
   const { el, select, postJSON, resultTable } = window.DRA;
@@ -17,6 +19,8 @@
   const sqlBox = document.getElementById("sql");
   const message = document.getElementById("builder-message");
   const preview = document.getElementById("preview");
+  const ai = cfg.ai;
+  const suggestions = {};
 
   function family(t) {
     t = (t || "").toLowerCase();
@@ -68,6 +72,46 @@
     return section("Tables", [el("ul", { class: "plain" }, list), select(choices, "", addTable, { "aria-label": "Add a table", id: "add-table" })]);
   }
 
+  function pairKey(a, b) { return [a, b].sort().join("|"); }
+  function hasCondition(j) { return j.conditions.some((c) => c.left_column || c.right_column); }
+  function oriented(j, s) {
+    const pairs = s.conditions && s.conditions.length ? s.conditions : [{ left_column: s.left_column, right_column: s.right_column }];
+    return s.left_table === j.left_table
+      ? pairs.map((c) => ({ left_column: c.left_column, right_column: c.right_column }))
+      : pairs.map((c) => ({ left_column: c.right_column, right_column: c.left_column }));
+  }
+  function loadSuggestions(j) {
+    if (!cfg.joins_url || !j.left_table || !j.right_table) return;
+    const key = pairKey(j.left_table, j.right_table);
+    if (suggestions[key]) return;
+    suggestions[key] = "loading";
+    const url = `${cfg.joins_url}?tables=${encodeURIComponent(`${j.left_table},${j.right_table}`)}`;
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : { suggestions: [] }))
+      .catch(() => ({ suggestions: [] }))
+      .then((data) => {
+        suggestions[key] = data.suggestions || [];
+        q.joins.forEach((other) => {
+          if (pairKey(other.left_table, other.right_table) === key && !hasCondition(other) && suggestions[key].length) {
+            other.conditions = oriented(other, suggestions[key][0]);
+          }
+        });
+        render();
+      });
+  }
+  function suggestionHint(j) {
+    loadSuggestions(j);
+    const found = suggestions[pairKey(j.left_table, j.right_table)];
+    if (!found) return "";
+    if (found === "loading") return el("p", { class: "muted join-hint", text: "Looking for join candidates…" });
+    if (!found.length) return el("p", { class: "muted join-hint", text: "No join candidates detected in schema." });
+    return el("div", { class: "actions join-hint" }, [el("span", { class: "muted", text: "Suggested:" }),
+      ...found.slice(0, 3).map((s) => {
+        const pairs = oriented(j, s).map((c) => `${j.left_table}.${c.left_column} = ${j.right_table}.${c.right_column}`).join(" and ");
+        return button(`${pairs} (${Math.round(s.confidence * 100)}%)`, () => { j.conditions = oriented(j, s); render(); }, "link");
+      })]);
+  }
+
   function joinsSection() {
     const rows = q.joins.map((j, i) => {
       const left = catalog[j.left_table] || { columns: [] };
@@ -78,15 +122,16 @@
       const warn = lt && rt && family(lt) !== family(rt)
         ? el("span", { class: "badge error", text: `types differ: ${lt} vs ${rt}` }) : "";
       return el("div", { class: "actions join-row", "data-join": i }, [
-        select(q.tables.filter((t) => t !== j.right_table), j.left_table, (v) => { j.left_table = v; cond.left_column = ""; render(); }, { "aria-label": "Left table" }),
+        select(q.tables.filter((t) => t !== j.right_table), j.left_table, (v) => { j.left_table = v; cond.left_column = ""; j.conditions.length = 1; render(); }, { "aria-label": "Left table" }),
         select(JOINS, j.type, (v) => { j.type = v; render(); }, { "aria-label": "Join type" }),
         el("span", { text: `JOIN ${j.right_table} ON` }),
         select([["", "left column"]].concat(left.columns), cond.left_column, (v) => { cond.left_column = v; render(); }, { "aria-label": "Left column" }),
         el("span", { text: "=" }),
         select([["", "right column"]].concat(right.columns), cond.right_column, (v) => { cond.right_column = v; render(); }, { "aria-label": "Right column" }),
+        ...j.conditions.slice(1).map((c) => el("span", { text: `and ${c.left_column} = ${c.right_column}` })),
         warn,
       ]);
-    });
+    }).flatMap((rowNode, i) => [rowNode, suggestionHint(q.joins[i])]);
     return section("Joins", rows.length ? rows : [el("p", { class: "muted", text: "Add a second table to join it (tables of different sources join like any other)." })]);
   }
 
@@ -153,7 +198,7 @@
     return { query_json: clean };
   }
   function showError(data) {
-    say((data.field ? `${data.field}: ` : "") + (data.error || data.message || "Something went wrong."));
+    say((data.field ? `${data.field}: ` : "") + (data.detail || data.error || data.message || "Something went wrong."));
   }
   document.getElementById("preview-button").addEventListener("click", async () => {
     say("Running…", "warning");
@@ -164,8 +209,17 @@
   });
   document.getElementById("save-button").addEventListener("click", async () => {
     say("Checking the query by running it…", "warning");
-    const body = Object.assign({ name: document.getElementById("model-name").value,
-      description: document.getElementById("model-description").value }, definition());
+    const name = document.getElementById("model-name").value;
+    const description = document.getElementById("model-description").value;
+    if (ai) {  // back to the AI session: the edited draft (checked there, run when saved)
+      const def = definition();
+      const r = await postJSON(ai.draft_url, Object.assign({ dataSources: ai.data_sources, model: { name, description } },
+        def.sql !== undefined ? { sql: def.sql } : { queryJson: def.query_json }));
+      if (!r.ok) { showError(r.data); return; }
+      window.location.assign(ai.back_url);
+      return;
+    }
+    const body = Object.assign({ name, description }, definition());
     const r = await postJSON(cfg.save_url, body);
     if (!r.ok) { showError(r.data); return; }
     window.location.assign(r.data.url);
@@ -176,6 +230,28 @@
     .then((r) => r.json()).then((data) => {
       data.tables.forEach((t) => { catalog[t.name] = { name: t.name, label: t.label, kind: t.kind, columns: t.columns.map((c) => c.name),
         types: Object.fromEntries(t.columns.map((c) => [c.name, c.type])) }; });
-      render();
+      if (ai) loadAIDraft(); else render();
     });
+
+  function loadAIDraft() {
+    document.getElementById("ai-draft-note").hidden = false;
+    document.getElementById("save-button").textContent = "Use as the AI draft";
+    fetch(ai.state_url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((r) => r.json().then((data) => ({ ok: r.ok, data })))
+      .then(({ ok, data }) => {
+        if (!ok) { showError(data); render(); return; }
+        const draft = data.draft || {};
+        const model = draft.model || {};
+        document.getElementById("model-name").value = model.name || "";
+        document.getElementById("model-description").value = model.description || "";
+        if (draft.queryJson) {
+          Object.assign(q, { tables: [], columns: [], joins: [], filters: [], calculated: [], order_by: [], limit: null }, draft.queryJson);
+          mode = "builder";
+        } else {
+          sqlBox.value = draft.sql || "";
+          mode = "sql";
+        }
+        render();
+      });
+  }
 })();
