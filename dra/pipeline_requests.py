@@ -108,15 +108,16 @@ STEP_LABELS = {
     "database_backup": "backing up",
     "restore_database": "restoring",
 }
-"""What a page says a run is doing, by the Dagster step it is on."""
+"""What a run says it is doing, by the Dagster step it is on (another step: its key)."""
 
 
 def mark_started(database: Database, request_id: int, run_id: str, step: str | None = None) -> None:
-    """The request's run is running, on ``step`` when given.
+    """The request's run is running, on Dagster step ``step`` when given.
 
     Written by the run itself when each step starts (orchestration/requests.py), and by
     the run-status sensor for a run that died before its first step. The first call
-    sets ``started_at``; a later one only says which step the run is on.
+    sets ``started_at``; each one with a step puts what the step does, in words, in
+    ``message`` (what the pages show: "running: building the table").
     """
     values: dict[str, Any] = {
         "status": "running",
@@ -124,7 +125,7 @@ def mark_started(database: Database, request_id: int, run_id: str, step: str | N
         "dagster_run_id": run_id,
     }
     if step is not None:
-        values["message"] = step
+        values["message"] = STEP_LABELS.get(step, step)
     with database.system_session() as s:
         s.execute(
             update(PipelineRequest)
@@ -147,7 +148,7 @@ def current_step(request: PipelineRequest | None) -> str | None:
     """What a running request's run is doing, in words ("building the table"), else None."""
     if request is None or request.status != "running" or not request.message:
         return None
-    return STEP_LABELS.get(request.message, request.message)
+    return request.message
 
 
 def report_progress(

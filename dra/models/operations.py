@@ -110,6 +110,13 @@ class PipelineRequest(IdMixin, CreatedAtMixin, Base):
     started_at: Mapped[datetime | None] = timestamp()
     finished_at: Mapped[datetime | None] = timestamp()
 
+    @property
+    def step(self) -> str | None:
+        """While its run runs, what it is doing in words ("building the table"), else None."""
+        from dra.pipeline_requests import current_step
+
+        return current_step(self)
+
 
 class AlertSeverity(StrEnum):
     INFO = "info"

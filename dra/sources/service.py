@@ -200,6 +200,7 @@ class SourceStatus:
     last_error: str | None
     request_status: str | None
     progress: int | None
+    step: str | None = None  # what the ingestion's run is doing ("loading the tables")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -214,6 +215,7 @@ class SourceStatus:
             else None,
             "request_status": self.request_status,
             "progress": self.progress,
+            "step": self.step,
             "busy": self.status == "ingesting" or self.request_status in ("queued", "running"),
         }
 
@@ -248,6 +250,7 @@ def list_sources(session: Session, project_id: int) -> list[SourceStatus]:
             last_error=s.last_error,
             request_status=open_requests[s.id].status if s.id in open_requests else None,
             progress=open_requests[s.id].progress if s.id in open_requests else None,
+            step=open_requests[s.id].step if s.id in open_requests else None,
         )
         for s in sources
     ]

@@ -347,10 +347,10 @@ def test_a_requested_run_writes_its_status_and_step_itself(database, shop, setti
     model_id = saved_model(database, shop, sql="select id, amount from orders")
     (ok, run_id), request = run(model_id)
     assert ok
-    assert seen == [("running", "data_model_tables", run_id)]
+    assert seen == [("running", "building the table", run_id)]  # step data_model_tables
     assert (request.status, request.dagster_run_id, request.error) == ("succeeded", run_id, None)
     assert request.started_at <= request.finished_at
-    assert request.message == "data_model_tables_soda_contract"  # the last step it ran
+    assert request.message == "verifying the Soda contract"  # the last step it ran
 
     broken = saved_model(database, shop, sql="select id, amount from orders")
     with database.system_session() as s:

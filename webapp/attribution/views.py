@@ -16,6 +16,7 @@ from dra.attribution import analysis, charts, keys, reports
 from dra.attribution.reference import MODEL_LABELS, MODELS, SQL_MODELS
 from dra.attribution.visibility import attribution_visible
 from dra.permissions import Permission
+from dra.pipeline_requests import current_step, latest_request
 from webapp.attribution.forms import FunnelForm, KeyForm, ReportForm
 from webapp.authz import ProjectAccess, project_scoped, requires
 from webapp.database import db_session, get_database
@@ -136,6 +137,7 @@ def report(project_id: int, report_id: int, access: ProjectAccess):
         models=MODELS,
         labels=MODEL_LABELS,
         figures=figures,
+        step=current_step(latest_request(session, reports.REPORT_KIND, row.id)),
     )
 
 

@@ -32,6 +32,7 @@ from dra.operations.locking import OperationBusy
 from dra.operations.migrations import apply_migrations
 from dra.operations.restore import request_restore, store_upload
 from dra.operations.schedules import save_schedule
+from dra.pipeline_requests import current_step, latest_request
 from webapp.authz import platform_admin_required
 from webapp.database import get_database
 from webapp.dbadmin.access import db_admin_required
@@ -171,7 +172,8 @@ def _backup_state_or_404(backup_id: int) -> dict:
         b = s.get(Backup, backup_id)
         if b is None:
             abort(404)
-        return _backup_state(b)
+        # what the backup's run is doing, in words, while it runs
+        return {**_backup_state(b), "step": current_step(latest_request(s, "backup", b.id))}
 
 
 @bp.get("/backups/<int:backup_id>")
@@ -203,6 +205,7 @@ def _restore_state(request_id: int) -> dict | None:
             "status": req.status,
             "progress": req.progress,
             "message": req.message,
+            "step": req.step,
             "error": req.error,
             "backup_id": req.target_id,
             "file_name": backup.file_name if backup else None,

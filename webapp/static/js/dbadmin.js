@@ -33,8 +33,9 @@
       status.className = "badge " + (d.status === "succeeded" ? "ok"
         : (d.status === "failed" || d.status === "cancelled") ? "error" : "warn");
     }
+    field("step", d.step ? "running: " + d.step : "");
     field("phase", d.phase);
-    field("message", d.message);
+    field("message", d.message === d.step ? "" : d.message);
     field("error", d.error);
     field("drill_status", d.drill_status || "—");
     field("drill_seconds", d.drill_seconds ? d.drill_seconds.toFixed(1) + " s" : "");

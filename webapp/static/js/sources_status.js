@@ -6,8 +6,9 @@
   var labels = {ready: ["ok", "ready"], failed: ["error", "failed"]};
   function badge(s) {
     var b = document.createElement("span");
-    var pair = s.busy ? ["warn", s.request_status === "queued" && s.status !== "ingesting" ? "queued" : "ingesting"]
-                      : (labels[s.status] || ["", s.status]);
+    var pair = s.busy && s.step ? ["warn", "running: " + s.step]
+             : s.busy ? ["warn", s.request_status === "queued" && s.status !== "ingesting" ? "queued" : "ingesting"]
+             : (labels[s.status] || ["", s.status]);
     b.className = "badge " + pair[0];
     b.textContent = pair[1];
     return b;
@@ -26,9 +27,9 @@
           row.querySelector(".js-refreshed").textContent = s.last_refreshed_at ? s.last_refreshed_at.slice(0, 16).replace("T", " ") + " UTC" : "—";
           row.querySelector(".js-error").textContent = s.last_error || "";
         });
-        if (busy) setTimeout(tick, 3000);
+        if (busy) setTimeout(tick, 1000);
       })
       .catch(function () { setTimeout(tick, 10000); });
   }
-  if (table.querySelector(".badge.warn")) setTimeout(tick, 2000);
+  if (table.querySelector(".badge.warn")) setTimeout(tick, 1000);
 })();
