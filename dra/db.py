@@ -14,11 +14,15 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    import psycopg
 
 APP_ROLE = "dra_app"
 READONLY_ROLE = "dra_readonly"  # rights-less since 0004; queries use dra.project_roles
@@ -124,6 +128,17 @@ class Database:
         """A session that bypasses row-level security; commit on success."""
         with self.SystemSession() as session, session.begin():
             yield session
+
+    @contextmanager
+    def system_connection(self) -> Iterator[psycopg.Connection]:
+        """The pool's psycopg connection of the system engine (no row-level security),
+        given back to the pool when done; the caller commits (uncommitted work is rolled
+        back when it goes back)."""
+        raw = self.system_engine.raw_connection()
+        try:
+            yield raw.driver_connection  # type: ignore[misc]
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         self.system_engine.dispose()

@@ -249,9 +249,7 @@ def drop_raw_tables(database, schema: str, tables: Iterable[str]) -> None:
     names = list(tables)
     if not names:
         return
-    raw = database.system_engine.raw_connection()
-    try:
-        conn = raw.driver_connection
+    with database.system_connection() as conn:
         with conn.cursor() as cur:
             for name in names:
                 cur.execute(
@@ -260,5 +258,3 @@ def drop_raw_tables(database, schema: str, tables: Iterable[str]) -> None:
                     )
                 )
         conn.commit()
-    finally:
-        raw.close()

@@ -168,18 +168,18 @@ def ingest_source(
     """Load every table of one source into the project's raw schema, atomically per table."""
     snapshot = _snapshot(database, settings, source_id)
     schema = raw_schema(snapshot.project_id)
-    raw = database.system_engine.raw_connection()
-    conn = raw.driver_connection
-    try:
-        conn.autocommit = True  # each table load is its own explicit transaction
-        loaded = loader_for(snapshot.type)(conn, snapshot, schema, log)
-    except Exception as exc:
-        if not _record_failure(database, source_id, str(exc) or exc.__class__.__name__):
-            raise SourceGone(f"Data source {source_id} was deleted during its ingestion.") from exc
-        raise
-    finally:
-        conn.autocommit = False  # the connection goes back to the pool as it came
-        raw.close()
+    with database.system_connection() as conn:
+        try:
+            conn.autocommit = True  # each table load is its own explicit transaction
+            loaded = loader_for(snapshot.type)(conn, snapshot, schema, log)
+        except Exception as exc:
+            if not _record_failure(database, source_id, str(exc) or exc.__class__.__name__):
+                raise SourceGone(
+                    f"Data source {source_id} was deleted during its ingestion."
+                ) from exc
+            raise
+        finally:
+            conn.autocommit = False  # the connection goes back to the pool as it came
     if not _record_success(database, snapshot, loaded):
         # deleted while loading: what this run wrote belongs to nobody, so it goes too
         drop_raw_tables(database, schema, [r.table for _, r in loaded])

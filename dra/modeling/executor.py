@@ -137,10 +137,8 @@ def run_readonly(
     wrapped = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
     if bound is not None:
         wrapped = sql.SQL("{} limit {}").format(wrapped, sql.Literal(bound + 1))
-    raw = database.system_engine.raw_connection()
-    started = time.perf_counter()
-    try:
-        conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
+    with database.system_connection() as conn:
+        started = time.perf_counter()
         conn.rollback()
         try:
             with conn.cursor() as cur:
@@ -160,8 +158,6 @@ def run_readonly(
             raise translate_error(exc, timeout_ms) from None
         finally:
             conn.rollback()
-    finally:
-        raw.close()
     truncated = bound is not None and len(rows) > bound
     if truncated:
         rows = rows[:bound]

@@ -104,9 +104,7 @@ def _build(
     if tier_rows is not None:
         query = sql.SQL("{} limit {}").format(query, sql.Literal(tier_rows))
     deadline = time.monotonic() + timeout_seconds
-    raw = database.system_engine.raw_connection()
-    try:
-        conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
+    with database.system_connection() as conn:
         conn.rollback()
         try:
             with conn.transaction(), conn.cursor() as cur:
@@ -152,8 +150,6 @@ def _build(
             raise ModelingError(timeout_message(timeout_seconds), status=408) from None
         except psycopg.Error as exc:
             raise translate_error(exc, int(timeout_seconds * 1000)) from None
-    finally:
-        raw.close()
     return max(rows, 0)
 
 

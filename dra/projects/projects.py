@@ -198,9 +198,7 @@ def remove_project_data(database: Database, data_dir: Path, project_id: int) -> 
     role, which the web app's ``dra_app`` role cannot drop. Returns the dropped schemas.
     """
     schemas = project_schemas(database, project_id)
-    raw = database.system_engine.raw_connection()
-    try:
-        conn = raw.driver_connection
+    with database.system_connection() as conn:
         with conn.cursor() as cur:
             for schema in schemas:
                 cur.execute(
@@ -208,8 +206,6 @@ def remove_project_data(database: Database, data_dir: Path, project_id: int) -> 
                 )
             drop_project_role(cur, project_id)
         conn.commit()
-    finally:
-        raw.close()
     for parent in (data_dir / "uploads", data_dir / "quality" / "contracts"):
         root = parent.resolve()
         folder = (root / f"p{int(project_id)}").resolve()

@@ -292,9 +292,7 @@ def apply_rules(database: Database, source: ModelTable, rules: list[Any]) -> Cle
     staging = f"{source.table[:40]}__clean_{secrets.token_hex(4)}"
     outcome = CleaningOutcome(schema=schema, table=source.table)
     t = sql.Identifier(schema, staging)
-    raw = database.system_engine.raw_connection()
-    try:
-        conn: psycopg.Connection = raw.driver_connection
+    with database.system_connection() as conn:
         with conn.transaction(), conn.cursor() as cur:
             if table_columns_or_none(conn, source.schema, source.table) is None:
                 raise QualityError(
@@ -329,8 +327,6 @@ def apply_rules(database: Database, source: ModelTable, rules: list[Any]) -> Cle
             swap_in(cur, schema, staging, source.table)
             analyze_table(cur, schema, source.table)
         return outcome
-    finally:
-        raw.close()
 
 
 def table_columns_or_none(

@@ -55,21 +55,18 @@ def profile_model(
 
     ``mode``: "exact", "sampled" or None (by the table's size, see profile_table).
     """
-    raw = database.system_engine.raw_connection()
     try:
-        conn = raw.driver_connection
-        try:
-            report = profile_table(conn, target.schema, target.table, mode=mode)
-            conn.commit()  # keeps the planner statistics a sampled profile may have gathered
-            return report
-        finally:
-            conn.rollback()
+        with database.system_connection() as conn:
+            try:
+                report = profile_table(conn, target.schema, target.table, mode=mode)
+                conn.commit()  # keeps the planner statistics a sampled profile may have gathered
+                return report
+            finally:
+                conn.rollback()
     except TableNotFound:
         raise QualityError(
             f"The table {target.schema}.{target.table} does not exist yet.", status=409
         ) from None
-    finally:
-        raw.close()
 
 
 def generate_report(

@@ -123,9 +123,7 @@ def preview_table(
     if raw_table not in known:
         raise LookupError("This table does not belong to the data source.")
     schema = raw_schema(source.project_id)
-    raw = database.system_engine.raw_connection()
-    try:
-        conn = raw.driver_connection
+    with database.system_connection() as conn:
         with conn.cursor() as cur:
             cur.execute("set transaction read only")
             cur.execute(
@@ -143,6 +141,4 @@ def preview_table(
             columns = [d.name for d in cur.description]
             rows = cur.fetchall()
         conn.rollback()
-    finally:
-        raw.close()
     return Preview(table=known[raw_table], columns=columns, rows=rows)
