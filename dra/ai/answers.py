@@ -39,6 +39,7 @@ from dra.ai.provider import Provider, ProviderAnswer, Turn, parse_json_object
 from dra.ai.querymap import sql_to_query_json
 from dra.db import Database
 from dra.modeling import service
+from dra.modeling.catalog import Catalog
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import QueryResult
 from dra.modeling.prepare import prepare
@@ -265,10 +266,12 @@ def _check(
     timeout_ms: int,
     rows: int,
     timings: dict[str, float],
+    catalog: Catalog | None = None,
 ) -> tuple[QueryResult, dict[str, Any] | None]:
     started = time.perf_counter()
     try:
-        catalog = service.catalog_for(database, project_id)
+        if catalog is None:
+            catalog = service.catalog_for(database, project_id)
         prepared = prepare(catalog, sql=proposal.sql)
     finally:
         _since(timings, "check", started)
@@ -294,8 +297,10 @@ def propose(
     timeout_ms: int = 15000,
     preview_rows: int = PREVIEW_ROWS,
     max_corrections: int = MAX_CORRECTIONS,
+    catalog: Catalog | None = None,
 ) -> CheckedAnswer:
-    """Ask, check by running, correct up to ``max_corrections`` times (see module doc)."""
+    """Ask, check by running, correct up to ``max_corrections`` times (see module doc).
+    ``catalog``: the project's, when the caller has just read it (else read once here)."""
     started = time.perf_counter()
     asker = _Asker(provider, system)
     timings = {"check": 0.0, "preview": 0.0, "builder": 0.0}
@@ -315,6 +320,7 @@ def propose(
                 timeout_ms=timeout_ms,
                 rows=preview_rows,
                 timings=timings,
+                catalog=catalog,
             )
             status, error = "ok", None
             break

@@ -479,15 +479,17 @@ def build_context(
     question: str = "",
     budget_chars: int = DEFAULT_BUDGET_CHARS,
     sample_values: bool | None = None,
+    catalog: Catalog | None = None,
 ) -> SchemaContext:
     """The schema of the selected sources (and the models built from them) as Markdown.
 
     Read with a system session: the caller has already checked that the sources are the
     project's and that the user may see them. ``sample_values`` None: the project's
-    setting decides.
+    setting decides. ``catalog``: the project's, when the caller has just read it.
     """
     with database.system_session() as s:
-        catalog = load_catalog(s, project_id)
+        if catalog is None:
+            catalog = load_catalog(s, project_id)
         tables = _source_tables(s, project_id, data_source_ids, catalog)
         tables += _model_tables(s, project_id, data_source_ids, catalog)
         if sample_values is None:

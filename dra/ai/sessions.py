@@ -71,7 +71,7 @@ from dra.billing.limits import Limit, check_limit
 from dra.db import Database
 from dra.errors import Conflict, Forbidden, Invalid, NotFound
 from dra.modeling import service as modeling
-from dra.modeling.catalog import load_catalog
+from dra.modeling.catalog import Catalog, load_catalog
 from dra.modeling.errors import ModelingError
 from dra.modeling.prepare import prepare
 from dra.models import (
@@ -273,10 +273,13 @@ def _sources(session: Session, project_id: int, ids: list[int]) -> list[DataSour
     return found
 
 
-def _available(database: Database, project_id: int, ids: list[int]) -> set[int]:
+def _available(
+    database: Database, project_id: int, ids: list[int], catalog: Catalog | None = None
+) -> set[int]:
     """Sources with at least one ingested table present in the project's raw schema."""
     with database.system_session() as s:
-        catalog = load_catalog(s, project_id)
+        if catalog is None:
+            catalog = load_catalog(s, project_id)
         rows = s.execute(
             select(DataSourceTable.data_source_id, DataSourceTable.raw_table).where(
                 DataSourceTable.data_source_id.in_(ids)
@@ -345,9 +348,14 @@ def _context(
     source_ids: list[int],
     available: set[int],
     question: str = "",
+    catalog: Catalog | None = None,
 ) -> SchemaContext:
     return build_context(
-        database, project_id, [i for i in source_ids if i in available], question=question
+        database,
+        project_id,
+        [i for i in source_ids if i in available],
+        question=question,
+        catalog=catalog,
     )
 
 
@@ -513,12 +521,13 @@ def chat(
     sources = _sources(session, project_id, ids)
     _check_generations(session, user_id)
     context_started = time.perf_counter()
-    available = _available(database, project_id, ids)
+    catalog = modeling.catalog_for(database, project_id)  # read once for the whole turn
+    available = _available(database, project_id, ids, catalog)
     if not available:
         raise AIError(INTROSPECTION_FAILED, field="dataSources")
     draft = dict(row.draft or {})
     focus = " ".join([message, *(draft.get("model", {}) or {}).get("tables", [])])
-    context = _context(database, project_id, ids, available, question=focus)
+    context = _context(database, project_id, ids, available, question=focus, catalog=catalog)
     system = system_prompt(context, draft)
     context_ms = (time.perf_counter() - context_started) * 1000
     turns = [*_turns(row.history or []), Turn("user", message)]
@@ -530,6 +539,7 @@ def chat(
         history=turns,
         context=context,
         timeout_ms=timeout_ms,
+        catalog=catalog,
     )
     _count_generation(session, user_id, now)
     payload = answer.as_dict()

@@ -532,3 +532,24 @@ def test_the_chat_reports_the_platforms_own_time_apart_from_the_models(
     steps = t["context"] + t["check"] + t["preview"] + t["builder"]
     assert steps <= result.platform_ms < t["total"] - 400
     assert result.answer.platform_ms <= result.platform_ms  # the answer's part excludes context
+
+
+def test_a_chat_turn_reads_the_projects_catalog_once(database, shop, both, gemini):
+    from sqlalchemy import event
+
+    init(database, shop, shop.editor, both)
+    wrong = REVENUE_SQL.replace("sum(o.amount)", "sum(o.total)")
+    gemini.answer(proposal(wrong)).answer(proposal())  # a correction round too
+    reads = []
+
+    def count(conn, cursor, statement, *args):
+        if "information_schema.columns" in statement:
+            reads.append(statement)
+
+    event.listen(database.system_engine, "before_cursor_execute", count)
+    try:
+        result = send(database, shop, shop.editor, both, "revenue", provider_for(gemini))
+    finally:
+        event.remove(database.system_engine, "before_cursor_execute", count)
+    assert result.answer.status == "ok" and result.answer.rounds == 1
+    assert len(reads) == 1  # shared by the context, the checks and the preview
