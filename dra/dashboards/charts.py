@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Date, Select, and_, cast, column, func, literal, or_, select, table
 from sqlalchemy.sql.elements import ColumnElement, quoted_name
+from sqlalchemy.sql.expression import ColumnClause, TableClause
 
 from dra.formatting import PLOTLY_NUMBER, PLOTLY_TICKS, format_number
 from dra.modeling.builder import filter_condition
@@ -291,6 +292,25 @@ def dashboard_conditions(cols, columns: dict[str, str], filters: dict | None) ->
     return out
 
 
+def _filtered_table(
+    schema: str,
+    table_name: str,
+    columns: dict[str, str],
+    binding: dict,
+    dashboard_filters: dict | None,
+) -> tuple[TableClause, dict[str, ColumnClause], list]:
+    """The model's table, its columns by name, and the conditions of the widget's own
+    filters and of the dashboard's filters on them."""
+    t = table(_q(table_name), *[column(_q(c)) for c in columns], schema=_q(schema))
+    cols = {c: t.c[c] for c in columns}
+    where = [
+        filter_condition(cols[f["column"]], f, f"filters[{i}]", i)
+        for i, f in enumerate(binding["filters"])
+    ]
+    where += dashboard_conditions(cols, columns, dashboard_filters)
+    return t, cols, where
+
+
 def build_query(
     schema: str,
     table_name: str,
@@ -305,13 +325,7 @@ def build_query(
     A KPI over periods needs its ``windows`` (from ``comparison_windows`` on the answer of
     ``kpi_anchor_query``); without them it shows the total.
     """
-    t = table(_q(table_name), *[column(_q(c)) for c in columns], schema=_q(schema))
-    cols = {c: t.c[c] for c in columns}
-    where = [
-        filter_condition(cols[f["column"]], f, f"filters[{i}]", i)
-        for i, f in enumerate(binding["filters"])
-    ]
-    where += dashboard_conditions(cols, columns, dashboard_filters)
+    t, cols, where = _filtered_table(schema, table_name, columns, binding, dashboard_filters)
     x, y, series, agg = binding["x"], binding["y"], binding["series"], binding["aggregate"]
     if chart_type == "table":
         picked = binding.get("columns") or list(columns)
@@ -369,13 +383,7 @@ def kpi_anchor_query(
     """The latest day with data a period KPI is anchored on (None: not such a KPI)."""
     if chart_type != "kpi" or not binding.get("x"):
         return None
-    t = table(_q(table_name), *[column(_q(c)) for c in columns], schema=_q(schema))
-    cols = {c: t.c[c] for c in columns}
-    where = [
-        filter_condition(cols[f["column"]], f, f"filters[{i}]", i)
-        for i, f in enumerate(binding["filters"])
-    ]
-    where += dashboard_conditions(cols, columns, dashboard_filters)
+    t, cols, where = _filtered_table(schema, table_name, columns, binding, dashboard_filters)
     latest = func.max(cast(cols[binding["x"]], Date())).label("latest")
     return select(latest).select_from(t).where(*where)
 

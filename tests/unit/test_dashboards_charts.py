@@ -14,6 +14,7 @@ from dra.dashboards.charts import (
     build_query,
     comparison_windows,
     figure,
+    kpi_anchor_query,
     period_label,
     period_start,
     span_label,
@@ -345,6 +346,27 @@ def test_filters_sort_limit_and_dashboard_filters_are_bound():
     assert "x'; drop table t; --" in params.values()
     assert "ORDER BY y DESC" in text and "LIMIT" in text
     assert '"day" >= %(f900)s' in text and "IN (%(f902_in_1)s, %(f902_in_2)s)" in text
+
+
+def test_a_period_kpi_is_anchored_on_the_rows_its_widget_shows():
+    """The anchor (latest day) reads the same table with the same widget and dashboard
+    filters as the widget's own query."""
+    binding = {
+        "x": "day",
+        "y": "revenue",
+        "period": "month",
+        "filters": [{"column": "channel", "operator": "=", "value": "ads"}],
+    }
+    filters = {"values": {"column": "country", "values": ["FR", "US"]}}
+    clean = validate_binding("kpi", binding, COLUMNS)
+    anchor = kpi_anchor_query("models_p1", "model_1", COLUMNS, "kpi", clean, filters)
+    compiled = anchor.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    text, params = str(compiled), compiled.params
+    widget_text, widget_params, _ = sql("kpi", binding, filters)
+    where = widget_text[widget_text.index("\nFROM ") :]
+    assert text.endswith(where) and params == widget_params
+    assert text.startswith('SELECT max(CAST("models_p1"."model_1"."day" AS DATE)) AS latest')
+    assert kpi_anchor_query("models_p1", "model_1", COLUMNS, "bar", clean, filters) is None
 
 
 def test_dashboard_filters_on_columns_a_model_lacks_are_ignored():
