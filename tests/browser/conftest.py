@@ -42,7 +42,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(database, tmp_path) -> Iterator[LiveServer]:
+def live_server_env() -> dict[str, str]:
+    """Extra settings of the live server (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(database, tmp_path, live_server_env) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
     from dra.settings import load_settings
@@ -56,6 +62,7 @@ def live_server(database, tmp_path) -> Iterator[LiveServer]:
             "DRA_DATA_DIR": str(tmp_path / "data"),
             "DRA_DATABASE_URL": database.url,
             "DRA_PUBLIC_BASE_URL": url,
+            **live_server_env,
         }
     )
     app = create_app(settings, config={"RATELIMIT_ENABLED": False})
