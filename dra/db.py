@@ -14,12 +14,13 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     import psycopg
@@ -87,6 +88,19 @@ def check_reachable(url: str, *, variable: str = "DRA_DATABASE_URL", timeout: in
         raise DatabaseConfigError(
             f"{variable}: cannot connect to PostgreSQL at {describe_host(u)}: {first_line}"
         ) from None
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def connect_once(url: str, **engine_options: Any) -> Iterator[Connection]:
+    """One connection, not pooled, closed with its engine afterwards: for maintenance and
+    tools that reach a database once (backups, restores, scratch databases, docs).
+    ``engine_options`` go to ``create_engine`` (for example ``isolation_level``)."""
+    engine = create_engine(url, poolclass=NullPool, **engine_options)
+    try:
+        with engine.connect() as conn:
+            yield conn
     finally:
         engine.dispose()
 

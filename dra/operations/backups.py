@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 import dra
-from dra.db import Database, with_database
+from dra.db import Database, connect_once, with_database
 from dra.errors import DraError
 from dra.models import Backup, PipelineRequest, User
 from dra.operations import faults
@@ -257,31 +257,24 @@ def write_archive(
     report = progress or (lambda _phase, _pct: None)
     pg_dump = matching_tool("pg_dump", url)
     major, full_version = server_version(url)
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with (
-            engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
-            conn.begin(),
-        ):
-            snapshot = conn.execute(text("select pg_export_snapshot()")).scalar_one()
-            report("counting rows", 5)
-            tables = count_rows(conn)
-            revision = _revision(conn)
-            size_estimate = conn.execute(
-                text("select pg_database_size(current_database())")
-            ).scalar_one()
-            report("dumping", 10)
-            digest, dump_size = _dump_into_zip(
-                pg_dump,
-                url,
-                snapshot,
-                path,
-                runner=runner,
-                estimate=max(1, int(size_estimate) // 4),
-                progress=report,
-            )
-    finally:
-        engine.dispose()
+    with connect_once(url, isolation_level="REPEATABLE READ") as conn, conn.begin():
+        snapshot = conn.execute(text("select pg_export_snapshot()")).scalar_one()
+        report("counting rows", 5)
+        tables = count_rows(conn)
+        revision = _revision(conn)
+        size_estimate = conn.execute(
+            text("select pg_database_size(current_database())")
+        ).scalar_one()
+        report("dumping", 10)
+        digest, dump_size = _dump_into_zip(
+            pg_dump,
+            url,
+            snapshot,
+            path,
+            runner=runner,
+            estimate=max(1, int(size_estimate) // 4),
+            progress=report,
+        )
     report("writing metadata", 85)
     metadata = {
         "format": FORMAT,
@@ -544,12 +537,8 @@ def scratch_restore(url: str, settings: Settings, archive: Path | ArchiveInfo) -
 
 def compare_counts(url: str, expected: dict[str, int]) -> list[str]:
     """Differences between the rows in ``url`` and the metadata's per-table counts."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            actual = count_rows(conn)
-    finally:
-        engine.dispose()
+    with connect_once(url) as conn:
+        actual = count_rows(conn)
     problems = [
         f"{t}: expected {n} rows, found {actual.get(t, 'no table')}"
         for t, n in sorted(expected.items())
@@ -585,26 +574,18 @@ def _db_name(url: str) -> str:
 
 
 def create_database(url: str, name: str, owner: str | None = None) -> None:
-    engine = create_engine(maintenance_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            sql = f"create database {quote(name)} template template0"
-            if owner:
-                sql += f" owner {quote(owner)}"
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
+    with connect_once(maintenance_url(url), isolation_level="AUTOCOMMIT") as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        sql = f"create database {quote(name)} template template0"
+        if owner:
+            sql += f" owner {quote(owner)}"
+        conn.execute(text(sql))
 
 
 def drop_database(url: str, name: str) -> None:
-    engine = create_engine(maintenance_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            conn.execute(text(f"drop database if exists {quote(name)} with (force)"))
-    finally:
-        engine.dispose()
+    with connect_once(maintenance_url(url), isolation_level="AUTOCOMMIT") as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        conn.execute(text(f"drop database if exists {quote(name)} with (force)"))
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from dra import migrate
-from dra.db import Database, with_database
+from dra.db import Database, connect_once, with_database
 from dra.errors import DraError
 from dra.models import Backup, PipelineRequest
 from dra.operations.archive import (
@@ -166,15 +166,11 @@ def restore_archive(
 
 
 def _database_owner(url: str, name: str) -> str | None:
-    engine = create_engine(maintenance_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(
-                text("select pg_get_userbyid(datdba) from pg_database where datname = :n"),
-                {"n": name},
-            ).scalar()
-    finally:
-        engine.dispose()
+    with connect_once(maintenance_url(url)) as conn:
+        return conn.execute(
+            text("select pg_get_userbyid(datdba) from pg_database where datname = :n"),
+            {"n": name},
+        ).scalar()
 
 
 def reconcile(url: str, settings: Settings, file_name: str, previous_revision: str | None) -> None:

@@ -6,20 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Connection, text
+
+from dra.db import connect_once
 
 SKIP_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 
 
 def write_schema_docs(url: str, path: Path) -> Path:
     """Write the documentation of the database at ``url`` to ``path``; return the path."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            markdown = render(conn)
-    finally:
-        engine.dispose()
+    with connect_once(url) as conn:
+        markdown = render(conn)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown, encoding="utf-8")
     return path
