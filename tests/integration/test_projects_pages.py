@@ -129,7 +129,13 @@ def test_cancel_invitation(login, team, database):
         inv_id = s.scalar(select(ProjectInvitation.id))
     cancel = f"/projects/{team.project_id}/invitations/{inv_id}/cancel"
     assert login(team.viewer).post(cancel).status_code == 403
-    assert owner.post(cancel).status_code == 302
+    done = owner.post(cancel)
+    assert done.status_code == 302 and done.location.endswith(
+        f"/projects/{team.project_id}/members"
+    )
+    assert "The invitation to later@example.com was cancelled." in owner.get(
+        done.location
+    ).get_data(as_text=True)
     assert owner.post(cancel).status_code == 409
     other = f"/projects/{team.outsider_project_id}/invitations/{inv_id}/cancel"
     assert login(team.outsider).post(other).status_code == 404
@@ -142,7 +148,9 @@ def test_change_role_and_remove_through_pages(login, team, database):
     base = f"/projects/{team.project_id}/members"
     bad = owner.post(f"{base}/{editor_m}/role", data={"role": "superuser"})
     assert bad.status_code == 400 and b"Invalid role" in bad.data
-    assert owner.post(f"{base}/{editor_m}/role", data={"role": "admin"}).status_code == 302
+    promote = owner.post(f"{base}/{editor_m}/role", data={"role": "admin"})
+    assert promote.status_code == 302 and promote.location.endswith(base)
+    assert " is now admin." in owner.get(base).get_data(as_text=True)
     # the new role applies on the next request
     promoted = login(team.editor).get(base).get_data(as_text=True)
     assert "Invite someone" in promoted
@@ -153,7 +161,9 @@ def test_change_role_and_remove_through_pages(login, team, database):
     assert b"Cannot remove the project owner." in remove_owner.data
     viewer_m = _member_id(database, team.project_id, team.viewer.id)
     assert login(team.viewer).post(f"{base}/{editor_m}/remove").status_code == 403
-    assert owner.post(f"{base}/{viewer_m}/remove").status_code == 302
+    removed = owner.post(f"{base}/{viewer_m}/remove")
+    assert removed.status_code == 302 and removed.location.endswith(base)
+    assert " was removed from the project." in owner.get(base).get_data(as_text=True)
     assert login(team.viewer).get(f"/projects/{team.project_id}").status_code == 404
     # a member id of another project is not found through this project
     other_m = _member_id(database, team.outsider_project_id, team.outsider.id)

@@ -144,6 +144,16 @@ def _members_page(
     )
 
 
+def _members_action(project_id: int, access: ProjectAccess) -> None:
+    """A refused member action answers the members page again with the message."""
+    on_error(lambda exc: _members_page(project_id, access, error=exc))
+
+
+def _back_to_members(project_id: int, message: str):
+    flash(message, "success")
+    return redirect(url_for("projects.members_list", project_id=project_id))
+
+
 @bp.get("/<int:project_id>/members")
 @requires(Permission.PROJECT_VIEW)
 def members_list(project_id: int, access: ProjectAccess):
@@ -169,39 +179,36 @@ def invite(project_id: int, access: ProjectAccess):
             limit_session=limits,
         )
     if result.added_directly:
-        flash(f"{result.email} already had an account and was added as {result.role}.", "success")
+        message = f"{result.email} already had an account and was added as {result.role}."
     else:
-        flash(f"Invitation sent to {result.email} ({result.role}).", "success")
-    return redirect(url_for("projects.members_list", project_id=project_id))
+        message = f"Invitation sent to {result.email} ({result.role})."
+    return _back_to_members(project_id, message)
 
 
 @bp.post("/<int:project_id>/invitations/<int:invitation_id>/cancel")
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def cancel_invitation(project_id: int, invitation_id: int, access: ProjectAccess):
-    on_error(lambda exc: _members_page(project_id, access, error=exc))
+    _members_action(project_id, access)
     email = invitations.cancel_invitation(db_session(), project_id, invitation_id)
-    flash(f"The invitation to {email} was cancelled.", "success")
-    return redirect(url_for("projects.members_list", project_id=project_id))
+    return _back_to_members(project_id, f"The invitation to {email} was cancelled.")
 
 
 @bp.post("/<int:project_id>/members/<int:member_id>/role")
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def change_role(project_id: int, member_id: int, access: ProjectAccess):
-    on_error(lambda exc: _members_page(project_id, access, error=exc))
+    _members_action(project_id, access)
     row = members.change_role(
         db_session(), project_id, member_id, RoleForm().role.data, actor_role=access.role
     )
-    flash(f"{row.name} is now {row.role}.", "success")
-    return redirect(url_for("projects.members_list", project_id=project_id))
+    return _back_to_members(project_id, f"{row.name} is now {row.role}.")
 
 
 @bp.post("/<int:project_id>/members/<int:member_id>/remove")
 @requires(Permission.PROJECT_MANAGE_MEMBERS)
 def remove_member(project_id: int, member_id: int, access: ProjectAccess):
-    on_error(lambda exc: _members_page(project_id, access, error=exc))
+    _members_action(project_id, access)
     row = members.remove_member(db_session(), project_id, member_id, actor_role=access.role)
-    flash(f"{row.name} was removed from the project.", "success")
-    return redirect(url_for("projects.members_list", project_id=project_id))
+    return _back_to_members(project_id, f"{row.name} was removed from the project.")
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
