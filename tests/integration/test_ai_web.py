@@ -550,3 +550,17 @@ def test_open_sessions_of_other_users_are_not_listed(ai_app, database, shop):
     with database.system_session() as s:
         assert s.scalar(select(func.count()).select_from(AISession)) == 1
         assert s.scalar(select(func.count()).select_from(AIConversation)) == 0
+
+
+def test_a_failed_answer_shows_the_database_message_and_cannot_be_saved(ai_app, shop, gemini):
+    api = Api(ai_app, shop.project_id, shop.tokens["editor"])
+    assert api("POST", "/initialize", {"dataSources": shop.both}).status_code == 201
+    wrong = REVENUE_SQL.replace("sum(o.amount)", "sum(o.total)")
+    for _ in range(4):  # the answer and its 3 correction rounds
+        gemini.answer(proposal(wrong))
+    chat = api("POST", "/chat", {"dataSources": shop.both, "message": "revenue"})
+    answer = chat.get_json()["answer"]
+    assert answer["status"] == "failed" and not answer["saveable"] and answer["rounds"] == 3
+    assert "total" in answer["error"] and answer["preview"] is None
+    body = problem(api("POST", "/save", {"dataSources": shop.both, "title": "x"}), 400, field="sql")
+    assert "failed and cannot be saved" in body["detail"]
