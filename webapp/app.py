@@ -116,9 +116,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from webapp.account.api import bp as account_api_bp
     from webapp.account.views import bp as account_bp
+    from webapp.admin.views import bp as admin_bp
     from webapp.ai.api import bp as ai_api_bp
     from webapp.ai.views import bp as ai_bp
-    from webapp.admin.views import bp as admin_bp
     from webapp.attribution.admin import bp as attribution_admin_bp
     from webapp.attribution.api import bp as tracking_bp
     from webapp.attribution.views import bp as attribution_views_bp
