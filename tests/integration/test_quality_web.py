@@ -154,7 +154,8 @@ def test_rules_editor(shop, login, database):
         url(roles, model_id, "/rules"),
         data={"type": "fill_nulls", "column": "amount", "strategy": "median"},
     )
-    assert ok.status_code == 302
+    assert ok.status_code == 302 and ok.location.endswith(url(roles, model_id) + "#rules")
+    assert "Cleaning rule added." in editor.get(url(roles, model_id)).data.decode()
     editor.post(url(roles, model_id, "/rules"), data={"type": "remove_duplicates", "columns": "id"})
     with database.system_session() as s:
         rules = s.scalars(select(QualityRule).order_by(QualityRule.position)).all()
@@ -165,13 +166,19 @@ def test_rules_editor(shop, login, database):
         first, second = (r.id for r in rules)
     page = editor.get(url(roles, model_id)).data.decode()
     assert "Fill missing amount with the median" in page and "Add a rule" in page
-    assert editor.post(url(roles, model_id, f"/rules/{first}/toggle")).status_code == 302
-    assert editor.post(url(roles, model_id, f"/rules/{second}/delete")).status_code == 302
+    toggled = editor.post(url(roles, model_id, f"/rules/{first}/toggle"))
+    assert toggled.status_code == 302 and toggled.location.endswith("#rules")
+    assert "Rule disabled." in editor.get(url(roles, model_id)).data.decode()
+    deleted = editor.post(url(roles, model_id, f"/rules/{second}/delete"))
+    assert deleted.status_code == 302 and deleted.location.endswith("#rules")
+    assert "Rule deleted." in editor.get(url(roles, model_id)).data.decode()
     assert editor.post(url(roles, model_id, "/rules/999999/delete")).status_code == 404
     # every rule disabled or gone: nothing to apply
     assert editor.post(url(roles, model_id, "/clean")).status_code == 400
     editor.post(url(roles, model_id, f"/rules/{first}/toggle"))
-    assert editor.post(url(roles, model_id, "/clean")).status_code == 302
+    cleaning = editor.post(url(roles, model_id, "/clean"))
+    assert cleaning.status_code == 302 and cleaning.location.endswith(url(roles, model_id))
+    assert "Cleaning requested (request #" in editor.get(url(roles, model_id)).data.decode()
     with database.system_session() as s:
         kinds = s.scalars(select(PipelineRequest.kind)).all()
         assert kinds == ["quality_clean"]

@@ -43,6 +43,12 @@ def _page_again(project_id: int, model_id: int, access: ProjectAccess, form: dic
     )
 
 
+def _back(project_id: int, model_id: int, message: str, anchor: str = ""):
+    """After an action: the quality page again (at ``anchor``), with the message."""
+    flash(message, "success")
+    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + anchor)
+
+
 def _data_dir():
     return current_app.config["DRA_SETTINGS"].data_dir
 
@@ -154,12 +160,12 @@ def run(project_id: int, model_id: int, access: ProjectAccess):
     req = service.request_report(
         db_session(), model, current_user.id, request.form.get("mode", "auto")
     )
-    flash(
+    return _back(
+        project_id,
+        model_id,
         f"Quality check requested (request #{req.id}); this page shows the report when "
         "the pipeline has run.",
-        "success",
     )
-    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id))
 
 
 @bp.post("/rules")
@@ -169,8 +175,7 @@ def add_rule(project_id: int, model_id: int, access: ProjectAccess):
     form = request.form.to_dict()
     on_error(_page_again(project_id, model_id, access, form))
     service.add_rule(db_session(), model, current_user.id, form)
-    flash("Cleaning rule added.", "success")
-    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
+    return _back(project_id, model_id, "Cleaning rule added.", "#rules")
 
 
 @bp.post("/rules/<int:rule_id>/toggle")
@@ -178,8 +183,8 @@ def add_rule(project_id: int, model_id: int, access: ProjectAccess):
 def toggle_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
     row = service.toggle_rule(db_session(), model, rule_id)
-    flash("Rule enabled." if row.enabled else "Rule disabled.", "success")
-    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
+    message = "Rule enabled." if row.enabled else "Rule disabled."
+    return _back(project_id, model_id, message, "#rules")
 
 
 @bp.post("/rules/<int:rule_id>/delete")
@@ -187,8 +192,7 @@ def toggle_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAcc
 def delete_rule(project_id: int, model_id: int, rule_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
     service.delete_rule(db_session(), model, rule_id)
-    flash("Rule deleted.", "success")
-    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id) + "#rules")
+    return _back(project_id, model_id, "Rule deleted.", "#rules")
 
 
 @bp.post("/clean")
@@ -198,12 +202,12 @@ def clean(project_id: int, model_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
     on_error(_page_again(project_id, model_id, access))
     req = service.request_cleaning(db_session(), model, current_user.id)
-    flash(
+    return _back(
+        project_id,
+        model_id,
         f"Cleaning requested (request #{req.id}): the cleaned layer is rebuilt and a new "
         "report generated.",
-        "success",
     )
-    return redirect(url_for("quality.show", project_id=project_id, model_id=model_id))
 
 
 @bp.get("/contract")
