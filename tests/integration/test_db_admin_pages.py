@@ -128,7 +128,17 @@ def test_restore_needs_confirmation_and_waits_for_running_backup(admin_client, d
         s.flush()
         done_id = done.id
     path = f"/admin/database/backups/{done_id}/restore"
-    assert admin_client.post(path).status_code == 400
+    unconfirmed = "Type RESTORE in the confirmation field: restoring replaces the whole database."
+    refused = admin_client.post(path, data={"confirm": "yes"})
+    assert refused.status_code == 400 and unconfirmed in refused.get_data(as_text=True)
+    upload = admin_client.post(
+        "/admin/database/restore/upload",
+        data={"archive": (io.BytesIO(b"PK"), "backup.zip")},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert (upload.status_code, upload.get_json()) == (400, {"message": unconfirmed})
+    assert _counts(database) == (1, 0)
     queued = admin_client.post("/admin/database/backups")
     busy = admin_client.post(path, data={"confirm": "RESTORE"})
     assert busy.status_code == 303 and busy.headers["Location"] == queued.headers["Location"]

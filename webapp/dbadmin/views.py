@@ -176,16 +176,18 @@ def _backup_state_or_404(backup_id: int) -> dict:
         return {**_backup_state(b), "step": current_step(latest_request(s, "backup", b.id))}
 
 
+def _progress_page(kind: str, state: dict, progress_url: str):
+    """The page that follows one backup or restore (its script polls ``progress_url``)."""
+    return render_template(
+        "dbadmin/operation.html", kind=kind, state=state, progress_url=progress_url
+    )
+
+
 @bp.get("/backups/<int:backup_id>")
 @db_admin_required
 def backup_page(backup_id: int):
     state = _backup_state_or_404(backup_id)
-    return render_template(
-        "dbadmin/operation.html",
-        kind="backup",
-        state=state,
-        progress_url=url_for("dbadmin.progress", backup_id=backup_id),
-    )
+    return _progress_page("backup", state, url_for("dbadmin.progress", backup_id=backup_id))
 
 
 @bp.get("/backups/<int:backup_id>/progress")
@@ -219,11 +221,8 @@ def restore_page(request_id: int):
     state = _restore_state(request_id)
     if state is None:
         abort(404)
-    return render_template(
-        "dbadmin/operation.html",
-        kind="restore",
-        state=state,
-        progress_url=url_for("dbadmin.restore_progress", request_id=request_id),
+    return _progress_page(
+        "restore", state, url_for("dbadmin.restore_progress", request_id=request_id)
     )
 
 
@@ -254,15 +253,20 @@ def _confirmed() -> bool:
     return request.form.get("confirm", "").strip().lower() == "restore"
 
 
+def _unconfirmed():
+    """The refusal of a restore whose form does not say RESTORE (nothing starts)."""
+    return _answer(
+        400,
+        "Type RESTORE in the confirmation field: restoring replaces the whole database.",
+        "error",
+    )
+
+
 @bp.post("/backups/<int:backup_id>/restore")
 @db_admin_required
 def restore(backup_id: int):
     if not _confirmed():
-        return _answer(
-            400,
-            "Type RESTORE in the confirmation field: restoring replaces the whole database.",
-            "error",
-        )
+        return _unconfirmed()
     on_error(_refused)
     with get_database().system_session() as s:
         req = request_restore(s, backup_id=backup_id, requested_by=current_user.id)
@@ -278,11 +282,7 @@ def upload():
     if file is None or not file.filename:
         return _answer(400, "Choose a backup ZIP file to upload (field 'archive').", "error")
     if not _confirmed():
-        return _answer(
-            400,
-            "Type RESTORE in the confirmation field: restoring replaces the whole database.",
-            "error",
-        )
+        return _unconfirmed()
     on_error(_refused)
     try:
         with get_database().system_session() as s:
