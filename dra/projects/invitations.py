@@ -7,7 +7,6 @@ token (stored only as its SHA-256) valid for ``INVITATION_DAYS`` days.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from dra.accounts.tokens import hash_token
 from dra.billing.limits import Limit, LimitExceeded, check_limit
 from dra.errors import project_row
 from dra.mail import send_mail
@@ -23,6 +23,7 @@ from dra.models import Notification, Project, ProjectInvitation, ProjectMember, 
 from dra.models.columns import EMAIL_LENGTH
 from dra.models.projects import InvitableRole, InvitationStatus
 from dra.projects.errors import ProjectError
+from dra.projects.members import clean_role
 
 INVITATION_DAYS = 7
 INVITABLE = tuple(role.value for role in reversed(list(InvitableRole)))  # viewer, editor, admin
@@ -37,10 +38,6 @@ class InviteResult:
     token: str | None = None  # the secret of a new invitation (mailed; never stored in clear)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def clean_email(raw: str | None) -> str:
     email = (raw or "").strip()
     if not email or len(email) > EMAIL_LENGTH or not _EMAIL.match(email):
@@ -49,12 +46,7 @@ def clean_email(raw: str | None) -> str:
 
 
 def clean_invitable_role(raw: str | None) -> str:
-    role = (raw or "").strip().lower()
-    if role not in INVITABLE:
-        raise ProjectError(
-            f"Invalid role. Must be one of: {', '.join(INVITABLE)}.", status=400, field="role"
-        )
-    return role
+    return clean_role(raw, INVITABLE)
 
 
 def check_member_limit(limit_session: Session, project_id: int) -> None:

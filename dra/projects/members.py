@@ -19,7 +19,7 @@ from dra.models.projects import ProjectRole
 from dra.permissions import ROLES
 from dra.projects.errors import ProjectError
 
-ROLE_CHOICES = ", ".join(reversed(ROLES))
+ROLE_CHOICES = tuple(reversed(ROLES))  # viewer, editor, admin, owner
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,12 @@ def list_members(session: Session, project_id: int) -> list[MemberRow]:
     return sorted(members, key=lambda m: (order.get(m.role, 99), m.name.lower()))
 
 
-def clean_role(raw: str | None) -> str:
+def clean_role(raw: str | None, choices: tuple[str, ...] = ROLE_CHOICES) -> str:
+    """The role named in a form, one of ``choices`` (every role by default)."""
     role = (raw or "").strip().lower()
-    if role not in ROLES:
+    if role not in choices:
         raise ProjectError(
-            f"Invalid role. Must be one of: {ROLE_CHOICES}.", status=400, field="role"
+            f"Invalid role. Must be one of: {', '.join(choices)}.", status=400, field="role"
         )
     return role
 
