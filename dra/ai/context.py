@@ -9,7 +9,8 @@ name, then the project's built models that read only those sources):
 - its columns with their types and what the platform knows about them: for model tables
   the latest quality profile (missing %, distinct values, candidate keys, validity
   issues), for raw tables PostgreSQL's planner statistics when the table was analyzed;
-- join candidates (``dra.modeling.joins.suggest_joins``, cached until the tables change);
+- join candidates (``dra.modeling.joins.suggest_joins``, cached until the tables change),
+  the best ``JOINS_PER_TABLE`` under each table;
 - a few distinct values of low-cardinality text columns, only when the project's owner
   allowed it (``projects.ai_sample_values``); otherwise no data value is sent.
 
@@ -56,6 +57,10 @@ SAMPLE_VALUES_SHOWN = 5
 SAMPLE_COLUMNS_PER_TABLE = 10
 SAMPLE_VALUE_CHARS = 40
 ISSUES_PER_TABLE = 5
+JOINS_PER_TABLE = 8
+"""Join candidates listed under each table, best first: however many the engine returns
+(a column name shared by dozens of tables, candidates it had no time to measure), a
+table's section stays small enough for the budget to keep the tables the question needs."""
 SYSTEM_PROMPT = """\
 You are the data modeler of an analytics platform. From the analyst's request you design \
 one data model: a single read-only PostgreSQL SELECT over the project's tables described \
@@ -339,7 +344,10 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-JOIN_CACHE_SECONDS = 600.0
+JOIN_CACHE_SECONDS = 24 * 3600.0
+"""The key holds the project's tables' fingerprint, so a change measures them again at
+once; the age only bounds memory of a project no one changes (a session lasts 24 hours):
+a pause in a conversation must not cost the next turn seconds of measuring."""
 JOIN_BUDGET_SECONDS = 5.0
 """Time the join engine may spend measuring values for one context (then name-only)."""
 _join_cache: OrderedDict[tuple, tuple[float, list[dict[str, Any]]]] = OrderedDict()
@@ -400,25 +408,51 @@ def _join_candidates(
     return out
 
 
+def _attach_joins(tables: list[TableContext], joins: list[dict[str, Any]]) -> None:
+    """List under each table its best ``JOINS_PER_TABLE`` candidates (``joins`` come best
+    first), on both sides of each join that still has room."""
+    by_name = {t.name: t for t in tables}
+    for j in joins:
+        sides = [by_name.get(j["left_table"]), by_name.get(j["right_table"])]
+        room = [t for t in sides if t is not None and len(t.joins) < JOINS_PER_TABLE]
+        if not room:
+            continue
+        line = (
+            f"{ident(j['left_table'])}.{ident(j['left_column'])} = "
+            f"{ident(j['right_table'])}.{ident(j['right_column'])} "
+            f"(confidence {j['confidence']:.2f})"
+        )
+        for t in room:
+            if line not in t.joins:
+                t.joins.append(line)
+
+
 # --- selection within the budget ------------------------------------------------------------
+
+
+def _singular(word: str) -> str:
+    """categories -> category, addresses -> address, boxes -> box, orders -> order."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith(("ss", "us")):
+        return word
+    return word[:-1] if word.endswith("s") else word
 
 
 def _words(question: str) -> set[str]:
     words = set()
     for w in re.findall(r"[a-z0-9]+", question.lower()):
-        if len(w) < 3:
-            continue
-        words.add(w)
-        if w.endswith("ies"):
-            words.add(w[:-3] + "y")
-        elif w.endswith("s"):
-            words.add(w[:-1])
+        if len(w) >= 3:
+            words |= {w, _singular(w)}
     return words
 
 
 def _tokens(name: str) -> set[str]:
+    """The words of a table or column name and their singulars (as the question's)."""
     parts = set(re.findall(r"[a-z0-9]+", name.lower()))
-    return parts | {p[:-1] for p in parts if p.endswith("s")} | {name.lower()}
+    return parts | {_singular(p) for p in parts} | {name.lower()}
 
 
 def _score(t: TableContext, words: set[str]) -> int:
@@ -502,15 +536,7 @@ def build_context(
     if sample_values:
         _add_samples(database, project_id, tables)
     joins = _join_candidates(database, project_id, tables, fingerprint)
-    for j in joins:
-        line = (
-            f"{ident(j['left_table'])}.{ident(j['left_column'])} = "
-            f"{ident(j['right_table'])}.{ident(j['right_column'])} "
-            f"(confidence {j['confidence']:.2f})"
-        )
-        for t in tables:
-            if t.name in (j["left_table"], j["right_table"]) and line not in t.joins:
-                t.joins.append(line)
+    _attach_joins(tables, joins)
     sections = {t.name: t.markdown() for t in tables}
     kept, left_out = _select(tables, sections, joins, question, budget_chars)
     body = "\n".join(sections[n] for n in kept)

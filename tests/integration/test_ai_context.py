@@ -113,3 +113,29 @@ def test_over_the_budget_the_question_picks_the_tables_and_the_rest_are_named(da
         database, project_id, ids, question="stock moves by supplier", budget_chars=budget
     )
     assert by_name.tables == ["stock_moves", "suppliers"]
+
+
+def test_join_candidates_are_measured_again_only_when_the_tables_change(database, project):
+    from dra.ai import context as ai_context
+
+    project_id, shop = project
+    ids = [shop.orders_source, shop.customers_source]
+
+    def entries():
+        return {k: v for k, v in ai_context._join_cache.items() if k[1] == project_id}
+
+    build_context(database, project_id, ids)
+    [(key, (measured_at, found))] = entries().items()
+    ai_context._join_cache[key] = (measured_at - 3600, found)  # an hour without a change
+    build_context(database, project_id, ids)
+    assert entries() == {key: (measured_at - 3600, found)}  # reused, not measured again
+    with database.system_session() as s:  # a new ingestion of one of the tables
+        s.execute(
+            text(
+                "update app.data_source_tables set row_count = 31, updated_at = now() "
+                "where data_source_id = :i"
+            ),
+            {"i": shop.orders_source},
+        )
+    build_context(database, project_id, ids)
+    assert len(entries()) == 2  # the changed tables are measured again

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dra.ai.context import (
+    JOINS_PER_TABLE,
     SYSTEM_PROMPT,
     TableContext,
+    _attach_joins,
     _select,
     ident,
     quoted,
@@ -71,3 +73,48 @@ def test_over_budget_question_matches_and_join_neighbours_are_kept_deterministic
     assert left_out == ["page_views", "stock_moves", "suppliers"]
     again = _select(tables, sections, joins, "Total order amount per month", budget)
     assert again == (kept, left_out)
+
+
+def test_a_table_named_in_the_plural_is_found_by_its_singular_in_the_question():
+    tables = [
+        table("addresses", {"id": "bigint", "street": "text"}),
+        table("categories", {"id": "bigint", "name": "text"}),
+        table("page_views", {"id": "bigint", "url": "text"}),
+    ]
+    sections = {t.name: t.markdown() for t in tables}
+    budget = len(sections["categories"]) + 5
+    kept, left_out = _select(tables, sections, [], "revenue by category", budget)
+    assert kept == ["categories"] and left_out == ["addresses", "page_views"]
+    for question in ("a list of the addresses", "the address of each store"):
+        assert _select(tables, sections, [], question, budget)[0] == ["addresses"]
+
+
+def join(left, left_column, right, confidence):
+    return {
+        "left_table": left,
+        "left_column": left_column,
+        "right_table": right,
+        "right_column": "id",
+        "confidence": confidence,
+    }
+
+
+def test_each_table_lists_its_best_join_candidates_only():
+    tables = [table(f"t{i:02d}", {"id": "bigint", "ref": "text"}) for i in range(30)]
+    orders = table("orders", {"id": "bigint", "customer_id": "bigint", "ref": "text"})
+    customers = table("customers", {"id": "bigint"})
+    tables += [orders, customers]
+    best = join("orders", "customer_id", "customers", 0.95)
+    noise = [join("orders", "ref", t.name, 0.54) for t in tables[:30]]
+    _attach_joins(tables, [best, *noise])
+    line = '"orders"."customer_id" = "customers"."id" (confidence 0.95)'
+    assert len(orders.joins) == JOINS_PER_TABLE and orders.joins[0] == line
+    assert customers.joins == [line]
+    assert all(len(t.joins) == 1 for t in tables[:30])  # each its own best (and only) one
+    children = [table(f"c{i:02d}", {"customer_id": "bigint"}) for i in range(12)]
+    customers.joins = []
+    _attach_joins(
+        [customers, *children], [join(c.name, "customer_id", "customers", 0.9) for c in children]
+    )
+    assert len(customers.joins) == JOINS_PER_TABLE
+    assert all(len(c.joins) == 1 for c in children)  # a full parent does not hide a child's
