@@ -155,10 +155,11 @@ class RequestStatusExecutor(dg.Executor):
                     error = _failure_text(event)
         except Exception as exc:
             writer.finished(error or str(exc)[:ERROR_LIMIT])
-            writer.close()
             raise
-        writer.finished(error)
-        writer.close()
+        else:
+            writer.finished(error)
+        finally:
+            writer.close()
 
 
 @dg.executor(
