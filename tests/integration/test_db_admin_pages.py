@@ -118,7 +118,10 @@ def test_back_up_now_posts_once_then_shows_its_own_progress_page(admin_client, d
 
 def test_a_missing_backup_page_is_404(admin_client):
     assert admin_client.get("/admin/database/backups/999999").status_code == 404
+    assert admin_client.get("/admin/database/backups/999999/progress").status_code == 404
     assert admin_client.get("/admin/database/restores/999999").status_code == 404
+    assert admin_client.post("/admin/database/schedules/999999/delete").status_code == 404
+    assert admin_client.post("/admin/database/alerts/999999/acknowledge").status_code == 404
 
 
 def test_restore_needs_confirmation_and_waits_for_running_backup(admin_client, database):

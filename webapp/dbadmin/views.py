@@ -167,11 +167,16 @@ def _backup_state(b: Backup) -> dict:
     }
 
 
+def _row_or_404(session, model, row_id: int):
+    row = session.get(model, row_id)
+    if row is None:
+        abort(404)
+    return row
+
+
 def _backup_state_or_404(backup_id: int) -> dict:
     with get_database().system_session() as s:
-        b = s.get(Backup, backup_id)
-        if b is None:
-            abort(404)
+        b = _row_or_404(s, Backup, backup_id)
         # what the backup's run is doing, in words, while it runs
         return {**_backup_state(b), "step": current_step(latest_request(s, "backup", b.id))}
 
@@ -330,10 +335,7 @@ def schedule(schedule_id: int | None = None):
 @db_admin_required
 def delete_schedule(schedule_id: int):
     with get_database().system_session() as s:
-        found = s.get(BackupSchedule, schedule_id)
-        if found is None:
-            abort(404)
-        s.delete(found)
+        s.delete(_row_or_404(s, BackupSchedule, schedule_id))
     return _answer(303, "Backup schedule deleted.")
 
 
@@ -343,9 +345,7 @@ def acknowledge(alert_id: int):
     from datetime import UTC, datetime
 
     with get_database().system_session() as s:
-        alert = s.get(Alert, alert_id)
-        if alert is None:
-            abort(404)
+        alert = _row_or_404(s, Alert, alert_id)
         alert.acknowledged_at, alert.acknowledged_by = datetime.now(UTC), current_user.id
     return _answer(303, "Alert acknowledged.")
 
