@@ -132,3 +132,14 @@ def project_row(
     if row is None:
         raise missing
     return row
+
+
+def one_line_text(value: object, *, missing: DraError, too_long: DraError, limit: int) -> str:
+    """``value`` as a one-line name or title (white space collapsed): ``missing`` is raised
+    when it is not text or is blank, ``too_long`` when it is longer than ``limit``."""
+    if not isinstance(value, str) or not value.strip():
+        raise missing
+    text = " ".join(value.split())
+    if len(text) > limit:
+        raise too_long
+    return text

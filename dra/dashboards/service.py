@@ -24,7 +24,7 @@ from dra.dashboards.charts import (
     validate_binding,
 )
 from dra.db import Database
-from dra.errors import project_row
+from dra.errors import one_line_text, project_row
 from dra.ingestion.naming import models_schema
 from dra.modeling.builder import DIALECT
 from dra.modeling.catalog import load_catalog
@@ -49,12 +49,12 @@ class DashboardError(ModelingError):
 
 
 def _name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise DashboardError("Give the dashboard a name.", status=422, field="name")
-    value = " ".join(value.split())
-    if len(value) > NAME_MAX:
-        raise DashboardError(f"Names are limited to {NAME_MAX} characters.", field="name")
-    return value
+    return one_line_text(
+        value,
+        missing=DashboardError("Give the dashboard a name.", status=422, field="name"),
+        too_long=DashboardError(f"Names are limited to {NAME_MAX} characters.", field="name"),
+        limit=NAME_MAX,
+    )
 
 
 def list_dashboards(session: Session, project_id: int) -> list[Dashboard]:

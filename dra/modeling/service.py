@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, check_limit, row_limit
 from dra.db import Database
-from dra.errors import project_row
+from dra.errors import one_line_text, project_row
 from dra.modeling import lineage
 from dra.modeling.catalog import Catalog, load_catalog
 from dra.modeling.errors import ModelingError
@@ -116,12 +116,12 @@ def preview_model(
 
 
 def _clean_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise ModelingError("Give the data model a name.", status=422, field="name")
-    name = " ".join(name.split())
-    if len(name) > NAME_MAX:
-        raise ModelingError(f"Names are limited to {NAME_MAX} characters.", field="name")
-    return name
+    return one_line_text(
+        name,
+        missing=ModelingError("Give the data model a name.", status=422, field="name"),
+        too_long=ModelingError(f"Names are limited to {NAME_MAX} characters.", field="name"),
+        limit=NAME_MAX,
+    )
 
 
 def _source_ids(catalog: Catalog, tables: list[str]) -> list[int]:

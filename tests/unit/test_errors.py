@@ -110,3 +110,37 @@ def test_schedule_errors_name_the_field_in_the_one_shape():
 
 def test_process_level_errors_stay_apart():
     assert not issubclass(SettingsError, DraError)
+
+
+def test_one_line_names_are_cleaned_one_way():
+    from dra.dashboards.service import _name
+    from dra.errors import one_line_text
+    from dra.modeling.service import _clean_name
+
+    missing, too_long = Invalid("Name it.", field="name"), DraError("Too long.", field="name")
+    assert one_line_text("  Monthly \n revenue ", missing=missing, too_long=too_long, limit=20) == (
+        "Monthly revenue"
+    )
+    for bad in (None, 3, "  \t"):
+        with pytest.raises(Invalid) as err:
+            one_line_text(bad, missing=missing, too_long=too_long, limit=20)
+        assert err.value is missing
+    with pytest.raises(DraError) as err:
+        one_line_text("x" * 21, missing=missing, too_long=too_long, limit=20)
+    assert err.value is too_long
+    # the dashboards' and the data models' names, each with its own words
+    for clean, noun in ((_name, "the dashboard"), (_clean_name, "the data model")):
+        assert clean(" A  b ") == "A b"
+        with pytest.raises(ModelingError) as err:
+            clean(" ")
+        assert (err.value.message, err.value.status, err.value.field) == (
+            f"Give {noun} a name.",
+            422,
+            "name",
+        )
+        with pytest.raises(ModelingError) as err:
+            clean("x" * 201)
+        assert (err.value.message, err.value.status) == (
+            "Names are limited to 200 characters.",
+            400,
+        )
