@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, LimitExceeded, check_limit
 from dra.db import Database
+from dra.errors import one_line_text
 from dra.models import Dashboard, DataModel, DataSource, Project, ProjectMember, User
 from dra.models.projects import ProjectRole
 from dra.project_roles import drop_project_role
@@ -48,14 +49,14 @@ class ProjectDetail:
 
 def clean_name(raw: str | None) -> str:
     """The trimmed project name, or ProjectError naming the ``name`` field."""
-    name = " ".join((raw or "").split())
-    if not name:
-        raise ProjectError("Project name is required.", status=400, field="name")
-    if len(name) > NAME_MAX:
-        raise ProjectError(
+    return one_line_text(
+        raw,
+        missing=ProjectError("Project name is required.", status=400, field="name"),
+        too_long=ProjectError(
             f"Project name must be at most {NAME_MAX} characters.", status=400, field="name"
-        )
-    return name
+        ),
+        limit=NAME_MAX,
+    )
 
 
 def clean_description(raw: str | None) -> str | None:

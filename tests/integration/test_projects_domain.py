@@ -55,6 +55,8 @@ def test_create_project_makes_owner_member_and_enforces_rules(database):
 
     assert (refused("   ").status, refused("   ").field) == (400, "name")
     assert refused("x" * 201).field == "name"
+    assert refused(None).message == "Project name is required."
+    assert refused("x" * 201).message == "Project name must be at most 200 characters."
     dup = refused("COFFEE SHOP")
     assert (dup.status, dup.field) == (409, "name") and "already have" in dup.message
     for name in ("Two", "Three"):
