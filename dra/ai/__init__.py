@@ -6,6 +6,8 @@ Modules, each importing only those listed before it:
 - ``provider``: the one place that builds the model client (Gemini through
   ``google-genai``, or an OpenAI-compatible server through ``openai``):
   ``build_provider(settings).generate(system, history, schema) -> ProviderAnswer``;
+- ``usage``: the tier's monthly AI generations (``check_generations``,
+  ``count_generation`` in ``app.ai_usage``), shared with ``dra.insights``;
 - ``context``: the project's schema as Markdown with what the platform knows, within a
   budget (``build_context``), and the system prompt around it;
 - ``querymap``: a simple SELECT turned into the query builder's ``query_json``;

@@ -59,7 +59,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, select, text, type_coerce, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -67,7 +67,7 @@ from dra.ai.answers import CheckedAnswer, propose
 from dra.ai.context import SchemaContext, build_context, system_prompt
 from dra.ai.errors import EMPTY_SOURCES, INTROSPECTION_FAILED, NO_SESSION, AIError
 from dra.ai.provider import Provider, Turn, configuration_problem
-from dra.billing.limits import Limit, check_limit
+from dra.ai.usage import check_generations, count_generation
 from dra.db import Database
 from dra.errors import Conflict, Forbidden, Invalid, NotFound
 from dra.modeling import service as modeling
@@ -78,7 +78,6 @@ from dra.models import (
     AIConversation,
     AIMessage,
     AISession,
-    AIUsage,
     DataModel,
     DataSource,
     DataSourceTable,
@@ -415,21 +414,6 @@ def _public_message(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_generations(session: Session, user_id: int) -> None:
-    check_limit(session, user_id, Limit.AI_GENERATIONS_PER_MONTH)
-
-
-def _count_generation(session: Session, user_id: int, now: datetime) -> None:
-    month = now.date().replace(day=1)
-    stmt = insert(AIUsage).values(user_id=user_id, month=month, count=1)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[AIUsage.user_id, AIUsage.month],
-            set_={"count": AIUsage.count + 1},
-        )
-    )
-
-
 # --- UC-AI-01/02 ----------------------------------------------------------------------------
 
 
@@ -446,7 +430,7 @@ def initialize(
     now = _now(now)
     ids = _source_ids(data_source_ids)
     sources = _sources(session, project_id, ids)
-    _check_generations(session, user_id)
+    check_generations(session, user_id)
     available = _available(database, project_id, ids)
     if not available:
         raise AIError(INTROSPECTION_FAILED, field="dataSources")
@@ -519,7 +503,7 @@ def chat(
     row = _require(session, user_id, project_id, data_source_ids, now, for_update=True)
     ids = list(row.data_source_ids)
     sources = _sources(session, project_id, ids)
-    _check_generations(session, user_id)
+    check_generations(session, user_id)
     context_started = time.perf_counter()
     catalog = modeling.catalog_for(database, project_id)  # read once for the whole turn
     available = _available(database, project_id, ids, catalog)
@@ -541,7 +525,7 @@ def chat(
         timeout_ms=timeout_ms,
         catalog=catalog,
     )
-    _count_generation(session, user_id, now)
+    count_generation(session, user_id, now)
     payload = answer.as_dict()
     at = now.isoformat()
     row.history = [

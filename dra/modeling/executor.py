@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -121,6 +123,30 @@ def translate_error(exc: psycopg.Error, timeout_ms: int) -> ModelingError:
     return ModelingError(f"The query failed: {primary[:400]}", field="query")
 
 
+@contextmanager
+def readonly_cursor(
+    database: Database, project_id: int, timeout_ms: int
+) -> Iterator[psycopg.Cursor]:
+    """A cursor in one transaction narrowed to ``project_id``'s role (read-only, statement
+    timeout), for several statements; always rolled back. A psycopg error becomes the
+    ModelingError of ``translate_error``."""
+    with database.system_connection() as conn:
+        conn.rollback()
+        try:
+            with conn.cursor() as cur:
+                # the role is made once, in a transaction of its own (bounded too: it may
+                # wait for the project's first ingestion, which makes it as well)
+                _set_timeout(cur, timeout_ms)
+                role = ensure_project_role(cur, project_id)
+                conn.commit()
+                narrow(cur, role, timeout_ms)
+                yield cur
+        except psycopg.Error as exc:
+            raise translate_error(exc, timeout_ms) from None
+        finally:
+            conn.rollback()
+
+
 def run_readonly(
     database: Database,
     text: str,
@@ -137,27 +163,14 @@ def run_readonly(
     wrapped = sql.SQL("select * from ({}) as dra_query").format(sql.SQL(text))
     if bound is not None:
         wrapped = sql.SQL("{} limit {}").format(wrapped, sql.Literal(bound + 1))
-    with database.system_connection() as conn:
-        started = time.perf_counter()
-        conn.rollback()
-        try:
-            with conn.cursor() as cur:
-                # the role is made once, in a transaction of its own (bounded too: it may
-                # wait for the project's first ingestion, which makes it as well)
-                _set_timeout(cur, timeout_ms)
-                role = ensure_project_role(cur, project_id)
-                conn.commit()
-                narrow(cur, role, timeout_ms)
-                cur.execute(wrapped, params or None)
-                rows = [list(r) for r in cur.fetchall()]
-                columns = [
-                    {"name": d.name, "type": _type_name(conn, d.type_code)}
-                    for d in cur.description or []
-                ]
-        except psycopg.Error as exc:
-            raise translate_error(exc, timeout_ms) from None
-        finally:
-            conn.rollback()
+    started = time.perf_counter()
+    with readonly_cursor(database, project_id, timeout_ms) as cur:
+        cur.execute(wrapped, params or None)
+        rows = [list(r) for r in cur.fetchall()]
+        columns = [
+            {"name": d.name, "type": _type_name(cur.connection, d.type_code)}
+            for d in cur.description or []
+        ]
     truncated = bound is not None and len(rows) > bound
     if truncated:
         rows = rows[:bound]

@@ -132,11 +132,25 @@ class AIUsage(Base):
     count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
 
+class InsightKind(StrEnum):
+    NARRATIVE = "narrative"
+    """A generated insight set: the insights and the facts they cite."""
+    FACTS = "facts"
+    """Facts the pipeline recomputed after a build (one row per model), no narrative."""
+
+
 class Insight(IdMixin, CreatedAtMixin, Base):
-    """AI-written findings about a data model, source or dashboard (UC-INS-01/02)."""
+    """Findings about a data model, source or dashboard (UC-INS-01/02, ``dra.insights``).
+
+    ``content`` holds the insights and the facts (ids, numbers, sentences, SQL);
+    ``model_version`` is the model's version the facts were computed on.
+    """
 
     __tablename__ = "insights"
-    __table_args__ = (Index("ix_insights_data_model_id_created_at", "data_model_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_insights_data_model_id_created_at", "data_model_id", "created_at"),
+        one_of("kind", InsightKind),
+    )
 
     project_id: Mapped[int] = foreign_key("projects.id", ondelete="CASCADE")
     data_model_id: Mapped[int | None] = foreign_key(
@@ -150,6 +164,10 @@ class Insight(IdMixin, CreatedAtMixin, Base):
     )
     content: Mapped[dict[str, Any]] = json_object()
     ai_model: Mapped[str | None] = mapped_column(String(100), doc="which LLM wrote it")
+    model_version: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=InsightKind.NARRATIVE, server_default="narrative"
+    )
     created_by: Mapped[int | None] = foreign_key(
         "users.id", ondelete="SET NULL", nullable=True, index=False
     )
