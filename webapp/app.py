@@ -129,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.dashboards.views import all_bp as all_dashboards_bp
     from webapp.dashboards.views import bp as dashboards_bp
     from webapp.dbadmin.views import bp as dbadmin_bp
+    from webapp.insights.api import bp as insights_api_bp
+    from webapp.insights.views import bp as insights_bp
     from webapp.models.views import bp as models_bp
     from webapp.projects.views import bp as projects_bp
     from webapp.quality.views import bp as quality_bp
@@ -154,6 +156,8 @@ def register_blueprints(app: Flask) -> None:
         attribution_admin_bp,
         ai_bp,
         ai_api_bp,
+        insights_bp,
+        insights_api_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -317,15 +317,6 @@ def classify(columns: list[tuple[str, str, int | None]]) -> list[ColumnInfo]:
     return out
 
 
-def choose_grain(first: date, last: date) -> str:
-    span = (last - first).days
-    if span <= DAY_SPAN_MAX:
-        return "day"
-    if span <= WEEK_SPAN_MAX:
-        return "week"
-    return "month"
-
-
 def clean(value: Any, digits: int = 4) -> Any:
     """A number as JSON keeps it: ints stay ints, floats rounded to ``digits`` decimals."""
     if value is None:

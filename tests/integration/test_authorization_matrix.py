@@ -592,6 +592,16 @@ MATRIX: dict[str, Entry] = {
     "ai_api.discard": Entry(P.DATA_MODEL_CREATE, project, note="no dataSources: 400"),
     "ai_api.history": Entry(P.DATA_MODEL_VIEW, ai_conversation),
     "ai_api.suggested_joins": Entry(P.DATA_MODEL_CREATE, project),
+    # AI insights (UC-INS-01/02): viewers read, owners/admins/editors generate
+    "insights.index": Entry(P.DATA_MODEL_VIEW, project),
+    "insights.model": Entry(P.DATA_MODEL_VIEW, data_model),
+    "insights.generate_model": Entry(P.DATA_MODEL_EDIT, data_model, note="not built: 400"),
+    "insights.dashboard": Entry(P.DASHBOARD_VIEW, dashboard),
+    "insights.generate_dashboard": Entry(P.DASHBOARD_EDIT, dashboard, note="no data: 400"),
+    "insights_api.list_model": Entry(P.DATA_MODEL_VIEW, data_model),
+    "insights_api.generate_model": Entry(P.DATA_MODEL_EDIT, data_model, note="not built: 400"),
+    "insights_api.list_dashboard": Entry(P.DASHBOARD_VIEW, dashboard),
+    "insights_api.generate_dashboard": Entry(P.DASHBOARD_EDIT, dashboard, note="no data: 400"),
     "attribution_admin.project_toggle": Entry(PLATFORM_ADMIN, project, data={"visible": "on"}),
     "attribution_admin.tier_toggle": Entry(PLATFORM_ADMIN, tier, data={"visible": "on"}),
 }

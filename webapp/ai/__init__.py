@@ -6,11 +6,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app
+from flask import current_app, request
+from flask_login import current_user
 
 from dra.ai.errors import AIError
 from dra.ai.provider import Provider, build_provider
 from dra.settings import Settings
+from webapp.extensions import limiter
+
+AI_RATE = "20 per hour"
+"""BR-AI-07: AI requests per user (chat messages and insight generations share it)."""
+AI_RATE_SCOPE = "ai-requests"
+AI_RATE_MESSAGE = (
+    "You have made 20 AI requests (assistant messages and insight generations) in the last "
+    "hour, the most allowed. Please wait before sending more."
+)
+
+
+def per_user() -> str:
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
+def ai_rate_limit():
+    """The one hourly budget of AI requests per user, shared by every route it decorates
+    (429 with Retry-After past it)."""
+    return limiter.shared_limit(
+        AI_RATE, scope=AI_RATE_SCOPE, key_func=per_user, error_message=AI_RATE_MESSAGE
+    )
 
 
 def settings() -> Settings:

@@ -5,7 +5,8 @@ with the session cookie and the page's CSRF token (``X-CSRFToken``, as ai_chat.j
 it). Owners, admins and editors use the assistant and the join suggestions; any member
 of the project reads a saved conversation. ``dataSources`` is a list of the project's
 data source ids in a body, ``1,2`` in a query string. Refusals are problem details
-(RFC 9457, webapp/errors.py). Each chat message is an AI request: ``AI_RATE`` per user
+(RFC 9457, webapp/errors.py). Each chat message is an AI request: ``AI_RATE`` per user,
+shared with insight generation (``webapp.ai.ai_rate_limit``)
 (429 with Retry-After); the tier's monthly generations are counted by the core (403).
 
 | method | path | body / query | answer |
@@ -31,29 +32,16 @@ from dra.errors import NotFound
 from dra.modeling.errors import ModelingError
 from dra.modeling.joins import suggest_joins
 from dra.permissions import Permission
-from webapp.ai import provider, settings, source_ids
+from webapp.ai import ai_rate_limit, provider, settings, source_ids
 from webapp.authz import ProjectAccess, project_scoped, requires
 from webapp.database import db_session, get_database
-from webapp.extensions import limiter
 
 bp = project_scoped(
     Blueprint("ai_api", __name__, url_prefix="/api/v1/projects/<int:project_id>/ai")
 )
 
-AI_RATE = "20 per hour"
-"""BR-AI-07: AI requests (chat messages) per user."""
-RATE_MESSAGE = (
-    "You have sent 20 messages to the AI assistant in the last hour, the most allowed. "
-    "Please wait before sending more."
-)
 USE = Permission.DATA_MODEL_CREATE
 READ = Permission.DATA_MODEL_VIEW
-
-
-def _per_user() -> str:
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"ip:{request.remote_addr}"
 
 
 def _body() -> dict:
@@ -88,7 +76,7 @@ def initialize(project_id: int, access: ProjectAccess):
 
 
 @bp.post("/chat")
-@limiter.limit(AI_RATE, key_func=_per_user, error_message=RATE_MESSAGE)
+@ai_rate_limit()
 @requires(USE)
 def chat(project_id: int, access: ProjectAccess):
     """UC-AI-03/04: one message; the assistant's answer, checked by running its SQL."""

@@ -1,0 +1,26 @@
+"""AI insights in the web app (UC-INS-01/02): the pages (``views``: the project's Insights
+tab, a model's Insights tab, a dashboard's insights, the "Generate insights" forms) and the
+JSON API (``api``: ``/api/v1/projects/<id>/models/<id>/insights`` and
+``/api/v1/projects/<id>/dashboards/<id>/insights``). The logic is ``dra.insights``.
+
+Viewers read; owners, admins and editors generate. Generating is an AI request: it shares
+the hourly budget of the AI modeler's chat (``webapp.ai.ai_rate_limit``); the tier's
+monthly generations are counted by the core. Without a configured provider, the facts'
+own sentences are the insights (nothing is counted).
+"""
+
+from __future__ import annotations
+
+from dra.ai.provider import Provider, configuration_problem
+from webapp.ai import provider, settings
+
+
+def provider_or_none() -> Provider | None:
+    """The configured model client, or None (offline insights) when there is none."""
+    if configuration_problem(settings()) is not None:
+        return None
+    return provider()
+
+
+def timeout_ms() -> int:
+    return settings().statement_timeout_ms
