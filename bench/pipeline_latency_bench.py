@@ -76,6 +76,9 @@ class Platform:
             "DRA_WEB_PORT": str(self.web_port),
             "DRA_DAGSTER_PORT": str(self.dagster_port),
             "DRA_ENV": "development",
+            # every process (web app, code server, runs) imports this checkout's packages,
+            # not the ones the virtualenv's editable install points at
+            "PYTHONPATH": str(self.checkout),
         }
         env.pop("DRA_DATABASE_URL", None)
         self.proc = subprocess.Popen(
