@@ -13,12 +13,22 @@ from functools import cache
 
 import dagster as dg
 
-from assets import accounts, attribution, backups, data_models, dbt, ingestion, mail, quality
+from assets import (
+    accounts,
+    ai,
+    attribution,
+    backups,
+    data_models,
+    dbt,
+    ingestion,
+    mail,
+    quality,
+)
 from dra.pipeline_requests import JOB_FOR_KIND
 from orchestration.resources import build_resources
 from sensors.requests import RUN_STATUS_SENSORS, build_request_sensor
 
-DOMAINS = (ingestion, data_models, quality, dbt, attribution, backups, accounts, mail)
+DOMAINS = (ingestion, data_models, quality, dbt, attribution, backups, accounts, mail, ai)
 # job name -> what its partition key names (the partitioned request jobs)
 REQUEST_TARGETS = {
     **ingestion.REQUEST_TARGETS,

@@ -553,3 +553,30 @@ def test_a_chat_turn_reads_the_projects_catalog_once(database, shop, both, gemin
         event.remove(database.system_engine, "before_cursor_execute", count)
     assert result.answer.status == "ok" and result.answer.rounds == 1
     assert len(reads) == 1  # shared by the context, the checks and the preview
+
+
+def test_the_dagster_expiry_job_closes_sessions_past_their_24_hours(database, shop, both, settings):
+    """BR-AI-01 through the pipeline: the scheduled job, run by Dagster, expires the session."""
+    import dagster as dg
+
+    from assets.ai import ai_session_expiry_job
+    from orchestration.resources import PlatformResource
+
+    opened = init(database, shop, shop.editor, both, now=datetime.now(UTC) - timedelta(hours=25))
+    current = init(database, shop, shop.owner, both, now=datetime.now(UTC))
+    resources = {
+        "platform": PlatformResource(database_url=database.url, data_dir=str(settings.data_dir))
+    }
+    job = dg.Definitions(jobs=[ai_session_expiry_job], resources=resources).resolve_job_def(
+        "ai_session_expiry_job"
+    )
+    assert job.execute_in_process().success
+    with database.system_session() as s:
+        statuses = dict(
+            s.execute(
+                select(AISession.id, AISession.status).where(
+                    AISession.id.in_([opened.id, current.id])
+                )
+            ).all()
+        )
+    assert statuses == {opened.id: "expired", current.id: "active"}

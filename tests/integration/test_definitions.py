@@ -32,6 +32,7 @@ def test_definitions_hold_the_expected_pieces():
     # platform housekeeping and models built on models
     assert defs.get_schedule_def("email_outbox_schedule").job_name == "email_outbox_job"
     assert defs.get_schedule_def("account_deletion_schedule").job_name == "account_deletion_job"
+    assert defs.get_schedule_def("ai_session_expiry_schedule").job_name == "ai_session_expiry_job"
     assert defs.get_sensor_def("model_refresh_after_ingest_sensor")
     assert defs.get_sensor_def("model_refresh_after_model_sensor")
 
