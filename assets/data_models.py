@@ -1,6 +1,7 @@
 """Data models: each saved model is a partition of ``data_model_tables``, its table in
 models_p<project>; ``refresh_model_job`` builds one; sensors rebuild the models reading a
-source after its ingestion, and the models reading a model after its build.
+source after its ingestion, and the models reading a model after its build. After a
+build, a model that has AI insights gets their facts recomputed (``dra.insights``).
 
 Lineage. The asset sits downstream of ``raw_source_tables`` in the graph, but a model's
 partition maps to none of the source partitions statically: which sources a model reads
@@ -15,6 +16,8 @@ import dagster as dg
 from sqlalchemy import select
 
 from assets.ingestion import raw_source_tables
+from dra.errors import DraError
+from dra.insights.service import refresh_facts
 from dra.modeling.errors import ModelingError
 from dra.modeling.materialize import materialize_model
 from dra.modeling.service import (
@@ -74,6 +77,7 @@ def data_model_tables(
         f"data model #{model_id}: {outcome.rows} rows into "
         f"{outcome.schema}.{outcome.table} (version {outcome.version})"
     )
+    facts = refresh_insight_facts(context, platform, model_id)
     return dg.MaterializeResult(
         metadata={
             "table": f"{outcome.schema}.{outcome.table}",
@@ -81,8 +85,31 @@ def data_model_tables(
             "version": outcome.version,
             "sources": ", ".join(str(i) for i in model_source_ids(platform, model_id)),
             "reads": ", ".join(outcome.tables_read),
+            **({"insight_facts": facts} if facts is not None else {}),
         }
     )
+
+
+def refresh_insight_facts(context, platform: PlatformResource, model_id: int) -> int | None:
+    """After the build, a model that has insights gets its facts recomputed for the new
+    version (SQL only; the narrative is regenerated on request). A failure here is
+    logged and never fails the build. The number of facts, or None when not computed."""
+    try:
+        facts = refresh_facts(
+            platform.database,
+            model_id,
+            timeout_ms=platform.settings.model_build_timeout_seconds * 1000,
+        )
+    except DraError as exc:
+        context.log.warning(f"data model #{model_id}: insight facts not recomputed: {exc}")
+        return None
+    if facts is None:
+        return None
+    context.log.info(
+        f"data model #{model_id}: {len(facts.facts)} insight facts recomputed for version "
+        f"{facts.model_version} in {facts.elapsed_ms:.0f} ms ({facts.statements} queries)"
+    )
+    return len(facts.facts)
 
 
 refresh_model_job = dg.define_asset_job(
