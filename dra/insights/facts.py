@@ -54,9 +54,12 @@ MAX_MEASURES = 8
 MAX_DIMENSIONS = 6
 DIMENSION_MAX_VALUES = 50
 COMBINATIONS_MAX = 200_000
-"""Above this many (period, value, value...) combinations, dimensions are grouped one by one."""
+"""Above this many (value, value...) combinations, dimensions are grouped one by one."""
 MAD_THRESHOLD = 3.5
 """A period is an anomaly when its modified z-score is beyond this (Iglewicz and Hoaglin)."""
+MIN_ANOMALY_DEVIATION = 0.05
+"""...and at least this far from the median, relative to it (a near-constant series has a
+tiny spread: 9,590 rows against a median of 9,589 is no anomaly)."""
 MAX_ANOMALIES = 3
 """Per measure, the strongest ones."""
 MIN_TREND_PERIODS = 4
@@ -175,6 +178,8 @@ class FactSet:
     elapsed_ms: float = 0.0
     statements: int = 0
     """Statements run on the model's table (each a pass over it at most)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Milliseconds: reading the columns, then each statement (series, dimensions...)."""
 
     def get(self, fact_id: str) -> Fact | None:
         return next((f for f in self.facts if f.id == fact_id), None)
@@ -201,6 +206,7 @@ class FactSet:
             "computedAt": self.computed_at.isoformat(),
             "elapsedMs": round(self.elapsed_ms, 1),
             "statements": self.statements,
+            "timings": self.timings,
             "facts": [f.as_dict(with_sql=with_sql) for f in self.facts],
         }
 
@@ -228,6 +234,7 @@ class FactSet:
             computed_at=_parse_time(data.get("computedAt")) or datetime.now(UTC),
             elapsed_ms=float(data.get("elapsedMs") or 0),
             statements=int(data.get("statements") or 0),
+            timings=dict(data.get("timings") or {}),
         )
 
 
@@ -357,7 +364,9 @@ def signed(value: float | int | None, decimals: int | None = None) -> str:
 
 
 def pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{fmt(value, 1)}%"
+    if value is None:
+        return "n/a"
+    return f"{fmt(value, 1 if abs(value) >= 0.1 or value == 0 else 2)}%"
 
 
 def period_label(start: date, grain: str) -> str:
@@ -384,14 +393,11 @@ def _per(grain: str) -> str:
 
 
 def _day_expr(column: ColumnInfo) -> sql.Composable:
-    """The column's day as a timestamp (UTC for timestamptz)."""
+    """The column's day as a date (the facts' transaction runs with time zone UTC)."""
     ident = sql.Identifier(column.name)
-    kind = TIME_TYPES[column.type]
-    if kind == "date":
-        return sql.SQL("{}::timestamp").format(ident)
-    if kind == "timestamptz":
-        return sql.SQL("date_trunc('day', {} at time zone 'UTC')").format(ident)
-    return sql.SQL("date_trunc('day', {})").format(ident)
+    if TIME_TYPES[column.type] == "date":
+        return ident
+    return sql.SQL("{}::date").format(ident)
 
 
 def series_statement(
@@ -405,11 +411,14 @@ def series_statement(
             rolled.append(sql.SQL("sum(daily.n)::float8 as {}").format(v))
         else:
             col = sql.Identifier(m.column.name)  # type: ignore[union-attr]
-            daily.append(
-                sql.SQL("sum({c})::float8 as {s}, count({c}) as {n}").format(
-                    c=col, s=sql.Identifier(f"s{j}"), n=sql.Identifier(f"c{j}")
+            if m.aggregate == "sum":
+                daily.append(sql.SQL("sum({})::float8 as {}").format(col, sql.Identifier(f"s{j}")))
+            else:  # an average needs its count
+                daily.append(
+                    sql.SQL("sum({c})::float8 as {s}, count({c}) as {n}").format(
+                        c=col, s=sql.Identifier(f"s{j}"), n=sql.Identifier(f"c{j}")
+                    )
                 )
-            )
             if m.aggregate == "sum":
                 rolled.append(sql.SQL("sum({})::float8 as {}").format(sql.Identifier(f"s{j}"), v))
             else:
@@ -478,20 +487,20 @@ span as (
 ),
 grain as (
   select lo, hi, total, undated,
-         case when hi - lo <= interval '{day_max} days' then 'day'
-              when hi - lo <= interval '{week_max} days' then 'week'
+         case when hi - lo <= {day_max} then 'day'
+              when hi - lo <= {week_max} then 'week'
               else 'month' end as g
   from span
 ),
 series as (
-  select date_trunc(grain.g, daily.d) as p, {rolled}
+  select date_trunc(grain.g, daily.d::timestamp) as p, {rolled}
   from daily cross join grain
   where daily.d is not null
   group by 1
 ),
 numbered as (
   select series.*, row_number() over w as i,
-         series.p + ('1 ' || grain.g)::interval <= grain.hi + interval '1 day' as complete,
+         series.p + ('1 ' || grain.g)::interval <= (grain.hi + 1)::timestamp as complete,
          {numbered}
   from series cross join grain
   window w as (order by series.p)
@@ -523,6 +532,16 @@ order by numbered.p"""
     )
 
 
+def _bound(value: datetime, column: ColumnInfo) -> sql.Composable:
+    """A period boundary typed like the time column (compared without a cast per row)."""
+    kind = TIME_TYPES[column.type]
+    if kind == "date":
+        return sql.Literal(value.date())
+    if kind == "timestamptz":
+        return sql.Literal(value.replace(tzinfo=UTC))
+    return sql.Literal(value)
+
+
 def dimensions_statement(
     table: sql.Composable,
     dimensions: list[ColumnInfo],
@@ -533,49 +552,72 @@ def dimensions_statement(
     together: bool = True,
 ) -> sql.Composed:
     """Pass 2: per dimension value, its rows and sums overall and in the two compared
-    periods (``pp`` 0 = previous, 1 = last), ranked with cumulative shares."""
-    if compared is not None and time_column is not None:
-        prev, last, end = compared
-        day = _day_expr(time_column)
-        pp = sql.SQL(
-            "case when {d} >= {last} and {d} < {end} then 1 when {d} >= {prev} and {d} < {last} "
-            "then 0 end"
-        ).format(d=day, prev=sql.Literal(prev), last=sql.Literal(last), end=sql.Literal(end))
-    else:
-        pp = sql.SQL("null::int")
-    keys = [sql.Identifier(f"k{i}") for i in range(len(dimensions))]
-    sum_cols = [sql.Identifier(f"s{j}") for j in range(len(sums))]
+    periods (FILTER aggregates: ``_prev``, ``_last``), ranked with cumulative shares.
+
+    ``together``: one ``GROUP BY`` of every dimension at once, rolled up per dimension
+    (one pass); otherwise one ``GROUP BY`` per dimension (when their combinations are
+    too many to hash)."""
     comma = sql.SQL(", ")
-    agg_sums = [
-        sql.SQL("sum({})::float8 as {}").format(sql.Identifier(m.column.name), s)  # type: ignore[union-attr]
-        for m, s in zip(sums, sum_cols, strict=True)
+    filters: dict[str, sql.Composable] = {}
+    if compared is not None and time_column is not None:
+        prev, last, end = (_bound(v, time_column) for v in compared)
+        t = sql.Identifier(time_column.name)
+        filters = {
+            "prev": sql.SQL("{t} >= {a} and {t} < {b}").format(t=t, a=prev, b=last),
+            "last": sql.SQL("{t} >= {a} and {t} < {b}").format(t=t, a=last, b=end),
+        }
+
+    def aggregates() -> list[sql.Composable]:
+        """count and sums, overall and filtered to each compared period."""
+        out: list[sql.Composable] = [sql.SQL("count(*) as n")]
+        for name in ("prev", "last"):
+            out.append(
+                sql.SQL("count(*) filter (where {}) as {}").format(
+                    filters[name], sql.Identifier(f"n_{name}")
+                )
+                if filters
+                else sql.SQL("null::bigint as {}").format(sql.Identifier(f"n_{name}"))
+            )
+        for j, m in enumerate(sums):
+            col = sql.Identifier(m.column.name)  # type: ignore[union-attr]
+            out.append(sql.SQL("sum({})::float8 as {}").format(col, sql.Identifier(f"s{j}")))
+            for name in ("prev", "last"):
+                alias = sql.Identifier(f"s{j}_{name}")
+                out.append(
+                    sql.SQL("sum({}) filter (where {})::float8 as {}").format(
+                        col, filters[name], alias
+                    )
+                    if filters
+                    else sql.SQL("null::float8 as {}").format(alias)
+                )
+        return out
+
+    rolled = [sql.SQL("sum(n) as n, sum(n_prev) as n_prev, sum(n_last) as n_last")] + [
+        sql.SQL("sum({s}) as {s}, sum({p}) as {p}, sum({la}) as {la}").format(
+            s=sql.Identifier(f"s{j}"),
+            p=sql.Identifier(f"s{j}_prev"),
+            la=sql.Identifier(f"s{j}_last"),
+        )
+        for j in range(len(sums))
     ]
-    key_exprs = [
-        sql.SQL("{}::text as {}").format(sql.Identifier(d.name), k)
-        for d, k in zip(dimensions, keys, strict=True)
-    ]
-    rolled_sums = [sql.SQL("sum({s}) as {s}").format(s=s) for s in sum_cols]
     if together:
+        keys = [
+            sql.SQL("{}::text as {}").format(sql.Identifier(d.name), sql.Identifier(f"k{i}"))
+            for i, d in enumerate(dimensions)
+        ]
         combos = sql.SQL(
-            "combos as (\n  select {pp} as pp, {keys}, count(*) as n{sums}\n  from {table}\n"
-            "  group by {groups}\n)"
+            "combos as (\n  select {keys}, {aggs}\n  from {table}\n  group by {groups}\n)"
         ).format(
-            pp=pp,
-            keys=comma.join(key_exprs),
-            sums=sql.SQL("").join(sql.SQL(", ") + a for a in agg_sums),
+            keys=comma.join(keys),
+            aggs=comma.join(aggregates()),
             table=table,
-            groups=comma.join(sql.SQL(str(i + 1)) for i in range(len(dimensions) + 1)),
+            groups=comma.join(sql.SQL(str(i + 1)) for i in range(len(dimensions))),
         )
         per_value = sql.SQL("\n  union all\n").join(
             sql.SQL(
-                "  select {i} as dim, pp, {k} as value, sum(n) as n{sums}\n"
-                "  from combos group by pp, {k}"
-            ).format(
-                i=sql.Literal(i),
-                k=k,
-                sums=sql.SQL("").join(sql.SQL(", ") + r for r in rolled_sums),
-            )
-            for i, k in enumerate(keys)
+                "  select {i} as dim, {k} as value, {rolled}\n  from combos group by {k}"
+            ).format(i=sql.Literal(i), k=sql.Identifier(f"k{i}"), rolled=comma.join(rolled))
+            for i in range(len(dimensions))
         )
         head = sql.SQL("with {combos},\nper_value as (\n{per_value}\n)").format(
             combos=combos, per_value=per_value
@@ -583,34 +625,20 @@ def dimensions_statement(
     else:
         per_value = sql.SQL("\n  union all\n").join(
             sql.SQL(
-                "  select {i} as dim, {pp} as pp, {d}::text as value, count(*) as n{sums}\n"
-                "  from {table} group by 2, 3"
+                "  select {i} as dim, {d}::text as value, {aggs}\n  from {table} group by 2"
             ).format(
                 i=sql.Literal(i),
-                pp=pp,
                 d=sql.Identifier(d.name),
-                sums=sql.SQL("").join(sql.SQL(", ") + a for a in agg_sums),
+                aggs=comma.join(aggregates()),
                 table=table,
             )
             for i, d in enumerate(dimensions)
         )
         head = sql.SQL("with per_value as (\n{per_value}\n)").format(per_value=per_value)
-    total_sums = [
-        sql.SQL(
-            "sum({s}) as {s}, sum({s}) filter (where pp = 0) as {sp}, "
-            "sum({s}) filter (where pp = 1) as {sl}"
-        ).format(s=s, sp=sql.Identifier(f"s{j}_prev"), sl=sql.Identifier(f"s{j}_last"))
-        for j, s in enumerate(sum_cols)
-    ]
-    main = sum_cols[0] if sum_cols else sql.SQL("null::float8")
+    main = sql.Identifier("s0") if sums else sql.SQL("null::float8")
     tail = sql.SQL(
-        """,
-totals as (
-  select dim, value, sum(n) as n, sum(n) filter (where pp = 0) as n_prev,
-         sum(n) filter (where pp = 1) as n_last{total_sums}
-  from per_value group by dim, value
-)
-select totals.*,
+        """
+select per_value.*,
        count(*) over (partition by dim) as distinct_values,
        row_number() over (partition by dim order by n desc, value) as rank_n,
        100.0 * sum(n) over (partition by dim order by n desc, value
@@ -620,12 +648,9 @@ select totals.*,
        100.0 * sum({main}) over (partition by dim order by {main} desc nulls last, value
                                  rows between unbounded preceding and current row)
              / nullif(sum({main}) over (partition by dim), 0) as cum_s
-from totals
+from per_value
 order by dim, rank_n"""
-    ).format(
-        total_sums=sql.SQL("").join(sql.SQL(",\n         ") + t for t in total_sums),
-        main=main,
-    )
+    ).format(main=main)
     return head + tail
 
 
@@ -693,33 +718,35 @@ def compute_facts(
     schema = models_schema(model.project_id)
     table = sql.Identifier(schema, model.table)
     facts: list[Fact] = []
-    statements = 0
+    timings: dict[str, float] = {}
+
+    def run(name: str, stmt: sql.Composable) -> str:
+        began = time.perf_counter()
+        cur.execute(stmt)
+        timings[name] = (time.perf_counter() - began) * 1000
+        return stmt.as_string(cur)
+
     with readonly_cursor(database, model.project_id, timeout_ms) as cur:
+        cur.execute("set local timezone = 'UTC'")  # days of timestamptz columns, in UTC
         if not _table_exists(cur, schema, model.table):
             raise NoData(model.id)
         columns = classify(_columns(cur, schema, model.table))
+        timings["columns"] = (time.perf_counter() - started) * 1000
         time_col = next((c for c in columns if c.role == "time"), None)
         measures = [Measure("rows", None, "count")] + [
             Measure(c.name, c, c.aggregate or "sum") for c in columns if c.role == "measure"
         ]
         dims = [c for c in columns if c.role == "dimension"]
+        main = next((m for m in measures if m.aggregate == "sum"), None)
         series: SeriesResult | None = None
-        if time_col is not None:
-            stmt = series_statement(table, time_col, measures)
-            cur.execute(stmt)
-            statements += 1
-            series = SeriesResult.read(cur, measures, stmt.as_string(cur))
-            rows = series.total
-        else:
-            stmt = sql.SQL("select count(*) from {}").format(table)
-            cur.execute(stmt)
-            statements += 1
-            rows = int(cur.fetchone()[0])
-        if rows == 0:
-            raise NoData(model.id)
-        facts.append(size_fact(model, columns, rows, time_col, series))
-        facts.append(quality_fact(quality, model))
         changes: list[Fact] = []
+        if time_col is not None:
+            text = run("series", series_statement(table, time_col, measures))
+            series = SeriesResult.read(cur, measures, text)
+            rows = series.total
+        elif not dims:
+            count_sql = run("count", sql.SQL("select count(*) from {}").format(table))
+            rows = int(cur.fetchone()[0])
         if series is not None and series.grain is not None:
             for j, m in enumerate(measures):
                 change = series.change_fact(j, m)
@@ -730,26 +757,33 @@ def compute_facts(
                 if trend is not None:
                     facts.append(trend)
                 facts.extend(series.anomaly_facts(j, m))
+        per_dim: dict[int, list[DimValue]] = {}
         if dims:
             drivers_for = _driver_measures(changes, measures)
-            main = next((m for m in measures if m.aggregate == "sum"), None)
             sums = list(dict.fromkeys([*([main] if main else []), *drivers_for]))
             sums = [m for m in sums if m.aggregate == "sum"]
             compared = series.compared_bounds() if series is not None and changes else None
-            together = _combinations(dims, compared is not None) <= COMBINATIONS_MAX
-            stmt = dimensions_statement(
-                table, dims, sums, time_column=time_col, compared=compared, together=together
+            together = _combinations(dims) <= COMBINATIONS_MAX
+            dims_sql = run(
+                "dimensions",
+                dimensions_statement(
+                    table, dims, sums, time_column=time_col, compared=compared, together=together
+                ),
             )
-            cur.execute(stmt)
-            statements += 1
-            text = stmt.as_string(cur)
             per_dim = _read_dimensions(cur, dims, sums)
+            if time_col is None:  # the rows, counted by the same pass
+                rows = sum(v.n for v in per_dim.get(0, []))
             for i, d in enumerate(dims):
-                fact = concentration_fact(d, per_dim.get(i, []), main, text)
+                fact = concentration_fact(d, per_dim.get(i, []), main, dims_sql)
                 if fact is not None:
                     facts.append(fact)
-            facts.extend(driver_facts(dims, per_dim, drivers_for, sums, changes, series, text))
-    facts.extend(distribution_facts(quality, columns))
+            facts.extend(driver_facts(dims, per_dim, drivers_for, sums, changes, series, dims_sql))
+    if rows == 0:
+        raise NoData(model.id)
+    counted_by = series.sql if series is not None else (dims_sql if dims else count_sql)
+    size = size_fact(model, columns, rows, time_col, series, counted_by)
+    head = [size, quality_fact(quality, model)]
+    facts = head + facts + distribution_facts(quality, columns)
     return FactSet(
         model_id=model.id,
         model_name=model.name,
@@ -761,12 +795,13 @@ def compute_facts(
         time_column=time_col.name if time_col else None,
         grain=series.grain if series else None,
         elapsed_ms=(time.perf_counter() - started) * 1000,
-        statements=statements,
+        statements=len([k for k in timings if k != "columns"]),
+        timings={k: round(v, 1) for k, v in timings.items()},
     )
 
 
-def _combinations(dims: list[ColumnInfo], with_periods: bool) -> int:
-    product = 3 if with_periods else 1
+def _combinations(dims: list[ColumnInfo]) -> int:
+    product = 1
     for d in dims:
         product *= (d.distinct or DIMENSION_MAX_VALUES) + 1  # NULL is a value too
     return product
@@ -993,7 +1028,10 @@ class SeriesResult:
         found = [
             r
             for r in self.complete
-            if r[f"z{j}"] is not None and abs(float(r[f"z{j}"])) > MAD_THRESHOLD
+            if r[f"z{j}"] is not None
+            and abs(float(r[f"z{j}"])) > MAD_THRESHOLD
+            and abs(float(r[f"v{j}"]) - float(r[f"med{j}"]))
+            >= MIN_ANOMALY_DEVIATION * abs(float(r[f"med{j}"]))
         ]
         found.sort(key=lambda r: -abs(float(r[f"z{j}"])))
         out = []
@@ -1059,6 +1097,7 @@ def size_fact(
     rows: int,
     time_col: ColumnInfo | None,
     series: SeriesResult | None,
+    counted_by: str,
 ) -> Fact:
     built = model.built_at
     numbers: dict[str, Any] = {
@@ -1105,7 +1144,7 @@ def size_fact(
         kind="size",
         sentence=sentence + ".",
         numbers=numbers,
-        sql=series.sql if series is not None else "",
+        sql=counted_by,
         severity=severity,
         score=score,
     )
