@@ -74,7 +74,8 @@ def prepare_manifest(project: DbtProject) -> bool:
     """
     if not manifest_is_stale(project):
         return False
-    target = Path(project.target_path)
+    # absolute: dbt reads a relative target path from the project's folder, not ours
+    target = Path(project.manifest_path).parent
     target.mkdir(parents=True, exist_ok=True)
     with (target / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -33,3 +33,16 @@ def test_a_fresh_manifest_is_not_parsed_again_under_dagster_dev(monkeypatch):
     dbt_project.cache_clear()
     assert not prepare_manifest(dbt_project())
     assert project.manifest_path.stat().st_mtime_ns == written
+
+
+def test_a_missing_manifest_is_parsed_from_any_working_folder(tmp_path, monkeypatch):
+    """A fresh checkout has no manifest: it is parsed into the project's target folder
+    whatever folder the process runs in (dbt reads a relative target from the project)."""
+    from orchestration.resources import dbt_project, prepare_manifest
+
+    project = dbt_project()
+    project.manifest_path.unlink()
+    monkeypatch.chdir(tmp_path)
+    assert prepare_manifest(project)
+    assert project.manifest_path.exists()
+    assert not list(project.manifest_path.parent.glob("parse-*"))
