@@ -57,7 +57,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
         return True
     written = project.manifest_path.stat().st_mtime
     for name in PROJECT_SOURCES:
-        path = DBT_PROJECT_DIR / name
+        path = Path(project.project_dir) / name
         files = path.rglob("*") if path.is_dir() else [path]
         if any(f.is_file() and f.stat().st_mtime > written for f in files):
             return True

@@ -6,12 +6,13 @@ import os
 import time
 from types import SimpleNamespace
 
+from dra.attribution.dbt_env import DBT_PROJECT_DIR
 from orchestration.resources import manifest_is_stale
 
 
 def test_a_manifest_older_than_the_project_files_is_stale(tmp_path):
     manifest = tmp_path / "manifest.json"
-    project = SimpleNamespace(manifest_path=manifest)
+    project = SimpleNamespace(manifest_path=manifest, project_dir=DBT_PROJECT_DIR)
     assert manifest_is_stale(project)  # none yet
     manifest.write_text("{}")
     os.utime(manifest, (0, 0))  # written before any model
@@ -46,3 +47,24 @@ def test_a_missing_manifest_is_parsed_from_any_working_folder(tmp_path, monkeypa
     assert prepare_manifest(project)
     assert project.manifest_path.exists()
     assert not list(project.manifest_path.parent.glob("parse-*"))
+
+
+def test_a_project_elsewhere_is_judged_by_its_own_files(tmp_path):
+    """A copy of the project (another checkout): parsed once into its own target folder,
+    then fresh; an edit of one of its models makes it stale again."""
+    import shutil
+
+    from dagster_dbt import DbtProject
+
+    from orchestration.resources import prepare_manifest
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=copy, profiles_dir=copy)
+    assert prepare_manifest(project)
+    assert project.manifest_path.parent == copy / "target"
+    assert not prepare_manifest(project)
+    model = next((copy / "models").rglob("*.sql"))
+    later = time.time() + 3600
+    os.utime(model, (later, later))
+    assert manifest_is_stale(project)
