@@ -287,11 +287,15 @@ def breakdown(storage: Storage | None, kind: str, request_id: int, seen: datetim
     )[0]
     # the page may show the outcome before the step's end is in the event log: the step
     # writes it (a model's status) before Dagster records the step's success
-    times = wait_until(
-        lambda: storage.run_times(request_id, OUTCOME_STEP.get(kind)),
-        f"the events of request {request_id}'s run",
-        timeout=30,
-    )
+    try:
+        times = wait_until(
+            lambda: storage.run_times(request_id, OUTCOME_STEP.get(kind)),
+            f"the events of request {request_id}'s run",
+            timeout=30,
+        )
+    except RuntimeError:  # the run failed before that step (its request says why)
+        print(f"  (request {request_id}: its run has no such step; no breakdown)")
+        return sample
     run_created, step_started, step_ended = times
     step_ended = min(step_ended, seen)
     sample.sensor_wait = (run_created - created).total_seconds()
