@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dra.admin.errors import AdminError
+from dra.errors import one_line_text
 from dra.models import SubscriptionTier, UserSubscription
 from dra.models.billing import TIER_LIMIT_COLUMNS, UNLIMITED
 
@@ -62,11 +63,12 @@ def _whole(form: Mapping[str, str], field: str, label: str, *, minimum: int) -> 
 
 def clean_tier(form: Mapping[str, str]) -> dict[str, object]:
     """Validated tier values from a form; AdminError names the first wrong field."""
-    name = " ".join((form.get("name") or "").split())
-    if not name:
-        raise AdminError("Tier name is required.", status=400, field="name")
-    if len(name) > 100:
-        raise AdminError("Tier name must be at most 100 characters.", status=400, field="name")
+    name = one_line_text(
+        form.get("name"),
+        missing=AdminError("Tier name is required.", status=400, field="name"),
+        too_long=AdminError("Tier name must be at most 100 characters.", status=400, field="name"),
+        limit=100,
+    )
     values: dict[str, object] = {
         "name": name,
         "description": (form.get("description") or "").strip() or None,

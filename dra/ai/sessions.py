@@ -69,7 +69,7 @@ from dra.ai.errors import EMPTY_SOURCES, INTROSPECTION_FAILED, NO_SESSION, AIErr
 from dra.ai.provider import Provider, Turn, configuration_problem
 from dra.ai.usage import check_generations, count_generation
 from dra.db import Database
-from dra.errors import Conflict, Forbidden, Invalid, NotFound
+from dra.errors import Conflict, Forbidden, Invalid, NotFound, one_line_text
 from dra.modeling import service as modeling
 from dra.modeling.catalog import Catalog, load_catalog
 from dra.modeling.errors import ModelingError
@@ -85,6 +85,7 @@ from dra.models import (
     ProjectMember,
 )
 from dra.models.ai import AISessionStatus
+from dra.models.base import stored_time
 
 __all__ = [
     "ChatResult",
@@ -670,12 +671,12 @@ def open_sessions(
 
 
 def _clean_title(title: object) -> str:
-    if not isinstance(title, str) or not title.strip():
-        raise Invalid("Give the data model a title.", field="title")
-    title = " ".join(title.split())
-    if len(title) > TITLE_MAX:
-        raise Invalid(f"Titles are limited to {TITLE_MAX} characters.", field="title")
-    return title
+    return one_line_text(
+        title,
+        missing=Invalid("Give the data model a title.", field="title"),
+        too_long=Invalid(f"Titles are limited to {TITLE_MAX} characters.", field="title"),
+        limit=TITLE_MAX,
+    )
 
 
 def save(
@@ -745,21 +746,12 @@ def save(
                 role=role,
                 content=content,
                 payload=payload,
-                created_at=_parse_time(entry.get("at")) or now,
+                created_at=stored_time(entry.get("at")) or now,
             )
         )
     row.status = AISessionStatus.SAVED
     session.flush()
     return SaveResult(saved.model.id, saved.model.name, conversation.id, saved.refresh_request_id)
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def discard(

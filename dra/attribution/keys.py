@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dra.accounts.tokens import hash_token
-from dra.errors import DraError, project_row
+from dra.errors import DraError, one_line_text, project_row
 from dra.models import AttributionTrackingKey
 
 KEY_PREFIX = "dra_wk_"
@@ -63,11 +63,12 @@ def create_key(
     created_by: int | None,
     allowed_origins: str | list[str] | None = None,
 ) -> NewKey:
-    name = (name or "").strip()
-    if not name:
-        raise WriteKeyError("Give the key a name (e.g. “Website”).", field="name")
-    if len(name) > 100:
-        raise WriteKeyError("The name is longer than 100 characters.", field="name")
+    name = one_line_text(
+        name,
+        missing=WriteKeyError("Give the key a name (e.g. “Website”).", field="name"),
+        too_long=WriteKeyError("The name is longer than 100 characters.", field="name"),
+        limit=100,
+    )
     origins = parse_origins(allowed_origins)
     secret = KEY_PREFIX + secrets.token_urlsafe(24)
     key = AttributionTrackingKey(

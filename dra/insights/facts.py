@@ -49,6 +49,7 @@ from psycopg import sql
 from dra.db import Database
 from dra.ingestion.naming import models_schema
 from dra.modeling.executor import readonly_cursor
+from dra.models.base import stored_time
 
 MAX_MEASURES = 8
 MAX_DIMENSIONS = 6
@@ -231,7 +232,7 @@ class FactSet:
             facts=[Fact.from_dict(f) for f in data.get("facts", [])],
             time_column=data.get("timeColumn"),
             grain=data.get("grain"),
-            computed_at=_parse_time(data.get("computedAt")) or datetime.now(UTC),
+            computed_at=stored_time(data.get("computedAt")) or datetime.now(UTC),
             elapsed_ms=float(data.get("elapsedMs") or 0),
             statements=int(data.get("statements") or 0),
             timings=dict(data.get("timings") or {}),
@@ -274,15 +275,6 @@ class Measure:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def words(name: str) -> list[str]:

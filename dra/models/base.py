@@ -23,6 +23,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def stored_time(value: object) -> datetime | None:
+    """An ISO timestamp kept in a JSON column, or None when it is missing or malformed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(schema=APP_SCHEMA, naming_convention=NAMING_CONVENTION)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dra.billing.limits import Limit, check_limit
 from dra.db import Database
-from dra.errors import DraError
+from dra.errors import DraError, one_line_text
 from dra.ingestion.connectors import (
     CONNECT_TIMEOUT,
     ConnectionFailed,
@@ -101,12 +101,12 @@ def check_connection(
 
 
 def _check_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise SourceError("Give the data source a name.", field="name")
-    if len(name) > 200:
-        raise SourceError("The name can be at most 200 characters.", field="name")
-    return name
+    return one_line_text(
+        name,
+        missing=SourceError("Give the data source a name.", field="name"),
+        too_long=SourceError("The name can be at most 200 characters.", field="name"),
+        limit=200,
+    )
 
 
 def create_database_source(
