@@ -392,79 +392,66 @@ def _day_expr(column: ColumnInfo) -> sql.Composable:
     return sql.SQL("{}::date").format(ident)
 
 
+SERIES_COLUMNS = {
+    "v": "v",
+    "s": "s",
+    "n": "c",
+    "d": "d",
+    "pc": "pc",
+    "slope": "slope",
+    "r2": "r2_",
+    "avg": "avg",
+    "med": "med",
+    "mad": "mad",
+    "meanad": "meanad",
+    "z": "z",
+}
+"""Per measure j, the series statement's column names: ``{key}`` -> ``"{prefix}{j}"``."""
+
+
 def series_statement(
     table: sql.Composable, time_column: ColumnInfo, measures: list[Measure]
 ) -> sql.Composed:
     """Pass 1: the measures per period, with change, trend and robust spread in SQL."""
     daily, rolled, numbered, stats, spread, out = [], [], [], [], [], []
     for j, m in enumerate(measures):
-        v = sql.Identifier(f"v{j}")
+        ids = {key: sql.Identifier(f"{prefix}{j}") for key, prefix in SERIES_COLUMNS.items()}
         if m.aggregate == "count":
-            rolled.append(sql.SQL("sum(daily.n)::float8 as {}").format(v))
+            rolled.append(sql.SQL("sum(daily.n)::float8 as {v}").format(**ids))
         else:
             col = sql.Identifier(m.column.name)  # type: ignore[union-attr]
             if m.aggregate == "sum":
-                daily.append(sql.SQL("sum({})::float8 as {}").format(col, sql.Identifier(f"s{j}")))
+                daily.append(sql.SQL("sum({c})::float8 as {s}").format(c=col, **ids))
+                rolled.append(sql.SQL("sum({s})::float8 as {v}").format(**ids))
             else:  # an average needs its count
                 daily.append(
-                    sql.SQL("sum({c})::float8 as {s}, count({c}) as {n}").format(
-                        c=col, s=sql.Identifier(f"s{j}"), n=sql.Identifier(f"c{j}")
-                    )
+                    sql.SQL("sum({c})::float8 as {s}, count({c}) as {n}").format(c=col, **ids)
                 )
-            if m.aggregate == "sum":
-                rolled.append(sql.SQL("sum({})::float8 as {}").format(sql.Identifier(f"s{j}"), v))
-            else:
-                rolled.append(
-                    sql.SQL("sum({s}) / nullif(sum({n}), 0) as {v}").format(
-                        s=sql.Identifier(f"s{j}"), n=sql.Identifier(f"c{j}"), v=v
-                    )
-                )
+                rolled.append(sql.SQL("sum({s}) / nullif(sum({n}), 0) as {v}").format(**ids))
         numbered.append(
             sql.SQL(
                 "{v} - lag({v}) over w as {d}, "
                 "100 * ({v} - lag({v}) over w) / nullif(abs(lag({v}) over w), 0) as {pc}"
-            ).format(v=v, d=sql.Identifier(f"d{j}"), pc=sql.Identifier(f"pc{j}"))
+            ).format(**ids)
         )
         stats.append(
             sql.SQL(
                 "regr_slope({v}, i) as {slope}, regr_r2({v}, i) as {r2}, avg({v}) as {avg}, "
                 "percentile_cont(0.5) within group (order by {v}) as {med}"
-            ).format(
-                v=v,
-                slope=sql.Identifier(f"slope{j}"),
-                r2=sql.Identifier(f"r2_{j}"),
-                avg=sql.Identifier(f"avg{j}"),
-                med=sql.Identifier(f"med{j}"),
-            )
+            ).format(**ids)
         )
         spread.append(
             sql.SQL(
                 "percentile_cont(0.5) within group (order by abs({v} - {med})) as {mad}, "
                 "avg(abs({v} - {med})) as {meanad}"
-            ).format(
-                v=v,
-                med=sql.Identifier(f"med{j}"),
-                mad=sql.Identifier(f"mad{j}"),
-                meanad=sql.Identifier(f"meanad{j}"),
-            )
+            ).format(**ids)
         )
         out.append(
             sql.SQL(
                 "{v}, {d}, {pc}, {slope}, {r2}, {avg}, {med}, {mad}, "
                 "case when {mad} > 0 then 0.6745 * ({v} - {med}) / {mad}"
                 " when {meanad} > 0 then ({v} - {med}) / (1.253314 * {meanad}) end as {z}"
-            ).format(
-                v=v,
-                d=sql.Identifier(f"d{j}"),
-                pc=sql.Identifier(f"pc{j}"),
-                slope=sql.Identifier(f"slope{j}"),
-                r2=sql.Identifier(f"r2_{j}"),
-                avg=sql.Identifier(f"avg{j}"),
-                med=sql.Identifier(f"med{j}"),
-                mad=sql.Identifier(f"mad{j}"),
-                meanad=sql.Identifier(f"meanad{j}"),
-                z=sql.Identifier(f"z{j}"),
-            )
+            ).format(**ids)
         )
     comma = sql.SQL(", ")
     template = """with daily as (
