@@ -274,6 +274,28 @@ class Measure:
         return self.aggregate in ("count", "sum")
 
 
+def fact(
+    kind: str,
+    key: str | None,
+    sentence: str,
+    numbers: dict[str, Any],
+    sql: str,
+    *,
+    severity: str = "info",
+    score: float = 0.0,
+) -> Fact:
+    """A fact whose id is its kind, then ``:key`` when there are several of the kind."""
+    return Fact(
+        id=kind if key is None else f"{kind}:{key}",
+        kind=kind,
+        sentence=sentence,
+        numbers=numbers,
+        sql=sql,
+        severity=severity,
+        score=score,
+    )
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -937,12 +959,12 @@ class SeriesResult:
             f"(the last complete {self.grain} against the one before)."
         )
         severity = "warning" if change_pct is not None and abs(change_pct) >= 20 else "info"
-        return Fact(
-            id=f"change:{m.label}:{self.grain}",
-            kind="change",
-            sentence=sentence,
-            numbers=numbers,
-            sql=self.sql,
+        return fact(
+            "change",
+            f"{m.label}:{self.grain}",
+            sentence,
+            numbers,
+            self.sql,
             severity=severity,
             score=min(abs(change_pct or 0) / 10, 10),
         )
@@ -992,14 +1014,7 @@ class SeriesResult:
                 f"(average {fmt(numbers['mean'])}, R² of a straight line {fmt(fit)})."
             )
         score = abs(slope_pct or 0) * (r2 or 0)
-        return Fact(
-            id=f"trend:{m.label}",
-            kind="trend",
-            sentence=sentence,
-            numbers=numbers,
-            sql=self.sql,
-            score=min(score, 10),
-        )
+        return fact("trend", m.label, sentence, numbers, self.sql, score=min(score, 10))
 
     def anomaly_facts(self, j: int, m: Measure) -> list[Fact]:
         if self.grain is None or self.complete_periods < MIN_TREND_PERIODS:
@@ -1037,12 +1052,12 @@ class SeriesResult:
                 f"{fmt(numbers['z'])}, threshold {fmt(MAD_THRESHOLD)})."
             )
             out.append(
-                Fact(
-                    id=f"anomaly:{m.label}:{period.isoformat()}",
-                    kind="anomaly",
-                    sentence=sentence,
-                    numbers=numbers,
-                    sql=self.sql,
+                fact(
+                    "anomaly",
+                    f"{m.label}:{period.isoformat()}",
+                    sentence,
+                    numbers,
+                    self.sql,
                     severity="warning",
                     score=min(abs(z), 10),
                 )
@@ -1118,15 +1133,7 @@ def size_fact(
                 severity, score = "warning", 3.0
     elif time_col is None:
         sentence += "; it has no date or timestamp column, so there is no trend to follow"
-    return Fact(
-        id="size",
-        kind="size",
-        sentence=sentence + ".",
-        numbers=numbers,
-        sql=counted_by,
-        severity=severity,
-        score=score,
-    )
+    return fact("size", None, sentence + ".", numbers, counted_by, severity=severity, score=score)
 
 
 QUALITY_SQL = (
@@ -1138,12 +1145,12 @@ QUALITY_SQL = (
 def quality_fact(quality: QualitySnapshot | None, model: ModelSnapshot) -> Fact:
     """The latest quality report's score and worst issues; whether the data is fit to trust."""
     if quality is None:
-        return Fact(
-            id="quality",
-            kind="quality",
-            sentence="No quality report yet: run a quality check before relying on these numbers.",
-            numbers={"score": None, "report": None},
-            sql=(
+        return fact(
+            "quality",
+            None,
+            "No quality report yet: run a quality check before relying on these numbers.",
+            {"score": None, "report": None},
+            (
                 "select id, score, created_at from app.quality_reports\n"
                 f"where data_model_id = {int(model.id)} order by created_at desc limit 1"
             ),
@@ -1200,12 +1207,12 @@ def quality_fact(quality: QualitySnapshot | None, model: ModelSnapshot) -> Fact:
         sentence = f"The data's quality score is {fmt(score)}/100 ({when})" + (
             f"; minor issues: {listed}." if listed else "; no issue found."
         )
-    return Fact(
-        id="quality",
-        kind="quality",
-        sentence=sentence,
-        numbers=numbers,
-        sql=QUALITY_SQL.format(id=int(quality.id)),
+    return fact(
+        "quality",
+        None,
+        sentence,
+        numbers,
+        QUALITY_SQL.format(id=int(quality.id)),
         severity=severity,
         score=10.0 if severity != "info" else 0.0,
     )
@@ -1240,12 +1247,12 @@ def distribution_facts(quality: QualitySnapshot | None, columns: list[ColumnInfo
         if numbers["outliers"]:
             sentence += f"; {fmt(numbers['outliers'])} rows are outliers beyond the IQR fences"
         out.append(
-            Fact(
-                id=f"distribution:{name}",
-                kind="distribution",
-                sentence=sentence + ".",
-                numbers=numbers,
-                sql=(
+            fact(
+                "distribution",
+                name,
+                sentence + ".",
+                numbers,
+                (
                     "select col from app.quality_reports,\n"
                     "  jsonb_array_elements(report -> 'columns') as col\n"
                     f"where id = {int(quality.id)} and col ->> 'name' = "
@@ -1300,14 +1307,7 @@ def concentration_fact(
         if "top3_measure_pct" in numbers:
             sentence += f" and the top 3 {pct(numbers['top3_measure_pct'])}"
     top1 = numbers["top1_pct"] or 0
-    return Fact(
-        id=f"concentration:{dim.name}",
-        kind="concentration",
-        sentence=sentence + ".",
-        numbers=numbers,
-        sql=text,
-        score=top1 / 20,
-    )
+    return fact("concentration", dim.name, sentence + ".", numbers, text, score=top1 / 20)
 
 
 def driver_facts(
@@ -1369,12 +1369,12 @@ def driver_facts(
                 f"({signed(numbers['change'])} of {signed(numbers['measure_change'])})."
             )
             out.append(
-                Fact(
-                    id=f"driver:{m.label}:{d.name}={_label(v.value)}",
-                    kind="driver",
-                    sentence=sentence,
-                    numbers=numbers,
-                    sql=text,
+                fact(
+                    "driver",
+                    f"{m.label}:{d.name}={_label(v.value)}",
+                    sentence,
+                    numbers,
+                    text,
                     severity=change.severity,
                     score=change.score * share / 100,
                 )

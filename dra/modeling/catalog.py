@@ -71,7 +71,7 @@ def load_catalog(session: Session, project_id: int) -> Catalog:
     the project's own schemas, which its database role may read). Staging tables are
     left out.
     """
-    from dra.models import DataModel, DataSource, DataSourceTable
+    from dra.models import DataModel
 
     raw, models = raw_schema(project_id), models_schema(project_id)
     rows = session.execute(
@@ -88,16 +88,7 @@ def load_catalog(session: Session, project_id: int) -> Catalog:
             r.data_source_id,
             r.name if r.source_table == r.raw_table else f"{r.name} · {r.source_table}",
         )
-        for r in session.execute(
-            select(
-                DataSourceTable.raw_table,
-                DataSourceTable.data_source_id,
-                DataSourceTable.source_table,
-                DataSource.name,
-            )
-            .join(DataSource)
-            .where(DataSource.project_id == project_id)
-        )
+        for r in source_tables(session, project_id)
     }
     model_names = {
         m.materialized_table: m.name
@@ -123,3 +114,22 @@ def load_catalog(session: Session, project_id: int) -> Catalog:
             catalog.tables[table] = info
         info.columns[column] = data_type
     return catalog
+
+
+def source_tables(session: Session, project_id: int) -> list:
+    """The project's ingested tables, each with its source: rows of ``raw_table``,
+    ``data_source_id``, ``source_table`` (its name at the source), ``columns`` (as
+    ingestion recorded them) and ``name`` (the source's)."""
+    from dra.models import DataSource, DataSourceTable
+
+    return session.execute(
+        select(
+            DataSourceTable.raw_table,
+            DataSourceTable.data_source_id,
+            DataSourceTable.source_table,
+            DataSourceTable.columns,
+            DataSource.name,
+        )
+        .join(DataSource)
+        .where(DataSource.project_id == project_id)
+    ).all()

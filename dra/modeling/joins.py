@@ -72,7 +72,7 @@ from psycopg import sql
 from sqlalchemy import select
 
 from dra.db import Database
-from dra.modeling.catalog import Catalog, load_catalog
+from dra.modeling.catalog import Catalog, load_catalog, source_tables
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import _set_timeout, narrow
 from dra.project_roles import ensure_project_role
@@ -715,19 +715,10 @@ class _Candidate:
 def _source_info(session, project_id: int) -> tuple[dict, list]:
     """raw table -> (source table, {ingested column: source column}, source id), and the
     declared keys of the project's sources: [(source id, key dict)]."""
-    from dra.models import DataSource, DataSourceTable
+    from dra.models import DataSource
 
     tables: dict[str, tuple[str, dict[str, str], int]] = {}
-    for row in session.execute(
-        select(
-            DataSourceTable.raw_table,
-            DataSourceTable.source_table,
-            DataSourceTable.columns,
-            DataSourceTable.data_source_id,
-        )
-        .join(DataSource)
-        .where(DataSource.project_id == project_id)
-    ):
+    for row in source_tables(session, project_id):
         names = {
             c["name"]: c.get("source_name") or c["name"]
             for c in (row.columns or [])

@@ -182,21 +182,18 @@ def run_backup(
         file_name, requested_by = backup.file_name, backup.requested_by
         author = _author(s, requested_by)
     with operation_lock(database.url, "backup"):
-        with database.system_session() as s:
-            s.execute(
-                update(Backup)
-                .where(Backup.id == backup_id)
-                .values(
-                    status="running",
-                    phase="starting",
-                    progress=1,
-                    attempt=attempt,
-                    error=None,
-                    next_retry_at=None,
-                    started_at=datetime.now(UTC),
-                    finished_at=None,
-                )
-            )
+        _set_backup(
+            database,
+            backup_id,
+            status="running",
+            phase="starting",
+            progress=1,
+            attempt=attempt,
+            error=None,
+            next_retry_at=None,
+            started_at=datetime.now(UTC),
+            finished_at=None,
+        )
         settings.backup_dir.mkdir(parents=True, exist_ok=True)
         target = backup_path(settings, file_name)
         partial = target.with_name(target.name + ".partial")
@@ -210,20 +207,17 @@ def run_backup(
                 partial.unlink()
             raise
     size = target.stat().st_size
-    with database.system_session() as s:
-        s.execute(
-            update(Backup)
-            .where(Backup.id == backup_id)
-            .values(
-                status="succeeded",
-                phase="stored",
-                progress=90,
-                size_bytes=size,
-                sha256=metadata["dump"]["sha256"],
-                metadata_=metadata,
-                finished_at=datetime.now(UTC),
-            )
-        )
+    _set_backup(
+        database,
+        backup_id,
+        status="succeeded",
+        phase="stored",
+        progress=90,
+        size_bytes=size,
+        sha256=metadata["dump"]["sha256"],
+        metadata_=metadata,
+        finished_at=datetime.now(UTC),
+    )
     return BackupOutcome(
         backup_id,
         target,
@@ -232,6 +226,12 @@ def run_backup(
         metadata["tables"],
         time.monotonic() - started,
     )
+
+
+def _set_backup(database: Database, backup_id: int, **values: Any) -> None:
+    """Update the backup's row in its own transaction (seen at once by the status pages)."""
+    with database.system_session() as s:
+        s.execute(update(Backup).where(Backup.id == backup_id).values(**values))
 
 
 def _author(session: Session, user_id: int | None) -> dict[str, Any]:
