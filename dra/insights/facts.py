@@ -285,15 +285,8 @@ def fact(
     score: float = 0.0,
 ) -> Fact:
     """A fact whose id is its kind, then ``:key`` when there are several of the kind."""
-    return Fact(
-        id=kind if key is None else f"{kind}:{key}",
-        kind=kind,
-        sentence=sentence,
-        numbers=numbers,
-        sql=sql,
-        severity=severity,
-        score=score,
-    )
+    fact_id = kind if key is None else f"{kind}:{key}"
+    return Fact(fact_id, kind, sentence, numbers, sql, severity, score)
 
 
 # ----------------------------------------------------------------------------- helpers
