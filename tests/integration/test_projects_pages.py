@@ -206,3 +206,23 @@ def test_feature_pages_of_a_project_get_a_tab(app, login, team):
     app.register_blueprint(extra)
     page = login(team.viewer).get(f"/projects/{team.project_id}").get_data(as_text=True)
     assert f'href="/projects/{team.project_id}/field-notes/">Field Notes</a>' in page
+
+
+@pytest.mark.parametrize(
+    ("path", "title", "action"),
+    [
+        ("sources/", "No data sources yet", None),
+        ("models", "No data models yet", "Build your first model"),
+        ("dashboards", "No dashboards yet", None),
+        ("insights", "No data models yet", None),
+    ],
+)
+def test_a_new_project_s_pages_say_what_would_be_there(login, team, path, title, action):
+    """Every list page of an empty project shows the same empty state: a title, a line on
+    what belongs there, and for those who may, the action that starts it."""
+    client = login(team.owner)
+    page = client.get(f"/projects/{team.project_id}/{path}").get_data(as_text=True)
+    assert f'<section class="card empty">\n  <h2>{title}</h2>\n  <p class="muted">' in page
+    if action:
+        assert action in page
+        assert action not in login(team.viewer).get(f"/projects/{team.project_id}/{path}").text
