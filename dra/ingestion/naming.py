@@ -16,6 +16,16 @@ def models_schema(project_id: int) -> str:
     return f"models_p{int(project_id)}"
 
 
+def clean_schema(project_id: int) -> str:
+    """Where cleaning rules write a model's cleaned copy."""
+    return f"clean_p{int(project_id)}"
+
+
+def model_table(model_id: int) -> str:
+    """A data model's table, in its project's models schema."""
+    return f"model_{int(model_id)}"
+
+
 def slugify(name: str, *, fallback: str = "col") -> str:
     """Lower-case ASCII snake_case, starting with a letter, at most 63 bytes."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from dra.billing.limits import row_limit
 from dra.db import Database
 from dra.ingestion.loader import analyze_table, ensure_schema, swap_in
-from dra.ingestion.naming import models_schema
+from dra.ingestion.naming import model_table, models_schema
 from dra.modeling.catalog import load_catalog
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import translate_error
@@ -26,10 +26,6 @@ from dra.models import DataModel, Project
 from dra.models.data_models import DataModelStatus
 from dra.project_roles import ensure_project_role
 from dra.settings import DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS
-
-
-def table_name(model_id: int) -> str:
-    return f"model_{int(model_id)}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ def materialize_model(
         owner_id = s.get(Project, project_id).owner_id
         tier_rows = row_limit(s, owner_id)
         catalog = load_catalog(s, project_id)
-    schema, table = models_schema(project_id), table_name(model_id)
+    schema, table = models_schema(project_id), model_table(model_id)
     try:
         prepared = prepare_model(catalog, query, query_json)
         rows = _build(

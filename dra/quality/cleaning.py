@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from dra.db import Database
 from dra.ingestion.loader import analyze_table, ensure_schema, swap_in
+from dra.ingestion.naming import clean_schema
 from dra.models import QualityRule
 from dra.models.quality import QualityRuleKind
 from dra.quality import patterns
 from dra.quality.profiling import ColumnInfo, TableNotFound, table_columns
-from dra.quality.reports import ModelTable, QualityError, clean_schema, model_table
+from dra.quality.reports import ModelTable, QualityError, model_table
 
 RULE_TYPES = (
     "fill_nulls",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dra.db import Database
 from dra.errors import DraError
-from dra.ingestion.naming import models_schema
+from dra.ingestion.naming import clean_schema, models_schema
 from dra.models import DataModel, QualityReport
 from dra.quality.profiling import TableNotFound, profile_table
 
@@ -20,10 +20,6 @@ LAYERS = ("model", "clean")
 
 class QualityError(DraError):
     """A quality operation that cannot proceed; ``status`` is the HTTP answer."""
-
-
-def clean_schema(project_id: int) -> str:
-    return f"clean_p{int(project_id)}"
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ from psycopg import sql
 
 from dra.db import Database
 from dra.ingestion.loader import analyze_table, ensure_schema
-from dra.ingestion.naming import models_schema
-from dra.modeling.materialize import table_name
+from dra.ingestion.naming import model_table, models_schema
 from dra.models import DataModel
 
 PLANTED = """
@@ -64,7 +63,7 @@ def model_with_table(
         s.flush()
         model_id = model.id
     schema = models_schema(project_id)
-    table = table_name(model_id)
+    table = model_table(model_id)
     with database.system_connection() as conn:
         with conn.cursor() as cur:
             ensure_schema(cur, schema)
