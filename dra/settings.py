@@ -89,6 +89,7 @@ class Settings:
     statement_timeout_ms: int = 15000
     model_build_timeout_seconds: int = DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS
     upload_max_bytes: int = 500 * 1024 * 1024
+    image_max_bytes: int = 10 * 1024 * 1024  # an article image (UC-ADM-13); above: 413
     restore_max_bytes: int = 20 * 1024**3  # a restored dump may inflate to this
     restore_max_ratio: int = 100  # refuse archive members compressed more than this
     daily_ingest_cron: str = "0 3 * * *"
@@ -226,6 +227,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "DRA_MODEL_BUILD_TIMEOUT_SECONDS", DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS
         ),
         upload_max_bytes=_int(env, "DRA_UPLOAD_MAX_BYTES", 500 * 1024 * 1024),
+        image_max_bytes=_positive(env, "DRA_IMAGE_MAX_BYTES", 10 * 1024 * 1024),
         restore_max_bytes=_positive(env, "DRA_RESTORE_MAX_BYTES", 20 * 1024**3),
         restore_max_ratio=_positive(env, "DRA_RESTORE_MAX_RATIO", 100),
         daily_ingest_cron=env.get("DRA_DAILY_INGEST_CRON", "0 3 * * *"),
