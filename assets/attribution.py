@@ -1,8 +1,10 @@
 """Attribution reports as a Dagster asset, produced for a request the web app recorded.
 
-The job ``attribution_report_job`` rebuilds the dbt models upstream of the report
-(staging events -> touchpoints -> credits, with their tests) and then this asset
-reads the marts into the stored report (``dra.attribution.reports``).
+The job ``attribution_report_job`` builds the dbt models upstream of the report
+(staging events -> touchpoints -> credits, with their tests) for the report's project
+and options only, recomputing the months whose events changed (assets/dbt.py), and then
+this asset reads the marts into the stored report (``dra.attribution.reports``). The
+nightly ``attribution_daily_job`` rebuilds every project in full (``--full-refresh``).
 """
 
 import dagster as dg
@@ -88,8 +90,8 @@ def attribution_report(
 attribution_report_job = dg.define_asset_job(
     "attribution_report_job",
     selection=dg.AssetSelection.assets(attribution_report).upstream(),
-    description="Rebuild the dbt attribution models (with their tests), then produce the "
-    "requested report.",
+    description="Build the dbt attribution models (with their tests) for the report's "
+    "project and options, only the months whose events changed, then produce the report.",
     # The run queue allows one dbt build at a time (tag_concurrency_limits, dra/runtime.py):
     # two builds would swap the same tables.
     tags={"dra/dbt": "build"},
@@ -101,9 +103,10 @@ attribution_daily_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(attribution_event_partitions)
     | dg.AssetSelection.assets(attribution_report).upstream()
     - dg.AssetSelection.assets(attribution_report),
-    description="Nightly: monthly partitions of the events, then dbt build of the "
-    "attribution models and their tests.",
+    description="Nightly: monthly partitions of the events, then dbt build --full-refresh "
+    "of the attribution models (every project, default options) and their tests.",
     tags={"dra/dbt": "build"},
+    config={"ops": {"dbt_models": {"config": {"full_refresh": True}}}},
 )
 
 attribution_daily_schedule = dg.ScheduleDefinition(

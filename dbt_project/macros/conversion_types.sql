@@ -1,6 +1,7 @@
-{#- The configured conversion event types as a SQL list: ('conversion', 'purchase'). -#}
+{#- The run's conversion event types as a SQL list: ('conversion', 'purchase'). The names
+    are checked by conversion_type_names() (lower-case letters, digits, underscores). -#}
 {% macro conversion_types() -%}
-    ({%- for t in var('conversion_event_types') -%}
-        '{{ t | replace("'", "''") }}'{{ ", " if not loop.last }}
+    ({%- for t in conversion_type_names() -%}
+        '{{ t }}'{{ ", " if not loop.last }}
     {%- endfor -%})
 {%- endmacro %}

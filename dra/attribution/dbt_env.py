@@ -1,15 +1,48 @@
-"""The dbt connection (``DRA_DBT_*`` variables read by dbt_project/profiles.yml)."""
+"""The dbt connection (``DRA_DBT_*`` variables read by dbt_project/profiles.yml), and the
+arguments of an attribution build (which projects, which options, full refresh or not)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MARTS_SCHEMA = "marts"
 INTERMEDIATE_SCHEMA = "intermediate"
+# What int_touchpoints' last build of each options saw of the events (per project and
+# month): created by the model's hooks (dbt_project/macros/attribution_partitions.sql).
+PARTITIONS_STATE = "int_touchpoints_state"
+
+
+def build_args(
+    build_vars: Mapping[str, Any] | None = None, *, full_refresh: bool = False
+) -> list[str]:
+    """``dbt build`` arguments: ``--full-refresh`` and ``--vars`` (project_ids,
+    lookback_days, conversion_event_types) when given."""
+    args = ["build"]
+    if full_refresh:
+        args.append("--full-refresh")
+    if build_vars:
+        args += ["--vars", json.dumps(dict(build_vars), sort_keys=True)]
+    return args
+
+
+def partitions_state_exists(session: Session) -> bool:
+    """Whether int_touchpoints is built by partitions already; without the state table (a
+    new platform, or one whose touchpoints table predates it) a build must be a full
+    refresh, which creates both."""
+    found = session.scalar(
+        text("SELECT to_regclass(:name) IS NOT NULL"),
+        {"name": f'"{INTERMEDIATE_SCHEMA}"."{PARTITIONS_STATE}"'},
+    )
+    return bool(found)
 
 
 def dbt_executable() -> str:

@@ -26,6 +26,7 @@ without a timestamp gets ``now()`` each time). The unpartitioned table
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -38,16 +39,19 @@ from sqlalchemy import (
     DateTime,
     Identity,
     Index,
+    Integer,
     Numeric,
     PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dra.attribution.reference import DEFAULT_CONVERSION_TYPES, DEFAULT_LOOKBACK_DAYS
 from dra.models.base import Base, utcnow
 from dra.models.columns import (
     CreatedAtMixin,
@@ -61,6 +65,7 @@ from dra.models.columns import (
 from dra.models.users import TOKEN_HASH_LENGTH
 
 CLIENT_EVENT_ID_LENGTH = 128
+MAX_LOOKBACK_DAYS = 365
 
 
 class EventType(StrEnum):
@@ -186,7 +191,9 @@ class AttributionReport(IdMixin, CreatedAtMixin, Base):
 
     Produced by a pipeline run (``pipeline_requests`` kind ``attribution_report``);
     ``params`` holds the inputs (funnel steps, lookback window...), ``result`` the
-    output (channel credits, step counts, paths).
+    output (channel credits, step counts, paths). An attribution report's options are
+    columns: ``lookback_days`` (1 to 365) and ``conversion_types`` (a JSON list of 1 to
+    7 event types), the defaults those of the dbt project.
     """
 
     __tablename__ = "attribution_reports"
@@ -196,6 +203,14 @@ class AttributionReport(IdMixin, CreatedAtMixin, Base):
         one_of("status", ReportStatus),
         CheckConstraint("end_date >= start_date", name="date_range"),
         CheckConstraint("kind <> 'attribution' OR model IS NOT NULL", name="model_required"),
+        CheckConstraint(
+            f"lookback_days BETWEEN 1 AND {MAX_LOOKBACK_DAYS}", name="lookback_days_range"
+        ),
+        CheckConstraint(
+            "jsonb_typeof(conversion_types) = 'array'"
+            f" AND jsonb_array_length(conversion_types) BETWEEN 1 AND {len(EventType)}",
+            name="conversion_types_list",
+        ),
         Index("ix_attribution_reports_project_id_created_at", "project_id", "created_at"),
     )
 
@@ -208,6 +223,18 @@ class AttributionReport(IdMixin, CreatedAtMixin, Base):
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
     params: Mapped[dict[str, Any]] = json_object()
+    lookback_days: Mapped[int] = mapped_column(
+        Integer,
+        nullable=False,
+        default=DEFAULT_LOOKBACK_DAYS,
+        server_default=text(str(DEFAULT_LOOKBACK_DAYS)),
+    )
+    conversion_types: Mapped[list[str]] = mapped_column(
+        JSONB,
+        nullable=False,
+        default=lambda: list(DEFAULT_CONVERSION_TYPES),
+        server_default=text(f"'{json.dumps(list(DEFAULT_CONVERSION_TYPES))}'::jsonb"),
+    )
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(
         String(16), nullable=False, default=ReportStatus.QUEUED, server_default="queued"

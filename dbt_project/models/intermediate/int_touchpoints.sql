@@ -1,13 +1,26 @@
 -- Each conversion's touchpoints: the same user's other, non-conversion events of the
 -- same project in [conversion - lookback, conversion], numbered by (time, event id).
+-- Incremental by (options, project, month of the conversion): only the partitions whose
+-- events changed since these options' last build are deleted and rebuilt (macros/
+-- attribution_partitions.sql); var project_ids limits a build to some projects.
 -- work_mem: enough for the conversions' hash table, not for the events': the planner
 -- then always hashes the conversions and streams the events past them. With room for
 -- both, it hashes the million events whenever ANALYZE's sample makes the visitors look
 -- skewed, and the build takes twice as long.
-{{ config(pre_hook=[
-    "set local work_mem = '16MB'",
-    "{{ analyze_events_if_never_analyzed() }}",
-]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[
+        {'columns': ['project_id', 'lookback_days', 'conversion_types', 'conversion_month']},
+    ],
+    pre_hook=[
+        "set local work_mem = '16MB'",
+        "{{ analyze_events_if_never_analyzed() }}",
+        "{{ touchpoints_pre_hook() }}",
+    ],
+    post_hook=["{{ touchpoints_post_hook() }}"],
+) }}
 
 with
 
@@ -17,9 +30,17 @@ conversions as (
         project_id,
         user_identifier,
         occurred_at as conversion_at,
-        coalesce(event_value, cast(1 as double precision)) as conversion_value
+        coalesce(event_value, cast(1 as double precision)) as conversion_value,
+        {{ utc_month('occurred_at') }} as conversion_month
     from {{ ref('stg_attribution_events') }}
-    where event_type in {{ conversion_types() }}
+    where
+        event_type in {{ conversion_types() }}
+        and {{ attribution_scope() }}
+        {%- if is_incremental() %}
+        and (project_id, {{ utc_month('occurred_at') }}) in (
+            select project_id, conversion_month from int_touchpoints_rebuild
+        )
+        {%- endif %}
 ),
 
 candidates as (
@@ -30,7 +51,19 @@ candidates as (
         occurred_at,
         channel
     from {{ ref('stg_attribution_events') }}
-    where event_type not in {{ conversion_types() }}
+    where
+        event_type not in {{ conversion_types() }}
+        and {{ attribution_scope() }}
+        {%- if is_incremental() %}
+        and project_id in (select project_id from int_touchpoints_rebuild)
+        and occurred_at >= (
+            select min(conversion_month) - make_interval(days => {{ lookback_days() }})
+            from int_touchpoints_rebuild
+        )
+        and occurred_at < (
+            select max(conversion_month) + interval '1 month' from int_touchpoints_rebuild
+        )
+        {%- endif %}
 ),
 
 joined as (
@@ -40,6 +73,7 @@ joined as (
         conversions.user_identifier,
         conversions.conversion_at,
         conversions.conversion_value,
+        conversions.conversion_month,
         candidates.event_id as touchpoint_id,
         candidates.occurred_at as touchpoint_at,
         candidates.channel
@@ -50,7 +84,7 @@ joined as (
             and candidates.user_identifier = conversions.user_identifier
             and candidates.occurred_at <= conversions.conversion_at
             and candidates.occurred_at
-            >= conversions.conversion_at - make_interval(days => {{ var('lookback_days') }})
+            >= conversions.conversion_at - make_interval(days => {{ lookback_days() }})
 ),
 
 numbered as (
@@ -60,6 +94,7 @@ numbered as (
         user_identifier,
         conversion_at,
         conversion_value,
+        conversion_month,
         touchpoint_id,
         touchpoint_at,
         channel,
@@ -98,6 +133,9 @@ positioned as (
 
 weighted as (
     select
+        {{ lookback_days() }} as lookback_days,
+        cast({{ conversion_types_key() }} as text) as conversion_types,
+        conversion_month,
         conversion_id,
         project_id,
         user_identifier,
@@ -118,7 +156,8 @@ weighted as (
             when touchpoint_count = 2 then 0.5::float8
             when position in (1, touchpoint_count) then 0.4::float8
             else 0.2::float8 / (touchpoint_count - 2)
-        end as w_position_based
+        end as w_position_based,
+        now() as built_at
     from positioned
 )
 

@@ -2,7 +2,9 @@
 -- model, attributed_value = weight x conversion value (1 when the event had none).
 -- The weights are computed once per touchpoint in int_touchpoints; this view lists
 -- them one row per model (a table would store each touchpoint five times for nothing).
--- The data-driven (Shapley) model is computed in Python from int_touchpoints.
+-- The data-driven (Shapley) model is computed in Python from int_touchpoints. Rows
+-- carry the options they were built with (lookback_days, conversion_types): a report
+-- reads those of its own options.
 {{ config(materialized='view') }}
 
 with
@@ -29,6 +31,8 @@ models as (
 
 final as (
     select
+        cast(lookback_days as integer) as lookback_days,
+        cast(conversion_types as text) as conversion_types,
         cast(conversion_id as bigint) as conversion_id,
         cast(touchpoint_id as bigint) as touchpoint_id,
         cast(project_id as bigint) as project_id,
