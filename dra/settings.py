@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from dra.ads.settings import AdsSettings, AdsSettingsError, load_ads_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_BUILD_TIMEOUT_SECONDS = 300
 """How long a data model's build may run its query (DRA_MODEL_BUILD_TIMEOUT_SECONDS)."""
@@ -99,6 +101,8 @@ class Settings:
     force_https: bool = False
     demo_admin_email: str = "admin@demo.local"
     demo_admin_password: str = "demo-admin-pass-2026"  # noqa: S105 - the documented demo login
+    ads: AdsSettings = field(default_factory=AdsSettings)
+    """Advertising sources: OAuth clients, API URLs, history and lookback (dra.ads.settings)."""
 
     @property
     def is_production(self) -> bool:
@@ -189,6 +193,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url = normalise_url(database_url, variable="DRA_DATABASE_URL")
 
     web_port = _int(env, "DRA_WEB_PORT", 5000)
+    try:
+        ads = load_ads_settings(env)
+    except AdsSettingsError as exc:
+        raise SettingsError(str(exc)) from None
     web_host = env.get("DRA_WEB_HOST", "127.0.0.1")
     return Settings(
         env=mode,
@@ -237,4 +245,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         force_https=_bool(env, "DRA_FORCE_HTTPS", mode == "production"),
         demo_admin_email=env.get("DRA_DEMO_ADMIN_EMAIL", "admin@demo.local"),
         demo_admin_password=env.get("DRA_DEMO_ADMIN_PASSWORD", "demo-admin-pass-2026"),
+        ads=ads,
     )

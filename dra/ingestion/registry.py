@@ -75,3 +75,10 @@ def supported_types() -> list[str]:
     import dra.ingestion.sources  # noqa: F401
 
     return sorted(_LOADERS)
+
+
+class ReconnectNeeded(Exception):
+    """The source's credentials were revoked or expired for good (an OAuth refresh token
+    refused with ``invalid_grant``, Meta's error 190): only its owner can fix it, by
+    connecting again. ``dra.ingestion.service`` marks the source and notifies the owner;
+    ``daily_ingest`` then skips it until it is reconnected, and its other sources go on."""
