@@ -54,6 +54,8 @@ API_URL_DEFAULTS: dict[str, tuple[str, str]] = {
     "meta_ads": ("DRA_META_API_URL", "https://graph.facebook.com"),
     "linkedin_ads": ("DRA_LINKEDIN_API_URL", "https://api.linkedin.com"),
     "google_analytics": ("DRA_GA4_API_URL", "https://analyticsdata.googleapis.com"),
+    # GA4 lists properties through the Admin API (account summaries), not the Data API
+    "google_analytics_admin": ("DRA_GA4_ADMIN_API_URL", "https://analyticsadmin.googleapis.com"),
     "google_ads": ("DRA_GOOGLE_ADS_ENDPOINT", "googleads.googleapis.com:443"),
     "google_ad_manager": ("DRA_AD_MANAGER_API_URL", "https://admanager.googleapis.com"),
 }
