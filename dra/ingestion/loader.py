@@ -5,6 +5,7 @@ Readers never see a partial table, and a failed load leaves the last good data.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -258,3 +259,92 @@ def drop_raw_tables(database, schema: str, tables: Iterable[str]) -> None:
                     )
                 )
         conn.commit()
+
+
+def upsert_rows(
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    key: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    reserved: Iterable[str] | None = None,
+) -> LoadResult:
+    """Insert or update ``rows`` in ``schema.table`` on the unique ``key`` (a table that
+    accumulates, such as an ad platform's daily figures re-read over a lookback window).
+
+    One transaction: the table is created when missing (with the unique index; a new
+    table is named as :func:`load_csv` says when ``reserved`` is given), declared columns
+    it lacks are added, the rows are COPYed into a temporary table and merged (the last
+    row of a repeated key wins). ``rows`` of the result counts the distinct keys written,
+    ``previous_rows`` the other rows the table holds.
+    """
+    names = [c.name for c in columns]
+    cols = sql.SQL(", ").join(sql.Identifier(n) for n in names)
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in key)
+    scratch = f"_upsert_{secrets.token_hex(6)}"
+    with conn.transaction(), conn.cursor() as cur:
+        ensure_schema(cur, schema)
+        if reserved is not None:
+            table = claim_table_name(cur, schema, table, reserved)
+        target = sql.Identifier(schema, table)
+        present = existing_columns(cur, schema, table)
+        if present is None:
+            _create_table(cur, schema, table, columns)
+            grant_table(cur, schema, table)
+        else:
+            for column in columns:
+                if column.name not in present:
+                    cur.execute(
+                        sql.SQL("alter table {} add column {} {}").format(
+                            target, sql.Identifier(column.name), sql.SQL(column.pg_type)
+                        )
+                    )
+        cur.execute(
+            sql.SQL("create unique index if not exists {} on {} ({})").format(
+                sql.Identifier(
+                    f"{table[:45]}_{hashlib.sha256(table.encode()).hexdigest()[:8]}_key"
+                ),
+                target,
+                keys,
+            )
+        )
+        cur.execute(
+            sql.SQL("create temporary table {} (like {}, _n bigint) on commit drop").format(
+                sql.Identifier(scratch), target
+            )
+        )
+        with cur.copy(
+            sql.SQL("copy {} ({}, _n) from stdin").format(sql.Identifier(scratch), cols)
+        ) as copy:
+            for n, row in enumerate(rows):
+                copy.write_row((*row, n))
+        updates = sql.SQL(", ").join(
+            sql.SQL("{} = excluded.{}").format(sql.Identifier(n), sql.Identifier(n))
+            for n in names
+            if n not in key
+        )
+        cur.execute(
+            sql.SQL(
+                "insert into {target} ({cols}) select {cols} from ("
+                "select distinct on ({keys}) * from {scratch} order by {keys}, _n desc) latest "
+                "on conflict ({keys}) do update set {updates}"
+            ).format(
+                target=target,
+                cols=cols,
+                keys=keys,
+                scratch=sql.Identifier(scratch),
+                updates=updates,
+            )
+        )
+        written = cur.rowcount
+        cur.execute(sql.SQL("select count(*) from {}").format(target))
+        total = cur.fetchone()[0]
+    return LoadResult(
+        schema=schema,
+        table=table,
+        rows=written,
+        columns=list(columns),
+        previous_rows=total - written,
+    )

@@ -30,6 +30,9 @@ class SourceSnapshot:
     """What the last load left, per source table (raw table name, incremental cursor)."""
     discovered: dict[str, Any] = field(default_factory=dict)
     """What a loader learned about the source (``schema``: its tables), recorded on success."""
+    app_settings: Any = None
+    """The platform's ``dra.settings.Settings`` (API addresses, keys to re-encrypt a
+    renewed OAuth token): set by ``dra.ingestion.service``."""
 
 
 @dataclass(frozen=True)

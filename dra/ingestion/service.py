@@ -9,11 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from dra.accounts.notifications import notify
 from dra.db import Database
 from dra.errors import NotFound
 from dra.ingestion.loader import drop_raw_tables
 from dra.ingestion.naming import raw_schema
-from dra.ingestion.registry import SourceSnapshot, TableState, loader_for
+from dra.ingestion.registry import ReconnectNeeded, SourceSnapshot, TableState, loader_for
 from dra.models import DataSource, DataSourceTable
 from dra.security.crypto import Vault
 from dra.settings import Settings
@@ -58,15 +59,14 @@ class IngestSummary:
         return sum(1 for o in self.outcomes if not o.ok and not o.skipped)
 
 
-def active_source_ids(database: Database) -> list[int]:
+def active_source_ids(database: Database, *, refreshable: bool = False) -> list[int]:
+    """Every source that exists and is not being deleted; with ``refreshable`` only those
+    a scheduled refresh can load (not the ones waiting to be reconnected)."""
+    query = select(DataSource.id).where(DataSource.status.in_(ACTIVE_STATUSES))
+    if refreshable:
+        query = query.where(~DataSource.settings.has_key(RECONNECT))
     with database.system_session() as s:
-        return list(
-            s.scalars(
-                select(DataSource.id)
-                .where(DataSource.status.in_(ACTIVE_STATUSES))
-                .order_by(DataSource.id)
-            )
-        )
+        return list(s.scalars(query.order_by(DataSource.id)))
 
 
 def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceSnapshot:
@@ -102,6 +102,7 @@ def _snapshot(database: Database, settings: Settings, source_id: int) -> SourceS
                 t.source_table: TableState(t.raw_table, t.cursor_column, t.cursor_value)
                 for t in source.tables
             },
+            app_settings=settings,
         )
 
 
@@ -148,14 +149,38 @@ def _record_success(database: Database, snapshot: SourceSnapshot, loaded) -> boo
     return True
 
 
-def _record_failure(database: Database, source_id: int, message: str) -> bool:
-    """Mark the source failed; False when it no longer exists."""
+RECONNECT = "reconnect_needed"
+"""Set in a source's settings when its credentials were revoked (cleared on reconnect)."""
+
+
+def needs_reconnect(source: DataSource) -> bool:
+    return bool((source.settings or {}).get(RECONNECT))
+
+
+def _record_failure(
+    database: Database, source_id: int, message: str, *, reconnect: bool = False
+) -> bool:
+    """Mark the source failed; False when it no longer exists. With ``reconnect`` (its
+    credentials were revoked) it is also marked "reconnect needed" and, the first time,
+    the person who connected it and the project's owner are notified."""
     with database.system_session() as s:
         source = s.get(DataSource, source_id)
         if source is None:
             return False
         source.status = "failed"
         source.last_error = message[:4000]
+        if reconnect and not needs_reconnect(source):
+            source.settings = {**(source.settings or {}), RECONNECT: True}
+            owners = {source.created_by, source.project.owner_id} - {None}
+            for user_id in sorted(owners):
+                notify(
+                    s,
+                    user_id,
+                    type="data_source.reconnect",
+                    title=f"Reconnect the data source “{source.name}”",
+                    message=message[:2000],
+                    link=f"/projects/{source.project_id}/sources/{source.id}",
+                )
         return True
 
 
@@ -173,7 +198,12 @@ def ingest_source(
             conn.autocommit = True  # each table load is its own explicit transaction
             loaded = loader_for(snapshot.type)(conn, snapshot, schema, log)
         except Exception as exc:
-            if not _record_failure(database, source_id, str(exc) or exc.__class__.__name__):
+            if not _record_failure(
+                database,
+                source_id,
+                str(exc) or exc.__class__.__name__,
+                reconnect=isinstance(exc, ReconnectNeeded),
+            ):
                 raise SourceGone(
                     f"Data source {source_id} was deleted during its ingestion."
                 ) from exc
@@ -198,13 +228,17 @@ def ingest_source(
 def ingest_all_active(
     database: Database, settings: Settings, log: Callable[[str], None] = lambda _m: None
 ) -> IngestSummary:
-    """Refresh every active source; one failing source does not stop the others."""
+    """Refresh every active source; one failing source does not stop the others. A
+    source whose credentials were revoked is left for its owner to reconnect."""
     outcomes = []
-    for source_id in active_source_ids(database):
+    for source_id in active_source_ids(database, refreshable=True):
         try:
             outcomes.append(ingest_source(database, settings, source_id, log))
         except SourceGone:
             outcomes.append(IngestOutcome(source_id, ok=False, skipped=True, error="deleted"))
+        except ReconnectNeeded as exc:  # the owner was notified: not the pipeline's failure
+            log(f"source #{source_id}: reconnect needed: {exc}")
+            outcomes.append(IngestOutcome(source_id, ok=False, skipped=True, error=str(exc)))
         except Exception as exc:  # noqa: BLE001 - recorded on the source, reported in the summary
             log(f"source #{source_id}: failed: {exc}")
             outcomes.append(IngestOutcome(source_id, ok=False, error=str(exc)))

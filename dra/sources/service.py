@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from dra.ads.platforms import AdAccount, OAuthToken, Platform
 from dra.billing.limits import Limit, check_limit
 from dra.db import Database
 from dra.errors import DraError, one_line_text
@@ -172,6 +173,38 @@ def create_file_source(
         original_filename=upload.original_filename,
         file_size_bytes=upload.size,
         settings={"summary": upload.summary},
+        created_by=user_id,
+    )
+    session.add(source)
+    session.flush()
+    enqueue(session, INGEST, target_id=source.id, project_id=project_id, requested_by=user_id)
+    return source
+
+
+def create_ad_source(
+    session: Session,
+    *,
+    project_id: int,
+    user_id: int,
+    name: str | None,
+    platform: Platform,
+    token: OAuthToken,
+    account: AdAccount,
+    settings: Settings,
+) -> DataSource:
+    """UC-DS-07..11: an advertising source for the chosen account (tier limit, tokens
+    encrypted, ingestion request queued; the caller commits)."""
+    check_limit(session, user_id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
+    source = DataSource(
+        project_id=project_id,
+        name=_check_name(name or f"{platform.label} {account.name}"),
+        type=platform.key,
+        status="pending",
+        connection_encrypted=Vault(settings.encryption_keys).encrypt_json(
+            {"token": token.as_dict()}
+        ),
+        settings={"account": account.as_dict(), "provider": platform.provider},
+        selected_tables=[t.name for t in platform.tables],
         created_by=user_id,
     )
     session.add(source)

@@ -1,3 +1,3 @@
 """Built-in source types; importing this package registers them."""
 
-from dra.ingestion.sources import databases, files  # noqa: F401
+from dra.ingestion.sources import ads, databases, files  # noqa: F401
