@@ -4,7 +4,6 @@ reached by the real client libraries: accounts listed (pages, manager accounts),
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -16,33 +15,34 @@ from dra.ads.google_analytics import GoogleAnalytics
 from dra.ads.platforms import OAuthToken, PlatformError, TokenRevoked, platform_class
 from dra.ads.settings import load_ads_settings
 from tests.support.fake_ad_manager import LINE_ITEMS, AdManagerNetwork, FakeAdManager
-from tests.support.fake_ads import FakeTokenService
 from tests.support.fake_ga4 import TRAFFIC, FakeGa4, Ga4Property
 from tests.support.fake_google_ads import AdsCustomer, FakeGoogleAds
+from tests.support.fake_oauth import FakeOAuthProvider
 
 START, END = date(2026, 3, 1), date(2026, 3, 4)
 DAYS = 4
 
 
 @pytest.fixture
-def tokens():
-    with FakeTokenService() as service:
-        yield service
+def oauth():
+    provider = FakeOAuthProvider().start()
+    yield provider
+    provider.stop()
 
 
 @pytest.fixture
-def token():
-    return OAuthToken(
-        access_token="access-0", refresh_token="refresh-1", expires_at=time.time() + 3600
-    )
+def token(oauth):
+    return OAuthToken.from_dict(oauth.issue())
 
 
-def settings_for(tokens: FakeTokenService, **env: str):
+def refreshes(oauth: FakeOAuthProvider) -> int:
+    return sum(1 for r in oauth.token_requests if r.get("grant_type") == "refresh_token")
+
+
+def settings_for(oauth: FakeOAuthProvider, **env: str):
     return load_ads_settings(
         {
-            "DRA_GOOGLE_CLIENT_ID": "google-client",
-            "DRA_GOOGLE_CLIENT_SECRET": "google-secret",
-            "DRA_GOOGLE_TOKEN_URL": tokens.url,
+            **oauth.env("DRA_GOOGLE"),
             "DRA_ADS_RETRY_SECONDS": "0.01",
             "DRA_ADS_MAX_RETRIES": "3",
             "DRA_GOOGLE_ADS_DEVELOPER_TOKEN": "dev-token",
@@ -69,7 +69,7 @@ def test_the_three_google_platforms_are_registered():
 
 
 @pytest.fixture
-def ga4(tokens):
+def ga4(oauth):
     with FakeGa4(
         properties=[
             Ga4Property("123456", "Coffee shop web"),
@@ -77,8 +77,9 @@ def ga4(tokens):
         ]
     ) as fake:
         fake.sleeps = Sleeps()
+        fake.script.oauth = oauth
         fake.platform = GoogleAnalytics(
-            settings_for(tokens, DRA_GA4_API_URL=fake.url, DRA_GA4_ADMIN_API_URL=fake.url),
+            settings_for(oauth, DRA_GA4_API_URL=fake.url, DRA_GA4_ADMIN_API_URL=fake.url),
             sleep=fake.sleeps,
         )
         yield fake
@@ -90,7 +91,7 @@ def test_ga4_lists_every_property_of_every_account_page(ga4, token):
         ("123456", "Coffee shop web", "EUR", "Europe/Berlin", "100"),
         ("777", "Roastery app", "GBP", "Europe/Berlin", "200"),
     ]
-    assert ga4.script.seen_tokens[0] == "access-0"
+    assert ga4.script.seen_tokens[0] == token.access_token
 
 
 def test_ga4_without_properties_lists_none(ga4, token):
@@ -166,29 +167,29 @@ def test_ga4_gives_up_after_the_retries(ga4, token):
     assert len(ga4.sleeps) == 3
 
 
-def test_ga4_refreshes_a_refused_access_token_once(ga4, token, tokens):
+def test_ga4_refreshes_a_refused_access_token_once(ga4, token, oauth):
     account = ga4.platform.list_accounts(token)[0]
-    ga4.script.revoke("access-0")
+    oauth.expire_access_tokens()
     rows = list(ga4.platform.fetch_table(token, account, ga4.platform.tables[1], START, START))
-    assert rows and tokens.issued == ["access-1"]
-    assert ga4.script.seen_tokens[-1] == "access-1"
+    assert rows and refreshes(oauth) == 1
+    assert ga4.script.seen_tokens[-1] != token.access_token
+    assert oauth.valid(ga4.script.seen_tokens[-1])
 
 
-def test_ga4_revoked_grant_is_token_revoked(ga4, token, tokens):
+def test_ga4_revoked_grant_is_token_revoked(ga4, token, oauth):
     account = ga4.platform.list_accounts(token)[0]
-    ga4.script.revoke("access-0")
-    tokens.revoke("refresh-1")
+    oauth.revoke_all()
     with pytest.raises(TokenRevoked) as caught:
         list(ga4.platform.fetch_table(token, account, ga4.platform.tables[1], START, START))
     assert "connect the account again" in caught.value.message
-    assert "access-0" not in caught.value.message
+    assert token.access_token not in caught.value.message
 
 
 # --- Google Ads --------------------------------------------------------------------------
 
 
 @pytest.fixture
-def gads(tokens):
+def gads(oauth):
     with FakeGoogleAds(
         customers=[
             AdsCustomer("1112223333", "Agency MCC", manager=True, clients=["4445556666"]),
@@ -200,8 +201,9 @@ def gads(tokens):
         accessible=["1112223333", "9990001111"],
     ) as fake:
         fake.sleeps = Sleeps()
+        fake.script.oauth = oauth
         fake.platform = GoogleAds(
-            settings_for(tokens, DRA_GOOGLE_ADS_ENDPOINT=fake.endpoint), sleep=fake.sleeps
+            settings_for(oauth, DRA_GOOGLE_ADS_ENDPOINT=fake.endpoint), sleep=fake.sleeps
         )
         yield fake
 
@@ -230,10 +232,10 @@ def test_google_ads_lists_accounts_under_a_manager_and_direct_ones(gads, token):
     assert [s["login_customer_id"] for s in gads.searches] == ["1112223333", "9990001111"]
 
 
-def test_google_ads_configured_manager_account_is_the_one_listed(gads, tokens, token):
+def test_google_ads_configured_manager_account_is_the_one_listed(gads, oauth, token):
     gads.platform = GoogleAds(
         settings_for(
-            tokens,
+            oauth,
             DRA_GOOGLE_ADS_ENDPOINT=gads.endpoint,
             DRA_GOOGLE_ADS_LOGIN_CUSTOMER_ID="1112223333",
         )
@@ -284,25 +286,24 @@ def test_google_ads_backs_off_from_resource_exhausted(gads, token):
     assert len(gads.sleeps) == 2
 
 
-def test_google_ads_revoked_grant_is_token_revoked(gads, token, tokens):
+def test_google_ads_revoked_grant_is_token_revoked(gads, token, oauth):
     account = gads.platform.list_accounts(token)[0]
-    gads.script.revoke("access-0")
-    tokens.revoke("refresh-1")
+    oauth.revoke_all()
     with pytest.raises(TokenRevoked):
         list(gads.platform.fetch_table(token, account, gads.platform.tables[0], START, END))
 
 
-def test_google_ads_refreshes_a_refused_access_token(gads, token, tokens):
+def test_google_ads_refreshes_a_refused_access_token(gads, token, oauth):
     account = gads.platform.list_accounts(token)[0]
-    gads.script.revoke("access-0")
+    oauth.expire_access_tokens()
     rows = list(gads.platform.fetch_table(token, account, gads.platform.tables[0], START, START))
-    assert len(rows) == gads.campaigns and tokens.issued == ["access-1"]
+    assert len(rows) == gads.campaigns and refreshes(oauth) == 1
 
 
-def test_google_ads_test_only_developer_token_is_explained(gads, tokens, token):
+def test_google_ads_test_only_developer_token_is_explained(gads, oauth, token):
     platform = GoogleAds(
         settings_for(
-            tokens,
+            oauth,
             DRA_GOOGLE_ADS_ENDPOINT=gads.endpoint,
             DRA_GOOGLE_ADS_DEVELOPER_TOKEN=gads.test_only_token,
         )
@@ -312,10 +313,10 @@ def test_google_ads_test_only_developer_token_is_explained(gads, tokens, token):
     assert caught.value.status == 400 and caught.value.message == TEST_ACCOUNTS_ONLY
 
 
-def test_google_ads_needs_a_developer_token(gads, tokens, token):
+def test_google_ads_needs_a_developer_token(gads, oauth, token):
     platform = GoogleAds(
         settings_for(
-            tokens, DRA_GOOGLE_ADS_ENDPOINT=gads.endpoint, DRA_GOOGLE_ADS_DEVELOPER_TOKEN=""
+            oauth, DRA_GOOGLE_ADS_ENDPOINT=gads.endpoint, DRA_GOOGLE_ADS_DEVELOPER_TOKEN=""
         )
     )
     with pytest.raises(PlatformError, match="DRA_GOOGLE_ADS_DEVELOPER_TOKEN"):
@@ -327,14 +328,15 @@ def test_google_ads_needs_a_developer_token(gads, tokens, token):
 
 
 @pytest.fixture
-def gam(tokens):
+def gam(oauth):
     with FakeAdManager(
         networks=[AdManagerNetwork("21700001", "Coffee shop network", currency="USD")],
         polls_needed=2,
     ) as fake:
         fake.sleeps = Sleeps()
+        fake.script.oauth = oauth
         fake.platform = AdManager(
-            settings_for(tokens, DRA_AD_MANAGER_API_URL=fake.url), sleep=fake.sleeps
+            settings_for(oauth, DRA_AD_MANAGER_API_URL=fake.url), sleep=fake.sleeps
         )
         yield fake
 
@@ -397,8 +399,7 @@ def test_ad_manager_backs_off_from_a_429(gam, token):
     assert len(gam.reports) == 1  # the refused create was not counted as a report
 
 
-def test_ad_manager_revoked_grant_is_token_revoked(gam, token, tokens):
-    gam.script.revoke("access-0")
-    tokens.revoke("refresh-1")
+def test_ad_manager_revoked_grant_is_token_revoked(gam, token, oauth):
+    oauth.revoke_all()
     with pytest.raises(TokenRevoked):
         gam.platform.list_accounts(token)

@@ -44,11 +44,12 @@ class DailyNumbers:
 @dataclass
 class Script:
     """Failures and tokens a fake is told about. ``throttle(n)``: the next ``n`` data
-    requests are refused as over quota (HTTP 429 / gRPC RESOURCE_EXHAUSTED);
-    ``revoke(token)``: that access token is refused as unauthenticated."""
+    requests are refused as over quota (HTTP 429 / gRPC RESOURCE_EXHAUSTED). With
+    ``oauth`` (a ``tests.support.fake_oauth.FakeOAuthProvider``) only the access tokens it
+    issued and still holds valid are accepted; without, any bearer token is."""
 
     throttled: int = 0
-    revoked: set[str] = field(default_factory=set)
+    oauth: Any = None
     seen_tokens: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,16 +64,13 @@ class Script:
                 return True
             return False
 
-    def revoke(self, token: str) -> None:
-        self.revoked.add(token)
-
     def token_refused(self, authorization: str | None) -> bool:
-        """Whether the request's bearer token is missing or revoked (it is recorded)."""
+        """Whether the request's bearer token is missing or not valid (it is recorded)."""
         if not authorization or not authorization.lower().startswith("bearer "):
             return True
         token = authorization.split(" ", 1)[1]
         self.seen_tokens.append(token)
-        return token in self.revoked
+        return self.oauth is not None and not self.oauth.valid(token)
 
 
 class _Quiet(WSGIRequestHandler):
@@ -98,41 +96,3 @@ class ThreadedServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-
-@dataclass
-class FakeTokenService:
-    """An OAuth token endpoint for refreshes only (``POST /token``,
-    ``grant_type=refresh_token``): a known refresh token gets a new access token, a
-    revoked one ``400 {"error": "invalid_grant"}``, as Google answers."""
-
-    refresh_tokens: set[str] = field(default_factory=lambda: {"refresh-1"})
-    issued: list[str] = field(default_factory=list)
-
-    def revoke(self, refresh_token: str) -> None:
-        self.refresh_tokens.discard(refresh_token)
-
-    def __enter__(self) -> FakeTokenService:
-        from flask import Flask, jsonify, request
-
-        app = Flask("fake_tokens")
-
-        @app.post("/token")
-        def token():
-            form = request.form
-            if form.get("grant_type") != "refresh_token":
-                return jsonify(error="unsupported_grant_type"), 400
-            if form.get("refresh_token") not in self.refresh_tokens:
-                return jsonify(
-                    error="invalid_grant", error_description="Token has been expired or revoked."
-                ), 400
-            access = f"access-{len(self.issued) + 1}"
-            self.issued.append(access)
-            return jsonify(access_token=access, expires_in=3600, token_type="Bearer")
-
-        self._server = ThreadedServer(app).__enter__()
-        self.url = f"{self._server.url}/token"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.__exit__(*exc)
