@@ -117,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.account.api import bp as account_api_bp
     from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
+    from webapp.ads.views import bp as ads_bp
+    from webapp.ads.views import callback_bp as ads_callback_bp
     from webapp.ai.api import bp as ai_api_bp
     from webapp.ai.views import bp as ai_bp
     from webapp.attribution.admin import bp as attribution_admin_bp
@@ -147,6 +149,8 @@ def register_blueprints(app: Flask) -> None:
         account_api_bp,
         tracking_bp,
         sources_bp,
+        ads_bp,
+        ads_callback_bp,
         quality_bp,
         models_bp,
         dashboards_bp,

@@ -1,0 +1,1 @@
+"""Connect pages of the advertising and analytics sources (dra.ads)."""

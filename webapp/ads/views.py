@@ -1,0 +1,187 @@
+"""Connecting advertising and analytics accounts (UC-DS-07..11). Thin: authorize, call
+``dra.ads`` and ``dra.sources.service``, render.
+
+``/projects/<id>/sources/connect/<platform>``: the "Connect with ..." page; its POST
+sends the browser to the provider (state and PKCE verifier kept in the session). The
+provider comes back to the one ``/oauth/callback`` (the redirect URI to register with
+each provider), which checks the state, exchanges the code, lists the accounts and
+keeps the encrypted token in the session until one account is picked.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from dra.ads import oauth
+from dra.ads.platforms import AdAccount, OAuthToken, Platform, platform, platforms
+from dra.billing.limits import Limit, check_limit
+from dra.errors import DraError
+from dra.permissions import Permission
+from dra.security.crypto import Vault
+from dra.settings import Settings
+from dra.sources import service
+from dra.sources.service import SourceError
+from webapp.auth.mailing import external_url
+from webapp.authz import ProjectAccess, authorize, project_scoped, requires
+from webapp.database import db_session
+from webapp.errors import on_error
+
+bp = project_scoped(
+    Blueprint("ads", __name__, url_prefix="/projects/<int:project_id>/sources/connect")
+)
+callback_bp = Blueprint("ads_callback", __name__)
+
+PENDING_KEY = "ads_oauth"
+DRAFT_KEY = "ads_draft"
+DENIED = "The connection was cancelled: access was not granted on the consent screen."
+
+
+def _settings() -> Settings:
+    return current_app.config["DRA_SETTINGS"]
+
+
+def _platform(key: str) -> Platform:
+    try:
+        return platform(key, _settings().ads)
+    except LookupError:
+        abort(404, description="No such advertising platform.")
+
+
+def _redirect_uri() -> str:
+    return external_url("ads_callback.callback")
+
+
+@bp.get("/")
+@requires(Permission.DATA_SOURCE_CREATE)
+def index(project_id: int, access: ProjectAccess):
+    ads = _settings().ads
+    choices = [
+        {
+            "key": cls.key,
+            "label": cls.label,
+            "provider": oauth.provider_label(cls.provider),
+            "configured": ads.provider(cls.provider).configured,
+        }
+        for cls in platforms()
+    ]
+    return render_template("ads/index.html", choices=choices)
+
+
+@bp.get("/<platform_key>")
+@requires(Permission.DATA_SOURCE_CREATE)
+def connect(project_id: int, platform_key: str, access: ProjectAccess):
+    plat = _platform(platform_key)
+    error = DENIED if request.args.get("error") == "access_denied" else None
+    return render_template(
+        "ads/connect.html",
+        platform=plat,
+        provider=oauth.provider_label(plat.provider),
+        configured=plat.oauth.configured,
+        error=error,
+    )
+
+
+@bp.post("/<platform_key>")
+@requires(Permission.DATA_SOURCE_CREATE)
+def begin(project_id: int, platform_key: str, access: ProjectAccess):
+    check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
+    plat = _platform(platform_key)
+    started = oauth.begin(plat, _redirect_uri())
+    session[PENDING_KEY] = {
+        "state": started.state,
+        "verifier": started.code_verifier,
+        "project_id": project_id,
+        "platform": plat.key,
+    }
+    session.pop(DRAFT_KEY, None)
+    return redirect(started.url)
+
+
+@callback_bp.get("/oauth/callback")
+@login_required
+def callback():
+    """The provider's answer: state checked (400 when forged or missing), consent refused
+    back to the connect page, else the code exchanged and the accounts listed."""
+    pending = session.pop(PENDING_KEY, None) or {}
+    code = None
+    try:
+        code = oauth.check_callback(request.args.to_dict(), pending.get("state"))
+    except oauth.ConsentDenied:
+        flash(DENIED, "error")
+        return redirect(
+            url_for(
+                "ads.connect",
+                project_id=pending["project_id"],
+                platform_key=pending["platform"],
+                error="access_denied",
+            )
+        )
+    project_id = pending["project_id"]
+    authorize(project_id, Permission.DATA_SOURCE_CREATE)
+    plat = _platform(pending["platform"])
+    token = oauth.finish(plat, _redirect_uri(), code, pending["verifier"])
+    accounts = plat.list_accounts(token)
+    if not accounts:
+        raise SourceError(plat.none_found, status=400)
+    session[DRAFT_KEY] = {
+        "project_id": project_id,
+        "platform": plat.key,
+        "token": Vault(_settings().encryption_keys).encrypt_json(token.as_dict()).decode(),
+        "accounts": [a.as_dict() for a in accounts],
+    }
+    return redirect(url_for("ads.pick", project_id=project_id, platform_key=plat.key))
+
+
+def _draft(project_id: int, platform_key: str) -> dict:
+    draft = session.get(DRAFT_KEY)
+    if not draft or draft["project_id"] != project_id or draft["platform"] != platform_key:
+        raise DraError(
+            "No connection is waiting for an account choice: connect again.", field="account"
+        )
+    return draft
+
+
+@bp.route("/<platform_key>/account", methods=["GET", "POST"])
+@requires(Permission.DATA_SOURCE_CREATE)
+def pick(project_id: int, platform_key: str, access: ProjectAccess):
+    plat = _platform(platform_key)
+    draft = _draft(project_id, platform_key)
+    accounts = [AdAccount.from_dict(a) for a in draft["accounts"]]
+    if request.method == "GET":
+        return render_template("ads/pick.html", platform=plat, accounts=accounts, form={})
+    form = {"account": request.form.get("account", ""), "name": request.form.get("name", "")}
+    on_error(
+        lambda exc: render_template(
+            "ads/pick.html", platform=plat, accounts=accounts, form=form, error=exc
+        )
+    )
+    chosen = next((a for a in accounts if a.id == form["account"]), None)
+    if chosen is None:
+        raise SourceError(f"Choose one {plat.account_noun} in the list.", field="account")
+    token = OAuthToken.from_dict(
+        Vault(_settings().encryption_keys).decrypt_json(draft["token"].encode())
+    )
+    source = service.create_ad_source(
+        db_session(),
+        project_id=project_id,
+        user_id=current_user.id,
+        name=form["name"].strip() or None,
+        platform=plat,
+        token=token,
+        account=chosen,
+        settings=_settings(),
+    )
+    session.pop(DRAFT_KEY, None)
+    flash(f"“{source.name}” has been connected; its data is being ingested.", "success")
+    return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
