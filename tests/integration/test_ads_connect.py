@@ -13,7 +13,7 @@ from sqlalchemy import select
 from dra.models import DataSource, PipelineRequest
 from dra.security.crypto import Vault
 from dra.settings import load_settings
-from tests.support.factories import DEFAULT_PASSWORD, add_member, create_project
+from tests.support.factories import add_member, create_project
 from tests.support.fake_meta import FakeMeta
 from tests.support.fake_oauth import FakeOAuthProvider
 
@@ -35,29 +35,26 @@ def meta(meta_oauth):
 
 
 @pytest.fixture
-def ads_app(settings, meta_oauth, meta):
-    from webapp import create_app
-
-    env = {
-        "DRA_ENV": "test",
-        "DRA_DATA_DIR": str(settings.data_dir),
-        "DRA_DATABASE_URL": settings.database_url,
-        "DRA_PUBLIC_BASE_URL": "http://localhost",
+def meta_env(meta_oauth, meta):
+    return {
         **meta_oauth.env("DRA_META"),
         "DRA_META_API_URL": meta.base_url,
         "DRA_ADS_RETRY_SECONDS": "0",
     }
-    app = create_app(
-        load_settings(env),
-        config={
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": "localhost",
-        },
+
+
+@pytest.fixture
+def settings(database, tmp_path, meta_env):
+    """conftest's settings (the app and login fixtures use them) with Meta pointed here."""
+    return load_settings(
+        {
+            "DRA_ENV": "test",
+            "DRA_DATA_DIR": str(tmp_path / "data"),
+            "DRA_DATABASE_URL": database.url,
+            "DRA_PUBLIC_BASE_URL": "http://localhost",
+            **meta_env,
+        }
     )
-    yield app
-    app.extensions["dra_database"].dispose()
 
 
 @pytest.fixture
@@ -68,13 +65,6 @@ def project(database, make_user):
         project_id = create_project(s, owner)
         add_member(s, project_id, viewer, "viewer")
     return {"id": project_id, "owner": owner, "viewer": viewer}
-
-
-def _client(app, user):
-    client = app.test_client()
-    resp = client.post("/auth/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
-    assert resp.status_code == 302
-    return client
 
 
 def _consent(client, project_id: int) -> str:
@@ -91,10 +81,10 @@ def _consent(client, project_id: int) -> str:
     return f"{back.path}?{back.query}"
 
 
-def test_connect_and_pick_an_account(ads_app, database, project, meta, meta_oauth):
+def test_connect_and_pick_an_account(app, login, database, project, meta, meta_oauth):
     meta.add_account("222", "Brand DE", currency="USD", tz="America/New_York")
     meta.add_account("111", "Shop FR")
-    client = _client(ads_app, project["owner"])
+    client = login(project["owner"])
     page = client.get(f"/projects/{project['id']}/sources/connect/meta_ads")
     assert page.status_code == 200 and b"Connect with Meta" in page.data
 
@@ -113,7 +103,7 @@ def test_connect_and_pick_an_account(ads_app, database, project, meta, meta_oaut
         assert source.type == "meta_ads" and source.name == "Meta Ads Brand DE"
         assert source.settings["account"]["currency"] == "USD"
         assert token.encode() not in source.connection_encrypted
-        keys = ads_app.config["DRA_SETTINGS"].encryption_keys
+        keys = app.config["DRA_SETTINGS"].encryption_keys
         assert Vault(keys).decrypt_json(source.connection_encrypted)["token"]["access_token"] == (
             token
         )
@@ -123,8 +113,8 @@ def test_connect_and_pick_an_account(ads_app, database, project, meta, meta_oaut
     assert token_call["grant_type"] == "authorization_code" and token_call["code_verifier"]
 
 
-def test_no_accounts_is_a_400_with_the_message(ads_app, database, project, meta):
-    client = _client(ads_app, project["owner"])
+def test_no_accounts_is_a_400_with_the_message(app, login, database, project, meta):
+    client = login(project["owner"])
     resp = client.get(_consent(client, project["id"]))
     assert resp.status_code == 400
     assert NONE_FOUND.encode() in resp.data
@@ -132,9 +122,9 @@ def test_no_accounts_is_a_400_with_the_message(ads_app, database, project, meta)
         assert s.scalar(select(DataSource)) is None
 
 
-def test_denied_consent_returns_to_the_connect_page(ads_app, project, meta_oauth):
+def test_denied_consent_returns_to_the_connect_page(app, login, project, meta_oauth):
     meta_oauth.deny = True
-    client = _client(ads_app, project["owner"])
+    client = login(project["owner"])
     resp = client.get(_consent(client, project["id"]))
     assert resp.status_code == 302
     assert resp.headers["Location"].endswith("/sources/connect/meta_ads?error=access_denied")
@@ -142,9 +132,9 @@ def test_denied_consent_returns_to_the_connect_page(ads_app, project, meta_oauth
     assert b"access was not granted" in page.data
 
 
-def test_forged_or_missing_state_is_a_clear_400(ads_app, database, project, meta):
+def test_forged_or_missing_state_is_a_clear_400(app, login, database, project, meta):
     meta.add_account("111", "Shop FR")
-    client = _client(ads_app, project["owner"])
+    client = login(project["owner"])
     callback = _consent(client, project["id"])
     forged = callback.replace("state=", "state=forged")
     resp = client.get(forged)
@@ -156,14 +146,15 @@ def test_forged_or_missing_state_is_a_clear_400(ads_app, database, project, meta
         assert s.scalar(select(DataSource)) is None
 
 
-def test_viewers_cannot_connect_and_strangers_see_nothing(ads_app, project, make_user):
-    viewer = _client(ads_app, project["viewer"])
+def test_viewers_cannot_connect_and_strangers_see_nothing(app, login, project, make_user):
+    viewer = login(project["viewer"])
     assert viewer.get(f"/projects/{project['id']}/sources/connect/").status_code == 403
     assert viewer.post(f"/projects/{project['id']}/sources/connect/meta_ads").status_code == 403
-    stranger = _client(ads_app, make_user())
+    stranger = login(make_user())
     assert stranger.get(f"/projects/{project['id']}/sources/connect/meta_ads").status_code == 404
 
 
+@pytest.mark.parametrize("meta_env", [{}])
 def test_unconfigured_provider_is_shown_as_such(app, login, project):
     client = login(project["owner"])
     page = client.get(f"/projects/{project['id']}/sources/connect/")
