@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.ai.views import bp as ai_bp
     from webapp.attribution.admin import bp as attribution_admin_bp
     from webapp.attribution.api import bp as tracking_bp
+    from webapp.attribution.api import reports_bp as attribution_api_bp
     from webapp.attribution.views import bp as attribution_views_bp
     from webapp.auth.views import api_bp as auth_api_bp
     from webapp.auth.views import bp as auth_bp
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
         all_dashboards_bp,
         attribution_views_bp,
         attribution_admin_bp,
+        attribution_api_bp,
         ai_bp,
         ai_api_bp,
         insights_bp,

@@ -9,7 +9,7 @@ from every client. CSRF is checked for every POST by ``CSRFProtect``
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import Field, StringField
 
 
 class Form(FlaskForm):
@@ -20,3 +20,16 @@ class Form(FlaskForm):
 def text() -> StringField:
     """A text input, read as sent (``""`` when absent)."""
     return StringField(default="")
+
+
+class TextList(Field):
+    """Every value sent under the field's name, as sent (checkboxes, repeated inputs);
+    ``None`` when the name was not sent at all."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = list(valuelist) if valuelist else None
+
+
+def texts() -> TextList:
+    """A list of text values (``None`` when absent)."""
+    return TextList(default=None)

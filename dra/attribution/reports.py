@@ -16,9 +16,8 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from dra.attribution.dbt_env import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
+from dra.attribution.options import ReportOptions, parse_options
 from dra.attribution.reference import (
-    DEFAULT_CONVERSION_TYPES,
-    DEFAULT_LOOKBACK_DAYS,
     MODELS,
     SQL_MODELS,
 )
@@ -44,6 +43,7 @@ class ReportRequest:
     model: str
     start: date
     end: date
+    options: ReportOptions = ReportOptions()
 
 
 def _date(raw: str | None, field: str, label: str) -> date:
@@ -54,7 +54,8 @@ def _date(raw: str | None, field: str, label: str) -> date:
 
 
 def parse_request(form: dict[str, Any]) -> ReportRequest:
-    """Validate a report form: model, start and end dates, optional name."""
+    """Validate a report form: model, start and end dates, optional name, and the options
+    (lookback window, conversion event types: ``dra.attribution.options``)."""
     model = (form.get("model") or "").strip()
     if model not in SQL_MODELS:  # the data-driven model is shown beside every report
         raise ReportError("Invalid attribution model.", field="model")
@@ -67,7 +68,8 @@ def parse_request(form: dict[str, Any]) -> ReportRequest:
     name = (form.get("name") or "").strip() or f"{model} {start.isoformat()} – {end.isoformat()}"
     if len(name) > 200:
         raise ReportError("The name is longer than 200 characters.", field="name")
-    return ReportRequest(name=name, model=model, start=start, end=end)
+    options = parse_options(form)
+    return ReportRequest(name=name, model=model, start=start, end=end, options=options)
 
 
 def bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -108,10 +110,9 @@ def request_report(
         end_date=req.end,
         status="queued",
         created_by=user_id,
-        params={
-            "lookback_days": DEFAULT_LOOKBACK_DAYS,
-            "conversion_types": list(DEFAULT_CONVERSION_TYPES),
-        },
+        lookback_days=req.options.lookback_days,
+        conversion_types=list(req.options.conversion_types),
+        params=req.options.as_dict(),
     )
     session.add(report)
     session.flush()
@@ -160,16 +161,27 @@ def effective_status(session: Session, report: AttributionReport) -> tuple[str, 
     return report.status, None
 
 
-def compute_result(session: Session, project_id: int, start: date, end: date) -> dict[str, Any]:
-    """Channel credits and values per model, conversions and top paths, from the marts."""
+def compute_result(
+    session: Session,
+    project_id: int,
+    start: date,
+    end: date,
+    *,
+    options: ReportOptions = ReportOptions(),
+) -> dict[str, Any]:
+    """Channel credits and values per model, conversions and top paths, from the marts
+    (the rows built with the report's options)."""
     lo, hi = bounds(start, end)
-    args = {"p": project_id, "s": lo, "e": hi}
+    built = {"l": options.lookback_days, "t": ",".join(options.conversion_types)}
+    args = {"p": project_id, "s": lo, "e": hi, **built}
+    of_options = "lookback_days = :l AND conversion_types = :t"
     models: dict[str, dict[str, dict[str, float]]] = {m: {} for m in MODELS}
     for r in session.execute(
         text(
             f"SELECT model, channel, sum(weight) AS credits, sum(attributed_value) AS value"
             f' FROM "{MARTS_SCHEMA}".fct_attribution_credits'
-            f" WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
+            f" WHERE project_id = :p AND {of_options}"
+            f" AND conversion_at >= :s AND conversion_at < :e"
             f" GROUP BY model, channel"
         ),
         args,
@@ -181,7 +193,8 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
             f"  SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
             f"         max(conversion_value) AS value"
             f'  FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
-            f"  WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e"
+            f"  WHERE project_id = :p AND {of_options}"
+            f"    AND conversion_at >= :s AND conversion_at < :e"
             f"  GROUP BY conversion_id) c GROUP BY channels"
         ),
         args,
@@ -190,7 +203,7 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
         {frozenset(r.channels): (int(r.conversions), float(r.value)) for r in sets}
     )
     attributed = sum(int(r.conversions) for r in sets)
-    conversion_types = list(DEFAULT_CONVERSION_TYPES)
+    conversion_types = list(options.conversion_types)
     totals = session.execute(
         text(
             "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value,"
@@ -207,7 +220,8 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
             f"  FROM (SELECT conversion_id, channel, position, lag(channel) OVER ("
             f"          PARTITION BY conversion_id ORDER BY position) AS previous"
             f'        FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
-            f"        WHERE project_id = :p AND conversion_at >= :s AND conversion_at < :e) t"
+            f"        WHERE project_id = :p AND {of_options}"
+            f"          AND conversion_at >= :s AND conversion_at < :e) t"
             f"  WHERE previous IS NULL OR previous <> channel"  # repeats merged
             f"  GROUP BY conversion_id) p GROUP BY path ORDER BY conversions DESC, path"
             f" LIMIT {TOP_PATHS}"
@@ -224,7 +238,7 @@ def compute_result(session: Session, project_id: int, start: date, end: date) ->
         "total_value": float(totals.value),
         "currency": totals.currency,  # when every conversion names the same one
         "paths": [{"path": r.path, "conversions": int(r.conversions)} for r in paths],
-        "lookback_days": DEFAULT_LOOKBACK_DAYS,
+        "lookback_days": options.lookback_days,
         "conversion_types": conversion_types,
     }
 
@@ -239,7 +253,13 @@ def generate_report(database: Database, report_id: int) -> AttributionReport:
     try:
         with database.system_session() as s:
             report = s.get(AttributionReport, report_id)
-            result = compute_result(s, report.project_id, report.start_date, report.end_date)
+            result = compute_result(
+                s,
+                report.project_id,
+                report.start_date,
+                report.end_date,
+                options=ReportOptions.of(report),
+            )
             report.result = result
             report.status = "succeeded"
             report.error = None

@@ -370,6 +370,43 @@ def public_dashboard(w: World, actor: str) -> dict:
     return {"token": token, "widget_id": args["widget_id"]}
 
 
+def article(w: World, _actor: str) -> dict:
+    from dra.models import Article
+
+    n = next(_seq)
+    row = Article(title=f"Matrix {n}", slug=f"matrix-{n}", body="", status="published")
+    return {"article_id": w.add(row)}
+
+
+def article_action(w: World, actor: str) -> dict:
+    return article(w, actor) | {"action": "publish"}
+
+
+def article_slug(w: World, actor: str) -> dict:
+    from dra.models import Article
+
+    with w.system() as s:
+        return {"slug": s.get(Article, article(w, actor)["article_id"]).slug}
+
+
+def category(w: World, _actor: str) -> dict:
+    from dra.models import ArticleCategory
+
+    n = next(_seq)
+    return {"category_id": w.add(ArticleCategory(name=f"Matrix {n}", slug=f"matrix-{n}"))}
+
+
+def category_slug(w: World, actor: str) -> dict:
+    from dra.models import ArticleCategory
+
+    with w.system() as s:
+        return {"slug": s.get(ArticleCategory, category(w, actor)["category_id"]).slug}
+
+
+def image_name(_w: World, _actor: str) -> dict:
+    return {"name": "0" * 32 + ".png"}
+
+
 # --- the table -----------------------------------------------------------------------------
 
 
@@ -580,6 +617,11 @@ MATRIX: dict[str, Entry] = {
     "attribution.key_create": Entry(P.ATTRIBUTION_MANAGE, project, note="empty form: 400"),
     "attribution.key_revoke": Entry(P.ATTRIBUTION_MANAGE, tracking_key),
     "attribution.key_origins": Entry(P.ATTRIBUTION_MANAGE, tracking_key),
+    "attribution_api.report_list": Entry(P.ATTRIBUTION_VIEW, project),
+    "attribution_api.report_create": Entry(
+        P.ATTRIBUTION_ANALYZE, project, note="no JSON body: 400"
+    ),
+    "attribution_api.report": Entry(P.ATTRIBUTION_VIEW, attribution_report),
     "attribution_admin.index": Entry(PLATFORM_ADMIN),
     # the AI data modeler (UC-AI-01..10): its page, a saved conversation, the JSON API
     "ai.index": Entry(P.DATA_MODEL_CREATE, project),
@@ -602,6 +644,28 @@ MATRIX: dict[str, Entry] = {
     "insights_api.generate_model": Entry(P.DATA_MODEL_EDIT, data_model, note="not built: 400"),
     "insights_api.list_dashboard": Entry(P.DASHBOARD_VIEW, dashboard),
     "insights_api.generate_dashboard": Entry(P.DASHBOARD_EDIT, dashboard, note="no data: 400"),
+    # the public site (UC-ADM-09..11, 13): its admin pages, its public pages
+    "content_admin.articles_list": Entry(PLATFORM_ADMIN),
+    "content_admin.article_new": Entry(PLATFORM_ADMIN, note="empty form: 422"),
+    "content_admin.article_edit": Entry(PLATFORM_ADMIN, article, note="empty form: 422"),
+    "content_admin.article_status": Entry(PLATFORM_ADMIN, article_action),
+    "content_admin.categories_list": Entry(PLATFORM_ADMIN, note="empty form: 422"),
+    "content_admin.category_edit": Entry(PLATFORM_ADMIN, category, note="empty form: 422"),
+    "content_admin.category_delete": Entry(PLATFORM_ADMIN, category),
+    "content_admin.images_list": Entry(PLATFORM_ADMIN),
+    "content_admin.image_upload": Entry(PLATFORM_ADMIN, note="no file: 400"),
+    "content_admin.image_delete": Entry(
+        PLATFORM_ADMIN, image_name, expect=ADMIN_404, note="404 for admins: no such image file"
+    ),
+    "content_admin.sitemap_page": Entry(PLATFORM_ADMIN),
+    "admin_api.get_settings": Entry(PLATFORM_ADMIN),
+    "admin_api.patch_settings": Entry(PLATFORM_ADMIN, note="no JSON body: 422"),
+    "blog.blog": Entry(PUBLIC),
+    "blog.blog_category": Entry(PUBLIC, category_slug),
+    "blog.article": Entry(PUBLIC, article_slug),
+    "blog.image": Entry(PUBLIC, image_name, expect=ANY_404, note="404: no such image file"),
+    "blog.sitemap_xml": Entry(PUBLIC),
+    "blog.robots": Entry(PUBLIC),
     "attribution_admin.project_toggle": Entry(PLATFORM_ADMIN, project, data={"visible": "on"}),
     "attribution_admin.tier_toggle": Entry(PLATFORM_ADMIN, tier, data={"visible": "on"}),
 }

@@ -1,19 +1,46 @@
-"""The public tracking API (UC-ATT-01): ``POST /api/track`` and ``/api/track/batch``.
+"""The attribution JSON APIs.
 
+The public tracking API (UC-ATT-01): ``POST /api/track`` and ``/api/track/batch``.
 Authenticated by a project's write key (``Authorization: Bearer <key>`` or
 ``X-Write-Key``), not by a session, so CSRF does not apply. Browsers may call it from
 the origins the key allows (an empty list allows any origin).
+
+The reports API (UC-ATT-02/03) under ``/api/v1/projects/<id>/attribution``, with an API
+token (``Authorization: Bearer <token>``) or the session cookie and the page's CSRF
+token; refusals are problem details (RFC 9457, webapp/errors.py):
+
+- ``GET /reports``: 200 ``{reports}``, newest first (any member);
+- ``POST /reports`` with the report form's fields as a JSON object: ``model``,
+  ``start_date``, ``end_date``, optional ``name``, ``lookback_days`` (1 to 365, default
+  30) and ``conversion_types`` (event types, default ``["conversion", "purchase"]``):
+  201 ``{report}`` queued; 400 naming the field (nothing is recorded); owners, admins
+  and editors, 30 per 15 minutes;
+- ``GET /reports/<report_id>``: 200 ``{report}`` with its status, options and result.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from typing import Any
 
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask_login import current_user
+
+from dra.attribution import reports
+from dra.attribution.options import ReportOptions
 from dra.attribution.tracking import TrackingError, track
-from webapp.database import get_database
+from dra.models import AttributionReport
+from dra.permissions import Permission
+from webapp.attribution.views import REPORT_RATE, per_user, visible_only
+from webapp.authz import ProjectAccess, project_scoped, requires
+from webapp.database import db_session, get_database
 from webapp.extensions import csrf, limiter
 
 bp = Blueprint("tracking", __name__, url_prefix="/api/track")
+reports_bp = project_scoped(
+    Blueprint(
+        "attribution_api", __name__, url_prefix="/api/v1/projects/<int:project_id>/attribution"
+    )
+)
 
 TRACKING_RATE = "6000 per minute"
 CORS_HEADERS = "Authorization, X-Write-Key, Content-Type"
@@ -107,3 +134,61 @@ def _tracking_route(rule: str, name: str, *, batch: bool):
 
 track_one = _tracking_route("", "track_one", batch=False)
 track_batch = _tracking_route("/batch", "track_batch", batch=True)
+
+
+# ------------------------------------------------------------------------ reports API
+def _report(row: AttributionReport, *, with_result: bool) -> dict[str, Any]:
+    status, error = reports.effective_status(db_session(), row)
+    body: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "model": row.model,
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat(),
+        **ReportOptions.of(row).as_dict(),
+        "status": status,
+        "error": error,
+        "created_at": row.created_at.isoformat(),
+        "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+        "url": url_for("attribution_api.report", project_id=row.project_id, report_id=row.id),
+    }
+    if with_result:
+        body["result"] = row.result if status == "succeeded" else None
+    return body
+
+
+@reports_bp.get("/reports")
+@requires(Permission.ATTRIBUTION_VIEW)
+@visible_only
+def report_list(project_id: int, access: ProjectAccess):
+    rows = reports.list_reports(db_session(), project_id)
+    return jsonify(reports=[_report(r, with_result=False) for r in rows])
+
+
+@reports_bp.post("/reports")
+@limiter.limit(REPORT_RATE, key_func=per_user)
+@requires(Permission.ATTRIBUTION_ANALYZE)
+@visible_only
+def report_create(project_id: int, access: ProjectAccess):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise reports.ReportError(
+            'Send the report as a JSON object, e.g. {"model": "linear", "start_date":'
+            ' "2026-10-01", "end_date": "2026-10-31", "lookback_days": 30}.',
+            field="body",
+        )
+    for name in ("name", "model", "start_date", "end_date"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise reports.ReportError(f"Send {name} as text.", field=name)
+    req = reports.parse_request(body)
+    row = reports.request_report(db_session(), project_id, current_user.id, req)
+    location = url_for("attribution_api.report", project_id=project_id, report_id=row.id)
+    return jsonify(report=_report(row, with_result=True)), 201, {"Location": location}
+
+
+@reports_bp.get("/reports/<int:report_id>")
+@requires(Permission.ATTRIBUTION_VIEW)
+@visible_only
+def report(project_id: int, report_id: int, access: ProjectAccess):
+    row = reports.get_report(db_session(), project_id, report_id)
+    return jsonify(report=_report(row, with_result=True))

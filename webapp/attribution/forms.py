@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.forms import Form, text
+from webapp.forms import Form, text, texts
 
 
 class ReportForm(Form):
@@ -10,6 +10,8 @@ class ReportForm(Form):
     model = text()
     start_date = text()
     end_date = text()
+    lookback_days = text()
+    conversion_types = texts()
 
 
 class FunnelForm(Form):

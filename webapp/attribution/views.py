@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from dra.attribution import analysis, charts, keys, reports
+from dra.attribution.options import EVENT_TYPES, ReportOptions
 from dra.attribution.reference import MODEL_LABELS, MODELS, SQL_MODELS
 from dra.attribution.visibility import attribution_visible
 from dra.permissions import Permission
@@ -31,7 +32,8 @@ REPORT_RATE = "30 per 15 minutes"
 P = Permission
 
 
-def _per_user() -> str:
+def per_user() -> str:
+    """Rate limits count per signed-in user (per address otherwise)."""
     return (
         f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
     )
@@ -78,11 +80,13 @@ def _range_from(args) -> tuple[date, date]:
 
 def _index(project_id: int, *, error=None, form=None):
     start, end = _default_range()
+    defaults = ReportOptions()
     return render_template(
         "attribution/index.html",
         reports=reports.list_reports(db_session(), project_id),
         models=SQL_MODELS,
         labels=MODEL_LABELS,
+        event_types=EVENT_TYPES,
         error=error,
         form=form
         or {
@@ -90,6 +94,8 @@ def _index(project_id: int, *, error=None, form=None):
             "start_date": start.isoformat(),
             "end_date": end.isoformat(),
             "name": "",
+            "lookback_days": str(defaults.lookback_days),
+            "conversion_types": list(defaults.conversion_types),
         },
     )
 
@@ -102,7 +108,7 @@ def index(project_id: int, access: ProjectAccess):
 
 
 @bp.post("/reports")
-@limiter.limit(REPORT_RATE, key_func=_per_user)
+@limiter.limit(REPORT_RATE, key_func=per_user)
 @requires(P.ATTRIBUTION_ANALYZE)
 @visible_only
 def generate(project_id: int, access: ProjectAccess):

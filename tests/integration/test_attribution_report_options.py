@@ -1,0 +1,186 @@
+"""Per-report options (lookback window, conversion event types): parsed with errors that
+name the field, stored with the report, built by the report's own dbt run and reflected
+in its numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+import pytest
+from sqlalchemy import select, text
+
+from assets.attribution import attribution_report
+from assets.dbt import build_dbt_assets
+from dra.attribution.dbt_env import dbt_connection_env
+from dra.attribution.events import load_events
+from dra.attribution.options import ReportOptions, dbt_build_args, parse_options
+from dra.attribution.reference import SQL_MODELS, channel_totals, credits, touchpoints
+from dra.attribution.reports import ReportRequest, parse_request, request_report
+from dra.errors import DraError
+from dra.models import AttributionEvent, AttributionReport, PipelineRequest
+from orchestration.requests import REQUEST_TAG
+from orchestration.resources import PlatformResource, build_dbt_resource
+from tests.support.factories import create_project, create_user
+
+T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
+FORM = {"model": "linear", "start_date": "2026-10-01", "end_date": "2026-10-31"}
+
+
+def test_options_default_and_parse():
+    assert parse_options({}) == ReportOptions(30, ("conversion", "purchase"))
+    assert parse_options({"lookback_days": " 7 ", "conversion_types": "signup, purchase"}) == (
+        ReportOptions(7, ("purchase", "signup"))
+    )
+    # a list (form checkboxes, JSON), repeats merged, blanks (the form's marker) ignored
+    assert parse_options({"lookback_days": 365, "conversion_types": ["", "signup", "signup"]}) == (
+        ReportOptions(365, ("signup",))
+    )
+    assert parse_request(FORM).options == ReportOptions()
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "message"),
+    [
+        ({"lookback_days": "0"}, "lookback_days", "from 1 to 365"),
+        ({"lookback_days": "366"}, "lookback_days", "from 1 to 365"),
+        ({"lookback_days": "7.5"}, "lookback_days", "whole number"),
+        ({"lookback_days": True}, "lookback_days", "whole number"),
+        ({"lookback_days": "1e3"}, "lookback_days", "whole number"),
+        ({"conversion_types": ""}, "conversion_types", "at least one"),
+        ({"conversion_types": [""]}, "conversion_types", "at least one"),
+        ({"conversion_types": ["signup", "bought"]}, "conversion_types", "“bought” is not"),
+        ({"conversion_types": "x" * 5000}, "conversion_types", "“" + "x" * 40 + "” is not"),
+        ({"conversion_types": [3]}, "conversion_types", "must be a name"),
+        ({"conversion_types": {"a": 1}}, "conversion_types", "as a list"),
+        ({"conversion_types": ["signup"] * 100}, "conversion_types", "at most 7"),
+    ],
+)
+def test_bad_options_are_refused_naming_the_field(options, field, message):
+    with pytest.raises(DraError) as err:
+        parse_request({**FORM, **options})
+    assert err.value.field == field and err.value.status == 400
+    assert message in err.value.message
+
+
+@pytest.fixture
+def shop(database):
+    """Visitor a: paid 20 days, a signup (social) 12.5 days and email 12 hours before a
+    purchase worth 40; visitor b: organic 3 days before a conversion."""
+    steps = [
+        ("a", -480, "page_view", "paid", None),
+        ("a", -300, "signup", "social", None),
+        ("a", -12, "click", "email", None),
+        ("a", 0, "purchase", None, 40),
+        ("b", -72, "page_view", "organic", None),
+        ("b", 0, "conversion", None, None),
+    ]
+    with database.system_session() as s:
+        owner = create_user(s)
+        project_id = create_project(s, owner)
+        s.add_all(
+            AttributionEvent(
+                project_id=project_id,
+                user_identifier=user,
+                event_type=kind,
+                channel=channel,
+                value=value,
+                occurred_at=T0 + timedelta(days=20, hours=hours),
+            )
+            for user, hours, kind, channel, value in steps
+        )
+    return owner, project_id
+
+
+def test_a_report_stores_its_options(database, shop):
+    owner, project_id = shop
+    with database.system_session() as s:
+        req = parse_request({**FORM, "lookback_days": "1", "conversion_types": ["signup"]})
+        report_id = request_report(s, project_id, owner.id, req).id
+    with database.system_session() as s:
+        report = s.get(AttributionReport, report_id)
+        assert (report.lookback_days, report.conversion_types) == (1, ["signup"])
+        assert dbt_build_args(s, report_id)[-2:] == [
+            "--vars",
+            '{"conversion_event_types": ["signup"], "lookback_days": 1, '
+            f'"project_ids": [{project_id}]}}',
+        ]
+
+
+def run_report(database, settings, owner, project_id, options: ReportOptions) -> dict:
+    with database.system_session() as s:
+        report = request_report(
+            s,
+            project_id,
+            owner.id,
+            ReportRequest("October", "linear", date(2026, 10, 1), date(2026, 10, 31), options),
+        )
+        request_id = s.scalar(
+            select(PipelineRequest.id).where(PipelineRequest.target_id == report.id)
+        )
+        report_id = report.id
+    result = dg.materialize(
+        [build_dbt_assets(), attribution_report],
+        resources={
+            "platform": PlatformResource(
+                database_url=database.url, data_dir=str(settings.data_dir)
+            ),
+            "dbt": build_dbt_resource(),
+        },
+        tags={REQUEST_TAG: str(request_id)},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    with database.system_session() as s:
+        report = s.get(AttributionReport, report_id)
+        assert report.status == "succeeded", report.error
+        tps = touchpoints(
+            load_events(s, project_id),
+            conversion_types=options.conversion_types,
+            lookback_days=options.lookback_days,
+        )
+    expected = channel_totals(credits(tps, SQL_MODELS))
+    for model in SQL_MODELS:
+        got = report.result["models"][model]
+        assert got.keys() == expected.get(model, {}).keys(), model
+        for channel, cell in expected[model].items():
+            assert got[channel]["credits"] == pytest.approx(cell["credits"], abs=1e-9)
+            assert got[channel]["value"] == pytest.approx(cell["value"], abs=1e-9)
+    return report.result
+
+
+@pytest.mark.slow
+def test_the_report_numbers_follow_its_options(database, settings, shop, monkeypatch):
+    owner, project_id = shop
+    for name, value in dbt_connection_env(database.url).items():
+        monkeypatch.setenv(name, value)
+    with database.system_session() as s:  # a platform built before, without a report's options
+        s.execute(text("DROP TABLE IF EXISTS intermediate.int_touchpoints_state"))
+
+    month = run_report(database, settings, owner, project_id, ReportOptions(30))
+    day = run_report(database, settings, owner, project_id, ReportOptions(1))
+    signups = run_report(database, settings, owner, project_id, ReportOptions(30, ("signup",)))
+
+    assert (month["lookback_days"], month["conversion_types"]) == (30, ["conversion", "purchase"])
+    assert month["conversions"] == 2 and month["attributed_conversions"] == 2
+    # a's paid visit, signup and email click share the purchase (the signup is a touchpoint)
+    assert month["models"]["linear"]["email"]["credits"] == pytest.approx(1 / 3)
+    assert set(month["models"]["linear"]) == {"paid", "social", "email", "organic"}
+    # one day back: the paid visit (20 days before) and organic (3 days) are out of reach
+    assert (day["lookback_days"], day["conversions"]) == (1, 2)
+    assert day["models"]["linear"] == {"email": {"credits": 1.0, "value": 40.0}}
+    assert day["unattributed_conversions"] == 1
+    # signups are the conversions: one, whose touchpoint is the paid visit
+    assert (signups["conversion_types"], signups["conversions"]) == (["signup"], 1)
+    assert signups["models"]["linear"] == {"paid": {"credits": 1.0, "value": 1.0}}
+    with database.system_session() as s:
+        built = set(
+            s.execute(
+                text(
+                    "SELECT DISTINCT lookback_days, conversion_types"
+                    " FROM intermediate.int_touchpoints WHERE project_id = :p"
+                ),
+                {"p": project_id},
+            ).all()
+        )
+    assert built == {(30, "conversion,purchase"), (1, "conversion,purchase"), (30, "signup")}
