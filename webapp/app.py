@@ -103,12 +103,14 @@ def register_extensions(app: Flask) -> None:
     from webapp.auth.loader import configure_login
     from webapp.database import close_session, commit_on_success
     from webapp.extensions import csrf, limiter, login_manager
+    from webapp.maintenance import init_app as init_maintenance
 
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(login_manager)
     init_auth(app)
+    init_maintenance(app)
     app.after_request(commit_on_success)
     app.teardown_appcontext(close_session)
 
@@ -116,6 +118,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from webapp.account.api import bp as account_api_bp
     from webapp.account.views import bp as account_bp
+    from webapp.admin.api import bp as admin_api_bp
     from webapp.admin.views import bp as admin_bp
     from webapp.ads.views import bp as ads_bp
     from webapp.ads.views import callback_bp as ads_callback_bp
@@ -127,6 +130,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.attribution.views import bp as attribution_views_bp
     from webapp.auth.views import api_bp as auth_api_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.content.admin import bp as content_admin_bp
+    from webapp.content.public import bp as blog_bp
     from webapp.core.views import bp as core_bp
     from webapp.dashboards.public import public_bp as public_dashboards_bp
     from webapp.dashboards.views import all_bp as all_dashboards_bp
@@ -164,6 +169,9 @@ def register_blueprints(app: Flask) -> None:
         ai_api_bp,
         insights_bp,
         insights_api_bp,
+        admin_api_bp,
+        content_admin_bp,
+        blog_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -14,8 +14,12 @@ from dra.models.columns import EMAIL_LENGTH, CreatedAtMixin, IdMixin, foreign_ke
 DEFAULT_PLATFORM_SETTINGS: dict[str, Any] = {
     "registration_open": True,
     "private_beta": False,
+    "maintenance_mode": False,
+    "maintenance_message": "",
+    "maintenance_retry_minutes": 30,
 }
-"""Seeded by migration ``0001_app_schema``; read a missing key as its value here."""
+"""The first two are seeded by migration ``0001_app_schema``; a missing key reads as its
+value here. ``dra.admin.platform.SETTINGS`` declares each one's kind and label."""
 
 
 class PlatformSetting(TimestampMixin, Base):

@@ -253,12 +253,13 @@ def platform_settings():
         return render_template(
             "admin/settings.html",
             values=platform.current_settings(db_session()),
-            labels=platform.BOOLEAN_SETTINGS,
+            settings=platform.SETTINGS,
         )
 
     if request.method == "POST":
         on_error(_flashed(page))
-        platform.update_settings(db_session(), request.form, actor_id=current_user.id)
+        values = platform.values_from_form(request.form)
+        platform.update_settings(db_session(), values, actor_id=current_user.id)
         flash("Platform settings saved.", "success")
         return redirect(url_for("admin.platform_settings"))
     return page()
