@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from dra.migrate import head_revision
 from dra.models import Base
@@ -281,3 +281,49 @@ class TestAttributionPartitions:
             "05-31": "app.attribution_events_y2031m05",
             "06-01": "app.attribution_events_default",
         }
+
+
+def test_report_options_keep_what_reports_recorded_and_go_on_downgrade(
+    empty_database_url: str, engine: Engine
+):
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0006_insight_versions")
+    recorded = [
+        '{"lookback_days": 14, "conversion_types": ["signup"]}',
+        "{}",
+        '{"lookback_days": 999, "conversion_types": []}',
+    ]
+    with engine.begin() as conn:
+        user = conn.scalar(text("INSERT INTO app.users (email) VALUES ('r@x.io') RETURNING id"))
+        project = conn.scalar(
+            text("INSERT INTO app.projects (owner_id, name) VALUES (:u, 'p') RETURNING id"),
+            {"u": user},
+        )
+        for params in recorded:
+            conn.execute(
+                text(
+                    "INSERT INTO app.attribution_reports"
+                    " (project_id, name, model, start_date, end_date, params)"
+                    " VALUES (:p, 'r', 'linear', '2026-10-01', '2026-10-31',"
+                    " CAST(:params AS jsonb))"
+                ),
+                {"p": project, "params": params},
+            )
+
+    command.upgrade(config, "0007_report_options")
+
+    with engine.connect() as conn:
+        options = conn.execute(
+            text("SELECT lookback_days, conversion_types FROM app.attribution_reports ORDER BY id")
+        ).all()
+    defaults = (30, ["conversion", "purchase"])
+    assert [tuple(r) for r in options] == [(14, ["signup"]), defaults, defaults]
+    for bad in ("lookback_days = 0", "lookback_days = 366", "conversion_types = '[]'"):
+        with pytest.raises(IntegrityError, match="ck_attribution_reports_"), engine.begin() as conn:
+            conn.execute(text(f"UPDATE app.attribution_reports SET {bad}"))
+
+    command.downgrade(config, "0006_insight_versions")
+
+    columns = "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'app'"
+    columns += " AND table_name = 'attribution_reports' AND column_name IN (:a, :b)"
+    assert scalar(engine, columns, a="lookback_days", b="conversion_types") == 0
