@@ -174,6 +174,9 @@ def register_blueprints(app: Flask) -> None:
         blog_bp,
     ):
         app.register_blueprint(blueprint)
+    from webapp.api import init_app as init_api
+
+    init_api(app)  # the REST API's areas and its OpenAPI document
 
 
 def register_errorhandlers(app: Flask) -> None:

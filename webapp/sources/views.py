@@ -163,7 +163,14 @@ def new_file(project_id: int, access: ProjectAccess):
         return _file_form(values, exc), 400
 
     on_error(refused)
-    upload = form.file.data
+    source, stored = save_upload(project_id, form.file.data, values["kind"], values["name"])
+    flash(f"“{source.name}” has been uploaded ({stored.summary}); it is being ingested.", "success")
+    return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
+
+
+def save_upload(project_id: int, upload, kind: str | None, name: str | None):
+    """Store an uploaded file, record its source and queue its ingestion, committed:
+    (source, stored file). The page and the API both add files through here."""
     if upload is None or not upload.filename:
         raise SourceError("Choose a file to upload.", field="file")
     settings = _settings()
@@ -174,14 +181,14 @@ def new_file(project_id: int, access: ProjectAccess):
             upload.filename,
             data_dir=settings.data_dir,
             project_id=project_id,
-            requested_type=values["kind"],
+            requested_type=kind,
             max_bytes=settings.upload_max_bytes,
         )
         source = service.create_file_source(
             db_session(),
             project_id=project_id,
             user_id=current_user.id,
-            name=values["name"],
+            name=name,
             upload=stored,
         )
         commit()
@@ -190,8 +197,7 @@ def new_file(project_id: int, access: ProjectAccess):
         if stored is not None:
             stored.path.unlink(missing_ok=True)
         raise
-    flash(f"“{source.name}” has been uploaded ({stored.summary}); it is being ingested.", "success")
-    return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
+    return source, stored
 
 
 def _file_form(form: dict, error: SourceError | None = None):
