@@ -8,8 +8,9 @@ then, in the same run:
 - the models: ``dbt run`` of the project (staging view; int_touchpoints, which computes
   every touchpoint's first/last touch, linear, time decay and U-shaped weights; the
   credits mart, a view listing them per model), timed by dbt's own per-model execution
-  times (best of 3 runs, like the scan), plus the data-driven (Shapley) model in Python
-  over the touchpoints; the dbt process wall time is printed for context;
+  times (best of 3 runs, like the scan), plus the Markov and Shapley models (journeys,
+  converting or not, grouped in SQL, credits in Python); the dbt process wall time is
+  printed for context;
 - for context, the original design: one query per conversion loading that visitor's
   events of the lookback window, models computed in Python (on a sample of
   conversions, extrapolated).
@@ -24,7 +25,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,18 +33,23 @@ os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from dra.attribution.dbt_env import run_dbt  # noqa: E402
+from dra.attribution.journeys import grouped_journeys  # noqa: E402
+from dra.attribution.markov import markov_credits  # noqa: E402
 from dra.attribution.reference import (  # noqa: E402
     SQL_MODELS,
     Touchpoint,
     weights,
 )
-from dra.attribution.shapley import data_driven_totals  # noqa: E402
+from dra.attribution.shapley import shapley_credits  # noqa: E402
 from dra.migrate import upgrade  # noqa: E402
 from tests.support.pg import start_cluster  # noqa: E402
 
 EVENTS, USERS, TARGET, REPEATS, LOOP_SAMPLE = 1_000_000, 100_000, 10.0, 3, 2_000
+# the fill's 90 days, as a report's [start, end + 1 day) bounds
+WINDOW = (datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 
 FILL = """
 INSERT INTO app.attribution_events (project_id, user_identifier, event_type, channel, value,
@@ -137,24 +143,17 @@ def touchpoints_plan(url: str, target: Path) -> str:
     return "events hashed" if hashed is not None else "no hash join"
 
 
-def data_driven(url: str) -> tuple[float, int]:
-    """The data-driven model as the report computes it: conversions grouped by channel set
-    in SQL, Shapley values in Python."""
+def journey_models(url: str, project_id: int) -> tuple[float, int]:
+    """The Markov and Shapley models as the report computes them: journeys (converting and
+    not) grouped by channel sequence in SQL, credits in Python."""
     engine = create_engine(url)
     started = time.perf_counter()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT channels, count(*), sum(value) FROM ("
-                " SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
-                " max(conversion_value) AS value FROM intermediate.int_touchpoints"
-                " GROUP BY conversion_id) c GROUP BY channels"
-            )
-        ).all()
-    totals = data_driven_totals({frozenset(r[0]): (int(r[1]), float(r[2])) for r in rows})
+    with Session(engine) as session:
+        journeys = grouped_journeys(session, project_id, *WINDOW)
+    markov, _shapley = markov_credits(journeys), shapley_credits(journeys)
     elapsed = time.perf_counter() - started
     engine.dispose()
-    return elapsed, len(totals)
+    return elapsed, len(markov)
 
 
 def per_conversion_loop(url: str) -> tuple[float, int]:
@@ -200,7 +199,7 @@ def main() -> int:
             url = cluster.create_database("dra_attribution_bench")
             upgrade(url)
             t0 = time.perf_counter()
-            fill(url)
+            project_id = fill(url)
             print(
                 f"filled {EVENTS:,} events of {USERS:,} visitors in "
                 f"{time.perf_counter() - t0:.1f} s"
@@ -208,7 +207,7 @@ def main() -> int:
             scan = seq_scan(url)
             sql, wall, per_model = dbt_models(url, tmp / "target")
             plan = touchpoints_plan(url, tmp / "target")
-            dd, dd_channels = data_driven(url)
+            dd, dd_channels = journey_models(url, project_id)
             engine = create_engine(url)
             with engine.connect() as conn:
                 conversions = conn.execute(
@@ -226,13 +225,13 @@ def main() -> int:
             print(
                 f"conversions {all_conversions:,} ({conversions[0]:,} with touchpoints,"
                 f" {conversions[1]:,} touchpoints), {credits:,} SQL credit rows,"
-                f" data-driven shares for {dd_channels} channels"
+                f" Markov and Shapley credits for {dd_channels} channels"
             )
             print(f"one sequential scan          {scan:7.2f} s (best of {REPEATS})")
             print(f"dbt run (best of {REPEATS}; touchpoints join: {plan}):")
             for name, seconds in per_model.items():
                 print(f"  dbt {name:<24} {seconds:7.2f} s")
-            print(f"data-driven (Python Shapley) {dd:7.2f} s")
+            print(f"journeys + Markov + Shapley  {dd:7.2f} s")
             print(
                 f"all models                   {models:7.2f} s  = {models / scan:.1f}x the scan"
                 f" (target <= {TARGET:.0f}x)"

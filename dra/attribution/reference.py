@@ -18,14 +18,32 @@ DEFAULT_CONVERSION_TYPES = ("conversion", "purchase")
 DEFAULT_LOOKBACK_DAYS = 30
 HALF_LIFE_HOURS = 168.0
 SQL_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
-MODELS = (*SQL_MODELS, "data_driven")
+JOURNEY_MODELS = ("markov", "shapley")  # computed in Python from grouped journeys
+MODELS = (*SQL_MODELS, *JOURNEY_MODELS)
+OLD_MODELS = ("data_driven",)  # only in reports stored before the journey models
 MODEL_LABELS = {
     "first_touch": "First touch",
     "last_touch": "Last touch",
     "linear": "Linear",
     "time_decay": "Time decay (7-day half-life)",
     "position_based": "U-shaped (40/40/20)",
-    "data_driven": "Data-driven (Shapley)",
+    "markov": "Markov removal effect",
+    "shapley": "Shapley on conversion rates",
+    "data_driven": "Popularity split (earlier reports)",
+}
+# What each model assumes, in one line (stored with every report, shown beside it).
+MODEL_ASSUMPTIONS = {
+    "first_touch": "All credit to the first touchpoint in the lookback window.",
+    "last_touch": "All credit to the last touchpoint before the conversion.",
+    "linear": "Every touchpoint in the lookback window counts the same.",
+    "time_decay": "A touchpoint counts half as much for every 7 days before the conversion.",
+    "position_based": "40% to the first and to the last touchpoint, 20% shared by those between.",
+    "markov": "Journeys, converting or not, are first-order Markov chains of channels; a"
+    " channel earns in proportion to the conversions the chain loses without it.",
+    "shapley": "A channel set's conversion rate (non-converting journeys included) is what"
+    " its channels earn together; each set's conversions are split by Shapley values.",
+    "data_driven": "Each conversion split among its channels by how many conversions each"
+    " appeared in; journeys that did not convert were ignored.",
 }
 
 
@@ -104,6 +122,46 @@ def touchpoints(
     return out
 
 
+def grouped_journeys(
+    events: Iterable[Event],
+    lo: datetime,
+    hi: datetime,
+    *,
+    conversion_types: Sequence[str] = DEFAULT_CONVERSION_TYPES,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+) -> dict[tuple[str, ...], tuple[int, int, float]]:
+    """Channel sequence -> (conversions, non-conversions, value) of the journeys that
+    ``dra.attribution.journeys`` computes in SQL, for conversions in ``[lo, hi)``."""
+    window = timedelta(days=lookback_days)
+    by_user: dict[tuple[int, str], list[Event]] = defaultdict(list)
+    for e in events:
+        by_user[(e.project_id, e.user_identifier)].append(e)
+    out: dict[tuple[str, ...], tuple[int, int, float]] = {}
+
+    def add(path: list[Event], conversions: int, value: float) -> None:
+        key = tuple(e.channel or "direct" for e in path)
+        c, n, v = out.get(key, (0, 0, 0.0))
+        out[key] = (c + conversions, n + 1 - conversions, v + value)
+
+    for user_events in by_user.values():
+        user_events.sort(key=lambda e: (e.occurred_at, e.event_id))
+        touches = [e for e in user_events if e.event_type not in conversion_types]
+        conversions = [
+            e for e in user_events if e.event_type in conversion_types and lo <= e.occurred_at < hi
+        ]
+        for conv in conversions:
+            path = [
+                t for t in touches if conv.occurred_at - window <= t.occurred_at <= conv.occurred_at
+            ]
+            if path:
+                add(path, 1, 1.0 if conv.value is None else float(conv.value))
+        in_window = [t for t in touches if lo <= t.occurred_at < hi]
+        if in_window and not conversions:
+            last = in_window[-1].occurred_at
+            add([t for t in touches if last - window <= t.occurred_at <= last], 0, 0.0)
+    return out
+
+
 def weights(model: str, conversion: Sequence[Touchpoint]) -> list[float]:
     """The weights of one conversion's touchpoints (in position order) under ``model``."""
     n = len(conversion)
@@ -140,11 +198,6 @@ def credits(tps: Iterable[Touchpoint], models: Sequence[str] = SQL_MODELS) -> li
     out: list[Credit] = []
     groups = by_conversion(tps)
     for model in models:
-        if model == "data_driven":
-            from dra.attribution.shapley import data_driven_credits
-
-            out.extend(data_driven_credits(groups))
-            continue
         for group in groups.values():
             for t, w in zip(group, weights(model, group), strict=True):
                 out.append(

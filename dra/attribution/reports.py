@@ -16,12 +16,15 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from dra.attribution.dbt_env import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
+from dra.attribution.journeys import grouped_journeys
+from dra.attribution.markov import markov_assumption, markov_credits
 from dra.attribution.options import ReportOptions, parse_options
 from dra.attribution.reference import (
+    MODEL_ASSUMPTIONS,
     MODELS,
     SQL_MODELS,
 )
-from dra.attribution.shapley import data_driven_totals
+from dra.attribution.shapley import shapley_credits
 from dra.db import Database
 from dra.errors import DraError, project_row
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
@@ -57,7 +60,7 @@ def parse_request(form: dict[str, Any]) -> ReportRequest:
     """Validate a report form: model, start and end dates, optional name, and the options
     (lookback window, conversion event types: ``dra.attribution.options``)."""
     model = (form.get("model") or "").strip()
-    if model not in SQL_MODELS:  # the data-driven model is shown beside every report
+    if model not in MODELS:  # every report shows all models; this one comes first
         raise ReportError("Invalid attribution model.", field="model")
     start = _date(form.get("start_date"), "start_date", "start date")
     end = _date(form.get("end_date"), "end_date", "end date")
@@ -168,14 +171,16 @@ def compute_result(
     end: date,
     *,
     options: ReportOptions = ReportOptions(),
+    markov_order: int = 1,
 ) -> dict[str, Any]:
-    """Channel credits and values per model, conversions and top paths, from the marts
-    (the rows built with the report's options)."""
+    """Channel credits and values per model, conversions and top paths: the rule-based
+    models from the marts (the rows built with the report's options), the Markov and
+    Shapley models from journeys grouped in SQL with the same options."""
     lo, hi = bounds(start, end)
     built = {"l": options.lookback_days, "t": ",".join(options.conversion_types)}
     args = {"p": project_id, "s": lo, "e": hi, **built}
     of_options = "lookback_days = :l AND conversion_types = :t"
-    models: dict[str, dict[str, dict[str, float]]] = {m: {} for m in MODELS}
+    models: dict[str, dict[str, dict[str, float]]] = {m: {} for m in SQL_MODELS}
     for r in session.execute(
         text(
             f"SELECT model, channel, sum(weight) AS credits, sum(attributed_value) AS value"
@@ -187,23 +192,18 @@ def compute_result(
         args,
     ):
         models[r.model][r.channel] = {"credits": float(r.credits), "value": float(r.value)}
-    sets = session.execute(
-        text(
-            f"SELECT channels, count(*) AS conversions, sum(value) AS value FROM ("
-            f"  SELECT conversion_id, array_agg(DISTINCT channel) AS channels,"
-            f"         max(conversion_value) AS value"
-            f'  FROM "{INTERMEDIATE_SCHEMA}".int_touchpoints'
-            f"  WHERE project_id = :p AND {of_options}"
-            f"    AND conversion_at >= :s AND conversion_at < :e"
-            f"  GROUP BY conversion_id) c GROUP BY channels"
-        ),
-        args,
-    ).all()
-    models["data_driven"] = data_driven_totals(
-        {frozenset(r.channels): (int(r.conversions), float(r.value)) for r in sets}
-    )
-    attributed = sum(int(r.conversions) for r in sets)
     conversion_types = list(options.conversion_types)
+    journeys = grouped_journeys(
+        session,
+        project_id,
+        lo,
+        hi,
+        lookback_days=options.lookback_days,
+        conversion_types=conversion_types,
+    )
+    models["markov"] = markov_credits(journeys, order=markov_order)
+    models["shapley"] = shapley_credits(journeys)
+    attributed = sum(j.conversions for j in journeys)
     totals = session.execute(
         text(
             "SELECT count(*) AS conversions, coalesce(sum(coalesce(value, 1)), 0) AS value,"
@@ -240,6 +240,16 @@ def compute_result(
         "paths": [{"path": r.path, "conversions": int(r.conversions)} for r in paths],
         "lookback_days": options.lookback_days,
         "conversion_types": conversion_types,
+        "markov_order": markov_order,
+        "journeys": {
+            "converting": attributed,
+            "non_converting": sum(j.non_conversions for j in journeys),
+            "distinct_paths": len(journeys),
+        },
+        "assumptions": {
+            **{m: MODEL_ASSUMPTIONS[m] for m in MODELS},
+            "markov": markov_assumption(markov_order),
+        },
     }
 
 

@@ -1,123 +1,77 @@
-"""The data-driven model: Shapley values over channels, computed in Python.
+"""Shapley values on conversion rates: converting and non-converting journeys compared.
 
-The game (Zhao et al., 2018, "Shapley Value Methods for Attribution Modeling in
-Online Advertising"): the worth of a set of channels S is the value of conversions
-whose touchpoint channels all lie in S. Exact over all coalitions up to
-``EXACT_LIMIT`` channels; above that, the mean marginal contribution over
-``SAMPLES`` random channel orders (seeded, so a report is reproducible).
-Each conversion's value is then shared among its own channels in proportion to
-their Shapley values, and a channel's share evenly among its touchpoints.
+Journeys are grouped by their **set** of channels (order and repeats ignored). The
+conversion rate of a set S is the conversions of the journeys whose channel set is
+exactly S divided by the number of those journeys, converting or not (0 for a set no
+journey had). For each channel set P that converted, the game on P's channels has the
+worth v(S) = rate(S) for every S within P (v of no channel is 0); P's conversions and
+their value are shared among its channels in proportion to their Shapley values in that
+game (a negative value counts 0; the values sum to rate(P) > 0, so some share is
+positive). A channel present only in journeys that never converted gets nothing.
+
+Computed exactly for any number of channels: only sets that some journey had have a
+non-zero worth, so the Shapley sum over the 2^|P| coalitions reduces to a sum over the
+observed subsets T of P, each weighted by (|T|-1)!(|P|-|T|)!/|P|! for its members and
+-|T|!(|P|-|T|-1)!/|P|! for the others. No sampling is needed (the cost grows with
+the number of distinct channel sets, at most 127 with the platform's 7 channels).
+
+This replaces the earlier "data-driven" game (worth of S = conversions whose channels
+all lie in S): a sum of unanimity games whose values are each conversion split evenly
+among its channels, a popularity count blind to journeys that did not convert.
 """
 
 from __future__ import annotations
 
-import random
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from itertools import combinations
-from math import factorial
+from collections.abc import Iterable
+from math import comb
 
-from dra.attribution.reference import Credit, Touchpoint
+import numpy as np
 
-EXACT_LIMIT = 6
-SAMPLES = 2000
-SEED = 20261125
+from dra.attribution.journeys import Journey
 
 
-def _worth(paths: Mapping[frozenset[str], float]):
-    cache: dict[frozenset[str], float] = {}
-
-    def worth(coalition: frozenset[str]) -> float:
-        if coalition not in cache:
-            cache[coalition] = sum(v for path, v in paths.items() if path <= coalition)
-        return cache[coalition]
-
-    return worth
-
-
-def shapley_values(
-    paths: Mapping[frozenset[str], float],
-    *,
-    exact_limit: int = EXACT_LIMIT,
-    samples: int = SAMPLES,
-    seed: int = SEED,
-) -> dict[str, float]:
-    """Channel -> Shapley value of the game above (``paths``: channel set -> value)."""
-    channels = sorted(set().union(*paths) if paths else set())
-    worth = _worth(paths)
-    n = len(channels)
-    values = dict.fromkeys(channels, 0.0)
-    if n <= exact_limit:
-        for c in channels:
-            rest = [x for x in channels if x != c]
-            for size in range(n):
-                coef = factorial(size) * factorial(n - size - 1) / factorial(n)
-                for combo in combinations(rest, size):
-                    s = frozenset(combo)
-                    values[c] += coef * (worth(s | {c}) - worth(s))
-        return values
-    rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not a secret
-    for _ in range(samples):
-        order = channels[:]
-        rng.shuffle(order)
-        coalition: frozenset[str] = frozenset()
-        before = 0.0
-        for c in order:
-            coalition = coalition | {c}
-            after = worth(coalition)
-            values[c] += after - before
-            before = after
-    return {c: v / samples for c, v in values.items()}
+def channel_sets(journeys: Iterable[Journey]) -> dict[frozenset[str], tuple[int, int, float]]:
+    """Channel set -> (journeys, conversions, value)."""
+    sets: dict[frozenset[str], tuple[int, int, float]] = {}
+    for j in journeys:
+        if not j.channels or j.journeys == 0:
+            continue
+        key = frozenset(j.channels)
+        n, c, v = sets.get(key, (0, 0, 0.0))
+        sets[key] = (n + j.journeys, c + j.conversions, v + j.value)
+    return sets
 
 
-def data_driven_credits(groups: Mapping[int, Sequence[Touchpoint]]) -> list[Credit]:
-    """Credits of the data-driven model for conversions grouped by id."""
-    paths: dict[frozenset[str], float] = defaultdict(float)
-    for group in groups.values():
-        paths[frozenset(t.channel for t in group)] += 1.0
-    phi = shapley_values(paths)
-    out: list[Credit] = []
-    for group in groups.values():
-        channels = {t.channel for t in group}
-        total = sum(max(phi[c], 0.0) for c in channels)
-        per_channel = {
-            c: (max(phi[c], 0.0) / total if total > 0 else 1.0 / len(channels)) for c in channels
-        }
-        counts = defaultdict(int)
-        for t in group:
-            counts[t.channel] += 1
-        for t in group:
-            w = per_channel[t.channel] / counts[t.channel]
-            out.append(
-                Credit(
-                    t.conversion_id,
-                    t.touchpoint_id,
-                    "data_driven",
-                    t.channel,
-                    w,
-                    w * t.conversion_value,
-                )
-            )
-    return out
+def rate_shapley(rates: dict[frozenset[str], float], players: frozenset[str]) -> dict[str, float]:
+    """Shapley values of the game v(S) = rates.get(S, 0) over the subsets S of ``players``."""
+    order = sorted(players)
+    m = len(order)
+    inside = [(s, r) for s, r in rates.items() if r and s <= players]
+    phi = dict.fromkeys(order, 0.0)
+    if not inside:
+        return phi
+    members = np.array([[c in s for c in order] for s, _ in inside])
+    worth = np.array([r for _, r in inside])
+    sizes = members.sum(axis=1)
+    # (s-1)!(m-s)!/m! = 1 / (m * C(m-1, s-1)) for members, s!(m-s-1)!/m! for the others
+    as_member = np.array([1.0 / (m * comb(m - 1, s - 1)) if s else 0.0 for s in sizes])
+    as_other = np.array([1.0 / (m * comb(m - 1, s)) if s < m else 0.0 for s in sizes])
+    values = (worth * as_member) @ members - (worth * as_other) @ ~members
+    return dict(zip(order, values.tolist(), strict=True))
 
 
-def data_driven_totals(
-    paths: Mapping[frozenset[str], tuple[int, float]],
-) -> dict[str, dict[str, float]]:
-    """Channel -> {credits, value} of the data-driven model from grouped conversions.
-
-    ``paths``: channel set -> (conversions, their summed value). Equals summing
-    :func:`data_driven_credits` per channel: a conversion's share per channel depends
-    only on its channel set, so conversions can be grouped by it first (fast on
-    millions of touchpoints).
-    """
-    phi = shapley_values({path: float(n) for path, (n, _v) in paths.items()})
-    totals: dict[str, dict[str, float]] = {}
-    for path, (count, value) in paths.items():
-        total = sum(max(phi[c], 0.0) for c in path)
-        for c in path:
-            share = max(phi[c], 0.0) / total if total > 0 else 1.0 / len(path)
-            cell = totals.setdefault(c, {"credits": 0.0, "value": 0.0})
-            cell["credits"] += share * count
-            cell["value"] += share * value
+def shapley_credits(journeys: Iterable[Journey]) -> dict[str, dict[str, float]]:
+    """Channel -> {credits, value} of Shapley values on conversion rates."""
+    sets = channel_sets(journeys)
+    rates = {s: c / n for s, (n, c, _v) in sets.items()}
+    totals = {c: {"credits": 0.0, "value": 0.0} for s in sets for c in s}
+    for players, (_n, conversions, value) in sets.items():
+        if conversions == 0:
+            continue
+        phi = rate_shapley(rates, players)
+        positive = {c: max(v, 0.0) for c, v in phi.items()}
+        total = sum(positive.values())
+        for c, v in positive.items():
+            totals[c]["credits"] += conversions * v / total
+            totals[c]["value"] += value * v / total
     return totals

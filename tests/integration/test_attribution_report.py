@@ -12,8 +12,19 @@ from assets.attribution import attribution_report
 from assets.dbt import build_dbt_assets
 from dra.attribution.dbt_env import dbt_connection_env
 from dra.attribution.events import load_events
-from dra.attribution.reference import MODELS, channel_totals, credits, touchpoints
+from dra.attribution.journeys import Journey
+from dra.attribution.markov import markov_credits
+from dra.attribution.reference import (
+    MODEL_ASSUMPTIONS,
+    MODELS,
+    SQL_MODELS,
+    channel_totals,
+    credits,
+    grouped_journeys,
+    touchpoints,
+)
 from dra.attribution.reports import ReportError, ReportRequest, parse_request, request_report
+from dra.attribution.shapley import shapley_credits
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
 from orchestration.requests import REQUEST_TAG
 from orchestration.resources import PlatformResource, build_dbt_resource
@@ -149,7 +160,12 @@ def test_report_asset_matches_the_reference(database, settings, shop, monkeypatc
     with database.system_session() as s:
         assert s.scalar(text(stats)) > 0
         report = s.get(AttributionReport, report_id)
-        expected = channel_totals(credits(touchpoints(load_events(s, project_id)), MODELS))
+        events = load_events(s, project_id)
+        expected = channel_totals(credits(touchpoints(events), SQL_MODELS))
+        lo, hi = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+        journeys = [Journey(k, *v) for k, v in grouped_journeys(events, lo, hi).items()]
+        expected["markov"] = markov_credits(journeys)
+        expected["shapley"] = shapley_credits(journeys)
     assert report.status == "succeeded" and report.completed_at is not None
     got = report.result
     assert got["conversions"] == 2 and got["attributed_conversions"] == 2
@@ -163,6 +179,19 @@ def test_report_asset_matches_the_reference(database, settings, shop, monkeypatc
             )
             assert got["models"][model][channel]["value"] == pytest.approx(cell["value"], abs=1e-9)
     assert got["models"]["first_touch"]["paid"] == {"credits": 1.0, "value": 40.0}
+    # the data-driven models see c, who clicked a paid ad and never converted:
+    # paid > email > social converted once (40), organic once (1), paid alone never
+    assert got["journeys"] == {"converting": 2, "non_converting": 1, "distinct_paths": 3}
+    assert got["models"]["shapley"]["paid"]["credits"] == pytest.approx(1 / 3)
+    assert got["models"]["shapley"]["organic"]["credits"] == pytest.approx(1.0)
+    # Markov: each of the four channels' removal loses 1/3 of P(conversion) = 2/3
+    assert {c: cell["credits"] for c, cell in got["models"]["markov"].items()} == {
+        c: pytest.approx(0.5) for c in ("email", "organic", "paid", "social")
+    }
+    assert got["models"]["markov"]["organic"]["value"] == pytest.approx(41 * (1 / 3) / (40 + 1 / 3))
+    assert got["markov_order"] == 1
+    assert got["assumptions"] == {m: MODEL_ASSUMPTIONS[m] for m in MODELS}
+    assert "data_driven" not in got["models"]
     assert got["paths"][0]["conversions"] == 1
     assert {p["path"] for p in got["paths"]} == {"paid > email > social", "organic"}
 

@@ -1,4 +1,4 @@
-"""The plain-Python reference models and the data-driven (Shapley) model."""
+"""The plain-Python reference of the rule-based models."""
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -9,12 +9,10 @@ from dra.attribution.reference import (
     SQL_MODELS,
     Event,
     by_conversion,
-    channel_totals,
     credits,
     touchpoints,
     weights,
 )
-from dra.attribution.shapley import data_driven_credits, data_driven_totals, shapley_values
 
 T = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -81,7 +79,7 @@ def test_credits_sum_to_one_and_value():
         ev(4, "b", 0, channel="social"),
         ev(5, "b", 1, "conversion"),
     ]
-    rows = credits(touchpoints(events), (*SQL_MODELS, "data_driven"))
+    rows = credits(touchpoints(events), SQL_MODELS)
     sums = defaultdict(float)
     values = defaultdict(float)
     for c in rows:
@@ -89,49 +87,6 @@ def test_credits_sum_to_one_and_value():
         values[(c.conversion_id, c.model)] += c.attributed_value
     assert all(s == pytest.approx(1.0) for s in sums.values())
     assert {k: round(v, 9) for k, v in values.items() if k[0] == 3} == {
-        (3, m): 80.0 for m in (*SQL_MODELS, "data_driven")
+        (3, m): 80.0 for m in SQL_MODELS
     }
     assert values[(5, "linear")] == pytest.approx(1.0)  # no value: counts 1
-
-
-def test_shapley_exact_on_a_known_game():
-    # worth(S) = conversions whose channels lie in S: {paid}: 2, {paid, email}: 2, {email}: 1
-    paths = {frozenset({"paid"}): 2.0, frozenset({"paid", "email"}): 2.0, frozenset({"email"}): 1.0}
-    phi = shapley_values(paths)
-    assert phi == pytest.approx({"paid": 3.0, "email": 2.0})  # each shared pair splits evenly
-    assert sum(phi.values()) == pytest.approx(5.0)  # efficiency
-
-
-def test_shapley_sampling_above_six_channels_is_close_and_reproducible():
-    channels = [f"c{i}" for i in range(8)]
-    paths = {frozenset(channels[i : i + 3]): float(i + 1) for i in range(6)}
-    exact = shapley_values(paths, exact_limit=8)
-    sampled = shapley_values(paths)
-    assert sampled == shapley_values(paths)  # seeded
-    assert sum(sampled.values()) == pytest.approx(sum(paths.values()))
-    for c in channels:
-        assert sampled[c] == pytest.approx(exact[c], abs=0.25)
-
-
-def test_grouped_totals_equal_per_touchpoint_credits():
-    events = []
-    channels = ["paid", "email", "social", "organic", "referral", "direct", "other"]
-    n = 0
-    for user in range(40):
-        for k in range(user % 5 + 1):
-            n += 1
-            events.append(ev(n, f"u{user}", k, channel=channels[(user * 3 + k) % 7]))
-        n += 1
-        events.append(ev(n, f"u{user}", 10, "purchase", value=float(user)))
-    groups = by_conversion(touchpoints(events))
-    expected = channel_totals(data_driven_credits(groups))["data_driven"]
-    paths = defaultdict(lambda: [0, 0.0])
-    for group in groups.values():
-        cell = paths[frozenset(t.channel for t in group)]
-        cell[0] += 1
-        cell[1] += group[0].conversion_value
-    got = data_driven_totals({k: (v[0], v[1]) for k, v in paths.items()})
-    assert got.keys() == expected.keys()
-    for channel, cell in expected.items():
-        assert got[channel]["credits"] == pytest.approx(cell["credits"], abs=1e-9)
-        assert got[channel]["value"] == pytest.approx(cell["value"], abs=1e-9)
