@@ -360,6 +360,29 @@ def dashboard(w: World, _actor: str) -> dict:
     return {"project_id": fresh.project_id, "dashboard_id": board_id, "widget_id": widget_id}
 
 
+def pipeline_request(w: World, _actor: str) -> dict:
+    """A queued ingestion request of a fresh project (what a 202 answer points at)."""
+    fresh = w.project()
+    request_id = w.add(
+        PipelineRequest(kind="ingest_source", project_id=fresh.project_id, status="queued")
+    )
+    return {"project_id": fresh.project_id, "request_id": request_id}
+
+
+def shared_dashboard(w: World, actor: str) -> dict:
+    """Such a dashboard with a live public link (the API reads and revokes it)."""
+    from dra.models import DashboardPublicLink
+
+    args = dashboard(w, actor)
+    token = f"matrix-api-link-{next(_seq):08d}-abcdefghijklmnop"
+    w.add(DashboardPublicLink(dashboard_id=args["dashboard_id"], token=token))
+    return args
+
+
+def swagger_asset(_w: World, _actor: str) -> dict:
+    return {"name": "swagger-ui.css"}
+
+
 def public_dashboard(w: World, actor: str) -> dict:
     """A live public link of such a dashboard (anyone holding it may view)."""
     from dra.models import DashboardPublicLink
@@ -668,6 +691,61 @@ MATRIX: dict[str, Entry] = {
     "blog.robots": Entry(PUBLIC),
     "attribution_admin.project_toggle": Entry(PLATFORM_ADMIN, project, data={"visible": "on"}),
     "attribution_admin.tier_toggle": Entry(PLATFORM_ADMIN, tier, data={"visible": "on"}),
+    # the REST API (webapp/api): the pages' permissions; a form body instead of JSON: 415
+    "api_docs.openapi_json": Entry(PUBLIC),
+    "api_docs.docs_page": Entry(PUBLIC),
+    "api_docs.docs_asset": Entry(PUBLIC, swagger_asset),
+    "api_projects.index": Entry(USER),
+    "api_projects.create": Entry(USER, note="form body: 415"),
+    "api_projects.get": Entry(P.PROJECT_VIEW, project),
+    "api_projects.members_list": Entry(P.PROJECT_VIEW, project),
+    "api_projects.invite": Entry(P.PROJECT_MANAGE_MEMBERS, project, note="form body: 415"),
+    "api_projects.change_role": Entry(
+        P.PROJECT_MANAGE_MEMBERS, project_member, note="form body: 415"
+    ),
+    "api_projects.remove_member": Entry(P.PROJECT_MANAGE_MEMBERS, project_member),
+    "api_requests.get": Entry(P.PROJECT_VIEW, pipeline_request),
+    "api_sources.index": Entry(P.DATA_SOURCE_VIEW, project),
+    "api_sources.create_database": Entry(P.DATA_SOURCE_CREATE, project, note="form body: 415"),
+    "api_sources.upload": Entry(P.DATA_SOURCE_CREATE, project, note="no file: 415/422"),
+    "api_sources.get": Entry(P.DATA_SOURCE_VIEW, data_source),
+    "api_sources.preview": Entry(P.DATA_SOURCE_VIEW, data_source, note="nothing ingested: 409"),
+    "api_sources.status": Entry(P.DATA_SOURCE_VIEW, data_source),
+    "api_sources.refresh": Entry(P.DATA_SOURCE_EDIT, data_source),
+    "api_sources.delete": Entry(P.DATA_SOURCE_DELETE, data_source),
+    "api_models.index": Entry(P.DATA_MODEL_VIEW, project),
+    "api_models.create": Entry(P.DATA_MODEL_CREATE, project, note="form body: 415"),
+    "api_models.preview": Entry(P.DATA_MODEL_EXECUTE, project, note="form body: 415"),
+    "api_models.get": Entry(P.DATA_MODEL_VIEW, data_model),
+    "api_models.update": Entry(P.DATA_MODEL_EDIT, data_model, note="form body: 415"),
+    "api_models.preview_saved": Entry(P.DATA_MODEL_EXECUTE, data_model),
+    "api_models.execute": Entry(P.DATA_MODEL_EXECUTE, data_model),
+    "api_models.refresh": Entry(P.DATA_MODEL_EDIT, data_model),
+    "api_models.build": Entry(P.DATA_MODEL_VIEW, data_model),
+    "api_models.copy": Entry(P.DATA_MODEL_CREATE, data_model),
+    "api_models.delete": Entry(P.DATA_MODEL_DELETE, data_model),
+    "api_models.dbt": Entry(P.DATA_MODEL_VIEW, data_model),
+    "api_dashboards.index": Entry(P.DASHBOARD_VIEW, project),
+    "api_dashboards.create": Entry(P.DASHBOARD_CREATE, project, note="form body: 415"),
+    "api_dashboards.get": Entry(P.DASHBOARD_VIEW, dashboard),
+    "api_dashboards.update": Entry(P.DASHBOARD_EDIT, dashboard, note="form body: 415"),
+    "api_dashboards.delete": Entry(P.DASHBOARD_DELETE, dashboard),
+    "api_dashboards.widget_create": Entry(P.DASHBOARD_EDIT, dashboard, note="form body: 415"),
+    "api_dashboards.widget_update": Entry(P.DASHBOARD_EDIT, dashboard, note="form body: 415"),
+    "api_dashboards.widget_delete": Entry(P.DASHBOARD_EDIT, dashboard, note="no version: 422"),
+    "api_dashboards.widget_data": Entry(P.DASHBOARD_VIEW, dashboard),
+    "api_dashboards.widget_csv": Entry(
+        P.DASHBOARD_VIEW, dashboard, note="409: the widget's model was deleted"
+    ),
+    "api_dashboards.link_get": Entry(P.DASHBOARD_SHARE, shared_dashboard),
+    "api_dashboards.link_create": Entry(P.DASHBOARD_SHARE, dashboard, note="form body: 415"),
+    "api_dashboards.link_revoke": Entry(P.DASHBOARD_SHARE, shared_dashboard),
+    "api_quality.latest": Entry(P.DATA_MODEL_VIEW, quality_model),
+    "api_quality.run": Entry(P.DATA_MODEL_EXECUTE, quality_model, note="form body: 415"),
+    "api_quality.rules": Entry(P.DATA_MODEL_VIEW, quality_model),
+    "api_quality.rule_add": Entry(P.DATA_MODEL_EDIT, quality_model, note="form body: 415"),
+    "api_quality.rule_toggle": Entry(P.DATA_MODEL_EDIT, quality_model),
+    "api_quality.rule_delete": Entry(P.DATA_MODEL_EDIT, quality_model),
 }
 
 
