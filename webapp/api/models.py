@@ -12,9 +12,8 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask_login import current_user
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
-from dra.errors import NotFound
 from dra.modeling import service
 from dra.modeling.dbt_export import dbt_file_name, to_dbt
 from dra.modeling.materialize import drop_model_table
@@ -45,15 +44,15 @@ class ModelOut(Model):
     status: str = Field(description="draft, building, ready, failed, broken")
     version: int
     row_count: int | None
-    table: str | None = Field(validation_alias="materialized_table")
+    table: str | None = Field(validation_alias=AliasChoices("table", "materialized_table"))
     last_materialized_at: datetime | None
     last_error: str | None
 
 
 class ModelDetailOut(ModelOut):
-    sql: str | None = Field(validation_alias="query")
+    sql: str | None = Field(validation_alias=AliasChoices("sql", "query"))
     query_json: dict[str, Any] | None
-    build: RequestOut | None = Field(description="its latest build request")
+    build: RequestOut | None = Field(None, description="its latest build request")
 
 
 class Definition(Strict):
@@ -85,6 +84,11 @@ class QueryResultOut(Model):
 class QueuedModelOut(Model):
     model: ModelOut
     request: RequestOut
+
+
+class BuildOut(Model):
+    model: ModelOut
+    request: RequestOut | None
 
 
 class DeletedModelOut(Model):
@@ -200,15 +204,13 @@ def refresh(project_id: int, model_id: int, access):
 
 
 @bp.get("/<int:model_id>/build")
-@operation(Permission.DATA_MODEL_VIEW, resp={200: QueuedModelOut}, tags=TAGS)
+@operation(Permission.DATA_MODEL_VIEW, resp={200: BuildOut}, tags=TAGS)
 def build(project_id: int, model_id: int, access):
-    """Its build state: the model and its latest build request (404 if never queued)."""
+    """Its build state: the model and its latest build request (null if never queued)."""
     model = _model(project_id, model_id)
     req = service.latest_refresh(db_session(), model_id)
-    if req is None:
-        raise NotFound("This data model has never been built.", field="model_id")
     body = {"model": ModelOut.model_validate(model).model_dump(mode="json")}
-    return jsonify(body | {"request": request_body(req)})
+    return jsonify(body | {"request": request_body(req) if req else None})
 
 
 @bp.post("/<int:model_id>/copy")

@@ -13,7 +13,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 from pydantic import Field
 
-from dra.errors import NotFound
+from dra.errors import Conflict, NotFound
 from dra.permissions import Permission
 from dra.pipeline_requests import latest_request
 from dra.sources import inspect, service
@@ -181,7 +181,7 @@ def preview(project_id: int, source_id: int, access):
     source = _source(project_id, source_id)
     wanted = request.context.query.table or (source.tables[0].raw_table if source.tables else None)
     if wanted is None:
-        raise NotFound("The data source has no ingested table yet.", field="table")
+        raise Conflict("The data source has no ingested table yet.", field="table")
     try:
         found = inspect.preview_table(get_database(), source, wanted)
     except LookupError as exc:
