@@ -4,6 +4,7 @@ each product's scope), the accounts come from the product's fake through its rea
 library, one is picked and saved with its tokens encrypted; none found is a 400 with the
 specification's message; a developer token for test accounts only is explained (400)."""
 
+# ruff: noqa: F811 - fixtures imported from tests/support/google_fakes.py are parameters here
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -16,25 +17,13 @@ from dra.models import DataSource
 from dra.security.crypto import Vault
 from dra.settings import load_settings
 from tests.support.factories import DEFAULT_PASSWORD, create_project
-from tests.support.fake_ad_manager import FakeAdManager
-from tests.support.fake_ga4 import FakeGa4, Ga4Property
-from tests.support.fake_google_ads import FakeGoogleAds
-from tests.support.fake_oauth import FakeOAuthProvider
+from tests.support.fake_ga4 import Ga4Property
+from tests.support.google_fakes import google_env, google_fakes, oauth  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def oauth():
-    provider = FakeOAuthProvider().start()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def fakes(oauth):
-    with FakeGa4() as ga4, FakeGoogleAds() as gads, FakeAdManager() as gam:
-        for fake in (ga4, gads, gam):
-            fake.script.oauth = oauth
-        yield {"google_analytics": ga4, "google_ads": gads, "google_ad_manager": gam}
+def fakes(google_fakes):
+    return google_fakes
 
 
 def _app(settings, oauth, fakes, **extra: str):
@@ -45,13 +34,7 @@ def _app(settings, oauth, fakes, **extra: str):
         "DRA_DATA_DIR": str(settings.data_dir),
         "DRA_DATABASE_URL": settings.database_url,
         "DRA_PUBLIC_BASE_URL": "http://localhost",
-        **oauth.env("DRA_GOOGLE"),
-        "DRA_GA4_API_URL": fakes["google_analytics"].url,
-        "DRA_GA4_ADMIN_API_URL": fakes["google_analytics"].url,
-        "DRA_GOOGLE_ADS_ENDPOINT": fakes["google_ads"].endpoint,
-        "DRA_GOOGLE_ADS_DEVELOPER_TOKEN": "dev-token",
-        "DRA_AD_MANAGER_API_URL": fakes["google_ad_manager"].url,
-        "DRA_ADS_RETRY_SECONDS": "0",
+        **google_env(oauth, fakes),
         **extra,
     }
     return create_app(

@@ -3,6 +3,7 @@ database, the real client libraries talking to the local fakes: a first load of 
 history, then a load whose lookback window finds yesterday's numbers changed (upserted,
 not added), and a revoked grant (reconnect needed, the other source still loaded)."""
 
+# ruff: noqa: F811 - fixtures imported from tests/support/google_fakes.py are parameters here
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,41 +19,21 @@ from dra.models import DataSource, Notification
 from dra.settings import load_settings
 from dra.sources.service import create_ad_source
 from tests.support.factories import create_project
-from tests.support.fake_ad_manager import LINE_ITEMS, FakeAdManager
-from tests.support.fake_ga4 import TRAFFIC, FakeGa4
-from tests.support.fake_google_ads import FakeGoogleAds
-from tests.support.fake_oauth import FakeOAuthProvider
+from tests.support.fake_ad_manager import LINE_ITEMS
+from tests.support.fake_ga4 import TRAFFIC
+from tests.support.google_fakes import google_env, google_fakes, oauth  # noqa: F401 - fixtures
 
 HISTORY = 5
 
 
 @pytest.fixture
-def oauth():
-    provider = FakeOAuthProvider().start()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def fakes(oauth):
-    with FakeGa4() as ga4, FakeGoogleAds() as gads, FakeAdManager(polls_needed=1) as gam:
-        for fake in (ga4, gads, gam):
-            fake.script.oauth = oauth
-        yield {"google_analytics": ga4, "google_ads": gads, "google_ad_manager": gam}
+def fakes(google_fakes):
+    return google_fakes
 
 
 @pytest.fixture
 def ads_settings(settings, oauth, fakes, monkeypatch):
-    env = {
-        **oauth.env("DRA_GOOGLE"),
-        "DRA_GA4_API_URL": fakes["google_analytics"].url,
-        "DRA_GA4_ADMIN_API_URL": fakes["google_analytics"].url,
-        "DRA_GOOGLE_ADS_ENDPOINT": fakes["google_ads"].endpoint,
-        "DRA_GOOGLE_ADS_DEVELOPER_TOKEN": "dev-token",
-        "DRA_AD_MANAGER_API_URL": fakes["google_ad_manager"].url,
-        "DRA_ADS_RETRY_SECONDS": "0",
-        "DRA_ADS_HISTORY_DAYS": str(HISTORY),
-    }
+    env = {**google_env(oauth, fakes), "DRA_ADS_HISTORY_DAYS": str(HISTORY)}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return load_settings(

@@ -2,6 +2,7 @@
 reached by the real client libraries: accounts listed (pages, manager accounts), rows read
 (pages, conversions of money and dates), a rate limit backed off, a revoked grant."""
 
+# ruff: noqa: F811 - fixtures imported from tests/support/google_fakes.py are parameters here
 from __future__ import annotations
 
 from datetime import date
@@ -18,16 +19,10 @@ from tests.support.fake_ad_manager import LINE_ITEMS, AdManagerNetwork, FakeAdMa
 from tests.support.fake_ga4 import TRAFFIC, FakeGa4, Ga4Property
 from tests.support.fake_google_ads import AdsCustomer, FakeGoogleAds
 from tests.support.fake_oauth import FakeOAuthProvider
+from tests.support.google_fakes import oauth  # noqa: F401 - a fixture
 
 START, END = date(2026, 3, 1), date(2026, 3, 4)
 DAYS = 4
-
-
-@pytest.fixture
-def oauth():
-    provider = FakeOAuthProvider().start()
-    yield provider
-    provider.stop()
 
 
 @pytest.fixture

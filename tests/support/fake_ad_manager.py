@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from tests.support.fake_ads import DailyNumbers, Script, ThreadedServer, days_between
+from tests.support.fake_ads import DailyNumbers, RestFake, Script, days_between
 
 # ReportDefinition.Dimension / Metric numbers (google.ads.admanager_v1)
 DIM_DATE, DIM_LINE_ITEM_ID, DIM_LINE_ITEM_NAME, DIM_ORDER_ID, DIM_ORDER_NAME = 3, 1, 2, 7, 8
@@ -41,7 +41,7 @@ def revenue_micros(impressions: int) -> int:
 
 
 @dataclass
-class FakeAdManager:
+class FakeAdManager(RestFake):
     networks: list[AdManagerNetwork] = field(
         default_factory=lambda: [AdManagerNetwork("21700001", "Coffee shop network")]
     )
@@ -177,14 +177,6 @@ class FakeAdManager:
             return jsonify(answer)
 
         return app
-
-    def __enter__(self) -> FakeAdManager:
-        self._server = ThreadedServer(self.app()).__enter__()
-        self.url = self._server.url
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.__exit__(*exc)
 
 
 def by_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

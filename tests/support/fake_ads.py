@@ -96,3 +96,19 @@ class ThreadedServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class RestFake:
+    """A fake REST API: ``app()`` builds its Flask app; ``with fake:`` serves it at
+    ``fake.url``."""
+
+    def app(self) -> Any:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        self._server = ThreadedServer(self.app()).__enter__()
+        self.url = self._server.url
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.__exit__(*exc)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from tests.support.fake_ads import DailyNumbers, Script, ThreadedServer, days_between
+from tests.support.fake_ads import DailyNumbers, RestFake, Script, days_between
 
 # (sessionDefaultChannelGroup, sessionSource, sessionMedium, sessionCampaignName)
 TRAFFIC = [
@@ -62,7 +62,7 @@ def metric_value(numbers: DailyNumbers, day: date, entity: int, metric: str) -> 
 
 
 @dataclass
-class FakeGa4:
+class FakeGa4(RestFake):
     properties: list[Ga4Property] = field(
         default_factory=lambda: [Ga4Property("123456", "Coffee shop web")]
     )
@@ -194,14 +194,6 @@ class FakeGa4:
             return jsonify(answer)
 
         return app
-
-    def __enter__(self) -> FakeGa4:
-        self._server = ThreadedServer(self.app()).__enter__()
-        self.url = self._server.url
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.__exit__(*exc)
 
 
 def _groups(dimensions: list[str]) -> list[tuple[str, ...]]:
