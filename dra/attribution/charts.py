@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from dra.attribution.analysis import FunnelStep, JourneyPath
-from dra.attribution.reference import MODEL_LABELS, MODELS
+from dra.attribution.reference import MODEL_LABELS, shown_models
 from dra.formatting import PLOTLY_NUMBER, PLOTLY_TICKS
 
 LAYOUT = {
@@ -27,9 +27,10 @@ def _plain(fig: go.Figure) -> dict[str, Any]:
 def channel_chart(result: dict[str, Any], metric: str, chosen: str) -> dict[str, Any]:
     """Credits (or value) per channel, one bar per model; the report's model stands out."""
     channels = result.get("channels", [])
+    stored = result.get("models", {})
     fig = go.Figure()
-    for model in MODELS:
-        per = result.get("models", {}).get(model, {})
+    for model in shown_models(stored):
+        per = stored[model]
         fig.add_bar(
             name=MODEL_LABELS[model],
             x=channels,

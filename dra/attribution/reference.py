@@ -10,9 +10,10 @@ value (1 when it has none). Conversions without touchpoints get no credit rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 DEFAULT_CONVERSION_TYPES = ("conversion", "purchase")
 DEFAULT_LOOKBACK_DAYS = 30
@@ -45,6 +46,11 @@ MODEL_ASSUMPTIONS = {
     "data_driven": "Each conversion split among its channels by how many conversions each"
     " appeared in; journeys that did not convert were ignored.",
 }
+
+
+def shown_models(stored: Mapping[str, Any]) -> list[str]:
+    """The models a stored report holds, in display order (``data_driven`` in older ones)."""
+    return [m for m in (*MODELS, *OLD_MODELS) if m in stored]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from dra.attribution import analysis, charts, keys, reports
 from dra.attribution.options import EVENT_TYPES, ReportOptions
-from dra.attribution.reference import MODEL_LABELS, MODELS, SQL_MODELS
+from dra.attribution.reference import MODEL_ASSUMPTIONS, MODEL_LABELS, MODELS, shown_models
 from dra.attribution.visibility import attribution_visible
 from dra.permissions import Permission
 from dra.pipeline_requests import current_step, latest_request
@@ -84,7 +84,7 @@ def _index(project_id: int, *, error=None, form=None):
     return render_template(
         "attribution/index.html",
         reports=reports.list_reports(db_session(), project_id),
-        models=SQL_MODELS,
+        models=MODELS,
         labels=MODEL_LABELS,
         event_types=EVENT_TYPES,
         error=error,
@@ -140,8 +140,9 @@ def report(project_id: int, report_id: int, access: ProjectAccess):
         status=status,
         error_text=error,
         result=result,
-        models=MODELS,
+        models=shown_models(result.get("models", {})),
         labels=MODEL_LABELS,
+        assumptions={**MODEL_ASSUMPTIONS, **result.get("assumptions", {})},
         figures=figures,
         step=current_step(latest_request(session, reports.REPORT_KIND, row.id)),
     )
