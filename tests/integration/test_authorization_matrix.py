@@ -167,6 +167,10 @@ def data_source(w: World, _actor: str) -> dict:
     return {"project_id": fresh.project_id, "source_id": source_id}
 
 
+def ad_platform(w: World, _actor: str) -> dict:
+    return {"project_id": w.project().project_id, "platform_key": "meta_ads"}
+
+
 def quality_model(w: World, _actor: str) -> dict:
     """A built data model with a (empty) quality report and one cleaning rule."""
     from dra.quality.profiling import build_report
@@ -529,6 +533,16 @@ MATRIX: dict[str, Entry] = {
     "sources.detail": Entry(P.DATA_SOURCE_VIEW, data_source),
     "sources.refresh": Entry(P.DATA_SOURCE_EDIT, data_source),
     "sources.delete": Entry(P.DATA_SOURCE_DELETE, data_source),
+    "ads.index": Entry(P.DATA_SOURCE_CREATE, project),
+    "ads.connect": Entry(P.DATA_SOURCE_CREATE, ad_platform),
+    "ads.begin": Entry(
+        P.DATA_SOURCE_CREATE,
+        ad_platform,
+        expect={"owner": 404, "admin": 404},
+        note="no Meta client id/secret in these tests: 404 not configured, once authorized",
+    ),
+    "ads.pick": Entry(P.DATA_SOURCE_CREATE, ad_platform),
+    "ads_callback.callback": Entry(USER),
     # data models (UC-DM-01..09)
     "models.index": Entry(P.DATA_MODEL_VIEW, project),
     "models.tables": Entry(P.DATA_MODEL_VIEW, project),
