@@ -212,9 +212,8 @@ def _authorization_error(exc: BaseException) -> str | None:
     errors = getattr(getattr(exc, "failure", None), "errors", None)
     if not errors:
         return None
-    code = errors[0].error_code
-    which = code.WhichOneof("error_code") if hasattr(code, "WhichOneof") else None
-    if which != "authorization_error" and not (which is None and "authorization_error" in code):
+    code = errors[0].error_code  # proto-plus: the client's failures always are
+    if "authorization_error" not in code:
         return None
     from google.ads.googleads.v26.errors.types.authorization_error import (
         AuthorizationErrorEnum,
