@@ -58,34 +58,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, text, type_coerce, update
+from sqlalchemy import and_, delete, func, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dra.ai.answers import CheckedAnswer, propose
-from dra.ai.context import SchemaContext, build_context, system_prompt
+from dra.ai.context import ProjectTables, SchemaContext, project_tables, system_prompt
 from dra.ai.errors import EMPTY_SOURCES, INTROSPECTION_FAILED, NO_SESSION, AIError
 from dra.ai.provider import Provider, Turn, configuration_problem
 from dra.ai.usage import check_generations, count_generation
 from dra.db import Database
 from dra.errors import Conflict, Forbidden, Invalid, NotFound, one_line_text
 from dra.modeling import service as modeling
-from dra.modeling.catalog import Catalog, load_catalog
 from dra.modeling.errors import ModelingError
 from dra.modeling.prepare import prepare
 from dra.models import (
     AIConversation,
     AIMessage,
     AISession,
+    AISessionMessage,
     DataModel,
     DataSource,
-    DataSourceTable,
     Project,
     ProjectMember,
 )
 from dra.models.ai import AISessionStatus
-from dra.models.base import stored_time
 
 __all__ = [
     "ChatResult",
@@ -122,6 +120,11 @@ def _now(now: datetime | None) -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _utc_iso(value: datetime) -> str:
+    """A stored time as the API writes it (ISO, UTC), whatever the connection's zone."""
+    return value.astimezone(UTC).isoformat()
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -260,7 +263,6 @@ def _project(session: Session, project_id: int) -> Project:
 
 
 def _sources(session: Session, project_id: int, ids: list[int]) -> list[DataSource]:
-    _project(session, project_id)
     found = list(
         session.scalars(
             select(DataSource)
@@ -269,24 +271,27 @@ def _sources(session: Session, project_id: int, ids: list[int]) -> list[DataSour
         )
     )
     if len(found) != len(ids):
+        _project(session, project_id)  # a missing project is named first
         raise NotFound("Data source not found.", field="dataSources")
     return found
 
 
-def _available(
-    database: Database, project_id: int, ids: list[int], catalog: Catalog | None = None
-) -> set[int]:
-    """Sources with at least one ingested table present in the project's raw schema."""
-    with database.system_session() as s:
-        if catalog is None:
-            catalog = load_catalog(s, project_id)
-        rows = s.execute(
-            select(DataSourceTable.data_source_id, DataSourceTable.raw_table).where(
-                DataSourceTable.data_source_id.in_(ids)
-            )
-        ).all()
-    raw = {name for name, info in catalog.tables.items() if info.kind == "raw"}
-    return {sid for sid, table in rows if table in raw}
+def _grounding(
+    session: Session, database: Database, project_id: int, ids: list[int]
+) -> tuple[list[DataSource], ProjectTables]:
+    """The session's sources (404 for another project's) and what the assistant is told
+    of them (``ProjectTables.available``: those with ingested tables)."""
+    return _sources(session, project_id, ids), project_tables(database, project_id, ids)
+
+
+def _require_available(tables: ProjectTables) -> None:
+    if not tables.available:
+        raise AIError(INTROSPECTION_FAILED, field="dataSources")
+
+
+def _draft_tables(draft: dict[str, Any] | None) -> list[str]:
+    """The tables the current draft reads (the question's focus when there is none)."""
+    return list(((draft or {}).get("model") or {}).get("tables") or [])
 
 
 def _key(query, user_id: int, project_id: int, ids: list[int]):
@@ -342,23 +347,6 @@ def _require(session: Session, user_id: int, project_id: int, ids: object, now, 
     return found
 
 
-def _context(
-    database: Database,
-    project_id: int,
-    source_ids: list[int],
-    available: set[int],
-    question: str = "",
-    catalog: Catalog | None = None,
-) -> SchemaContext:
-    return build_context(
-        database,
-        project_id,
-        [i for i in source_ids if i in available],
-        question=question,
-        catalog=catalog,
-    )
-
-
 def _greeting(sources: list[DataSource], context: SchemaContext, missing: list[dict]) -> str:
     names = ", ".join(f"“{s.name}”" for s in sources if s.id not in {m["id"] for m in missing})
     if not context.tables:
@@ -376,12 +364,14 @@ def _greeting(sources: list[DataSource], context: SchemaContext, missing: list[d
 
 def _state(
     row: AISession,
-    context: SchemaContext,
+    messages: list[AISessionMessage],
     sources: list[DataSource],
-    available: set[int],
+    tables: ProjectTables,
+    context: SchemaContext,
     *,
     restored: bool = False,
 ) -> SessionState:
+    available = tables.available
     missing = [{"id": s.id, "name": s.name} for s in sources if s.id not in available]
     return SessionState(
         id=row.id,
@@ -392,7 +382,7 @@ def _state(
         status=row.status,
         created_at=row.created_at,
         expires_at=row.expires_at,
-        messages=[_public_message(m) for m in row.history or []],
+        messages=[_public_message(m) for m in messages],
         draft=dict(row.draft or {}),
         schema_context=context.markdown,
         system_prompt=system_prompt(context, row.draft),
@@ -404,15 +394,26 @@ def _state(
     )
 
 
-def _public_message(entry: dict[str, Any]) -> dict[str, Any]:
-    """A history entry as the page shows it (the model's raw text left out)."""
-    out = {"role": entry.get("role"), "at": entry.get("at")}
-    if entry.get("role") == "assistant":
-        out["answer"] = entry.get("payload")
-        out["seen"] = entry.get("seen")
+def _public_message(message: AISessionMessage) -> dict[str, Any]:
+    """A message as the page shows it (the model's raw text left out)."""
+    out: dict[str, Any] = {"role": message.role, "at": _utc_iso(message.created_at)}
+    if message.role == "assistant":
+        out["answer"] = message.payload
+        out["seen"] = message.seen
     else:
-        out["content"] = entry.get("content")
+        out["content"] = message.content
     return out
+
+
+def _messages(session: Session, session_id: int) -> list[AISessionMessage]:
+    """The session's conversation, in order."""
+    return list(
+        session.scalars(
+            select(AISessionMessage)
+            .where(AISessionMessage.session_id == session_id)
+            .order_by(AISessionMessage.position)
+        )
+    )
 
 
 # --- UC-AI-01/02 ----------------------------------------------------------------------------
@@ -430,18 +431,17 @@ def initialize(
     """Open (or restore) the user's session for these sources."""
     now = _now(now)
     ids = _source_ids(data_source_ids)
-    sources = _sources(session, project_id, ids)
+    sources, tables = _grounding(session, database, project_id, ids)
     check_generations(session, user_id)
-    available = _available(database, project_id, ids)
-    if not available:
-        raise AIError(INTROSPECTION_FAILED, field="dataSources")
-    context = _context(database, project_id, ids, available)
+    _require_available(tables)
+    context = tables.context()
     _lock_key(session, user_id, project_id, ids)
     row = _active(session, user_id, project_id, ids, now)
     if row is not None:
         row.schema_context = context.markdown
         session.flush()
-        return _state(row, context, sources, available, restored=True)
+        messages = _messages(session, row.id)
+        return _state(row, messages, sources, tables, context, restored=True)
     # an expired one for the same key is closed first (one active session per key)
     session.execute(
         _key(update(AISession), user_id, project_id, ids)
@@ -456,14 +456,13 @@ def initialize(
         data_source_ids=ids,
         status=AISessionStatus.ACTIVE,
         schema_context=context.markdown,
-        history=[],
         draft={},
         expires_at=now + SESSION_TTL,
     )
     session.add(row)
     session.flush()
     session.refresh(row)
-    return _state(row, context, sources, available)
+    return _state(row, [], sources, tables, context)
 
 
 # --- UC-AI-03/04 ----------------------------------------------------------------------------
@@ -478,11 +477,11 @@ def _clean_message(message: object) -> str:
     return message
 
 
-def _turns(history: list[dict[str, Any]]) -> list[Turn]:
-    recent = [h for h in history if h.get("role") in ("user", "assistant")][-HISTORY_TURNS:]
-    while recent and recent[0].get("role") != "user":
+def _turns(messages: list[AISessionMessage]) -> list[Turn]:
+    recent = [m for m in messages if m.role in ("user", "assistant")][-HISTORY_TURNS:]
+    while recent and recent[0].role != "user":
         recent = recent[1:]
-    return [Turn(h["role"], str(h.get("content") or "")) for h in recent]
+    return [Turn(m.role, m.content or "") for m in recent]
 
 
 def chat(
@@ -503,19 +502,16 @@ def chat(
     message = _clean_message(message)
     row = _require(session, user_id, project_id, data_source_ids, now, for_update=True)
     ids = list(row.data_source_ids)
-    sources = _sources(session, project_id, ids)
-    check_generations(session, user_id)
     context_started = time.perf_counter()
-    catalog = modeling.catalog_for(database, project_id)  # read once for the whole turn
-    available = _available(database, project_id, ids, catalog)
-    if not available:
-        raise AIError(INTROSPECTION_FAILED, field="dataSources")
+    sources, tables = _grounding(session, database, project_id, ids)
     draft = dict(row.draft or {})
-    focus = " ".join([message, *(draft.get("model", {}) or {}).get("tables", [])])
-    context = _context(database, project_id, ids, available, question=focus, catalog=catalog)
+    context = tables.context(" ".join([message, *_draft_tables(draft)]))
     system = system_prompt(context, draft)
     context_ms = (time.perf_counter() - context_started) * 1000
-    turns = [*_turns(row.history or []), Turn("user", message)]
+    check_generations(session, user_id)
+    _require_available(tables)
+    messages = _messages(session, row.id)
+    turns = [*_turns(messages), Turn("user", message)]
     answer = propose(
         provider,
         database,
@@ -524,22 +520,27 @@ def chat(
         history=turns,
         context=context,
         timeout_ms=timeout_ms,
-        catalog=catalog,
+        catalog=tables.catalog,  # the check reads the same catalog as the context
     )
     count_generation(session, user_id, now)
     payload = answer.as_dict()
     at = now.isoformat()
-    row.history = [
-        *(row.history or []),
-        {"role": "user", "content": message, "at": at},
-        {
-            "role": "assistant",
-            "content": answer.proposal.raw,
-            "at": at,
-            "payload": payload,
-            "seen": {"systemPrompt": system, "turnsSent": len(turns)},
-        },
+    position = messages[-1].position + 1 if messages else 0
+    added = [  # the turn's two rows; no earlier one is rewritten
+        AISessionMessage(
+            session_id=row.id, position=position, role="user", content=message, created_at=now
+        ),
+        AISessionMessage(
+            session_id=row.id,
+            position=position + 1,
+            role="assistant",
+            content=answer.proposal.raw,
+            payload=payload,
+            seen={"systemPrompt": system, "turnsSent": len(turns)},
+            created_at=now,
+        ),
     ]
+    session.add_all(added)
     if answer.proposal.sql:
         row.draft = {
             "model": answer.proposal.model,
@@ -553,7 +554,7 @@ def chat(
         }
     row.schema_context = context.markdown
     session.flush()
-    result = ChatResult(_state(row, context, sources, available), answer)
+    result = ChatResult(_state(row, [*messages, *added], sources, tables, context), answer)
     result.timings = {
         "context": context_ms,
         **answer.timings,
@@ -583,7 +584,7 @@ def update_draft(
     if sql is None and query_json is None and model is None:
         raise AIError("Send the edited sql, queryJson or model.", field="modelState")
     draft = dict(row.draft or {})
-    catalog = modeling.catalog_for(database, project_id)
+    catalog = project_tables(database, project_id, list(row.data_source_ids)).catalog
     if query_json is not None:
         if not isinstance(query_json, dict):
             raise AIError("queryJson must be an object.", field="queryJson")
@@ -630,13 +631,10 @@ def state(
     row = _active(session, user_id, project_id, ids, now)
     if row is None:
         raise NotFound(NO_SESSION)
-    sources = _sources(session, project_id, ids)
-    available = _available(database, project_id, ids)
-    draft_tables = (row.draft or {}).get("model", {}) or {}
-    context = _context(
-        database, project_id, ids, available, question=" ".join(draft_tables.get("tables", []))
-    )
-    return _state(row, context, sources, available, restored=True)
+    sources, tables = _grounding(session, database, project_id, ids)
+    context = tables.context(" ".join(_draft_tables(row.draft)))
+    messages = _messages(session, row.id)
+    return _state(row, messages, sources, tables, context, restored=True)
 
 
 def open_sessions(
@@ -644,21 +642,30 @@ def open_sessions(
 ) -> list[dict[str, Any]]:
     """The user's active sessions in the project, newest first: sources, messages, draft."""
     now = _now(now)
-    rows = session.scalars(
-        select(AISession)
-        .where(
-            AISession.user_id == user_id,
-            AISession.project_id == project_id,
-            AISession.status == AISessionStatus.ACTIVE,
-            AISession.expires_at > now,
+    rows = list(
+        session.scalars(
+            select(AISession)
+            .where(
+                AISession.user_id == user_id,
+                AISession.project_id == project_id,
+                AISession.status == AISessionStatus.ACTIVE,
+                AISession.expires_at > now,
+            )
+            .order_by(AISession.updated_at.desc(), AISession.id.desc())
         )
-        .order_by(AISession.updated_at.desc(), AISession.id.desc())
+    )
+    counts = dict(
+        session.execute(
+            select(AISessionMessage.session_id, func.count())
+            .where(AISessionMessage.session_id.in_([row.id for row in rows]))
+            .group_by(AISessionMessage.session_id)
+        ).all()
     )
     return [
         {
             "sessionId": row.id,
             "dataSourceIds": list(row.data_source_ids),
-            "messages": len(row.history or []),
+            "messages": counts.get(row.id, 0),
             "draftName": ((row.draft or {}).get("model") or {}).get("name") or "",
             "expiresAt": _iso(row.expires_at),
             "updatedAt": _iso(row.updated_at),
@@ -730,23 +737,22 @@ def save(
     )
     session.add(conversation)
     session.flush()
-    for entry in row.history or []:
-        role = entry.get("role")
-        if role not in ("user", "assistant"):
+    for message in _messages(session, row.id):
+        if message.role not in ("user", "assistant"):
             continue
         payload = None
-        content = str(entry.get("content") or "")
-        if role == "assistant":
-            answer = entry.get("payload") or {}
-            payload = {"answer": answer, "seen": entry.get("seen")}
+        content = message.content or ""
+        if message.role == "assistant":
+            answer = message.payload or {}
+            payload = {"answer": answer, "seen": message.seen}
             content = str(answer.get("analysis") or content)
         session.add(
             AIMessage(
                 conversation_id=conversation.id,
-                role=role,
+                role=message.role,
                 content=content,
                 payload=payload,
-                created_at=stored_time(entry.get("at")) or now,
+                created_at=message.created_at,
             )
         )
     row.status = AISessionStatus.SAVED

@@ -1092,6 +1092,7 @@ def suggest_joins(
     timeout_ms: int = TIMEOUT_MS,
     budget_seconds: float = BUDGET_SECONDS,
     values_only: bool = True,
+    catalog: Catalog | None = None,
 ) -> JoinSuggestions:
     """Join candidates between the project's tables (raw tables of its sources and its
     models' tables), best first.
@@ -1100,13 +1101,15 @@ def suggest_joins(
     between them. ``data_source_id``: those between that source's tables. Unknown table:
     ModelingError 400 naming ``tables``; a source of another project: 404 naming
     ``data_source_id``. ``values_only=False`` skips the values-only pass (fewer queries).
-    The caller checks that the person may read the project.
+    ``catalog``: the project's, when the caller has just read it. The caller checks that
+    the person may read the project.
     """
     started = time.perf_counter()
     from dra.models import DataSource
 
     with database.system_session() as s:
-        catalog = load_catalog(s, project_id)
+        if catalog is None:
+            catalog = load_catalog(s, project_id)
         sources, declared = _source_info(s, project_id)
         if data_source_id is not None:
             owner = s.scalar(select(DataSource.project_id).where(DataSource.id == data_source_id))

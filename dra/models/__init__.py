@@ -3,7 +3,14 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
-from dra.models.ai import AIConversation, AIMessage, AISession, AIUsage, Insight
+from dra.models.ai import (
+    AIConversation,
+    AIMessage,
+    AISession,
+    AISessionMessage,
+    AIUsage,
+    Insight,
+)
 from dra.models.attribution import (
     AttributionEvent,
     AttributionEventId,
@@ -35,6 +42,7 @@ __all__ = [
     "AIConversation",
     "AIMessage",
     "AISession",
+    "AISessionMessage",
     "AIUsage",
     "AccountCancellationRequest",
     "Alert",

@@ -41,9 +41,9 @@ class AISession(IdMixin, TimestampMixin, Base):
 
     Single-source sessions set ``data_source_id`` (one active session per user and
     source); cross-source sessions leave it NULL and list every source in
-    ``data_source_ids``. ``history`` is the working conversation sent to the model
-    on each turn, ``draft`` the model being edited. Saving copies the history into
-    ``ai_conversations``/``ai_messages``.
+    ``data_source_ids``. Its conversation is in ``ai_session_messages`` (one row per
+    message, appended), ``draft`` the model being edited. Saving copies the messages
+    into ``ai_conversations``/``ai_messages``.
     """
 
     __tablename__ = "ai_sessions"
@@ -69,9 +69,27 @@ class AISession(IdMixin, TimestampMixin, Base):
         String(16), nullable=False, default=AISessionStatus.ACTIVE, server_default="active"
     )
     schema_context: Mapped[str | None] = mapped_column(Text, doc="schema as Markdown")
-    history: Mapped[list[dict[str, Any]]] = json_array()
     draft: Mapped[dict[str, Any]] = json_object()
     expires_at: Mapped[datetime] = timestamp(nullable=False)
+
+
+class AISessionMessage(CreatedAtMixin, Base):
+    """One message of a live session's conversation, in ``position`` order: the
+    analyst's (``content`` the text) or the assistant's (``content`` the model's raw
+    answer, ``payload`` the checked answer, ``seen`` what it was sent). A chat turn
+    appends its two rows and rewrites none; the rows go with their session."""
+
+    __tablename__ = "ai_session_messages"
+    __table_args__ = (one_of("role", MessageRole),)
+
+    session_id: Mapped[int] = foreign_key(
+        "ai_sessions.id", ondelete="CASCADE", primary_key=True, index=False
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    seen: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class AIConversation(IdMixin, TimestampMixin, Base):

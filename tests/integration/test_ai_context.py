@@ -139,3 +139,42 @@ def test_join_candidates_are_measured_again_only_when_the_tables_change(database
         )
     build_context(database, project_id, ids)
     assert len(entries()) == 2  # the changed tables are measured again
+
+
+def test_what_is_kept_between_turns_follows_every_change_it_shows(database, project):
+    from dra.ai.context import project_tables
+
+    project_id, shop = project
+    ids = [shop.orders_source, shop.customers_source]
+    raw = raw_schema(project_id)
+    kept = project_tables(database, project_id, ids)
+    assert project_tables(database, project_id, list(reversed(ids))) is kept  # nothing changed
+    changes = [  # (what changes, how, what the context then shows)
+        ("a column", f"alter table {raw}.orders add column coupon text", '| "coupon" | text |'),
+        ("planner statistics", f"analyze {raw}.customers", '| "country" | text | missing ~0%'),
+        (
+            "a source's name",
+            "update app.data_sources set name = 'CRM 2', updated_at = now() where id = :c",
+            '### Table "customers": source "CRM 2"',
+        ),
+        (
+            "a table's load",
+            "update app.data_source_tables set row_count = 7, updated_at = now()"
+            " where data_source_id = :c",
+            "Rows: 7\n",
+        ),
+        ("the sample-values setting", "update app.projects set ai_sample_values = true"
+         " where id = :p", 'values: "DE", "FR", "US"'),
+    ]  # fmt: skip
+    for what, sql, shown in changes:
+        assert shown not in kept.context().markdown, what
+        with database.system_session() as s:
+            s.execute(text(sql), {"c": shop.customers_source, "p": project_id})
+        again = project_tables(database, project_id, ids)
+        assert again is not kept and shown in again.context().markdown, what
+        kept = again
+    model_id = add_model(database, project_id, shop.orders_source)
+    with_model = project_tables(database, project_id, ids)
+    assert "model_1" in with_model.context().tables
+    generate_report(database, model_id)  # a new quality report
+    assert project_tables(database, project_id, ids) is not with_model

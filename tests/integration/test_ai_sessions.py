@@ -534,25 +534,76 @@ def test_the_chat_reports_the_platforms_own_time_apart_from_the_models(
     assert result.answer.platform_ms <= result.platform_ms  # the answer's part excludes context
 
 
-def test_a_chat_turn_reads_the_projects_catalog_once(database, shop, both, gemini):
+def test_a_chat_turn_reads_the_projects_catalog_once_per_version_of_its_data(
+    database, shop, both, gemini
+):
     from sqlalchemy import event
 
     init(database, shop, shop.editor, both)
     wrong = REVENUE_SQL.replace("sum(o.amount)", "sum(o.total)")
     gemini.answer(proposal(wrong)).answer(proposal())  # a correction round too
+    gemini.answer(proposal())
     reads = []
 
     def count(conn, cursor, statement, *args):
         if "information_schema.columns" in statement:
             reads.append(statement)
 
-    event.listen(database.system_engine, "before_cursor_execute", count)
-    try:
-        result = send(database, shop, shop.editor, both, "revenue", provider_for(gemini))
-    finally:
-        event.remove(database.system_engine, "before_cursor_execute", count)
+    def turn(message):
+        reads.clear()
+        event.listen(database.system_engine, "before_cursor_execute", count)
+        try:
+            return send(database, shop, shop.editor, both, message, provider_for(gemini))
+        finally:
+            event.remove(database.system_engine, "before_cursor_execute", count)
+
+    result = turn("revenue")
     assert result.answer.status == "ok" and result.answer.rounds == 1
-    assert len(reads) == 1  # shared by the context, the checks and the preview
+    assert reads == []  # unchanged since the session opened: what it read then serves
+    with database.system_session() as s:  # a new ingestion of one of the tables
+        s.execute(
+            text("update app.data_source_tables set updated_at = now() where data_source_id = :i"),
+            {"i": shop.shop.orders_source},
+        )
+    assert turn("again").answer.status == "ok"
+    assert len(reads) == 1  # read again once, shared by the context, the check and the preview
+
+
+def test_a_turn_appends_its_two_messages_and_rewrites_none(database, shop, both, gemini):
+    state = init(database, shop, shop.editor, both)
+
+    def stored():
+        with database.system_session() as s:
+            rows = s.execute(
+                text(
+                    "select position, role, xmin::text as version, ctid::text as place"
+                    " from app.ai_session_messages where session_id = :i order by position"
+                ),
+                {"i": state.id},
+            ).all()
+            size = s.scalar(
+                text("select pg_column_size(a.*) from app.ai_sessions a where id = :i"),
+                {"i": state.id},
+            )
+        return [tuple(r) for r in rows], size
+
+    for n in range(3):
+        gemini.answer(proposal())
+        send(
+            database, shop, shop.editor, both, f"revenue by country, take {n}", provider_for(gemini)
+        )
+    before, size_before = stored()
+    assert [r[:2] for r in before] == [(p, ("user", "assistant")[p % 2]) for p in range(6)]
+
+    gemini.answer(proposal())
+    result = send(database, shop, shop.editor, both, "and once more", provider_for(gemini))
+
+    after, size_after = stored()
+    assert after[:6] == before  # the same row versions: none updated or moved
+    assert [r[:2] for r in after[6:]] == [(6, "user"), (7, "assistant")]
+    assert size_after == size_before  # the session's own row does not grow with the chat
+    assert [m["role"] for m in result.state.messages] == ["user", "assistant"] * 4
+    assert result.state.messages[6]["content"] == "and once more"
 
 
 def test_the_dagster_expiry_job_closes_sessions_past_their_24_hours(database, shop, both, settings):

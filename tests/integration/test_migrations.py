@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -327,3 +328,73 @@ def test_report_options_keep_what_reports_recorded_and_go_on_downgrade(
     columns = "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'app'"
     columns += " AND table_name = 'attribution_reports' AND column_name IN (:a, :b)"
     assert scalar(engine, columns, a="lookback_days", b="conversion_types") == 0
+
+
+def test_ai_session_histories_become_message_rows_and_back(empty_database_url: str, engine: Engine):
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0007_report_options")
+    seen = {"systemPrompt": "rules and schema", "turnsSent": 1}
+    answer = {"sql": "select 1", "error": None, "preview": {"rows": [[1]]}}
+    history = [
+        {"role": "user", "content": "revenue by country", "at": "2026-12-01T10:00:00.250000+00:00"},
+        {"role": "assistant", "content": '{"sql": "select 1"}', "at": "2026-12-01T10:00:01.5Z",
+         "payload": answer, "seen": seen},
+        {"role": "user", "content": "and by month?", "at": "yesterday"},  # unreadable time
+        "not a message",
+        {"role": "user", "content": "no time, no offset", "at": "2026-12-01T11:00:00"},
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        user = conn.scalar(text("INSERT INTO app.users (email) VALUES ('a@x.io') RETURNING id"))
+        project = conn.scalar(
+            text("INSERT INTO app.projects (owner_id, name) VALUES (:u, 'p') RETURNING id"),
+            {"u": user},
+        )
+        ids = [
+            conn.scalar(
+                text(
+                    "INSERT INTO app.ai_sessions (project_id, user_id, history, expires_at,"
+                    " created_at) VALUES (:p, :u, CAST(:h AS jsonb), now() + interval '1 day',"
+                    " '2026-12-01 09:00:00+00') RETURNING id"
+                ),
+                {"p": project, "u": user, "h": json.dumps(h)},
+            )
+            for h in (history, history[:1])
+        ]
+
+    command.upgrade(config, "0008_ai_session_messages")
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT session_id, position, role, content, payload, seen, created_at"
+                " FROM app.ai_session_messages ORDER BY session_id, position"
+            )
+        ).all()
+    at = [datetime(2026, 12, 1, h, m, s, us, tzinfo=UTC) for h, m, s, us in (
+        (10, 0, 0, 250_000), (10, 0, 1, 500_000), (9, 0, 0, 0), (11, 0, 0, 0))]  # fmt: skip
+    assert [tuple(r) for r in rows] == [
+        (ids[0], 0, "user", "revenue by country", None, None, at[0]),
+        (ids[0], 1, "assistant", '{"sql": "select 1"}', answer, seen, at[1]),
+        (ids[0], 2, "user", "and by month?", None, None, at[2]),  # the session's creation
+        (ids[0], 4, "user", "no time, no offset", None, None, at[3]),  # read as UTC
+        (ids[1], 0, "user", "revenue by country", None, None, at[0]),
+    ]
+    history_column = (
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'app'"
+        " AND table_name = 'ai_sessions' AND column_name = 'history'"
+    )
+    assert scalar(engine, history_column) == 0
+    with engine.begin() as conn:  # the rows go with their session
+        conn.execute(text("DELETE FROM app.ai_sessions WHERE id = :i"), {"i": ids[1]})
+    left = "SELECT count(*) FROM app.ai_session_messages WHERE session_id = :i"
+    assert scalar(engine, left, i=ids[1]) == 0
+
+    command.downgrade(config, "0007_report_options")
+
+    restored = scalar(engine, "SELECT history FROM app.ai_sessions WHERE id = :i", i=ids[0])
+    assert [{k: v for k, v in e.items() if k != "at"} for e in restored] == [
+        {k: v for k, v in e.items() if k != "at"}
+        for e in (history[0], history[1], history[2], history[4])
+    ]
+    assert [datetime.fromisoformat(e["at"]) for e in restored] == at
+    assert scalar(engine, "SELECT to_regclass('app.ai_session_messages') IS NULL")

@@ -27,7 +27,7 @@ TABLES = {
     "users", "email_verification_tokens", "password_reset_tokens", "api_tokens",
     "account_cancellation_requests", "projects", "project_members", "project_invitations",
     "data_sources", "data_source_tables", "data_models", "data_model_sources",
-    "data_model_inputs", "ai_sessions",
+    "data_model_inputs", "ai_sessions", "ai_session_messages",
     "ai_conversations", "ai_messages", "ai_usage", "insights", "dashboards",
     "dashboard_widgets", "dashboard_public_links", "quality_reports", "quality_rules",
     "attribution_tracking_keys", "attribution_events", "attribution_event_ids",
