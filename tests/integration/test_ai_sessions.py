@@ -32,6 +32,7 @@ from dra.modeling.errors import ModelingError
 from dra.models import (
     AIConversation,
     AISession,
+    AISessionMessage,
     AIUsage,
     DataModel,
     DataSource,
@@ -271,6 +272,8 @@ def test_a_session_is_restored_when_reopened_and_absent_once_expired(database, s
         "expired": 1,
         "purged": 3,
     }
+    with database.system_session() as s:  # their messages went with them
+        assert s.scalar(select(func.count()).select_from(AISessionMessage)) == 0
 
 
 def test_sources_are_checked_and_a_cross_source_session_goes_on_without_one_down(
