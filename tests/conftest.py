@@ -6,7 +6,8 @@ Fixtures
 - ``database_url`` / ``database``: the migrated test database, emptied after each test
   (seeded reference rows such as subscription tiers are restored).
 - ``settings``, ``app``, ``client``: the web app against that database.
-- ``make_user``, ``login``: users and signed-in clients; ``project_with_roles`` in
+- ``make_user``, ``login``: users and signed-in clients; ``platform_admin`` and
+  ``admin_client`` (signed in as that admin); ``project_with_roles`` in
   tests/support/factories.py builds a project with a member per role.
 - ``materialize``: run Dagster assets against the test database.
 """
@@ -118,6 +119,18 @@ def make_user(database):
             return create_user(session, **kwargs)
 
     return _make
+
+
+@pytest.fixture
+def platform_admin(make_user):
+    """A verified platform admin (root@example.com)."""
+    return make_user(email="root@example.com", platform_admin=True)
+
+
+@pytest.fixture
+def admin_client(login, platform_admin):
+    """A test client signed in as ``platform_admin`` (a module may define its own)."""
+    return login(platform_admin)
 
 
 @pytest.fixture

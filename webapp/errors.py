@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, flash, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from dra.errors import TITLES, DraError
@@ -30,6 +30,17 @@ def on_error(answer: ErrorAnswer) -> None:
     the error after rolling back): typically the form page with ``error=exc`` and the
     submitted input. Its status defaults to the error's."""
     g.dra_on_error = answer
+
+
+def flashed(page: Callable[[], object]) -> ErrorAnswer:
+    """An ``on_error`` answer for list pages: the message flashed, then ``page()`` again
+    (its status defaults to the error's)."""
+
+    def answer(exc: DraError):
+        flash(exc.message, "error")
+        return page()
+
+    return answer
 
 
 API_V1 = "/api/v1/"

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from dra.models import ArticleCategory
+from tests.support.browser import watch
 from tests.support.factories import DEFAULT_PASSWORD, create_user
 from tests.support.images import image_bytes
 
@@ -29,29 +30,6 @@ Small teams need **one place** for their data. Here is the pipeline:
 """
 
 
-def _watch(page, problems: list[str]) -> None:
-    """Collect failed requests, console errors (CSP violations included), script errors
-    and dialogs (an alert would mean a script from the article ran)."""
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("dialog", lambda d: problems.append(f"dialog: {d.message}") or d.dismiss())
-
-
 def test_write_and_publish_an_article_with_an_image(
     live_server, chromium, database, artifacts_dir, tmp_path
 ):
@@ -67,7 +45,7 @@ def test_write_and_publish_an_article_with_an_image(
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
-    _watch(page, problems)
+    watch(page, problems)
     page.goto(f"{live_server.url}/auth/login")
     page.fill("input[name=email]", admin.email)
     page.fill("input[name=password]", DEFAULT_PASSWORD)
@@ -111,7 +89,7 @@ def test_write_and_publish_an_article_with_an_image(
     # a visitor, not signed in, reads it
     visitor = chromium.new_context(viewport={"width": 1100, "height": 900})
     reader = visitor.new_page()
-    _watch(reader, problems)
+    watch(reader, problems)
     reader.goto(f"{live_server.url}/blog")
     assert reader.locator("#blog-articles h2").all_inner_texts() == ["Meet the DRA platform"]
     reader.wait_for_function("() => document.querySelector('.blog-item img.cover').complete")

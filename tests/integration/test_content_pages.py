@@ -21,16 +21,6 @@ from tests.support.images import ACCEPTED, image_bytes, png_bomb
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
-@pytest.fixture
-def admin(make_user):
-    return make_user(email="editor-in-chief@example.com", platform_admin=True)
-
-
-@pytest.fixture
-def admin_client(login, admin):
-    return login(admin)
-
-
 def _article(client, **fields):
     form = {"title": "Hello world", "slug": "", "summary": "", "body": "Hi", **fields}
     return client.post("/admin/articles/new", data=form)

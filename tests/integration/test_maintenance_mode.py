@@ -18,16 +18,6 @@ from tests.support.factories import DEFAULT_PASSWORD, create_project, create_use
 MESSAGE = "Upgrading the database: back at 14:00 UTC."
 
 
-@pytest.fixture
-def admin(make_user):
-    return make_user(email="root@example.com", platform_admin=True)
-
-
-@pytest.fixture
-def admin_client(login, admin):
-    return login(admin)
-
-
 def _stored(database) -> dict:
     with database.system_session() as s:
         return {row.key: row.value for row in s.scalars(select(PlatformSetting))}
@@ -83,7 +73,7 @@ def test_a_wrong_value_in_the_form_is_422_naming_the_field(admin_client, databas
     assert _stored(database) == before
 
 
-def test_json_api_reads_and_patches_with_types_checked(admin_client, database, admin, app):
+def test_json_api_reads_and_patches_with_types_checked(admin_client, database, platform_admin):
     got = admin_client.get("/api/v1/admin/platform-settings")
     assert got.status_code == 200
     assert got.get_json()["settings"]["maintenance_mode"] is False
@@ -188,15 +178,17 @@ def test_api_calls_get_problem_details_with_retry_after(admin_client, client, da
     assert resp.status_code == 503 and resp.get_json()["detail"] == MESSAGE
 
 
-def test_platform_admins_keep_working(admin_client, admin, client, database):
+def test_platform_admins_keep_working(admin_client, platform_admin, client, database):
     _maintenance_on(admin_client)
     for path in ("/", "/projects/", "/admin/settings", "/blog", "/admin/articles"):
         assert admin_client.get(path).status_code == 200, path
-    token = _token(database, admin)
+    token = _token(database, platform_admin)
     resp = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200
     # an admin who signs in during maintenance gets in
-    fresh = client.post("/auth/login", data={"email": admin.email, "password": DEFAULT_PASSWORD})
+    fresh = client.post(
+        "/auth/login", data={"email": platform_admin.email, "password": DEFAULT_PASSWORD}
+    )
     assert fresh.status_code == 302 and client.get("/projects/").status_code == 200
 
 

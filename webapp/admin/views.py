@@ -18,19 +18,9 @@ from dra.models.users import CancellationStatus
 from webapp.admin.forms import BetaForm, TierForm
 from webapp.authz import platform_admin_required
 from webapp.database import db_session, get_database
-from webapp.errors import on_error
+from webapp.errors import flashed, on_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _flashed(page):
-    """An ``on_error`` answer: the message flashed, then ``page()`` (the list again)."""
-
-    def answer(exc: AdminError):
-        flash(exc.message, "error")
-        return page()
-
-    return answer
 
 
 def _count(q) -> int:
@@ -90,7 +80,7 @@ def _back_to_users():
 @platform_admin_required
 def user_suspension(user_id: int):
     suspend = request.form.get("suspend") == "1"
-    on_error(_flashed(_users_page))
+    on_error(flashed(_users_page))
     user = users.set_suspended(db_session(), user_id, suspend, actor_id=current_user.id)
     flash(f"{user.email} is {'suspended' if suspend else 'active again'}.", "success")
     return _back_to_users()
@@ -100,7 +90,7 @@ def user_suspension(user_id: int):
 @platform_admin_required
 def user_admin_rights(user_id: int):
     grant = request.form.get("grant") == "1"
-    on_error(_flashed(_users_page))
+    on_error(flashed(_users_page))
     user = users.set_platform_admin(db_session(), user_id, grant, actor_id=current_user.id)
     verb = "is now a platform admin" if grant else "is no longer a platform admin"
     flash(f"{user.email} {verb}.", "success")
@@ -110,7 +100,7 @@ def user_admin_rights(user_id: int):
 @bp.post("/users/<int:user_id>/tier")
 @platform_admin_required
 def user_tier(user_id: int):
-    on_error(_flashed(_users_page))
+    on_error(flashed(_users_page))
     tier = users.assign_tier(db_session(), user_id, request.form.get("tier_id"))
     email = users.get_user(db_session(), user_id).email
     flash(f"{email} is on the {tier.name} tier.", "success")
@@ -204,7 +194,7 @@ def tier_edit(tier_id: int):
 @platform_admin_required
 def tier_delete(tier_id: int):
     on_error(
-        _flashed(lambda: render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session())))
+        flashed(lambda: render_template("admin/tiers.html", tiers=tiers.list_tiers(db_session())))
     )
     name = tiers.delete_tier(db_session(), tier_id)
     flash(f"Tier {name} deleted.", "success")
@@ -228,7 +218,7 @@ def _beta_page(form: dict | None = None):
 def beta_list():
     if request.method == "POST":
         form = BetaForm()
-        on_error(_flashed(lambda: _beta_page(form.data)))
+        on_error(flashed(lambda: _beta_page(form.data)))
         entry = beta.add_entry(
             db_session(), form.email.data, form.note.data, actor_id=current_user.id
         )
@@ -240,7 +230,7 @@ def beta_list():
 @bp.post("/beta/<int:entry_id>/delete")
 @platform_admin_required
 def beta_remove(entry_id: int):
-    on_error(_flashed(_beta_page))
+    on_error(flashed(_beta_page))
     email = beta.remove_entry(db_session(), entry_id)
     flash(f"{email} was removed from the allowlist.", "success")
     return redirect(url_for("admin.beta_list"))
@@ -257,7 +247,7 @@ def platform_settings():
         )
 
     if request.method == "POST":
-        on_error(_flashed(page))
+        on_error(flashed(page))
         values = platform.values_from_form(request.form)
         platform.update_settings(db_session(), values, actor_id=current_user.id)
         flash("Platform settings saved.", "success")
@@ -284,7 +274,7 @@ def cancellations_list():
 @platform_admin_required
 def cancellation_decide(request_id: int, decision: str):
     action = cancellations.approve if decision == "approve" else cancellations.reject
-    on_error(_flashed(_cancellations_page))
+    on_error(flashed(_cancellations_page))
     action(db_session(), request_id, request.form.get("note"), actor_id=current_user.id)
     flash(
         f"Request {'approved' if decision == 'approve' else 'rejected'}; the user was emailed.",

@@ -17,19 +17,9 @@ from webapp.authz import platform_admin_required
 from webapp.content import regenerate_sitemap, site_settings
 from webapp.content.forms import ArticleForm, CategoryForm, ImageForm
 from webapp.database import db_session
-from webapp.errors import on_error, wants_json
+from webapp.errors import flashed, on_error, wants_json
 
 bp = Blueprint("content_admin", __name__, url_prefix="/admin")
-
-
-def _flashed(page):
-    """An ``on_error`` answer: the message flashed, then ``page()`` again."""
-
-    def answer(exc: DraError):
-        flash(exc.message, "error")
-        return page()
-
-    return answer
 
 
 # --- articles (UC-ADM-09) -------------------------------------------------------------------
@@ -147,7 +137,7 @@ def category_edit(category_id: int):
 @bp.post("/categories/<int:category_id>/delete")
 @platform_admin_required
 def category_delete(category_id: int):
-    on_error(_flashed(_categories_page))
+    on_error(flashed(_categories_page))
     name = categories.delete_category(db_session(), category_id)
     regenerate_sitemap()
     flash(f"Category “{name}” deleted.", "success")
@@ -202,7 +192,7 @@ def image_upload():
 @bp.post("/images/<name>/delete")
 @platform_admin_required
 def image_delete(name: str):
-    on_error(_flashed(_images_page))
+    on_error(flashed(_images_page))
     images.delete_image(db_session(), site_settings().data_dir, name)
     flash("Image deleted.", "success")
     return redirect(url_for("content_admin.images_list"))
