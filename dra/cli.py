@@ -258,6 +258,18 @@ def cmd_tool(tool: str, tool_args: list[str]) -> int:
                 continue
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    """``dra api docs [--output FILE]``: the REST API's OpenAPI document (stdout or FILE)."""
+    from webapp.api import write_document
+
+    text = write_document(args.output)
+    if args.output:
+        print(f"dra: OpenAPI document written to {args.output}")
+    else:
+        print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dra", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -279,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     docs = dbsub.add_parser("docs", help="write schema documentation from the live catalog")
     docs.add_argument("--output", default="docs/schema.md")
     db.set_defaults(func=cmd_db)
+    api = sub.add_parser("api", help="the REST API's OpenAPI document")
+    apisub = api.add_subparsers(dest="api_command", required=True)
+    api_docs = apisub.add_parser("docs", help="write the OpenAPI 3.1 document (JSON)")
+    api_docs.add_argument("--output", help="a file (default: standard output)")
+    api.set_defaults(func=cmd_api)
     demo = sub.add_parser("demo", help="load (or refresh) the demo project")
     demo.set_defaults(func=cmd_demo)
     for tool in TOOLS:  # listed for --help; main() passes their arguments through untouched

@@ -370,3 +370,21 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
     _list_legacy(app)
+
+
+def write_document(output: str | None) -> str:
+    """The OpenAPI document as JSON text, also written to ``output`` when given (``dra api
+    docs``). Builds the app without reaching the database: none is needed to describe it."""
+    import json
+    import os
+    from pathlib import Path
+
+    from dra.settings import load_settings
+    from webapp.app import create_app
+
+    env = {"DRA_DATABASE_URL": "postgresql://describe@localhost/unused", **os.environ}
+    text = json.dumps(document(create_app(load_settings(env))), indent=2, sort_keys=True)
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    return text

@@ -9,7 +9,7 @@ pages do. The same service as the pages (dra.dashboards).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import jsonify, request, url_for
@@ -109,7 +109,7 @@ class WidgetDataOut(Model):
 
 
 class LinkIn(Strict):
-    expires_at: str | None = Field(None, description="YYYY-MM-DD, in the future")
+    expires_at: date | None = Field(None, description="in the future")
     regenerate: bool = Field(False, description="a new token; the old one stops working")
 
 
