@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from dra.content.categories import category_by_slug
 from dra.content.images import check_image_url
 from dra.content.markdown import MAX_BODY_CHARS, plain_text
-from dra.content.slugs import choose_slug
+from dra.content.slugs import SLUG_IN_USE, choose_slug, flush_or_conflict
 from dra.errors import Invalid, NotFound, one_line_text
 from dra.models import Article, ArticleCategory
 from dra.models.base import utcnow
@@ -34,6 +34,7 @@ ACTIONS = {  # action -> the status it leads to
     "archive": ArticleStatus.ARCHIVED,
 }
 PER_PAGE = 10
+UNIQUE = {"uq_articles_slug": ("slug", SLUG_IN_USE)}
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def create_article(
     article = Article(author_id=author_id, status=ArticleStatus.DRAFT)
     _apply(article, parse_values(session, data_dir, form))
     session.add(article)
-    session.flush()
+    flush_or_conflict(session, UNIQUE)
     return article
 
 
@@ -129,7 +130,7 @@ def update_article(
 ) -> Article:
     article = get_article(session, article_id)
     _apply(article, parse_values(session, data_dir, form, article))
-    session.flush()
+    flush_or_conflict(session, UNIQUE)
     return article
 
 

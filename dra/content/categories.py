@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dra.content.slugs import choose_slug
+from dra.content.slugs import SLUG_IN_USE, choose_slug, flush_or_conflict
 from dra.errors import Conflict, Invalid, NotFound, one_line_text
 from dra.models import Article, ArticleCategory
 
@@ -16,6 +16,11 @@ NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 HAS_ARTICLES = "Move its articles to another category first."
 FIELDS = ("name", "slug", "description")
+NAME_IN_USE = "A category with this name already exists."
+UNIQUE = {
+    "uq_article_categories_name": ("name", NAME_IN_USE),
+    "uq_article_categories_slug": ("slug", SLUG_IN_USE),
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def _values(session: Session, form: Mapping[str, str], current: ArticleCategory 
         )
     )
     if clash is not None:
-        raise Conflict("A category with this name already exists.", field="name")
+        raise Conflict(NAME_IN_USE, field="name")
     description = (form.get("description") or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise Invalid(
@@ -108,7 +113,7 @@ def create_category(session: Session, form: Mapping[str, str]) -> ArticleCategor
     name, slug, description = _values(session, form, None)
     category = ArticleCategory(name=name, slug=slug, description=description)
     session.add(category)
-    session.flush()
+    flush_or_conflict(session, UNIQUE)
     return category
 
 
@@ -116,7 +121,7 @@ def update_category(session: Session, category_id: int, form: Mapping[str, str])
     """Rename a category (and change its slug or description when given)."""
     category = get_category(session, category_id)
     category.name, category.slug, category.description = _values(session, form, category)
-    session.flush()
+    flush_or_conflict(session, UNIQUE)
     return category
 
 

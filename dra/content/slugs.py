@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from dra.errors import Conflict, Invalid
 
@@ -64,3 +67,19 @@ def choose_slug(
         suffix = f"-{n}"
         slug = base[: SLUG_MAX - len(suffix)].rstrip("-") + suffix
     return slug
+
+
+def flush_or_conflict(session: Session, conflicts: Mapping[str, tuple[str, str]]) -> None:
+    """Flush the pending rows; when a unique constraint named in ``conflicts``
+    (constraint -> (field, message)) refuses them, because another request took the slug
+    or the name between the check and now, raise Conflict (409) naming the field instead
+    of a database error. The transaction is then to be rolled back, as the web app's
+    error handler does for every refusal."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint in conflicts:
+            field, message = conflicts[constraint]
+            raise Conflict(message, field=field) from None
+        raise

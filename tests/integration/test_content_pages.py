@@ -410,3 +410,27 @@ def test_content_admin_pages_are_for_platform_admins_only(login, make_user, admi
         assert admin_client.get(url).status_code == 200, url
         assert user.get(url).status_code == 403, url
     assert _upload(user, image_bytes("PNG")).status_code == 403
+
+
+def test_a_slug_taken_meanwhile_is_a_conflict_not_a_database_error(database):
+    """Two admins saving the same slug at once: the second one's flush meets the unique
+    constraint after its check passed, and gets the same 409 as a taken slug."""
+    from dra.content.articles import UNIQUE
+    from dra.content.categories import UNIQUE as CATEGORY_UNIQUE
+    from dra.content.slugs import flush_or_conflict
+    from dra.errors import Conflict
+
+    with database.system_session() as s:
+        s.add(Article(title="First", slug="same", body=""))
+        s.add(ArticleCategory(name="News", slug="news"))
+    for row, unique, field in (
+        (Article(title="Second", slug="same", body=""), UNIQUE, "slug"),
+        (ArticleCategory(name="News", slug="other"), CATEGORY_UNIQUE, "name"),
+        (ArticleCategory(name="Other", slug="news"), CATEGORY_UNIQUE, "slug"),
+    ):
+        with database.SystemSession() as s:
+            s.add(row)
+            with pytest.raises(Conflict) as refused:
+                flush_or_conflict(s, unique)
+            assert refused.value.field == field and refused.value.status == 409
+            s.rollback()
