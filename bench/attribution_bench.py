@@ -16,10 +16,13 @@ then, in the same run:
   conversions, extrapolated).
 
 Target: models / scan <= 10. Run: ``.venv/bin/python bench/attribution_bench.py``.
+``--part models``: the Markov and Shapley models against the scan and the
+``channelattribution`` package (``bench/attribution_models.py``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -192,6 +195,15 @@ def per_conversion_loop(url: str) -> tuple[float, int]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--part",
+        choices=["rules", "models"],
+        default="rules",
+        help="rules: every model against the scan (default); models: Markov and Shapley"
+        " against the scan and the channelattribution package (bench/attribution_models.py)",
+    )
+    part = parser.parse_args().part
     with tempfile.TemporaryDirectory(prefix="dra-bench-") as tmp_name:
         tmp = Path(tmp_name)
         cluster = start_cluster(tmp / "pg", os.environ.get("DRA_TEST_DATABASE_URL"))
@@ -205,6 +217,10 @@ def main() -> int:
                 f"{time.perf_counter() - t0:.1f} s"
             )
             scan = seq_scan(url)
+            if part == "models":
+                import attribution_models
+
+                return attribution_models.run(url, project_id, WINDOW, scan)
             sql, wall, per_model = dbt_models(url, tmp / "target")
             plan = touchpoints_plan(url, tmp / "target")
             dd, dd_channels = journey_models(url, project_id)

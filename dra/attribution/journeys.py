@@ -16,7 +16,8 @@ same either way (a repeat is a self-transition, which changes no absorption
 probability), while a higher-order chain's states are the sliding windows of the
 sequence as it happened. A missing channel counts as ``direct``; a conversion without a
 value counts 1. Python then sees the distinct sequences (thousands), not the events
-(millions).
+(millions). Visitors are compared byte for byte (``COLLATE "C"``: the same equality as
+the default collation, and sorts several times faster).
 """
 
 from __future__ import annotations
@@ -49,32 +50,33 @@ class Journey:
 
 JOURNEYS_SQL = """
 WITH ev AS (
-    SELECT id, user_identifier, occurred_at, coalesce(channel, 'direct') AS channel,
+    SELECT id, user_identifier COLLATE "C" AS u, occurred_at,
+           coalesce(channel, 'direct') AS channel,
            event_type = ANY(:types) AS is_conversion, coalesce(value, 1) AS value
     FROM "app"."attribution_events"
     WHERE project_id = :project AND occurred_at >= :lo - make_interval(days => :days)
       AND occurred_at < :hi
 ), conversions AS (
-    SELECT id, user_identifier, occurred_at, value
+    SELECT id, u, occurred_at, value
     FROM ev WHERE is_conversion AND occurred_at >= :lo
 ), converting AS (
     SELECT max(c.value) AS value, array_agg(t.channel ORDER BY t.occurred_at, t.id) AS path
     FROM conversions c
-    JOIN ev t ON t.user_identifier = c.user_identifier AND NOT t.is_conversion
+    JOIN ev t ON t.u = c.u AND NOT t.is_conversion
      AND t.occurred_at >= c.occurred_at - make_interval(days => :days)
      AND t.occurred_at <= c.occurred_at
     GROUP BY c.id
 ), last_touch AS (
-    SELECT user_identifier, max(occurred_at) AS at
+    SELECT u, max(occurred_at) AS at
     FROM ev WHERE NOT is_conversion AND occurred_at >= :lo
-    GROUP BY user_identifier
+    GROUP BY u
 ), non_converting AS (
     SELECT array_agg(t.channel ORDER BY t.occurred_at, t.id) AS path
     FROM last_touch l
-    JOIN ev t ON t.user_identifier = l.user_identifier AND NOT t.is_conversion
+    JOIN ev t ON t.u = l.u AND NOT t.is_conversion
      AND t.occurred_at >= l.at - make_interval(days => :days) AND t.occurred_at <= l.at
-    WHERE NOT EXISTS (SELECT FROM conversions c WHERE c.user_identifier = l.user_identifier)
-    GROUP BY l.user_identifier
+    WHERE NOT EXISTS (SELECT FROM conversions c WHERE c.u = l.u)
+    GROUP BY l.u
 )
 SELECT path, sum(conversions) AS conversions, sum(non_conversions) AS non_conversions,
        sum(value) AS value

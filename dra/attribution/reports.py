@@ -3,7 +3,7 @@
 The web app validates the request, checks that the range holds events and records a
 queued report plus a pipeline request (kind ``attribution_report``); the Dagster
 asset rebuilds the dbt models and calls :func:`generate_report`, which reads the
-marts (and computes the data-driven model from the dbt touchpoints).
+marts (and computes the Markov and Shapley models from journeys grouped in SQL).
 """
 
 from __future__ import annotations

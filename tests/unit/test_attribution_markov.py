@@ -21,15 +21,9 @@ from dra.attribution.markov import markov_credits, states_of, transition_chain
 from dra.attribution.shapley import shapley_credits
 from dra.errors import DraError
 from tests.support import channelattribution as ca
+from tests.support.journeys import J, journey_strategy
 
 CONVERSION, NULL = ca.CONVERSION, ca.NULL
-
-
-def J(path: str, conversions: int, non_conversions: int = 0, value: float | None = None):
-    channels = tuple(path.split(" > "))
-    return Journey(
-        channels, conversions, non_conversions, float(conversions if value is None else value)
-    )
 
 
 def test_three_paths_by_hand():
@@ -155,14 +149,7 @@ def _expected(journeys: list[Journey], order: int) -> dict[str, dict[str, float]
     return out
 
 
-journey = st.builds(
-    lambda path, conv, null, unit: Journey(tuple(path), conv, null, conv * unit / 4),
-    st.lists(st.sampled_from("abcde"), min_size=1, max_size=6),
-    st.integers(0, 3),
-    st.integers(0, 3),
-    st.integers(1, 400),
-).filter(lambda j: j.journeys > 0)
-journey_sets = st.lists(journey, min_size=1, max_size=12).filter(
+journey_sets = st.lists(journey_strategy, min_size=1, max_size=12).filter(
     lambda js: any(j.conversions for j in js)
 )
 

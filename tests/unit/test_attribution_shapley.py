@@ -10,23 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dra.attribution.journeys import Journey
 from dra.attribution.shapley import channel_sets, rate_shapley, shapley_credits
-
-
-def J(channels: str, conversions: int, non_conversions: int = 0, value: float | None = None):
-    return Journey(
-        tuple(channels),
-        conversions,
-        non_conversions,
-        float(conversions if value is None else value),
-    )
+from tests.support.journeys import J, journey_strategy
 
 
 def test_rates_by_hand():
     # rates: {a} 1/10, {a, b} 4/10, {b} 0/20. On {a, b}: phi_a = (0.1 + 0.4) / 2 = 0.25,
     # phi_b = (0 + 0.3) / 2 = 0.15; {a, b}'s 4 conversions split 2.5 / 1.5, {a}'s 1 to a
-    journeys = [J("a", 1, 9, 10.0), J("ab", 4, 6, 80.0), J("ba", 0, 0), J("b", 0, 20)]
+    journeys = [J("a", 1, 9, 10.0), J("a > b", 4, 6, 80.0), J("b > a", 0, 0), J("b", 0, 20)]
     assert rate_shapley({frozenset("a"): 0.1, frozenset("ab"): 0.4}, frozenset("ab")) == {
         "a": pytest.approx(0.25),
         "b": pytest.approx(0.15),
@@ -37,7 +28,7 @@ def test_rates_by_hand():
 
 
 def test_order_and_repeats_do_not_matter_and_non_converters_count():
-    same = [J("ab", 2, 3), J("cab", 1, 0), J("bcbc", 0, 1), J("a", 1, 4)]
+    same = [J("a > b", 2, 3), J("c > a > b", 1, 0), J("b > c > b > c", 0, 1), J("a", 1, 4)]
     assert channel_sets(same) == {
         frozenset("ab"): (5, 2, 2.0),
         frozenset("abc"): (1, 1, 1.0),
@@ -50,7 +41,7 @@ def test_order_and_repeats_do_not_matter_and_non_converters_count():
 
 def test_a_channel_that_lowers_the_rate_gets_no_share():
     # {a} converts half the time, {a, b} a tenth: phi_b = (0 + 0.1 - 0.5) / 2 < 0
-    got = shapley_credits([J("a", 5, 5), J("ab", 1, 9, 7.0)])
+    got = shapley_credits([J("a", 5, 5), J("a > b", 1, 9, 7.0)])
     assert got["b"] == {"credits": 0.0, "value": 0.0}
     assert got["a"] == {"credits": pytest.approx(6.0), "value": pytest.approx(12.0)}
 
@@ -84,17 +75,8 @@ def _by_coalitions(rates: dict[frozenset[str], float], players: frozenset[str]) 
     return phi
 
 
-journey = st.builds(
-    lambda channels, conv, null, unit: Journey(tuple(channels), conv, null, conv * unit / 4),
-    st.lists(st.sampled_from("abcde"), min_size=1, max_size=6),
-    st.integers(0, 3),
-    st.integers(0, 4),
-    st.integers(1, 400),
-).filter(lambda j: j.journeys > 0)
-
-
 @settings(max_examples=200, deadline=None)
-@given(st.lists(journey, min_size=1, max_size=15))
+@given(st.lists(journey_strategy, min_size=1, max_size=15))
 def test_credits_equal_the_definition_over_every_order(journeys):
     sets: dict[frozenset[str], tuple[int, int, float]] = {}
     for j in journeys:
