@@ -59,7 +59,7 @@ def sanitize_html(html: str) -> str:
     )
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # at most about 40 MB even for hostile 100,000-character bodies
 def render_markdown(body: str) -> str:
     """The safe HTML of a Markdown body (empty for an empty body)."""
     if not body:
