@@ -527,8 +527,14 @@ def chat(
     at = now.isoformat()
     position = messages[-1].position + 1 if messages else 0
     added = [  # the turn's two rows; no earlier one is rewritten
-        AISessionMessage(
-            session_id=row.id, position=position, role="user", content=message, created_at=now
+        AISessionMessage(  # every column given: both rows go in one INSERT
+            session_id=row.id,
+            position=position,
+            role="user",
+            content=message,
+            payload=None,
+            seen=None,
+            created_at=now,
         ),
         AISessionMessage(
             session_id=row.id,

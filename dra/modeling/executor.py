@@ -94,17 +94,26 @@ def effective_limit(requested: int | None, tier: int | None) -> tuple[int | None
 
 
 def narrow(cur: psycopg.Cursor, role: str, timeout_ms: int) -> None:
-    """Make the current transaction read-only, as the project's role, with a timeout."""
-    cur.execute("set transaction read only")
-    cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-    _set_timeout(cur, timeout_ms)
-    cur.execute("set local search_path = pg_catalog, pg_temp")
+    """Make the current transaction read-only, as the project's role, with a timeout (one
+    round trip: the statements go together, without parameters)."""
+    cur.execute(
+        sql.SQL("; ").join(
+            [
+                sql.SQL("set transaction read only"),
+                sql.SQL("set local role {}").format(sql.Identifier(role)),
+                _timeout(timeout_ms),
+                sql.SQL("set local search_path = pg_catalog, pg_temp"),
+            ]
+        )
+    )
+
+
+def _timeout(timeout_ms: int) -> sql.Composed:
+    return sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
 
 
 def _set_timeout(cur: psycopg.Cursor, timeout_ms: int) -> None:
-    cur.execute(
-        sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
-    )
+    cur.execute(_timeout(timeout_ms))
 
 
 def translate_error(exc: psycopg.Error, timeout_ms: int) -> ModelingError:

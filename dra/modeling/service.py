@@ -43,16 +43,20 @@ def catalog_for(database: Database, project_id: int) -> Catalog:
 
 def owner_of(database: Database, project_id: int) -> int:
     with database.system_session() as s:
-        owner = s.scalar(select(Project.owner_id).where(Project.id == project_id))
+        return _owner(s, project_id)
+
+
+def _owner(session: Session, project_id: int) -> int:
+    owner = session.scalar(select(Project.owner_id).where(Project.id == project_id))
     if owner is None:
         raise ModelingError("Invalid project_id.", status=400, field="project_id")
     return owner
 
 
 def tier_rows(database: Database, project_id: int) -> int | None:
-    owner = owner_of(database, project_id)
+    """Rows a query of the project may return: its owner's tier's (None: unlimited)."""
     with database.system_session() as s:
-        return row_limit(s, owner)
+        return row_limit(s, _owner(s, project_id))
 
 
 def list_models(session: Session, project_id: int) -> list[DataModel]:

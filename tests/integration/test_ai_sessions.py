@@ -604,7 +604,8 @@ def test_a_turn_appends_its_two_messages_and_rewrites_none(database, shop, both,
     after, size_after = stored()
     assert after[:6] == before  # the same row versions: none updated or moved
     assert [r[:2] for r in after[6:]] == [(6, "user"), (7, "assistant")]
-    assert size_after == size_before  # the session's own row does not grow with the chat
+    assert abs(size_after - size_before) < 64  # the session's own row does not grow (the
+    # draft's timings aside), where the history it kept grew by each answer and its prompt
     assert [m["role"] for m in result.state.messages] == ["user", "assistant"] * 4
     assert result.state.messages[6]["content"] == "and once more"
 
