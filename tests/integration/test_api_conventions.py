@@ -75,6 +75,12 @@ def test_token_required_and_json_only(client, database):
     assert resp.status_code == 415
     assert resp.mimetype == "application/problem+json"
     assert resp.get_json()["field"] == "body"
+    for raw in ("\x00", "[1]", "{"):  # not one JSON object: refused, not read as {}
+        resp = client.post(
+            "/api/v1/projects", data=raw, content_type="application/json", headers=headers
+        )
+        assert resp.status_code == 400, raw
+        assert resp.get_json()["field"] == "body"
 
 
 def test_validation_lists_every_bad_field_and_changes_nothing(client, database):

@@ -224,6 +224,8 @@ def operation(
                     status=415,
                     field="body",
                 )
+            if json is not None and not isinstance(request.get_json(silent=True), dict):
+                raise DraError("Send the body as one JSON object.", status=400, field="body")
             if form is not None and request.mimetype != "multipart/form-data":
                 raise DraError("Send the file as multipart/form-data.", status=415, field="file")
             return validated(*args, **kwargs)
