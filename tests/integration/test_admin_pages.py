@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from dra.alerts import raise_alert
@@ -33,16 +32,6 @@ TIER_FORM = {
 }
 
 
-@pytest.fixture
-def admin(make_user):
-    return make_user(email="root@example.com", platform_admin=True)
-
-
-@pytest.fixture
-def admin_client(login, admin):
-    return login(admin)
-
-
 def test_admin_pages_render_for_admins_only(admin_client, login, make_user):
     for url in (
         "/admin/",
@@ -64,7 +53,9 @@ def test_admin_pages_render_for_admins_only(admin_client, login, make_user):
     assert b"Admin</a>" in admin_client.get("/projects/").data
 
 
-def test_users_search_suspend_and_admin_rights(admin_client, admin, make_user, login, database):
+def test_users_search_suspend_and_admin_rights(
+    admin_client, platform_admin, make_user, login, database
+):
     bob = make_user(email="bob.builder@example.com", first_name="Bob")
     make_user(email="carol@example.com")
     page = admin_client.get("/admin/users?q=BUILDER").get_data(as_text=True)
@@ -80,14 +71,16 @@ def test_users_search_suspend_and_admin_rights(admin_client, admin, make_user, l
     with database.system_session() as s:
         assert s.get(User, bob.id).suspended_at is None
 
-    own = admin_client.post(f"/admin/users/{admin.id}/suspension", data={"suspend": "1"})
+    own = admin_client.post(f"/admin/users/{platform_admin.id}/suspension", data={"suspend": "1"})
     assert own.status_code == 400 and b"cannot suspend your own account" in own.data
     assert (
         admin_client.post(f"/admin/users/{bob.id}/admin-rights", data={"grant": "1"}).status_code
         == 302
     )
     assert login(bob).get("/admin/").status_code == 200
-    revoke_self = admin_client.post(f"/admin/users/{admin.id}/admin-rights", data={"grant": "0"})
+    revoke_self = admin_client.post(
+        f"/admin/users/{platform_admin.id}/admin-rights", data={"grant": "0"}
+    )
     assert revoke_self.status_code == 400 and b"cannot revoke your own" in revoke_self.data
     assert (
         admin_client.post("/admin/users/999999/suspension", data={"suspend": "1"}).status_code
@@ -247,7 +240,7 @@ def test_cancellation_requests_approve_reject(admin_client, make_user, database)
     )
 
 
-def test_outbox_and_alerts(admin_client, admin, database):
+def test_outbox_and_alerts(admin_client, platform_admin, database):
     with database.system_session() as s:
         s.add(
             EmailOutbox(
@@ -270,7 +263,7 @@ def test_outbox_and_alerts(admin_client, admin, database):
     assert b"Run failed" not in admin_client.get("/admin/alerts").data
     assert b"Run failed" in admin_client.get("/admin/alerts?all=1").data
     with database.system_session() as s:
-        assert s.get(Alert, alert_id).acknowledged_by == admin.id
+        assert s.get(Alert, alert_id).acknowledged_by == platform_admin.id
     assert admin_client.post("/admin/alerts/999999/acknowledge").status_code == 404
 
 
