@@ -12,7 +12,10 @@
     - a month whose figures differ (events added, removed, or a late event) changes the
       touchpoints of the conversions of that month and of the months its events reach as
       touchpoints (up to lookback_days later): those partitions are deleted and rebuilt,
-      all in the model's one transaction, then the state is brought up to date.
+      all in the model's one transaction, then the state is brought up to date;
+    - a project in scope without events any more (deleted) loses its rows of every
+      options. Other options' partitions of a project stay as their last build left them
+      until a build with those options (a report's) brings them up to date.
 
     Scope: var project_ids (a list of project ids; empty means every project). A report
     builds its project only. `dbt build --full-refresh` (the nightly job) recreates the
@@ -137,6 +140,15 @@ cross join lateral generate_series(
     interval '1 month'
 ) as reached (month);
 analyze int_touchpoints_rebuild;
+-- projects in scope without events any more (deleted): their rows of every options go
+delete from {{ this }} as t
+where
+    {{ attribution_scope('t.project_id') }}
+    and not exists (select from int_touchpoints_sources as s where s.project_id = t.project_id);
+delete from {{ touchpoints_state() }} as b
+where
+    {{ attribution_scope('b.project_id') }}
+    and not exists (select from int_touchpoints_sources as s where s.project_id = b.project_id);
 delete from {{ this }} as t
 using int_touchpoints_rebuild as r
 where

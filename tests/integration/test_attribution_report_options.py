@@ -184,3 +184,32 @@ def test_the_report_numbers_follow_its_options(database, settings, shop, monkeyp
             ).all()
         )
     assert built == {(30, "conversion,purchase"), (1, "conversion,purchase"), (30, "signup")}
+
+
+def test_what_each_run_builds(database, shop):
+    from orchestration.definitions import defs
+
+    owner, project_id = shop
+    state = "intermediate.int_touchpoints_state"
+    with database.system_session() as s:
+        req = parse_request({**FORM, "lookback_days": "3"})
+        report_id = request_report(s, project_id, owner.id, req).id
+        existed = bool(s.scalar(text(f"SELECT to_regclass('{state}') IS NOT NULL")))
+        if not existed:  # as a first build leaves it
+            s.execute(text("CREATE SCHEMA IF NOT EXISTS intermediate"))
+            s.execute(text(f"CREATE TABLE {state} (x integer)"))
+    with database.system_session() as s:
+        assert dbt_build_args(s, None) == ["build"]  # every project, default options
+        assert dbt_build_args(s, None, full_refresh=True) == ["build", "--full-refresh"]
+        report_args = dbt_build_args(s, report_id)
+        assert report_args[:2] == ["build", "--vars"] and '"lookback_days": 3' in report_args[2]
+        # not built by partitions yet (a new platform, or one from before): a full refresh
+        s.execute(text(f"ALTER TABLE {state} RENAME TO int_touchpoints_state_away"))
+        assert dbt_build_args(s, None) == ["build", "--full-refresh"]
+        assert dbt_build_args(s, report_id)[:3] == ["build", "--full-refresh", "--vars"]
+        s.execute(text(f"{state}_away".join(["ALTER TABLE ", " RENAME TO int_touchpoints_state"])))
+        if not existed:
+            s.execute(text(f"DROP TABLE {state}"))
+    nightly = defs.resolve_job_def("attribution_daily_job")
+    ops = nightly.run_config_schema.config_type.fields["ops"].config_type.fields
+    assert ops["dbt_models"].default_value["config"]["full_refresh"] is True

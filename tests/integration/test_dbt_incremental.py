@@ -191,3 +191,14 @@ def test_each_options_are_built_and_read_apart(database, two_projects, tmp_path)
             {"p": a},
         )
     assert {key[0] for key in signup} == {signup_id}
+
+    # project A deleted (its events with it): any build of every project drops its rows
+    # of every options, and leaves B's alone
+    before_b = rows(database, (b,))
+    with database.system_session() as s:
+        s.execute(text("DELETE FROM app.projects WHERE id = :p"), {"p": a})
+    build(database, tmp_path)
+    assert rows(database, (a,)) == {} and rows(database, (b,)) == before_b
+    with database.system_session() as s:
+        state = "SELECT count(*) FROM intermediate.int_touchpoints_state WHERE project_id = :p"
+        assert s.scalar(text(state), {"p": a}) == 0
