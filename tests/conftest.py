@@ -10,6 +10,7 @@ Fixtures
   ``admin_client`` (signed in as that admin); ``project_with_roles`` in
   tests/support/factories.py builds a project with a member per role.
 - ``materialize``: run Dagster assets against the test database.
+- ``gemini``, ``shop``, ``ai_app``: the shop with an AI provider (tests/support/ai.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver keeps a lock file there; mus
     os.environ["XDG_RUNTIME_DIR"] = str(_runtime)
 
 from tests.support.pg import reset_database, snapshot_reference_data, start_cluster  # noqa: E402
+
+pytest_plugins = ["tests.support.ai"]  # gemini, shop, ai_app: the shop with an AI provider
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

@@ -15,45 +15,17 @@ import re
 import pytest
 
 from dra.modeling.materialize import materialize_model
-from tests.support.factories import DEFAULT_PASSWORD, project_with_roles
-from tests.support.fake_gemini import FakeGemini
-from tests.support.modeling import seed_shop
+from tests.support.ai import provider_env, revenue_proposal
+from tests.support.browser import Shots, signed_in_page
 
 pytestmark = pytest.mark.browser
 
-REVENUE_SQL = (
-    "select c.country, sum(o.amount) as revenue from orders o "
-    "join customers c on c.id = o.customer_id where o.status = 'paid' "
-    "group by c.country order by c.country"
-)
 HOSTILE = "<img src=x onerror=window.pwned=1>"
 
 
 @pytest.fixture
-def gemini():
-    with FakeGemini(model="gemini-2.0-flash") as fake:
-        yield fake
-
-
-@pytest.fixture
 def live_server_env(gemini):
-    return {
-        "DRA_GEMINI_API_KEY": "test-key",
-        "DRA_GEMINI_BASE_URL": gemini.url,
-        "DRA_AI_MAX_RETRIES": "0",
-        "DRA_AI_TIMEOUT_SECONDS": "10",
-    }
-
-
-class Shots:
-    def __init__(self, folder):
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        self.n = 0
-
-    def __call__(self, page, name: str) -> None:
-        self.n += 1
-        page.screenshot(path=str(self.folder / f"{self.n:02d}-{name}.png"), full_page=True)
+    return provider_env(gemini, timeout_seconds=10)
 
 
 def add_widget(page, model, chart, title, x, y, aggregate="sum"):
@@ -69,63 +41,18 @@ def add_widget(page, model, chart, title, x, y, aggregate="sum"):
 
 
 def proposal() -> dict:
-    return {
-        "analysis": f"orders.customer_id references customers.id; paid orders only. {HOSTILE}",
-        "model": {
-            "name": "Revenue by country",
-            "description": "Paid revenue per customer country.",
-            "tables": ["orders", "customers"],
-            "joins": [
-                {
-                    "left_table": "orders",
-                    "left_column": "customer_id",
-                    "right_table": "customers",
-                    "right_column": "id",
-                    "type": "INNER",
-                }
-            ],
-            "columns": ["customers.country", "sum(orders.amount) as revenue"],
-            "filters": ["orders.status = 'paid'"],
-            "grouping": ["customers.country"],
-        },
-        "sql": REVENUE_SQL,
-        "unresolved": ["Which currency the amounts are in."],
-    }
+    return revenue_proposal(
+        analysis=f"orders.customer_id references customers.id; paid orders only. {HOSTILE}",
+        unresolved=["Which currency the amounts are in."],
+    )
 
 
-def test_chat_save_build_and_chart(live_server, chromium, database, gemini, artifacts_dir):
+def test_chat_save_build_and_chart(live_server, chromium, database, gemini, shop, artifacts_dir):
     base = live_server.url
     shot = Shots(artifacts_dir / "browser" / "ai_flow")
-    with database.system_session() as s:
-        roles = project_with_roles(s)
-    seed_shop(database, roles.project_id)
-    project_url = f"{base}/projects/{roles.project_id}"
-
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []  # failed requests of the page (the browser's favicon excepted)
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on(  # a CSP violation or a script error (failed requests are counted above)
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=email]", roles.owner.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_load_state()
+    project_url = f"{base}/projects/{shop.project_id}"
+    errors: list[str] = []  # failed requests, script errors, CSP violations of the page
+    page = signed_in_page(chromium, base, shop.owner, errors, width=1400)
 
     # --- the tab, the sources, the greeting and the join suggestions --------------------
     page.goto(project_url)
@@ -202,4 +129,4 @@ def test_chat_save_build_and_chart(live_server, chromium, database, gemini, arti
     page.wait_for_function("() => document.querySelectorAll('.widget[data-rendered]').length === 1")
     assert page.locator(".js-plotly-plot").count() == 1
     shot(page, "dashboard")
-    context.close()
+    page.context.close()

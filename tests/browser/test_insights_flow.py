@@ -14,8 +14,9 @@ from __future__ import annotations
 import pytest
 
 from dra.models import Dashboard, DashboardWidget
-from tests.support.factories import DEFAULT_PASSWORD, project_with_roles
-from tests.support.fake_gemini import FakeGemini
+from tests.support.ai import provider_env
+from tests.support.browser import Shots, signed_in_page
+from tests.support.factories import project_with_roles
 from tests.support.insights import planted_model, rebuild
 
 pytestmark = pytest.mark.browser
@@ -47,58 +48,8 @@ REPLACEMENT = {
 
 
 @pytest.fixture
-def gemini():
-    with FakeGemini(model="gemini-2.0-flash") as fake:
-        yield fake
-
-
-@pytest.fixture
 def live_server_env(gemini):
-    return {
-        "DRA_GEMINI_API_KEY": "test-key",
-        "DRA_GEMINI_BASE_URL": gemini.url,
-        "DRA_AI_MAX_RETRIES": "0",
-        "DRA_AI_TIMEOUT_SECONDS": "10",
-    }
-
-
-class Shots:
-    def __init__(self, folder):
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        self.n = 0
-
-    def __call__(self, page, name: str) -> None:
-        self.n += 1
-        page.screenshot(path=str(self.folder / f"{self.n:02d}-{name}.png"), full_page=True)
-
-
-def open_page(chromium, base, user, errors):
-    context = chromium.new_context(viewport={"width": 1300, "height": 1000})
-    page = context.new_page()
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_load_state()
-    return page
+    return provider_env(gemini, timeout_seconds=10)
 
 
 def test_generate_then_read_insights(live_server, chromium, database, gemini, artifacts_dir):
@@ -127,7 +78,7 @@ def test_generate_then_read_insights(live_server, chromium, database, gemini, ar
     errors: list[str] = []
 
     # --- the owner: the model's Insights tab, empty, then generated ------------------------
-    page = open_page(chromium, base, roles.owner, errors)
+    page = signed_in_page(chromium, base, roles.owner, errors)
     page.goto(f"{project_url}/models/{model_id}")
     page.click("nav.model-tabs >> text=Insights")
     page.wait_for_selector("text=No insights yet")
@@ -157,7 +108,7 @@ def test_generate_then_read_insights(live_server, chromium, database, gemini, ar
     shot(page, "numbers-and-sql")
 
     # --- the viewer reads, without a button to generate -------------------------------------
-    viewer = open_page(chromium, base, roles.viewer, errors)
+    viewer = signed_in_page(chromium, base, roles.viewer, errors)
     viewer.goto(f"{project_url}/models/{model_id}/insights")
     viewer.wait_for_selector(f"text={SPIKE['title']}")
     assert viewer.locator("#generate-insights").count() == 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -27,102 +26,31 @@ from dra.models import (
     DataSourceTable,
     PipelineRequest,
 )
-from tests.support.factories import DEFAULT_PASSWORD, project_with_roles
-from tests.support.fake_gemini import FakeGemini
-from tests.support.modeling import load_table, seed_shop
+from tests.support.ai import REVENUE_SQL, make_ai_app
+from tests.support.ai import revenue_proposal as proposal
+from tests.support.factories import DEFAULT_PASSWORD
+from tests.support.modeling import load_table
 
-REVENUE_SQL = (
-    "select c.country, sum(o.amount) as revenue from orders o "
-    "join customers c on c.id = o.customer_id where o.status = 'paid' "
-    "group by c.country order by c.country"
-)
 HOSTILE = "<script>alert('pwned')</script>"
 HOSTILE_COLUMN = "<img src=x onerror=alert(2)>"
 
 
-def proposal(sql: str = REVENUE_SQL, **kw) -> dict:
-    return {
-        "analysis": kw.get("analysis", "orders.customer_id references customers.id."),
-        "model": {
-            "name": "Revenue by country",
-            "description": "Paid revenue per customer country.",
-            "tables": ["orders", "customers"],
-            "joins": [
-                {
-                    "left_table": "orders",
-                    "left_column": "customer_id",
-                    "right_table": "customers",
-                    "right_column": "id",
-                    "type": "INNER",
-                }
-            ],
-            "columns": ["customers.country", "sum(orders.amount) as revenue"],
-            "filters": ["orders.status = 'paid'"],
-            "grouping": ["customers.country"],
-        },
-        "sql": sql,
-        "unresolved": kw.get("unresolved", []),
-    }
-
-
 @pytest.fixture
-def gemini():
-    with FakeGemini(model="gemini-2.0-flash") as fake:
-        yield fake
-
-
-def make_app(database, tmp_path, gemini=None, **config):
-    from dra.settings import load_settings
-    from webapp import create_app
-
-    env = {
-        "DRA_ENV": "test",
-        "DRA_DATA_DIR": str(tmp_path / "data"),
-        "DRA_DATABASE_URL": database.url,
-        "DRA_PUBLIC_BASE_URL": "http://localhost",
-        "DRA_AI_MAX_RETRIES": "0",
-        "DRA_AI_TIMEOUT_SECONDS": "5",
-    }
-    if gemini is not None:
-        env |= {"DRA_GEMINI_API_KEY": "test-key", "DRA_GEMINI_BASE_URL": gemini.url}
-    base = {
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": "localhost",
-    }
-    return create_app(load_settings(env), config=base | config)
-
-
-@pytest.fixture
-def ai_app(database, tmp_path, gemini):
-    app = make_app(database, tmp_path, gemini)
-    yield app
-    app.extensions["dra_database"].dispose()
-
-
-@pytest.fixture
-def shop(database):
-    with database.system_session() as s:
-        roles = project_with_roles(s)
-    shop = seed_shop(database, roles.project_id)
-    other = seed_shop(database, roles.outsider_project_id, orders=3)
+def shop(shop, database):
+    """The shop with an API token per role and a model of the other project."""
     tokens = {}
     with database.system_session() as s:
         for role in ("owner", "editor", "viewer", "outsider"):
-            tokens[role] = create_api_token(s, roles.user(role).id, "ai tests").secret
+            tokens[role] = create_api_token(s, getattr(shop, role).id, "ai tests").secret
         other_model = DataModel(
-            project_id=roles.outsider_project_id, name="Theirs", query="select 1"
+            project_id=shop.outsider_project_id, name="Theirs", query="select 1"
         )
         s.add(other_model)
         s.flush()
         other_model_id = other_model.id
     return SimpleNamespace(
-        **{f.name: getattr(roles, f.name) for f in fields(roles)},
-        orders=shop.orders_source,
-        customers=shop.customers_source,
-        both=[shop.orders_source, shop.customers_source],
-        other_source=other.orders_source,
+        **vars(shop),
+        other_source=shop.other.orders_source,
         other_model_id=other_model_id,
         tokens=tokens,
     )
@@ -268,7 +196,7 @@ def test_discard_is_idempotent(ai_app, shop):
 def test_the_page_and_its_script_use_the_same_endpoints_with_the_csrf_token(
     database, tmp_path, shop, gemini
 ):
-    app = make_app(database, tmp_path, gemini, WTF_CSRF_ENABLED=True)
+    app = make_ai_app(database, tmp_path, gemini, WTF_CSRF_ENABLED=True)
     try:
         browser = app.test_client()
         login_page = browser.get("/auth/login").get_data(as_text=True)
@@ -413,7 +341,7 @@ def test_the_tiers_monthly_cap_answers_403_with_the_upgrade_prompt(ai_app, datab
 def test_twenty_ai_requests_an_hour_per_user_then_429_with_retry_after(
     database, tmp_path, shop, gemini
 ):
-    app = make_app(database, tmp_path, gemini, RATELIMIT_ENABLED=True)
+    app = make_ai_app(database, tmp_path, gemini, RATELIMIT_ENABLED=True)
     try:
         editor = Api(app, shop.project_id, shop.tokens["editor"])
         owner = Api(app, shop.project_id, shop.tokens["owner"])
@@ -437,7 +365,7 @@ def test_twenty_ai_requests_an_hour_per_user_then_429_with_retry_after(
 def test_without_a_provider_the_page_says_how_and_join_suggestions_still_work(
     database, tmp_path, shop
 ):
-    app = make_app(database, tmp_path, gemini=None)
+    app = make_ai_app(database, tmp_path, gemini=None)
     try:
         client = app.test_client()
         client.post("/auth/login", data={"email": shop.editor.email, "password": DEFAULT_PASSWORD})

@@ -17,8 +17,8 @@ from dra.accounts.api_tokens import create_api_token
 from dra.ai.errors import PROVIDER_UNAVAILABLE
 from dra.insights.service import NO_DATA
 from dra.models import AIUsage, Dashboard, DashboardWidget, DataModel, Insight
+from tests.support.ai import make_ai_app
 from tests.support.factories import DEFAULT_PASSWORD, project_with_roles
-from tests.support.fake_gemini import FakeGemini
 from tests.support.insights import planted_model, rebuild
 
 GOOD = {
@@ -33,42 +33,6 @@ HOSTILE = {
     "severity": "critical",
     "fact_ids": ["anomaly:amount:2026-02-10"],
 }
-
-
-@pytest.fixture
-def gemini():
-    with FakeGemini(model="gemini-2.0-flash") as fake:
-        yield fake
-
-
-def make_app(database, tmp_path, gemini=None, **config):
-    from dra.settings import load_settings
-    from webapp import create_app
-
-    env = {
-        "DRA_ENV": "test",
-        "DRA_DATA_DIR": str(tmp_path / "data"),
-        "DRA_DATABASE_URL": database.url,
-        "DRA_PUBLIC_BASE_URL": "http://localhost",
-        "DRA_AI_MAX_RETRIES": "0",
-        "DRA_AI_TIMEOUT_SECONDS": "5",
-    }
-    if gemini is not None:
-        env |= {"DRA_GEMINI_API_KEY": "test-key", "DRA_GEMINI_BASE_URL": gemini.url}
-    base = {
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": "localhost",
-    }
-    return create_app(load_settings(env), config=base | config)
-
-
-@pytest.fixture
-def web(database, tmp_path, gemini):
-    app = make_app(database, tmp_path, gemini)
-    yield app
-    app.extensions["dra_database"].dispose()
 
 
 @pytest.fixture
@@ -125,9 +89,9 @@ def stored(database) -> int:
 # --- JSON --------------------------------------------------------------------------------
 
 
-def test_generate_then_list_through_json_with_an_api_token(web, database, world, gemini):
+def test_generate_then_list_through_json_with_an_api_token(ai_app, database, world, gemini):
     gemini.answer({"insights": [GOOD]})
-    editor = Api(web, world.project_id, world.tokens["editor"])
+    editor = Api(ai_app, world.project_id, world.tokens["editor"])
     created = editor("POST", f"/models/{world.model}/insights")
     assert created.status_code == 201, created.get_data(as_text=True)
     assert created.headers["Location"].endswith(f"/models/{world.model}/insights")
@@ -136,7 +100,7 @@ def test_generate_then_list_through_json_with_an_api_token(web, database, world,
     assert [i["title"] for i in body["insights"]] == [GOOD["title"]]
     assert body["facts"]["rows"] == 720 and body["facts"]["facts"][0]["sql"]
 
-    viewer = Api(web, world.project_id, world.tokens["viewer"])
+    viewer = Api(ai_app, world.project_id, world.tokens["viewer"])
     listed = viewer("GET", f"/models/{world.model}/insights")
     assert listed.status_code == 200
     data = listed.get_json()
@@ -151,8 +115,8 @@ def test_generate_then_list_through_json_with_an_api_token(web, database, world,
     assert again["stale"] is True and again["insightSets"][0]["currentVersion"] == 2
 
 
-def test_refusals_are_problem_details_and_change_nothing(web, database, world, gemini):
-    editor = Api(web, world.project_id, world.tokens["editor"])
+def test_refusals_are_problem_details_and_change_nothing(ai_app, database, world, gemini):
+    editor = Api(ai_app, world.project_id, world.tokens["editor"])
     body = problem(editor("POST", f"/models/{world.unbuilt}/insights"), 400)
     assert body["detail"] == NO_DATA == "Cannot generate insights: no data available."
     problem(editor("POST", "/models/999999/insights"), 404)
@@ -167,23 +131,23 @@ def test_refusals_are_problem_details_and_change_nothing(web, database, world, g
     assert len(gemini.requests) == 1 and stored(database) == 0
 
 
-def test_viewers_read_others_are_kept_out(web, world):
-    viewer = Api(web, world.project_id, world.tokens["viewer"])
+def test_viewers_read_others_are_kept_out(ai_app, world):
+    viewer = Api(ai_app, world.project_id, world.tokens["viewer"])
     problem(viewer("POST", f"/models/{world.model}/insights"), 403)
     problem(viewer("POST", f"/dashboards/{world.board}/insights"), 403)
     assert viewer("GET", f"/dashboards/{world.board}/insights").status_code == 200
-    outsider = Api(web, world.project_id, world.tokens["outsider"])
+    outsider = Api(ai_app, world.project_id, world.tokens["outsider"])
     problem(outsider("GET", f"/models/{world.model}/insights"), 404)
     problem(outsider("POST", f"/models/{world.model}/insights"), 404)
-    anonymous = web.test_client().get(
+    anonymous = ai_app.test_client().get(
         f"/api/v1/projects/{world.project_id}/models/{world.model}/insights"
     )
     problem(anonymous, 401)
 
 
-def test_a_dashboard_generates_one_set_per_model_with_data(web, world, gemini):
+def test_a_dashboard_generates_one_set_per_model_with_data(ai_app, world, gemini):
     gemini.answer({"insights": [GOOD]})
-    owner = Api(web, world.project_id, world.tokens["owner"])
+    owner = Api(ai_app, world.project_id, world.tokens["owner"])
     created = owner("POST", f"/dashboards/{world.board}/insights")
     assert created.status_code == 201, created.get_data(as_text=True)
     sets = created.get_json()["insightSets"]
@@ -198,7 +162,7 @@ def test_a_dashboard_generates_one_set_per_model_with_data(web, world, gemini):
 def test_generating_insights_shares_the_hourly_ai_limit_with_the_chat(
     database, tmp_path, world, gemini
 ):
-    app = make_app(database, tmp_path, gemini=None, RATELIMIT_ENABLED=True)
+    app = make_ai_app(database, tmp_path, gemini=None, RATELIMIT_ENABLED=True)
     try:
         editor = Api(app, world.project_id, world.tokens["editor"])
         codes = [editor("POST", f"/models/{world.model}/insights").status_code for _ in range(19)]
@@ -223,10 +187,10 @@ def test_generating_insights_shares_the_hourly_ai_limit_with_the_chat(
 
 
 def test_the_insights_tab_generates_with_a_form_and_shows_numbers_and_sql(
-    web, database, world, gemini
+    ai_app, database, world, gemini
 ):
     gemini.answer({"insights": [HOSTILE, GOOD]})
-    editor = signed_in(web, world.editor)
+    editor = signed_in(ai_app, world.editor)
     page = f"/projects/{world.project_id}/models/{world.model}/insights"
     empty = editor.get(page).get_data(as_text=True)
     assert "No insights yet" in empty and "Generate insights" in empty
@@ -251,12 +215,12 @@ def test_the_insights_tab_generates_with_a_form_and_shows_numbers_and_sql(
     assert "out of date" in stale and "now version 2" in stale
 
 
-def test_a_refused_form_shows_the_message_with_its_status(web, world):
-    editor = signed_in(web, world.editor)
+def test_a_refused_form_shows_the_message_with_its_status(ai_app, world):
+    editor = signed_in(ai_app, world.editor)
     resp = editor.post(f"/projects/{world.project_id}/models/{world.unbuilt}/insights")
     assert resp.status_code == 400
     assert NO_DATA in resp.get_data(as_text=True)
-    viewer = signed_in(web, world.viewer)
+    viewer = signed_in(ai_app, world.viewer)
     html = viewer.get(f"/projects/{world.project_id}/models/{world.model}/insights").get_data(
         as_text=True
     )
@@ -267,9 +231,9 @@ def test_a_refused_form_shows_the_message_with_its_status(web, world):
     )
 
 
-def test_the_dashboard_page_lists_its_insights_and_offers_to_generate(web, world, gemini):
+def test_the_dashboard_page_lists_its_insights_and_offers_to_generate(ai_app, world, gemini):
     gemini.answer({"insights": [GOOD]})
-    editor = signed_in(web, world.editor)
+    editor = signed_in(ai_app, world.editor)
     board = f"/projects/{world.project_id}/dashboards/{world.board}"
     before = editor.get(board).get_data(as_text=True)
     assert "No insights yet for the data models of this dashboard" in before
@@ -282,7 +246,7 @@ def test_the_dashboard_page_lists_its_insights_and_offers_to_generate(web, world
 
 
 def test_offline_the_page_says_so_and_shows_the_facts_sentences(database, tmp_path, world):
-    app = make_app(database, tmp_path, gemini=None)
+    app = make_ai_app(database, tmp_path, gemini=None)
     try:
         editor = signed_in(app, world.editor)
         page = f"/projects/{world.project_id}/models/{world.model}/insights"

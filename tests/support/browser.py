@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.support.factories import DEFAULT_PASSWORD
+
 
 def watch(page, problems: list[str]) -> None:
     """Collect into ``problems`` what should never happen on a page: a failed request
@@ -25,3 +29,29 @@ def watch(page, problems: list[str]) -> None:
     )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.on("dialog", lambda d: problems.append(f"dialog: {d.message}") or d.dismiss())
+
+
+class Shots:
+    """``shot(page, "name")`` saves ``<folder>/01-name.png`` (the full page), then 02-..."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.n = 0
+
+    def __call__(self, page, name: str) -> None:
+        self.n += 1
+        page.screenshot(path=str(self.folder / f"{self.n:02d}-{name}.png"), full_page=True)
+
+
+def signed_in_page(chromium, base: str, user, problems: list[str], *, width: int = 1300):
+    """A page of a new browser context, watched (``watch``) and signed in as ``user``
+    (``DEFAULT_PASSWORD``)."""
+    page = chromium.new_context(viewport={"width": width, "height": 1000}).new_page()
+    watch(page, problems)
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_load_state()
+    return page
