@@ -3,7 +3,10 @@
 Sessions live in ``app.ai_sessions`` (not Redis): one active session per user, project
 and set of data sources (single-source: one id; cross-source: several, tables tagged by
 source), restored when reopened (BR-AI-03/04), 24 hours from creation (BR-AI-01). An
-expired session counts as absent. ``session`` is the caller's SQLAlchemy session acting
+expired session counts as absent. Its messages are rows of ``app.ai_session_messages``:
+a turn appends two and rewrites none. What the assistant is told of the sources comes
+from ``dra.ai.context.project_tables``, read again only when the project's data changed.
+``session`` is the caller's SQLAlchemy session acting
 as the user (row-level security, ``dra.db.act_as``); the caller commits on success and
 rolls back on any error (every refusal is a ``DraError``: message, HTTP status, field),
 so a refused or failed call changes nothing. Authorization (owner, admin or editor for
@@ -178,9 +181,10 @@ class ChatResult:
     state: SessionState
     answer: CheckedAnswer
     timings: dict[str, float] = field(default_factory=dict)
-    """Milliseconds of the turn: ``context`` (which sources are ingested, the schema and the
-    prompt), the answer's ``check``, ``preview``, ``builder`` and ``model`` (waiting for the
-    provider, every round), ``total`` (the whole call)."""
+    """Milliseconds of the turn: ``context`` (the sources and the monthly cap, which of
+    them are ingested, the schema and the prompt), the answer's ``check``, ``preview``,
+    ``builder`` and ``model`` (waiting for the provider, every round), ``total`` (the
+    whole call)."""
 
     @property
     def platform_ms(self) -> float:
@@ -277,16 +281,25 @@ def _sources(session: Session, project_id: int, ids: list[int]) -> list[DataSour
 
 
 def _grounding(
-    session: Session, database: Database, project_id: int, ids: list[int]
+    session: Session,
+    database: Database,
+    project_id: int,
+    ids: list[int],
+    *,
+    generating_user: int | None = None,
 ) -> tuple[list[DataSource], ProjectTables]:
     """The session's sources (404 for another project's) and what the assistant is told
-    of them (``ProjectTables.available``: those with ingested tables)."""
-    return _sources(session, project_id, ids), project_tables(database, project_id, ids)
-
-
-def _require_available(tables: ProjectTables) -> None:
-    if not tables.available:
+    of them. For a ``generating_user`` (opening a session or sending a message), the
+    tier's monthly AI generations are checked first (403) and sources without any
+    ingested table refused (400 ``Schema introspection failed...``; several sources: the
+    others are used, ``ProjectTables.available`` says which)."""
+    sources = _sources(session, project_id, ids)
+    if generating_user is not None:
+        check_generations(session, generating_user)
+    tables = project_tables(database, project_id, ids)
+    if generating_user is not None and not tables.available:
         raise AIError(INTROSPECTION_FAILED, field="dataSources")
+    return sources, tables
 
 
 def _draft_tables(draft: dict[str, Any] | None) -> list[str]:
@@ -431,9 +444,7 @@ def initialize(
     """Open (or restore) the user's session for these sources."""
     now = _now(now)
     ids = _source_ids(data_source_ids)
-    sources, tables = _grounding(session, database, project_id, ids)
-    check_generations(session, user_id)
-    _require_available(tables)
+    sources, tables = _grounding(session, database, project_id, ids, generating_user=user_id)
     context = tables.context()
     _lock_key(session, user_id, project_id, ids)
     row = _active(session, user_id, project_id, ids, now)
@@ -503,13 +514,11 @@ def chat(
     row = _require(session, user_id, project_id, data_source_ids, now, for_update=True)
     ids = list(row.data_source_ids)
     context_started = time.perf_counter()
-    sources, tables = _grounding(session, database, project_id, ids)
+    sources, tables = _grounding(session, database, project_id, ids, generating_user=user_id)
     draft = dict(row.draft or {})
     context = tables.context(" ".join([message, *_draft_tables(draft)]))
     system = system_prompt(context, draft)
     context_ms = (time.perf_counter() - context_started) * 1000
-    check_generations(session, user_id)
-    _require_available(tables)
     messages = _messages(session, row.id)
     turns = [*_turns(messages), Turn("user", message)]
     answer = propose(
