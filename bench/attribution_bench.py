@@ -18,6 +18,9 @@ then, in the same run:
 Target: models / scan <= 10. Run: ``.venv/bin/python bench/attribution_bench.py``.
 ``--part models``: the Markov and Shapley models against the scan and the
 ``channelattribution`` package (``bench/attribution_models.py``).
+``--part incremental [--projects 20 --events 200000]``: a report for one project after
+new events arrived for it only, on a platform of many projects against the same
+project alone (``bench/attribution_incremental.py``).
 """
 
 from __future__ import annotations
@@ -54,18 +57,22 @@ EVENTS, USERS, TARGET, REPEATS, LOOP_SAMPLE = 1_000_000, 100_000, 10.0, 3, 2_000
 # the fill's 90 days, as a report's [start, end + 1 day) bounds
 WINDOW = (datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 
-FILL = """
-INSERT INTO app.attribution_events (project_id, user_identifier, event_type, channel, value,
-                                    occurred_at)
+# :n events of project :p by :users visitors over :seconds from :start: 2% conversions,
+# 3% signups, 20% clicks, the rest page views (also bench/attribution_incremental.py's)
+EVENTS_SELECT = """
 SELECT :p, 'v' || (g % :users),
        CASE WHEN r < 0.02 THEN (ARRAY['purchase', 'conversion'])[1 + (g % 2)]
             WHEN r < 0.05 THEN 'signup' WHEN r < 0.25 THEN 'click' ELSE 'page_view' END,
        (ARRAY['paid', 'paid', 'social', 'email', 'organic', 'organic', 'referral', 'direct',
               'direct', 'other'])[1 + floor(random() * 10)::int],
        CASE WHEN r < 0.01 THEN round((random() * 200)::numeric, 2) END,
-       timestamptz '2026-08-01' + make_interval(secs => floor(random() * 90 * 86400))
+       CAST(:start AS timestamptz) + make_interval(secs => floor(random() * :seconds))
 FROM (SELECT g, random() AS r FROM generate_series(1, :n) g) s
 """
+FILL = f"""
+INSERT INTO app.attribution_events (project_id, user_identifier, event_type, channel, value,
+                                    occurred_at)
+{EVENTS_SELECT}"""
 
 
 def fill(url: str) -> int:
@@ -87,7 +94,16 @@ def fill(url: str) -> int:
                 text("SELECT app.ensure_attribution_partition(CAST(:m AS timestamptz))"),
                 {"m": month},
             )
-        conn.execute(text(FILL), {"p": project, "users": USERS, "n": EVENTS})
+        conn.execute(
+            text(FILL),
+            {
+                "p": project,
+                "users": USERS,
+                "n": EVENTS,
+                "start": "2026-08-01",
+                "seconds": 90 * 86400,
+            },
+        )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE app.attribution_events"))
         # the fill's dirty pages are written now, not by the checkpointer during timings
@@ -122,7 +138,8 @@ def dbt_models(url: str, target: Path) -> tuple[float, float, dict[str, float]]:
     best: tuple[float, float, dict[str, float]] | None = None
     for _ in range(REPEATS):
         started = time.perf_counter()
-        run_dbt(url, ["run"], target_path=target)
+        # the whole table each time: an incremental run would find nothing changed
+        run_dbt(url, ["run", "--full-refresh"], target_path=target)
         wall = time.perf_counter() - started
         results = json.loads((target / "run_results.json").read_text())["results"]
         per_model = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
@@ -198,16 +215,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--part",
-        choices=["rules", "models"],
+        choices=["rules", "models", "incremental"],
         default="rules",
         help="rules: every model against the scan (default); models: Markov and Shapley"
-        " against the scan and the channelattribution package (bench/attribution_models.py)",
+        " against the scan and the channelattribution package (bench/attribution_models.py);"
+        " incremental: a report's build on a platform of many projects against the project"
+        " alone (bench/attribution_incremental.py)",
     )
-    part = parser.parse_args().part
+    parser.add_argument("--projects", type=int, default=20, help="incremental: projects")
+    parser.add_argument("--events", type=int, default=200_000, help="incremental: per project")
+    options = parser.parse_args()
+    part = options.part
     with tempfile.TemporaryDirectory(prefix="dra-bench-") as tmp_name:
         tmp = Path(tmp_name)
         cluster = start_cluster(tmp / "pg", os.environ.get("DRA_TEST_DATABASE_URL"))
         try:
+            if part == "incremental":
+                import attribution_incremental
+
+                return attribution_incremental.run(
+                    cluster, tmp, projects=options.projects, events=options.events
+                )
             url = cluster.create_database("dra_attribution_bench")
             upgrade(url)
             t0 = time.perf_counter()

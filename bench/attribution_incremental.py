@@ -39,6 +39,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # several nodes' overlapping times on the 2 CPUs
 os.environ.setdefault("DRA_DBT_THREADS", "1")
 
+from attribution_bench import EVENTS_SELECT  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -51,19 +52,11 @@ from tests.support.pg import start_cluster  # noqa: E402
 PROJECTS, EVENTS, ROUNDS, NEW_EVENTS, TARGET = 20, 200_000, 3, 2_000, 1.5
 START, END = date(2026, 8, 1), date(2026, 10, 31)  # the fill's 92 days, the report's range
 
-# One project's events into the staging table, reproducible from the seed: visitors
-# 'v0'.. (one in ten of the events), 2% conversions, channels as the main bench's.
-STAGE = """
+# One project's events into the staging table, as the main bench makes them (a visitor
+# per ten events), reproducible from the seed.
+STAGE = f"""
 INSERT INTO bench_events (project, user_identifier, event_type, channel, value, occurred_at)
-SELECT :k, 'v' || (g % :users),
-       CASE WHEN r < 0.02 THEN (ARRAY['purchase', 'conversion'])[1 + (g % 2)]
-            WHEN r < 0.05 THEN 'signup' WHEN r < 0.25 THEN 'click' ELSE 'page_view' END,
-       (ARRAY['paid', 'paid', 'social', 'email', 'organic', 'organic', 'referral', 'direct',
-              'direct', 'other'])[1 + floor(random() * 10)::int],
-       CASE WHEN r < 0.01 THEN round((random() * 200)::numeric, 2) END,
-       CAST(:start AS timestamptz) + make_interval(secs => floor(random() * :seconds))
-FROM (SELECT g, random() AS r FROM generate_series(1, :n) g) s
-"""
+{EVENTS_SELECT}"""
 MOVE = """
 INSERT INTO app.attribution_events (project_id, user_identifier, event_type, channel, value,
                                     occurred_at)
@@ -85,7 +78,7 @@ def _stage(conn, k: int, n: int, seed: float, seconds: int, start: str) -> None:
     conn.execute(text("SELECT setseed(:s)"), {"s": seed})
     conn.execute(
         text(STAGE),
-        {"k": k, "users": max(1, n // 10), "n": n, "seconds": seconds, "start": start},
+        {"p": k, "users": max(1, n // 10), "n": n, "seconds": seconds, "start": start},
     )
 
 

@@ -66,7 +66,7 @@ from dra.models.users import TOKEN_HASH_LENGTH
 
 CLIENT_EVENT_ID_LENGTH = 128
 MAX_LOOKBACK_DAYS = 365
-EVENT_INDEX_INCLUDES = ("id", "event_type", "channel", "value", "currency")
+EVENT_INDEX_INCLUDES = ("id", "user_identifier", "event_type", "channel", "value", "currency")
 
 
 class EventType(StrEnum):
@@ -135,16 +135,21 @@ class AttributionEvent(Base):
         PrimaryKeyConstraint("id", "occurred_at"),
         UniqueConstraint("project_id", "client_event_id", "occurred_at"),
         one_of("event_type", EventType),
-        Index("ix_attribution_events_project_id_occurred_at", "project_id", "occurred_at"),
-        # Covers what attribution reads of a project's events (touchpoints, journeys, the
-        # dbt build's state and tests, a report's totals): index-only scans of that
-        # project's entries, however many other projects' events share the partitions.
+        # Covers what attribution reads of a project's events in a time range
+        # (touchpoints, journeys, the dbt build's state and tests, a report's totals):
+        # index-only scans of that project's entries, however many other projects'
+        # events share the monthly partitions.
+        Index(
+            "ix_attribution_events_project_id_occurred_at",
+            "project_id",
+            "occurred_at",
+            postgresql_include=list(EVENT_INDEX_INCLUDES),
+        ),
         Index(
             "ix_attribution_events_project_id_user_identifier_occurred_at",
             "project_id",
             "user_identifier",
             "occurred_at",
-            postgresql_include=list(EVENT_INDEX_INCLUDES),
         ),
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )

@@ -8,8 +8,6 @@ import dagster as dg
 import pytest
 from sqlalchemy import select, text
 
-from assets.attribution import attribution_report
-from assets.dbt import build_dbt_assets
 from dra.attribution.dbt_env import dbt_connection_env
 from dra.attribution.events import load_events
 from dra.attribution.journeys import Journey
@@ -27,7 +25,8 @@ from dra.attribution.reports import ReportError, ReportRequest, parse_request, r
 from dra.attribution.shapley import shapley_credits
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
 from orchestration.requests import REQUEST_TAG
-from orchestration.resources import PlatformResource, build_dbt_resource
+from orchestration.resources import PlatformResource
+from tests.support.attribution import produce_report
 from tests.support.factories import create_project, create_user
 
 pytestmark = pytest.mark.slow
@@ -145,18 +144,7 @@ def test_report_asset_matches_the_reference(database, settings, shop, monkeypatc
             text("DELETE FROM pg_statistic WHERE starelid = 'app.attribution_events'::regclass")
         )
         assert s.scalar(text(stats)) == 0
-    result = dg.materialize(
-        [build_dbt_assets(), attribution_report],
-        resources={
-            "platform": PlatformResource(
-                database_url=database.url, data_dir=str(settings.data_dir)
-            ),
-            "dbt": build_dbt_resource(),
-        },
-        tags={REQUEST_TAG: str(request_id)},
-        instance=dg.DagsterInstance.ephemeral(),
-    )
-    assert result.success
+    produce_report(database, settings, request_id)
     with database.system_session() as s:
         assert s.scalar(text(stats)) > 0
         report = s.get(AttributionReport, report_id)

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import dagster as dg
 import pytest
 from sqlalchemy import select, text
 
-from assets.attribution import attribution_report
-from assets.dbt import build_dbt_assets
 from dra.attribution.dbt_env import dbt_connection_env
 from dra.attribution.events import load_events
 from dra.attribution.options import ReportOptions, dbt_build_args, parse_options
@@ -19,8 +16,7 @@ from dra.attribution.reference import SQL_MODELS, channel_totals, credits, touch
 from dra.attribution.reports import ReportRequest, parse_request, request_report
 from dra.errors import DraError
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
-from orchestration.requests import REQUEST_TAG
-from orchestration.resources import PlatformResource, build_dbt_resource
+from tests.support.attribution import produce_report
 from tests.support.factories import create_project, create_user
 
 T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
@@ -119,18 +115,7 @@ def run_report(database, settings, owner, project_id, options: ReportOptions) ->
             select(PipelineRequest.id).where(PipelineRequest.target_id == report.id)
         )
         report_id = report.id
-    result = dg.materialize(
-        [build_dbt_assets(), attribution_report],
-        resources={
-            "platform": PlatformResource(
-                database_url=database.url, data_dir=str(settings.data_dir)
-            ),
-            "dbt": build_dbt_resource(),
-        },
-        tags={REQUEST_TAG: str(request_id)},
-        instance=dg.DagsterInstance.ephemeral(),
-    )
-    assert result.success
+    produce_report(database, settings, request_id)
     with database.system_session() as s:
         report = s.get(AttributionReport, report_id)
         assert report.status == "succeeded", report.error

@@ -400,19 +400,19 @@ def test_ai_session_histories_become_message_rows_and_back(empty_database_url: s
     assert scalar(engine, "SELECT to_regclass('app.ai_session_messages') IS NULL")
 
 
-def test_the_visitor_index_covers_attribution_reads_on_every_partition(
+def test_the_project_time_index_covers_attribution_reads_on_every_partition(
     migrated: Engine, empty_database_url: str
 ):
     definition = (
         "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i"
         " WHERE i.indrelid = CAST(:t AS regclass) AND pg_get_indexdef(i.indexrelid)"
-        " LIKE '%(project_id, user_identifier, occurred_at)%'"
+        " LIKE '%(project_id, occurred_at)%'"
     )
     with migrated.begin() as conn:
         partition = conn.scalar(text("SELECT app.ensure_attribution_partition('2031-07-04')"))
     for table in ("app.attribution_events", f"app.{partition}", "app.attribution_events_default"):
         assert scalar(migrated, definition, t=table).endswith(
-            "INCLUDE (id, event_type, channel, value, currency)"
+            "INCLUDE (id, user_identifier, event_type, channel, value, currency)"
         ), table
 
     command.downgrade(alembic_config(empty_database_url), "0008_ai_session_messages")
