@@ -496,41 +496,61 @@ def _tokens(name: str) -> set[str]:
     return parts | {_singular(p) for p in parts} | {name.lower()}
 
 
-def _score(t: TableContext, words: set[str]) -> int:
-    names = _tokens(t.name) | _tokens(t.model_name or "")
-    score = 3 * len(names & words)
-    for column in t.columns:
-        score += len(_tokens(column) & words)
-    return score
+@dataclass(frozen=True)
+class _Selection:
+    """What choosing the tables for a question needs, worked out once per set of tables:
+    the words of each table's name (and model's name) and of its columns, and its join
+    neighbours in the order of the join candidates (best first)."""
+
+    names: dict[str, set[str]]
+    columns: dict[str, tuple[set[str], ...]]
+    neighbours: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, tables: list[TableContext], joins: list[dict[str, Any]]) -> _Selection:
+        neighbours: dict[str, list[str]] = {t.name: [] for t in tables}
+        for j in joins:
+            left, right = j["left_table"], j["right_table"]
+            if left in neighbours:
+                neighbours[left].append(right)
+            if right in neighbours and right != left:
+                neighbours[right].append(left)
+        return cls(
+            names={
+                t.name: frozenset(_tokens(t.name) | _tokens(t.model_name or "")) for t in tables
+            },
+            columns={t.name: tuple(_tokens(c) for c in t.columns) for t in tables},
+            neighbours={name: tuple(others) for name, others in neighbours.items()},
+        )
+
+    def score(self, name: str, words: set[str]) -> int:
+        """3 per word of the table's name in the question, 1 per word of a column's."""
+        return 3 * len(self.names[name] & words) + sum(
+            len(column & words) for column in self.columns[name]
+        )
 
 
 def _select(
-    tables: list[TableContext],
+    order: list[str],
     sections: dict[str, str],
-    joins: list[dict[str, Any]],
+    selection: _Selection,
     question: str,
     budget: int,
 ) -> tuple[list[str], list[str]]:
     total = sum(len(s) for s in sections.values())
-    order = [t.name for t in tables]
     if total <= budget:
         return order, []
     words = _words(question)
-    scores = {t.name: _score(t, words) for t in tables}
+    scores = {name: selection.score(name, words) for name in order}
     matched = sorted((n for n in order if scores[n] > 0), key=lambda n: (-scores[n], n))
+    placed = set(matched)
     neighbours: list[str] = []
     for name in matched:
-        for j in joins:
-            other = (
-                j["right_table"]
-                if j["left_table"] == name
-                else j["left_table"]
-                if j["right_table"] == name
-                else None
-            )
-            if other and other not in matched and other not in neighbours:
+        for other in selection.neighbours[name]:
+            if other not in placed:
                 neighbours.append(other)
-    ranked = matched + neighbours + sorted(n for n in order if n not in matched + neighbours)
+                placed.add(other)
+    ranked = matched + neighbours + sorted(n for n in order if n not in placed)
     kept: list[str] = []
     used = 0
     for name in ranked:
@@ -556,8 +576,10 @@ class ProjectTables:
     catalog: Catalog
     tables: tuple[TableContext, ...]
     sections: dict[str, str]
-    joins: tuple[dict[str, Any], ...]
     sample_values: bool
+    selection: _Selection
+    join_candidates: tuple[dict[str, Any], ...]
+    """The join candidates as the JSON answers give them (camelCase)."""
 
     @property
     def available(self) -> set[int]:
@@ -569,8 +591,8 @@ class ProjectTables:
     ) -> SchemaContext:
         """The schema as Markdown, the tables that matter to ``question`` kept within
         ``budget_chars``."""
-        joins = list(self.joins)
-        kept, left_out = _select(list(self.tables), self.sections, joins, question, budget_chars)
+        order = [t.name for t in self.tables]
+        kept, left_out = _select(order, self.sections, self.selection, question, budget_chars)
         body = "\n".join(self.sections[n] for n in kept)
         if not self.tables:
             body = "No tables were found in the selected data sources.\n"
@@ -590,16 +612,7 @@ class ProjectTables:
             tables=kept,
             left_out=left_out,
             sections={n: self.sections[n] for n in kept},
-            join_candidates=[
-                {
-                    "leftTable": j["left_table"],
-                    "leftColumn": j["left_column"],
-                    "rightTable": j["right_table"],
-                    "rightColumn": j["right_column"],
-                    "confidence": j["confidence"],
-                }
-                for j in joins
-            ],
+            join_candidates=list(self.join_candidates),
             sample_values=self.sample_values,
         )
 
@@ -648,8 +661,18 @@ def project_tables(
         catalog=catalog,
         tables=tuple(tables),
         sections={t.name: t.markdown() for t in tables},
-        joins=tuple(joins),
         sample_values=bool(sample_values),
+        selection=_Selection.of(tables, joins),
+        join_candidates=tuple(
+            {
+                "leftTable": j["left_table"],
+                "leftColumn": j["left_column"],
+                "rightTable": j["right_table"],
+                "rightColumn": j["right_column"],
+                "confidence": j["confidence"],
+            }
+            for j in joins
+        ),
     )
     with _tables_lock:
         _tables_cache[key] = made
