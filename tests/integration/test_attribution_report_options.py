@@ -198,3 +198,19 @@ def test_what_each_run_builds(database, shop):
     nightly = defs.resolve_job_def("attribution_daily_job")
     ops = nightly.run_config_schema.config_type.fields["ops"].config_type.fields
     assert ops["dbt_models"].default_value["config"]["full_refresh"] is True
+
+
+def test_a_report_run_leaves_the_whole_mart_checks_to_the_nightly_job():
+    from orchestration.definitions import defs
+
+    def checks(job: str) -> set[str]:
+        graph = defs.resolve_job_def(job).asset_layer.asset_graph
+        return {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
+
+    report, nightly = checks("attribution_report_job"), checks("attribution_daily_job")
+    assert "marts/fct_attribution_credits:soda_contract" in nightly - report
+    assert "marts/fct_attribution_credits:assert_credit_weights_sum_to_one" in report
+    assert (
+        "intermediate/int_touchpoints:is_an_event_of_its_project_int_touchpoints_conversion_id"
+        in report
+    )
