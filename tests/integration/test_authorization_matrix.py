@@ -659,6 +659,12 @@ MATRIX: dict[str, Entry] = {
         P.ATTRIBUTION_ANALYZE, project, note="no JSON body: 400"
     ),
     "attribution_api.report": Entry(P.ATTRIBUTION_VIEW, attribution_report),
+    "attribution_api.funnel": Entry(P.ATTRIBUTION_ANALYZE, project, note="no JSON body: 400"),
+    "attribution_api.journeys": Entry(P.ATTRIBUTION_VIEW, project),
+    "attribution_api.key_list": Entry(P.ATTRIBUTION_MANAGE, project),
+    "attribution_api.key_create": Entry(P.ATTRIBUTION_MANAGE, project, note="no JSON body: 400"),
+    "attribution_api.key_revoke": Entry(P.ATTRIBUTION_MANAGE, tracking_key),
+    "attribution_api.key_origins": Entry(P.ATTRIBUTION_MANAGE, tracking_key, note="no body: 400"),
     "attribution_admin.index": Entry(PLATFORM_ADMIN),
     # the AI data modeler (UC-AI-01..10): its page, a saved conversation, the JSON API
     "ai.index": Entry(P.DATA_MODEL_CREATE, project),

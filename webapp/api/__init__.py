@@ -57,12 +57,13 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from dra.errors import DraError, Invalid
 from dra.models import PipelineRequest
 from dra.permissions import Permission
-from webapp.authz import project_scoped, requires
+from webapp.authz import platform_admin_required, project_scoped, requires
 from webapp.errors import PROBLEM_JSON
 from webapp.extensions import limiter
 
 PREFIX = "/api/v1"
 USER = "user"
+PLATFORM_ADMIN = "platform:admin"
 T = TypeVar("T")
 
 
@@ -142,17 +143,26 @@ def _component_name(model: type) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", model.__name__)
 
 
-def _invalid(_req, _resp, error, _instance, _adapter) -> None:
-    """spectree's hook before the view: a validation error becomes one 422 DraError
-    naming every invalid field (the problem details handler answers it)."""
-    if error is None:
-        return
-    errors: dict[str, str] = {}
-    for item in error.errors():
-        loc = [str(p) for p in item.get("loc", ()) if p != "__root__"]
-        name = ".".join(loc) or "body"
-        errors.setdefault(name, item.get("msg", "Invalid value."))
-    raise Invalid("Some fields are invalid: " + ", ".join(errors) + ".", errors=errors)
+def _refusal(status: int) -> Callable:
+    """spectree's hook before the view: a validation error becomes one DraError (422, or
+    ``status``) naming every invalid field, each message starting with the field's name."""
+
+    def hook(_req, _resp, error, _instance, _adapter) -> None:
+        if error is None:
+            return
+        errors: dict[str, str] = {}
+        for item in error.errors():
+            loc = [str(p) for p in item.get("loc", ()) if p != "__root__"]
+            name = ".".join(loc) or "body"
+            errors.setdefault(name, f"{name}: {item.get('msg', 'Invalid value.')}")
+        message = (
+            next(iter(errors.values()))
+            if len(errors) == 1
+            else "Some fields are invalid: " + ", ".join(errors) + "."
+        )
+        raise Invalid(message, errors=errors, status=status)
+
+    return hook
 
 
 spec = SpecTree(
@@ -169,7 +179,7 @@ spec = SpecTree(
     naming_strategy=_component_name,
     nested_naming_strategy=lambda _parent, child: child,
     validation_error_status=422,
-    before=_invalid,
+    before=_refusal(422),
     security_schemes=[
         SecurityScheme(
             name="token",
@@ -200,9 +210,15 @@ def operation(
     form: type[BaseModel] | None = None,
     rate: str | None = None,
     tags: Sequence[str] = (),
+    invalid_status: int | None = None,
+    guard: Callable[[Callable], Callable] | None = None,
 ) -> Callable:
-    """The decorator of every API view: authorization (the pages' check), rate limit,
-    JSON-only body, validation of query and body, the declared answers."""
+    """The decorator of every API view: authorization (the pages' check, then ``guard``
+    such as a hidden tab's 404), rate limit, JSON-only body, validation of query and
+    body, the declared answers. ``invalid_status``: when given, the status of every refusal
+    of the body or query (the areas that answered 400 or 422 before this module keep it);
+    otherwise 415 for a body that is not JSON, 400 for one that is not an object, 422 for
+    invalid fields."""
     declared = {f"HTTP_{code}": model for code, model in resp.items()}
     declared.update({f"HTTP_{code}": Problem for code in ERRORS if code not in resp})
     check = spec.validate(
@@ -211,6 +227,7 @@ def operation(
         form=form,
         resp=Responses(**declared),
         tags=list(tags),
+        before=_refusal(invalid_status or 422),
     )
 
     def decorator(view: Callable) -> Callable:
@@ -221,19 +238,28 @@ def operation(
             if json is not None and not request.is_json:
                 raise DraError(
                     "Send a JSON body (Content-Type: application/json).",
-                    status=415,
+                    status=invalid_status or 415,
                     field="body",
                 )
             if json is not None and not isinstance(request.get_json(silent=True), dict):
-                raise DraError("Send the body as one JSON object.", status=400, field="body")
+                raise DraError(
+                    "Send the body as one JSON object.",
+                    status=invalid_status or 400,
+                    field="body",
+                )
             if form is not None and request.mimetype != "multipart/form-data":
                 raise DraError("Send the file as multipart/form-data.", status=415, field="file")
             return validated(*args, **kwargs)
 
         json_only.__wrapped__ = validated  # spectree finds its metadata through this
-        guarded = login_required(json_only) if access == USER else requires(access)(json_only)
-        if access == USER:
+        inner = guard(json_only) if guard else json_only
+        if access == PLATFORM_ADMIN:
+            guarded = platform_admin_required(inner)
+        elif access == USER:
+            guarded = login_required(inner)
             guarded.required_permission = USER
+        else:
+            guarded = requires(access)(inner)
         if rate:
             from webapp.projects.views import _per_user
 
@@ -243,10 +269,11 @@ def operation(
     return decorator
 
 
-def api_blueprint(name: str, url_prefix: str = "") -> Blueprint:
-    """A blueprint of the API (endpoint names ``api_<name>.<view>``); under
-    ``/projects/<int:project_id>`` it is project-scoped as the pages are."""
-    bp = Blueprint(f"api_{name}", __name__, url_prefix=PREFIX + url_prefix)
+def api_blueprint(name: str, url_prefix: str = "", *, endpoint: str | None = None) -> Blueprint:
+    """A blueprint of the API (endpoint names ``api_<name>.<view>``, or ``<endpoint>.<view>``
+    for the areas named before this module); under ``/projects/<int:project_id>`` it is
+    project-scoped as the pages are."""
+    bp = Blueprint(endpoint or f"api_{name}", __name__, url_prefix=PREFIX + url_prefix)
     return project_scoped(bp) if "<int:project_id>" in url_prefix else bp
 
 
@@ -300,7 +327,7 @@ class AnyJSON(Model):
     model_config = ConfigDict(extra="allow")
 
 
-LEGACY_BLUEPRINTS = ("ai_api", "insights_api", "attribution_api", "admin_api")
+LEGACY_BLUEPRINTS = ("ai_api", "insights_api")
 """Blueprints under /api/v1 written before this module: listed in the document with a
 loose schema (any JSON object) until their area migrates to ``operation``."""
 
