@@ -23,10 +23,10 @@ from dra.attribution.reference import (
 )
 from dra.attribution.reports import ReportError, ReportRequest, parse_request, request_report
 from dra.attribution.shapley import shapley_credits
-from dra.models import AttributionEvent, AttributionReport, PipelineRequest
+from dra.models import AttributionReport, PipelineRequest
 from orchestration.requests import REQUEST_TAG
 from orchestration.resources import PlatformResource
-from tests.support.attribution import produce_report
+from tests.support.attribution import produce_report, tracked_event
 from tests.support.factories import create_project, create_user
 
 pytestmark = pytest.mark.slow
@@ -35,14 +35,7 @@ T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
 
 def _journey(project_id, user, steps):
     return [
-        AttributionEvent(
-            project_id=project_id,
-            user_identifier=user,
-            event_type=kind,
-            channel=channel,
-            value=value,
-            occurred_at=T0 + timedelta(hours=h),
-        )
+        tracked_event(project_id, user, kind, T0 + timedelta(hours=h), channel, value)
         for h, kind, channel, value in steps
     ]
 

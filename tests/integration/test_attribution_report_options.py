@@ -15,8 +15,8 @@ from dra.attribution.options import ReportOptions, dbt_build_args, parse_options
 from dra.attribution.reference import SQL_MODELS, channel_totals, credits, touchpoints
 from dra.attribution.reports import ReportRequest, parse_request, request_report
 from dra.errors import DraError
-from dra.models import AttributionEvent, AttributionReport, PipelineRequest
-from tests.support.attribution import produce_report
+from dra.models import AttributionReport, PipelineRequest
+from tests.support.attribution import produce_report, tracked_event
 from tests.support.factories import create_project, create_user
 
 T0 = datetime(2026, 10, 1, 9, tzinfo=UTC)
@@ -75,15 +75,8 @@ def shop(database):
         owner = create_user(s)
         project_id = create_project(s, owner)
         s.add_all(
-            AttributionEvent(
-                project_id=project_id,
-                user_identifier=user,
-                event_type=kind,
-                channel=channel,
-                value=value,
-                occurred_at=T0 + timedelta(days=20, hours=hours),
-            )
-            for user, hours, kind, channel, value in steps
+            tracked_event(project_id, user, kind, T0 + timedelta(days=20, hours=h), ch, value)
+            for user, h, kind, ch, value in steps
         )
     return owner, project_id
 

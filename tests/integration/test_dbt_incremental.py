@@ -5,7 +5,6 @@ gives the same credits. Real dbt runs against the test database."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -15,6 +14,7 @@ from dra.attribution.events import load_events
 from dra.attribution.options import ReportOptions
 from dra.attribution.reference import SQL_MODELS, credits, touchpoints
 from dra.models import AttributionEvent
+from tests.support.attribution import tracked_event as event
 from tests.support.factories import create_project, create_user
 
 pytestmark = pytest.mark.slow
@@ -25,17 +25,6 @@ AUG, SEP, OCT = (datetime(2026, m, 1).date() for m in (8, 9, 10))
 
 def at(month: int, day: int, hour: int = 12) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
-
-
-def event(project_id, user, kind, when, channel=None, value=None) -> AttributionEvent:
-    return AttributionEvent(
-        project_id=project_id,
-        user_identifier=user,
-        event_type=kind,
-        channel=channel,
-        value=None if value is None else Decimal(value),
-        occurred_at=when,
-    )
 
 
 def journeys(project_id: int, channels: tuple[str, str, str]) -> list[AttributionEvent]:

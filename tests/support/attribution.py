@@ -1,14 +1,37 @@
-"""The attribution report pipeline run in a test: the dbt assets and the report asset,
-for one pipeline request, against the test database."""
+"""Attribution in tests: a tracked event, and the report pipeline (the dbt assets and
+the report asset) run for one pipeline request against the test database."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
 
 import dagster as dg
 
 from assets.attribution import attribution_report
 from assets.dbt import build_dbt_assets
+from dra.models import AttributionEvent
 from orchestration.requests import REQUEST_TAG
 from orchestration.resources import PlatformResource, build_dbt_resource
+
+
+def tracked_event(
+    project_id: int,
+    user: str,
+    kind: str,
+    when: datetime,
+    channel: str | None = None,
+    value: float | str | None = None,
+) -> AttributionEvent:
+    """One event of visitor ``user`` (not yet added to a session)."""
+    return AttributionEvent(
+        project_id=project_id,
+        user_identifier=user,
+        event_type=kind,
+        channel=channel,
+        value=None if value is None else Decimal(str(value)),
+        occurred_at=when,
+    )
 
 
 def produce_report(database, settings, request_id: int) -> None:
