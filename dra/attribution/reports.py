@@ -25,6 +25,7 @@ from dra.attribution.reference import (
     SQL_MODELS,
 )
 from dra.attribution.shapley import shapley_credits
+from dra.attribution.spend import ad_spend
 from dra.db import Database
 from dra.errors import DraError, project_row
 from dra.models import AttributionEvent, AttributionReport, PipelineRequest
@@ -238,6 +239,8 @@ def compute_result(
         "total_value": float(totals.value),
         "currency": totals.currency,  # when every conversion names the same one
         "paths": [{"path": r.path, "conversions": int(r.conversions)} for r in paths],
+        # spend of the project's ad sources in the range, per channel and campaign (or None)
+        "spend": ad_spend(session, project_id, start, end, models, totals.currency),
         "lookback_days": options.lookback_days,
         "conversion_types": conversion_types,
         "markov_order": markov_order,
