@@ -19,7 +19,16 @@ report lines). The Google Ads part:
 - memory: each child's peak RSS over its RSS once everything is imported, for 1 year
   and for ``--years`` years: flat when the rows stream instead of piling up.
 
-Meta (part E of issue 16) adds its own part to ``PARTS`` the same way.
+The Meta part (``--platform meta_ads``):
+- starts the fake Graph API (``tests/support/fake_meta.py``, its OAuth provider with it)
+  in a process of its own, generating ``--campaigns`` campaigns for every day on demand
+  (nothing held in memory); it counts ``served_seconds``, its own time answering the
+  insights pages, which the platform is measured against;
+- baseline: a bare ``requests`` client in a child process follows the same pages (500
+  rows each, the platform's page size) without reading a row: the HTTP round trips;
+- the platform: in a child process, ``MetaAds.fetch_table`` (the official
+  ``facebook-business`` SDK, ``crash_log=False``) piped into ``upsert_rows``, and the
+  fetch alone; memory as for Google Ads, for 1 year and ``--years`` years.
 """
 
 from __future__ import annotations
@@ -237,8 +246,209 @@ def bench_google_ads(args: argparse.Namespace, url: str) -> list[str]:
         server.wait(timeout=30)
 
 
+# --- Meta Ads --------------------------------------------------------------------------
+
+META_ACCOUNT = "222333444"
+
+
+def serve_meta(campaigns: int) -> None:
+    """Child: the fake Graph API and its OAuth provider; prints a JSON line (its address
+    and a valid access token), then answers ``reset`` / ``stats`` lines on standard input
+    (the insights pages served and ``served_seconds`` since the last reset) until it
+    closes."""
+    import logging
+
+    from tests.support.fake_meta import FakeMeta
+    from tests.support.fake_oauth import FakeOAuthProvider
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per page
+    oauth = FakeOAuthProvider(issue_refresh_tokens=False, expires_in=365 * 86400).start()
+    fake = FakeMeta(oauth).start()
+    fake.add_account(META_ACCOUNT, "Bench", currency="USD", tz="America/Chicago")
+    fake.synthetic_campaigns = campaigns
+    fake.requests = _Discard()  # a log of 730 pages' requests is not what is measured
+    print(json.dumps({"url": fake.base_url, "token": oauth.issue()["access_token"]}), flush=True)
+    try:
+        for line in sys.stdin:
+            if line.strip() == "reset":
+                fake.served_seconds, fake.pages_served = 0.0, 0
+            print(json.dumps({"seconds": fake.served_seconds, "pages": fake.pages_served}))
+            sys.stdout.flush()
+    finally:
+        fake.stop()
+        oauth.stop()
+
+
+class _Discard(list):
+    def append(self, item: object) -> None:
+        pass
+
+
+def _meta_params(years: int) -> dict:
+    from dra.ads.meta import METRICS, PAGE_SIZE
+
+    start, end = _span(years)
+    return {
+        "level": "campaign",
+        "time_increment": 1,
+        "time_range": json.dumps({"since": start.isoformat(), "until": end.isoformat()}),
+        "limit": PAGE_SIZE,
+        "fields": ",".join(["campaign_id", "campaign_name", *METRICS]),
+    }
+
+
+def child_meta_drain(url: str, token: str, years: int) -> dict:
+    """Child: the insights pages followed by a bare HTTP client, no row read (baseline)."""
+    import requests
+
+    from dra.ads.meta import API_VERSION
+
+    baseline = peak_rss_mb()
+    started = time.perf_counter()
+    session = requests.Session()
+    answer = session.get(
+        f"{url}/{API_VERSION}/act_{META_ACCOUNT}/insights",
+        params={**_meta_params(years), "access_token": token},
+    )
+    size, pages = 0, 0
+    while True:
+        answer.raise_for_status()
+        size, pages = size + len(answer.content), pages + 1
+        following = answer.json().get("paging", {}).get("next")
+        if not following:
+            break
+        answer = session.get(following, params={**_meta_params(years), "access_token": token})
+    return {
+        "seconds": time.perf_counter() - started,
+        "bytes": size,
+        "pages": pages,
+        "baseline_mb": baseline,
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+def child_meta(url: str, token: str, years: int, database_url: str | None) -> dict:
+    """Child: MetaAds.fetch_table (and, with ``database_url``, the upsert)."""
+    import psycopg
+
+    from dra.ads.meta import MetaAds
+    from dra.ads.platforms import AdAccount, OAuthToken
+    from dra.ads.settings import load_ads_settings
+    from dra.ingestion.csv_files import Column
+    from dra.ingestion.loader import upsert_rows
+    from dra.ingestion.sources.ads import table_rows
+
+    settings = load_ads_settings(
+        {
+            "DRA_META_CLIENT_ID": "bench",
+            "DRA_META_CLIENT_SECRET": "bench",
+            "DRA_META_API_URL": url,
+        }
+    )
+    platform = MetaAds(settings)
+    table = platform.table("campaign_daily")
+    account = AdAccount(META_ACCOUNT, "Bench", "USD", "America/Chicago")
+    start, end = _span(years)
+    columns = [Column(c.name, c.name, c.pg_type) for c in table.all_columns]
+    conn = psycopg.connect(_libpq(database_url), autocommit=True) if database_url else None
+    if conn is not None:
+        conn.execute(f"drop schema if exists {SCHEMA} cascade")
+    baseline = peak_rss_mb()
+    started = time.perf_counter()
+    rows = platform.fetch_table(OAuthToken(token), account, table, start, end)
+    if conn is None:
+        written = sum(1 for _ in rows)
+    else:
+        written = upsert_rows(
+            conn,
+            SCHEMA,
+            "meta_campaign_daily",
+            columns,
+            table.unique_key,
+            table_rows(table, account, rows),
+        ).rows
+        conn.close()
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": written,
+        "baseline_mb": baseline,
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+def bench_meta(args: argparse.Namespace, url: str) -> list[str]:
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve-meta", str(args.campaigns)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def served(command: str) -> dict:
+        server.stdin.write(command + "\n")
+        server.stdin.flush()
+        return json.loads(server.stdout.readline())
+
+    def best(mode: str, years: int, *extra: str) -> dict:
+        runs = []
+        for _ in range(args.repeat):
+            served("reset")
+            run = _child(dict(os.environ), mode, fake["url"], fake["token"], str(years), *extra)
+            run["served"] = served("stats")
+            runs.append(run)
+        return min(runs, key=lambda r: r["seconds"])
+
+    try:
+        fake = json.loads(server.stdout.readline())
+        years = sorted({1, args.years})
+        runs = {
+            y: {
+                "drain": best("meta-drain", y),
+                "fetch": best("meta-fetch", y),
+                "ingest": best("meta-ingest", y, url),
+            }
+            for y in years
+        }
+        top = runs[args.years]
+        rows = top["ingest"]["rows"]
+        expected = args.campaigns * 365 * args.years
+        assert rows == expected, (rows, expected)
+        drain = top["drain"]
+        lines = [
+            f"Meta Ads, {args.years} years x {args.campaigns} campaigns = {rows:,} rows "
+            f"({drain['served']['pages']} pages, {drain['bytes'] / 2**20:.0f} MB on the wire)",
+            f"  fake server's own time serving the pages (served_seconds): "
+            f"{drain['served']['seconds']:6.2f}s",
+            f"  bare HTTP client following them: {drain['seconds']:6.2f}s "
+            f"({rows / drain['seconds']:,.0f} rows/s)",
+        ]
+        for name, label in (
+            ("fetch", "platform fetch (facebook-business)"),
+            ("ingest", "platform ingest (fetch + upsert)"),
+        ):
+            r = top[name]
+            lines.append(
+                f"  {label:34}: {r['seconds']:6.2f}s ({rows / r['seconds']:,.0f} rows/s, "
+                f"{r['seconds'] / r['served']['seconds']:.2f}x the server's own time of "
+                f"{r['served']['seconds']:.2f}s, {r['seconds'] / drain['seconds']:.2f}x the "
+                "bare client)"
+            )
+        for y in years:
+            r = runs[y]["ingest"]
+            lines.append(
+                f"  memory, {y} year(s) ({args.campaigns * 365 * y:,} rows): peak "
+                f"{r['peak_mb']:.0f} MB, {r['peak_mb'] - r['baseline_mb']:+.0f} MB over the "
+                f"{r['baseline_mb']:.0f} MB of the interpreter and imports"
+            )
+        return lines
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+
+
 PARTS: dict[str, Callable[[argparse.Namespace, str], list[str]]] = {
     "google_ads": bench_google_ads,
+    "meta_ads": bench_meta,
 }
 
 
@@ -249,10 +459,22 @@ def main() -> int:
     parser.add_argument("--years", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2, help="best of N timings")
     parser.add_argument("--serve-google-ads", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-meta", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_google_ads:
         serve_google_ads(args.serve_google_ads)
+        return 0
+    if args.serve_meta:
+        serve_meta(args.serve_meta)
+        return 0
+    if args.child and args.child[0].startswith("meta-"):
+        mode, meta_url, token, years, *rest = args.child
+        if mode == "meta-drain":
+            result = child_meta_drain(meta_url, token, int(years))
+        else:
+            result = child_meta(meta_url, token, int(years), rest[0] if rest else None)
+        print(json.dumps(result))
         return 0
     if args.child:
         mode, endpoint, years, *rest = args.child
