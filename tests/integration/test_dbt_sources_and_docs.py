@@ -25,7 +25,11 @@ DOCUMENTED_FOLDERS = ("staging", "intermediate", "marts")
 
 
 def test_every_model_column_is_described_as_built(database, tmp_path):
-    run_dbt(database.url, ["run", "--select", "+fct_attribution_credits"], target_path=tmp_path)
+    run_dbt(
+        database.url,
+        ["run", "--select", "+fct_attribution_credits", "+fct_ad_spend_daily"],
+        target_path=tmp_path,
+    )
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     models = {
         unique_id: node
@@ -36,9 +40,13 @@ def test_every_model_column_is_described_as_built(database, tmp_path):
         "stg_attribution_events",
         "int_touchpoints",
         "fct_attribution_credits",
+        "fct_ad_spend_daily",
     }
     with database.system_session() as s:
         for unique_id, node in models.items():
+            assert node["description"].strip(), node["name"]
+            if node["config"]["materialized"] == "ephemeral":  # a CTE of the model using it
+                continue
             built = s.execute(
                 text(
                     "SELECT column_name FROM information_schema.columns"
