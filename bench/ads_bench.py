@@ -58,6 +58,16 @@ def _span(years: int) -> tuple[date, date]:
     return END - timedelta(days=365 * years - 1), END
 
 
+def _memory_lines(runs: dict[int, dict[str, dict]], campaigns: int) -> list[str]:
+    """Each run length's ingest: peak RSS over the RSS once everything was imported."""
+    return [
+        f"  memory, {y} year(s) ({campaigns * 365 * y:,} rows): peak "
+        f"{r['peak_mb']:.0f} MB, {r['peak_mb'] - r['baseline_mb']:+.0f} MB over the "
+        f"{r['baseline_mb']:.0f} MB of the interpreter and imports"
+        for y, r in ((y, runs[y]["ingest"]) for y in sorted(runs))
+    ]
+
+
 # --- Google Ads ------------------------------------------------------------------------
 
 
@@ -233,14 +243,7 @@ def bench_google_ads(args: argparse.Namespace, url: str) -> list[str]:
             f"  (importing the google-ads client first, once per process: "
             f"{top['ingest']['import_seconds']:.1f}s, not counted above)"
         )
-        for y in years:
-            r = runs[y]["ingest"]
-            lines.append(
-                f"  memory, {y} year(s) ({args.campaigns * 365 * y:,} rows): peak "
-                f"{r['peak_mb']:.0f} MB, {r['peak_mb'] - r['baseline_mb']:+.0f} MB over the "
-                f"{r['baseline_mb']:.0f} MB of the interpreter and imports"
-            )
-        return lines
+        return lines + _memory_lines(runs, args.campaigns)
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -433,14 +436,7 @@ def bench_meta(args: argparse.Namespace, url: str) -> list[str]:
                 f"{r['served']['seconds']:.2f}s, {r['seconds'] / drain['seconds']:.2f}x the "
                 "bare client)"
             )
-        for y in years:
-            r = runs[y]["ingest"]
-            lines.append(
-                f"  memory, {y} year(s) ({args.campaigns * 365 * y:,} rows): peak "
-                f"{r['peak_mb']:.0f} MB, {r['peak_mb'] - r['baseline_mb']:+.0f} MB over the "
-                f"{r['baseline_mb']:.0f} MB of the interpreter and imports"
-            )
-        return lines
+        return lines + _memory_lines(runs, args.campaigns)
     finally:
         server.stdin.close()
         server.wait(timeout=30)

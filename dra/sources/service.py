@@ -26,6 +26,7 @@ from dra.ingestion.connectors import (
 )
 from dra.ingestion.loader import drop_raw_tables
 from dra.ingestion.naming import raw_schema
+from dra.ingestion.service import RECONNECT
 from dra.models import DataModel, DataModelSource, DataSource, PipelineRequest
 from dra.pipeline_requests import enqueue, open_request
 from dra.security.crypto import Vault
@@ -210,6 +211,44 @@ def create_ad_source(
     session.add(source)
     session.flush()
     enqueue(session, INGEST, target_id=source.id, project_id=project_id, requested_by=user_id)
+    return source
+
+
+def reconnect_ad_source(
+    session: Session,
+    source: DataSource,
+    *,
+    user_id: int,
+    platform: Platform,
+    token: OAuthToken,
+    accounts: list[AdAccount],
+    settings: Settings,
+) -> DataSource:
+    """Reconnect: the new ``token`` (from the OAuth flow run again) replaces the source's,
+    encrypted, if it can still read the source's account; the "reconnect needed" mark and
+    the last error go and an ingestion is queued (the caller commits). The same source,
+    its raw tables and cursors kept: nothing is created."""
+    if source.type != platform.key:
+        raise SourceError(f"This source is not a {platform.label} source.", status=400)
+    account_id = str((source.settings or {}).get("account", {}).get("id"))
+    account = next((a for a in accounts if a.id == account_id), None)
+    if account is None:
+        raise SourceError(
+            f"This {platform.label} login cannot read the source's {platform.account_noun} "
+            f"({account_id}): sign in with an account that can.",
+            status=400,
+        )
+    vault = Vault(settings.encryption_keys)
+    details = vault.decrypt_json(source.connection_encrypted) if source.connection_encrypted else {}
+    source.connection_encrypted = vault.encrypt_json({**details, "token": token.as_dict()})
+    kept = {k: v for k, v in (source.settings or {}).items() if k != RECONNECT}
+    source.settings = {**kept, "account": account.as_dict()}
+    source.status = "pending"
+    source.last_error = None
+    session.flush()
+    enqueue(
+        session, INGEST, target_id=source.id, project_id=source.project_id, requested_by=user_id
+    )
     return source
 
 

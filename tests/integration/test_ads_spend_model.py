@@ -10,32 +10,18 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from assets.ingestion import data_sources_partitions, raw_source_tables
 from dra.ads.platforms import OAuthToken, platform
 from dra.attribution.dbt_env import run_dbt
-from dra.settings import load_settings
 from dra.sources.service import create_ad_source
+from tests.integration.test_ads_google_ingestion import (  # noqa: F401 - fixtures
+    _ingest,
+    ads_settings,
+    fakes,
+)
 from tests.support.factories import create_project
-from tests.support.google_fakes import google_env, google_fakes, oauth  # noqa: F401 - fixtures
+from tests.support.google_fakes import google_fakes, oauth  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
-
-HISTORY = 3
-
-
-@pytest.fixture
-def ads_settings(settings, oauth, google_fakes, monkeypatch):
-    env = {**google_env(oauth, google_fakes), "DRA_ADS_HISTORY_DAYS": str(HISTORY)}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return load_settings(
-        {
-            "DRA_ENV": "test",
-            "DRA_DATA_DIR": str(settings.data_dir),
-            "DRA_DATABASE_URL": settings.database_url,
-            **env,
-        }
-    )
 
 
 def _connect(database, ads_settings, owner, oauth, project_id: int, key: str, name: str) -> int:
@@ -53,15 +39,6 @@ def _connect(database, ads_settings, owner, oauth, project_id: int, key: str, na
             settings=ads_settings,
         )
         return source.id
-
-
-def _ingest(materialize, source_id: int) -> None:
-    result = materialize(
-        [raw_source_tables],
-        partition_key=str(source_id),
-        dynamic_partitions={data_sources_partitions.name: [source_id]},
-    )
-    assert result.success
 
 
 def _query(database, sql: str, **params) -> list[dict]:

@@ -24,9 +24,10 @@ from flask import (
 from flask_login import current_user, login_required
 
 from dra.ads import oauth
-from dra.ads.platforms import AdAccount, OAuthToken, Platform, platform, platforms
+from dra.ads.platforms import AdAccount, OAuthToken, Platform, is_ad_source, platform, platforms
 from dra.billing.limits import Limit, check_limit
 from dra.errors import DraError
+from dra.models import DataSource
 from dra.permissions import Permission
 from dra.security.crypto import Vault
 from dra.settings import Settings
@@ -92,20 +93,45 @@ def connect(project_id: int, platform_key: str, access: ProjectAccess):
     )
 
 
-@bp.post("/<platform_key>")
-@requires(Permission.DATA_SOURCE_CREATE)
-def begin(project_id: int, platform_key: str, access: ProjectAccess):
-    check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
-    plat = _platform(platform_key)
+def _to_provider(project_id: int, plat: Platform, source_id: int | None = None):
+    """Send the browser to the provider; state, PKCE verifier and what to do on return
+    (a new source, or reconnecting ``source_id``) kept in the session."""
     started = oauth.begin(plat, _redirect_uri())
     session[PENDING_KEY] = {
         "state": started.state,
         "verifier": started.code_verifier,
         "project_id": project_id,
         "platform": plat.key,
+        "source_id": source_id,
     }
     session.pop(DRAFT_KEY, None)
     return redirect(started.url)
+
+
+@bp.post("/<platform_key>")
+@requires(Permission.DATA_SOURCE_CREATE)
+def begin(project_id: int, platform_key: str, access: ProjectAccess):
+    check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
+    return _to_provider(project_id, _platform(platform_key))
+
+
+def _ad_source(project_id: int, source_id: int) -> DataSource:
+    try:
+        source = service.get_source(db_session(), project_id, source_id)
+    except LookupError:
+        abort(404, description="No such data source in this project.")
+    if not is_ad_source(source.type):
+        abort(404, description="This data source is not an advertising account.")
+    return source
+
+
+@bp.post("/reconnect/<int:source_id>")
+@requires(Permission.DATA_SOURCE_EDIT)
+def reconnect(project_id: int, source_id: int, access: ProjectAccess):
+    """Run the OAuth flow again for an advertising source (its token revoked or expired):
+    the callback updates that source's tokens instead of creating a source."""
+    source = _ad_source(project_id, source_id)
+    return _to_provider(project_id, _platform(source.type), source.id)
 
 
 @callback_bp.get("/oauth/callback")
@@ -128,10 +154,24 @@ def callback():
             )
         )
     project_id = pending["project_id"]
-    authorize(project_id, Permission.DATA_SOURCE_CREATE)
+    source_id = pending.get("source_id")
+    needed = Permission.DATA_SOURCE_EDIT if source_id else Permission.DATA_SOURCE_CREATE
+    authorize(project_id, needed)
     plat = _platform(pending["platform"])
     token = oauth.finish(plat, _redirect_uri(), code, pending["verifier"])
     accounts = plat.list_accounts(token)
+    if source_id:
+        source = service.reconnect_ad_source(
+            db_session(),
+            _ad_source(project_id, source_id),
+            user_id=current_user.id,
+            platform=plat,
+            token=token,
+            accounts=accounts,
+            settings=_settings(),
+        )
+        flash(f"“{source.name}” has been reconnected; its data is being ingested.", "success")
+        return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
     if not accounts:
         raise SourceError(plat.none_found, status=400)
     session[DRAFT_KEY] = {
