@@ -23,6 +23,7 @@ import io
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -46,6 +47,11 @@ def best(fn: Callable[[], Any]) -> tuple[float, Any]:
         out = fn()
         fastest = min(fastest, time.perf_counter() - started)
     return fastest, out
+
+
+def load_average() -> str:
+    """The machine's load (shared: the ratios are only comparable at similar loads)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def pandas_journeys(url: str, project_id: int, lo, hi) -> pd.DataFrame:
@@ -106,6 +112,7 @@ def run(url: str, project_id: int, window: tuple, scan: float) -> int:
         with Session(engine) as session:
             return grouped_journeys(session, project_id, *window)
 
+    load_before = load_average()
     sql, groups = best(journeys)
     markov_t, markov = best(lambda: markov_credits(groups))
     shapley_t, _shapley = best(lambda: shapley_credits(groups))
@@ -161,5 +168,6 @@ def run(url: str, project_id: int, window: tuple, scan: float) -> int:
         f" = {package_given / markov_total:.1f}x our Markov"
     )
     print(f"its simulated credits differ from the exact ones by at most {100 * gap:.1f}%")
+    print(f"load average (1, 5, 15 min) before the timings {load_before}, after {load_average()}")
     ok = markov_total / scan <= TARGET and shapley_total / scan <= TARGET
     return 0 if ok and package_total > markov_total and same_input else 1
