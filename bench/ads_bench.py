@@ -68,6 +68,35 @@ def _memory_lines(runs: dict[int, dict[str, dict]], campaigns: int) -> list[str]
     ]
 
 
+def _scratch(url: str | None):
+    """A connection to the scratch database with the bench schema dropped (None: fetch only)."""
+    import psycopg
+
+    if not url:
+        return None
+    conn = psycopg.connect(_libpq(url), autocommit=True)
+    conn.execute(f"drop schema if exists {SCHEMA} cascade")
+    return conn
+
+
+def _write(conn, name: str, table, account, rows) -> int:
+    """Rows of ``table`` upserted into ``name`` as ingestion does (counted only without
+    ``conn``); how many."""
+    from dra.ingestion.csv_files import Column
+    from dra.ingestion.loader import upsert_rows
+    from dra.ingestion.sources.ads import table_rows
+
+    if conn is None:
+        return sum(1 for _ in rows)
+    columns = [Column(c.name, c.name, c.pg_type) for c in table.all_columns]
+    try:
+        return upsert_rows(
+            conn, SCHEMA, name, columns, table.unique_key, table_rows(table, account, rows)
+        ).rows
+    finally:
+        conn.close()
+
+
 # --- Google Ads ------------------------------------------------------------------------
 
 
@@ -119,14 +148,10 @@ def child_drain(endpoint: str, years: int) -> dict:
 
 def child_google_ads(endpoint: str, years: int, url: str | None) -> dict:
     """Child: the platform's fetch (and, with ``url``, the upsert into PostgreSQL)."""
-    import psycopg
 
     from dra.ads.google_ads import CAMPAIGN_TABLE, GoogleAds
     from dra.ads.platforms import AdAccount, OAuthToken
     from dra.ads.settings import load_ads_settings
-    from dra.ingestion.csv_files import Column
-    from dra.ingestion.loader import upsert_rows
-    from dra.ingestion.sources.ads import table_rows
 
     settings = load_ads_settings(
         {
@@ -143,10 +168,7 @@ def child_google_ads(endpoint: str, years: int, url: str | None) -> dict:
     )
     token = OAuthToken(access_token="bench")
     start, end = _span(years)
-    columns = [Column(c.name, c.name, c.pg_type) for c in CAMPAIGN_TABLE.all_columns]
-    conn = psycopg.connect(_libpq(url), autocommit=True) if url else None
-    if conn is not None:
-        conn.execute(f"drop schema if exists {SCHEMA} cascade")
+    conn = _scratch(url)
     # the client library's import (a few seconds, once per process) is not what is timed
     imported = time.perf_counter()
     platform.client(token, MANAGER)[0].get_service("GoogleAdsService")
@@ -154,19 +176,7 @@ def child_google_ads(endpoint: str, years: int, url: str | None) -> dict:
     baseline = peak_rss_mb()
     started = time.perf_counter()
     rows = platform.fetch_table(token, account, CAMPAIGN_TABLE, start, end)
-    if conn is None:
-        written = sum(1 for _ in rows)
-    else:
-        result = upsert_rows(
-            conn,
-            SCHEMA,
-            "google_ads_campaign_daily",
-            columns,
-            CAMPAIGN_TABLE.unique_key,
-            table_rows(CAMPAIGN_TABLE, account, rows),
-        )
-        written = result.rows
-        conn.close()
+    written = _write(conn, "google_ads_campaign_daily", CAMPAIGN_TABLE, account, rows)
     return {
         "seconds": time.perf_counter() - started,
         "rows": written,
@@ -332,14 +342,10 @@ def child_meta_drain(url: str, token: str, years: int) -> dict:
 
 def child_meta(url: str, token: str, years: int, database_url: str | None) -> dict:
     """Child: MetaAds.fetch_table (and, with ``database_url``, the upsert)."""
-    import psycopg
 
     from dra.ads.meta import MetaAds
     from dra.ads.platforms import AdAccount, OAuthToken
     from dra.ads.settings import load_ads_settings
-    from dra.ingestion.csv_files import Column
-    from dra.ingestion.loader import upsert_rows
-    from dra.ingestion.sources.ads import table_rows
 
     settings = load_ads_settings(
         {
@@ -352,25 +358,11 @@ def child_meta(url: str, token: str, years: int, database_url: str | None) -> di
     table = platform.table("campaign_daily")
     account = AdAccount(META_ACCOUNT, "Bench", "USD", "America/Chicago")
     start, end = _span(years)
-    columns = [Column(c.name, c.name, c.pg_type) for c in table.all_columns]
-    conn = psycopg.connect(_libpq(database_url), autocommit=True) if database_url else None
-    if conn is not None:
-        conn.execute(f"drop schema if exists {SCHEMA} cascade")
+    conn = _scratch(database_url)
     baseline = peak_rss_mb()
     started = time.perf_counter()
     rows = platform.fetch_table(OAuthToken(token), account, table, start, end)
-    if conn is None:
-        written = sum(1 for _ in rows)
-    else:
-        written = upsert_rows(
-            conn,
-            SCHEMA,
-            "meta_campaign_daily",
-            columns,
-            table.unique_key,
-            table_rows(table, account, rows),
-        ).rows
-        conn.close()
+    written = _write(conn, "meta_campaign_daily", table, account, rows)
     return {
         "seconds": time.perf_counter() - started,
         "rows": written,
