@@ -92,6 +92,8 @@ class AttributionModel(StrEnum):
     LINEAR = "linear"
     TIME_DECAY = "time_decay"
     POSITION_BASED = "position_based"
+    MARKOV = "markov"  # the journey models (0011): every report has them all
+    SHAPLEY = "shapley"
 
 
 class ReportStatus(StrEnum):

@@ -733,6 +733,8 @@ MATRIX: dict[str, Entry] = {
     "api_sources.status": Entry(P.DATA_SOURCE_VIEW, data_source),
     "api_sources.refresh": Entry(P.DATA_SOURCE_EDIT, data_source),
     "api_sources.delete": Entry(P.DATA_SOURCE_DELETE, data_source),
+    "api_advertising.platform_list": Entry(P.DATA_SOURCE_VIEW, project),
+    "api_advertising.source_list": Entry(P.DATA_SOURCE_VIEW, project),
     "api_models.index": Entry(P.DATA_MODEL_VIEW, project),
     "api_models.create": Entry(P.DATA_MODEL_CREATE, project, note="form body: 415"),
     "api_models.preview": Entry(P.DATA_MODEL_EXECUTE, project, note="form body: 415"),

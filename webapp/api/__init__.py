@@ -26,7 +26,8 @@ Conventions (every area follows them; ``operation`` applies most of them):
   ``Location: /api/v1/projects/<id>/requests/<request id>`` to poll (``accepted``).
 - **Rate limits**: those of the matching pages (``rate=`` on ``operation``), per user.
 
-Adding an endpoint (a later area: attribution, AI, content...):
+Adding an endpoint (every /api/v1 area follows these steps: projects, sources, models,
+dashboards, quality here; attribution, AI, insights and admin in their own packages):
 
 1. Declare its bodies in the area's module as pydantic models (``class XIn(BaseModel)``,
    ``class XOut(BaseModel)``); reuse ``Page``/``PageQuery``/``RequestOut`` from here.
@@ -46,7 +47,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import wraps
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 from flask_login import login_required
@@ -95,6 +96,11 @@ class Problem(Model):
     detail: str
     field: str | None = None
     errors: list[ProblemError] | None = None
+
+
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="an id")]
+"""An object's id in a body: a whole number PostgreSQL's ``bigint`` can hold."""
 
 
 class PageQuery(Strict):
@@ -199,6 +205,62 @@ spec = SpecTree(
 )
 
 ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
+_COMPONENTS: dict[str, type] = {}
+
+
+def _register(model: Any) -> None:
+    """One component name per model: a second model of the same name would silently take
+    the first one's place in the document (the answer then checked against the wrong
+    schema), so it stops the app at import instead."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        for arg in get_args(model):
+            _register(arg)
+        return
+    name = _component_name(model)
+    known = _COMPONENTS.setdefault(name, model)
+    if known is model:
+        for field in model.model_fields.values():
+            _register(field.annotation)
+        return
+    if f"{known.__module__}.{known.__qualname__}" != f"{model.__module__}.{model.__qualname__}":
+        raise TypeError(f"two API models are named {name}: {known} and {model}")
+
+
+def _text_fault(value: Any, path: str) -> str | None:
+    """The first field (``a.0.b``) of a JSON value whose text PostgreSQL cannot store (a NUL
+    character, an unpaired surrogate), else None."""
+    if isinstance(value, str):
+        bad = "\x00" in value or not value.isascii() and _unencodable(value)
+        return path or "body" if bad else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _text_fault(key, path) if isinstance(key, str) else None
+        found = found or _text_fault(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def _bad_text(with_form: bool, with_json: bool) -> str | None:
+    """The first query parameter, form field or JSON field (``a.0.b``) of the request whose
+    text PostgreSQL cannot store, else None."""
+    fields = list(request.args.lists()) + (list(request.form.lists()) if with_form else [])
+    found = next((name for name, values in fields if _text_fault([name, *values], "")), None)
+    return found or (_text_fault(request.get_json(silent=True), "") if with_json else None)
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def operation(
@@ -219,6 +281,9 @@ def operation(
     of the body or query (the areas that answered 400 or 422 before this module keep it);
     otherwise 415 for a body that is not JSON, 400 for one that is not an object, 422 for
     invalid fields."""
+    for model in (query, json, form, *resp.values()):
+        if model is not None:
+            _register(model)
     declared = {f"HTTP_{code}": model for code, model in resp.items()}
     declared.update({f"HTTP_{code}": Problem for code in ERRORS if code not in resp})
     check = spec.validate(
@@ -249,6 +314,13 @@ def operation(
                 )
             if form is not None and request.mimetype != "multipart/form-data":
                 raise DraError("Send the file as multipart/form-data.", status=415, field="file")
+            bad = _bad_text(form is not None, json is not None)
+            if bad:
+                raise Invalid(
+                    f"{bad}: the text has a NUL character or an unpaired surrogate.",
+                    field=bad,
+                    status=invalid_status or 422,
+                )
             return validated(*args, **kwargs)
 
         json_only.__wrapped__ = validated  # spectree finds its metadata through this
@@ -321,26 +393,6 @@ def accepted(req: PipelineRequest, extra: dict[str, Any] | None = None):
 
 
 # ------------------------------------------------------------------------ the document
-class AnyJSON(Model):
-    """An answer of a route not yet migrated to declared types (any JSON object)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-LEGACY_BLUEPRINTS = ("ai_api", "insights_api")
-"""Blueprints under /api/v1 written before this module: listed in the document with a
-loose schema (any JSON object) until their area migrates to ``operation``."""
-
-
-def _list_legacy(app: Flask) -> None:
-    listed = Responses(HTTP_200=AnyJSON, HTTP_201=AnyJSON, **{f"HTTP_{c}": Problem for c in ERRORS})
-    for endpoint, view in list(app.view_functions.items()):
-        if endpoint.partition(".")[0] in LEGACY_BLUEPRINTS:
-            # skip_validation: only listed; the view's own checks stay as they are
-            wrapped = spec.validate(resp=listed, skip_validation=True)(view)
-            app.view_functions[endpoint] = wraps(view)(wrapped)
-
-
 def document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the app's API (made once per app)."""
     cached = app.extensions.get("dra_openapi")
@@ -388,9 +440,9 @@ def docs_asset(name: str) -> Response:
 
 
 def areas() -> list[Blueprint]:
-    from webapp.api import dashboards, models, projects, quality, requests, sources
+    from webapp.api import advertising, dashboards, models, projects, quality, requests, sources
 
-    return [m.bp for m in (projects, requests, sources, models, dashboards, quality)]
+    return [m.bp for m in (projects, requests, sources, advertising, models, dashboards, quality)]
 
 
 def init_app(app: Flask) -> None:
@@ -398,7 +450,6 @@ def init_app(app: Flask) -> None:
     for bp in areas():
         app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
-    _list_legacy(app)
 
 
 def write_document(output: str | None) -> str:

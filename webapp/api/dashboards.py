@@ -19,7 +19,18 @@ from pydantic import Field
 from dra.dashboards import service
 from dra.errors import NotFound
 from dra.permissions import Permission
-from webapp.api import Deleted, Model, Page, PageQuery, Strict, api_blueprint, operation, out, paged
+from webapp.api import (
+    Deleted,
+    Id,
+    Model,
+    Page,
+    PageQuery,
+    Strict,
+    api_blueprint,
+    operation,
+    out,
+    paged,
+)
 from webapp.dashboards.views import _member_widget_data
 from webapp.dashboards.widgets import csv_response
 from webapp.database import db_session, get_database
@@ -71,7 +82,7 @@ class DashboardUpdate(Strict):
 
 class WidgetIn(Strict):
     version: int = Field(description="the dashboard's version")
-    data_model_id: int
+    data_model_id: Id
     chart_type: str = Field(description="table, kpi, bar, line, pie... (see the pages)")
     title: str | None = None
     binding: dict[str, Any] = Field(

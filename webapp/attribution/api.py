@@ -147,7 +147,7 @@ track_batch = _tracking_route("/batch", "track_batch", batch=True)
 DATE = {"format": "date"}
 
 
-class ReportIn(Strict):
+class AttributionReportIn(Strict):
     """A report to generate (the report form's fields); the core checks them (400)."""
 
     model: str = Field(
@@ -168,7 +168,7 @@ class ReportIn(Strict):
     )
 
 
-class ReportOut(Model):
+class AttributionReportOut(Model):
     id: int
     name: str
     model: str
@@ -183,18 +183,20 @@ class ReportOut(Model):
     url: str
 
 
-class ReportDetailOut(ReportOut):
+class AttributionReportDetail(AttributionReportOut):
     result: dict[str, Any] | None = Field(
         description="channels, models, journeys... once the report succeeded"
     )
 
 
-class ReportPage(Page[ReportOut]):
-    reports: list[ReportOut] = Field(description="the same items (this route's first answer)")
+class AttributionReportPage(Page[AttributionReportOut]):
+    reports: list[AttributionReportOut] = Field(
+        description="the same items (this route's first answer)"
+    )
 
 
-class ReportAnswer(Model):
-    report: ReportDetailOut
+class AttributionReportAnswer(Model):
+    report: AttributionReportDetail
 
 
 class FunnelIn(Strict):
@@ -297,7 +299,7 @@ def _report(row: AttributionReport, *, with_result: bool) -> dict[str, Any]:
 
 
 @reports_bp.get("/reports")
-@operation(P.ATTRIBUTION_VIEW, query=PageQuery, resp={200: ReportPage}, **ATTRIBUTION)
+@operation(P.ATTRIBUTION_VIEW, query=PageQuery, resp={200: AttributionReportPage}, **ATTRIBUTION)
 def report_list(project_id: int, access: ProjectAccess):
     """The project's reports, newest first."""
     rows = reports.list_reports(db_session(), project_id)
@@ -305,14 +307,14 @@ def report_list(project_id: int, access: ProjectAccess):
     start = (query.page - 1) * query.limit
     items = [_report(r, with_result=False) for r in rows[start : start + query.limit]]
     body = {"items": items, "reports": items, "total": len(rows), **query.model_dump()}
-    return out(ReportPage, body)
+    return out(AttributionReportPage, body)
 
 
 @reports_bp.post("/reports")
 @operation(
     P.ATTRIBUTION_ANALYZE,
-    json=ReportIn,
-    resp={201: ReportAnswer},
+    json=AttributionReportIn,
+    resp={201: AttributionReportAnswer},
     rate=REPORT_RATE,
     **ATTRIBUTION,
 )
@@ -322,16 +324,19 @@ def report_create(project_id: int, access: ProjectAccess):
     row = reports.request_report(db_session(), project_id, current_user.id, req)
     location = url_for("attribution_api.report", project_id=project_id, report_id=row.id)
     return out(
-        ReportAnswer, {"report": _report(row, with_result=True)}, 201, {"Location": location}
+        AttributionReportAnswer,
+        {"report": _report(row, with_result=True)},
+        201,
+        {"Location": location},
     )
 
 
 @reports_bp.get("/reports/<int:report_id>")
-@operation(P.ATTRIBUTION_VIEW, resp={200: ReportAnswer}, **ATTRIBUTION)
+@operation(P.ATTRIBUTION_VIEW, resp={200: AttributionReportAnswer}, **ATTRIBUTION)
 def report(project_id: int, report_id: int, access: ProjectAccess):
     """One report with its status, options and result."""
     row = reports.get_report(db_session(), project_id, report_id)
-    return out(ReportAnswer, {"report": _report(row, with_result=True)})
+    return out(AttributionReportAnswer, {"report": _report(row, with_result=True)})
 
 
 @reports_bp.post("/funnel")

@@ -1,42 +1,105 @@
-"""JSON API of AI insights (UC-INS-01/02) under ``/api/v1/projects/<id>/``.
+"""JSON API of AI insights (UC-INS-01/02) under ``/api/v1/projects/<id>/`` (webapp/api
+conventions: declared answers, problem details).
 
 With an API token (``Authorization: Bearer <token>``) or the session cookie and the page's
-CSRF token. Refusals are problem details (RFC 9457, webapp/errors.py).
+CSRF token.
 
-- ``GET /models/<model_id>/insights`` (``?facts=1``): 200, the model's insight sets, newest
-  first, each with ``stale``; with ``facts=1`` their facts (numbers, sentences, SQL), the
-  dropped insights and the facts the pipeline recomputed since (``currentFacts``).
+- ``GET /models/<model_id>/insights`` (``?facts=true``): 200, the model's insight sets,
+  newest first, each with ``stale``; with ``facts`` their facts (numbers, sentences, SQL),
+  the dropped insights and the facts the pipeline recomputed since (``currentFacts``).
 - ``POST /models/<model_id>/insights``: 201 ``{insightSet}``; 400 no data, 403 tier cap,
   429 hourly AI limit, 502 provider error.
-- ``GET /dashboards/<dashboard_id>/insights`` (``?facts=1``): 200, the latest set of each
-  model the dashboard's widgets read.
+- ``GET /dashboards/<dashboard_id>/insights`` (``?facts=true``): 200, the latest set of
+  each model the dashboard's widgets read.
 - ``POST /dashboards/<dashboard_id>/insights``: 201 ``{insightSets}``, one per model with
   data.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from typing import Any
+
+from flask import jsonify, request, url_for
 from flask_login import current_user
+from pydantic import Field
 
 from dra.insights import service
 from dra.permissions import Permission
 from webapp.ai import ai_rate_limit
-from webapp.authz import ProjectAccess, project_scoped, requires
+from webapp.api import Model, Problem, Strict, api_blueprint, operation
+from webapp.authz import ProjectAccess
 from webapp.database import db_session, get_database
 from webapp.insights import provider_or_none, timeout_ms
 
-bp = project_scoped(
-    Blueprint("insights_api", __name__, url_prefix="/api/v1/projects/<int:project_id>")
-)
+bp = api_blueprint("insights", "/projects/<int:project_id>", endpoint="insights_api")
+TAGS = ["insights"]
+AI_FAILURES = {502: Problem, 503: Problem}  # the provider failed, or none is configured
+
+
+class FactsQuery(Strict):
+    facts: bool = Field(False, description="with each set's facts (numbers, sentences, SQL)")
+
+
+class InsightSetOut(Model):
+    id: int
+    modelId: int
+    modelName: str
+    modelVersion: int = Field(description="the model's version the facts were computed on")
+    currentVersion: int
+    stale: bool = Field(description="the model changed since")
+    createdAt: str = Field(json_schema_extra={"format": "date-time"})
+    createdBy: int | None
+    dashboardId: int | None
+    mode: str = Field(description="ai, or facts (no provider: the facts themselves)")
+    aiModel: str | None
+    note: str | None
+    retried: bool
+    insights: list[dict[str, Any]] = Field(description="title, text, factIds...")
+    dropped: int = Field(description="insights dropped by the check against the facts")
+    facts: dict[str, Any] | None = Field(None, description="with ?facts=true")
+    droppedInsights: list[dict[str, Any]] | None = Field(None, description="with ?facts=true")
+
+
+class InsightModel(Model):
+    id: int
+    name: str
+    version: int
+    rows: int | None
+    builtAt: str | None = Field(json_schema_extra={"format": "date-time"})
+    hasData: bool
+
+
+class ModelInsightsOut(Model):
+    model: InsightModel
+    insightSets: list[InsightSetOut] = Field(description="newest first")
+    stale: bool | None
+    currentFacts: dict[str, Any] | None = Field(None, description="with ?facts=true")
+
+
+class DashboardRef(Model):
+    id: int
+    name: str
+
+
+class DashboardInsightsOut(Model):
+    dashboard: DashboardRef
+    models: list[ModelInsightsOut]
+
+
+class CreatedSet(Model):
+    insightSet: InsightSetOut
+
+
+class CreatedSets(Model):
+    insightSets: list[InsightSetOut]
 
 
 def _with_facts() -> bool:
-    return request.args.get("facts", "").lower() in ("1", "true", "yes")
+    return request.context.query.facts
 
 
 @bp.get("/models/<int:model_id>/insights")
-@requires(Permission.DATA_MODEL_VIEW)
+@operation(Permission.DATA_MODEL_VIEW, query=FactsQuery, resp={200: ModelInsightsOut}, tags=TAGS)
 def list_model(project_id: int, model_id: int, access: ProjectAccess):
     """UC-INS-02: the model's insight sets, newest first."""
     found = service.list_for_model(db_session(), project_id, model_id)
@@ -45,7 +108,7 @@ def list_model(project_id: int, model_id: int, access: ProjectAccess):
 
 @bp.post("/models/<int:model_id>/insights")
 @ai_rate_limit()
-@requires(Permission.DATA_MODEL_EDIT)
+@operation(Permission.DATA_MODEL_EDIT, resp={201: CreatedSet, **AI_FAILURES}, tags=TAGS)
 def generate_model(project_id: int, model_id: int, access: ProjectAccess):
     """UC-INS-01: facts in SQL, then the checked narrative (or the facts offline)."""
     result = service.generate_for_model(
@@ -62,7 +125,7 @@ def generate_model(project_id: int, model_id: int, access: ProjectAccess):
 
 
 @bp.get("/dashboards/<int:dashboard_id>/insights")
-@requires(Permission.DASHBOARD_VIEW)
+@operation(Permission.DASHBOARD_VIEW, query=FactsQuery, resp={200: DashboardInsightsOut}, tags=TAGS)
 def list_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
     """UC-INS-02: the latest insight set of each model the dashboard reads."""
     found = service.list_for_dashboard(db_session(), project_id, dashboard_id)
@@ -71,7 +134,7 @@ def list_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
 
 @bp.post("/dashboards/<int:dashboard_id>/insights")
 @ai_rate_limit()
-@requires(Permission.DASHBOARD_EDIT)
+@operation(Permission.DASHBOARD_EDIT, resp={201: CreatedSets, **AI_FAILURES}, tags=TAGS)
 def generate_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
     """UC-INS-01 on a dashboard: one insight set per model its widgets read."""
     sets = service.generate_for_dashboard(

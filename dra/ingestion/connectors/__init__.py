@@ -144,6 +144,12 @@ class Connector(ABC):
         if not 0 < port < 65536:
             raise InvalidDetails("The port must be between 1 and 65535.", field="port")
         clean["port"] = port
+        try:  # what the driver's name lookup does first (a UnicodeError there otherwise)
+            str(clean["host"]).encode("idna")
+        except UnicodeError:
+            raise InvalidDetails(
+                "The host must be a host name or an IP address.", field="host"
+            ) from None
         clean.setdefault("password", "")
         return clean
 
