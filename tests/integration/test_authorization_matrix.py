@@ -171,6 +171,14 @@ def ad_platform(w: World, _actor: str) -> dict:
     return {"project_id": w.project().project_id, "platform_key": "meta_ads"}
 
 
+def ad_source(w: World, _actor: str) -> dict:
+    fresh = w.project()
+    source_id = w.add(
+        DataSource(project_id=fresh.project_id, name=f"A{next(_seq)}", type="meta_ads")
+    )
+    return {"project_id": fresh.project_id, "source_id": source_id}
+
+
 def quality_model(w: World, _actor: str) -> dict:
     """A built data model with a (empty) quality report and one cleaning rule."""
     from dra.quality.profiling import build_report
@@ -542,6 +550,12 @@ MATRIX: dict[str, Entry] = {
         note="no Meta client id/secret in these tests: 404 not configured, once authorized",
     ),
     "ads.pick": Entry(P.DATA_SOURCE_CREATE, ad_platform),
+    "ads.reconnect": Entry(
+        P.DATA_SOURCE_EDIT,
+        ad_source,
+        expect={"owner": 404, "admin": 404},
+        note="no Meta client id/secret in these tests: 404 not configured, once authorized",
+    ),
     "ads_callback.callback": Entry(USER),
     # data models (UC-DM-01..09)
     "models.index": Entry(P.DATA_MODEL_VIEW, project),
