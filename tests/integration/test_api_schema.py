@@ -8,12 +8,13 @@ project and its objects (a source, a built-less model with its quality report an
 a dashboard with a widget, a pipeline request, an attribution report and write key, an
 AI conversation), so the calls reach the views, not only the 404 of an unknown project.
 
-The app has an AI provider (the fake Gemini server of tests/support/ai.py, answering
-nothing: no generated call gets as far as asking it). Who: the editor of that project, with an API token, for every operation. An operation the
-editor may not use (every answer 403: deleting, sharing, members, sources, write keys,
-admin settings) runs once more as the project's owner, who is also a platform admin; in
-that second pass deletions and the admin settings come last, so that the objects the
-other operations need are still there.
+The app has an AI provider (the fake Gemini server of tests/support/ai.py), so that chat
+answers as configured instead of 503; no generated call reaches it (the project's source
+has no ingested table, so no AI session opens). Who: the editor of that project, with an
+API token, for every operation. An operation the editor may not use (every answer 403:
+deleting, sharing, members, sources, write keys, admin settings) runs once more as the
+project's owner, who is also a platform admin; in that second pass deletions and the
+admin settings come last, so that the objects the other operations need are still there.
 
 Checks: schemathesis' own (no 5xx, status and body as declared, headers...) except
 ``ignored_auth`` (authorization is the matrix test's job: every call here has a token) and
@@ -21,11 +22,11 @@ Checks: schemathesis' own (no 5xx, status and body as declared, headers...) exce
 as an expiry in the past or an unknown table: 400/404/409/422, not a fault); and every 4xx
 a problem details document with its status and a detail.
 
-Budget (about 1.5 minutes on the shared 2-CPU machine, within the issue's few minutes):
-``MAX_EXAMPLES`` generated cases per operation and mode (~80 operations x 2 modes, plus
-the owner's pass), no shrinking phase (a failure is reported as found, with its request:
-shrinking a failing case could take minutes), derandomized (the same cases every run).
-Nothing is skipped. Raise ``MAX_EXAMPLES`` locally to fuzz harder.
+Budget (about a minute on the shared 2-CPU machine, up to 3 under heavy load):
+``MAX_EXAMPLES`` generated cases per operation and mode (73 operations x 2 modes, plus
+those refused to the editor, again as the owner); no shrinking phase (a failure is
+reported as found, with its request: shrinking one could take minutes); derandomized
+(the same cases every run). Nothing is skipped. Raise ``MAX_EXAMPLES`` to fuzz harder.
 """
 
 from __future__ import annotations
@@ -49,11 +50,15 @@ from dra.models import (
     DataSource,
     PipelineRequest,
     ProjectMember,
-    QualityReport,
-    QualityRule,
 )
 from dra.projects.invitations import hash_token
-from tests.support.factories import add_member, create_project, create_user, set_tier
+from tests.support.factories import (
+    add_member,
+    add_quality_report_and_rule,
+    create_project,
+    create_user,
+    set_tier,
+)
 
 MAX_EXAMPLES = 15
 PROBLEM = "application/problem+json"
@@ -63,7 +68,6 @@ EXCLUDED = [ignored_auth, positive_data_acceptance]
 @pytest.fixture
 def fuzz_world(database):
     from dra.dashboards.service import create_dashboard
-    from dra.quality.profiling import build_report
 
     with database.system_session() as s:
         owner = create_user(s, platform_admin=True)
@@ -94,18 +98,10 @@ def fuzz_world(database):
         )
         s.add_all([source, model, report, key])
         s.flush()
-        s.add(
-            QualityReport(
-                data_model_id=model.id,
-                score=0,
-                row_count=0,
-                report=build_report([], {"rows": 0}, {}, {}, []),
-            )
-        )
-        rule = QualityRule(data_model_id=model.id, rule={"type": "remove_duplicates"})
+        rule_id = add_quality_report_and_rule(s, model.id)
         req = PipelineRequest(kind="ingest_source", project_id=project_id, target_id=source.id)
         conversation = AIConversation(project_id=project_id, data_model_id=model.id, title="AI")
-        s.add_all([rule, req, conversation])
+        s.add_all([req, conversation])
         s.flush()
         board = create_dashboard(s, database, project_id, owner.id, "Board")
         widget = DashboardWidget(dashboard_id=board.id, chart_type="bar", title="w")
@@ -122,7 +118,7 @@ def fuzz_world(database):
             "dashboard_id": board.id,
             "widget_id": widget.id,
             "request_id": req.id,
-            "rule_id": rule.id,
+            "rule_id": rule_id,
             "member_id": member_id,
             "report_id": report.id,
             "key_id": key.id,

@@ -43,8 +43,6 @@ from dra.models import (
     PipelineRequest,
     ProjectInvitation,
     ProjectMember,
-    QualityReport,
-    QualityRule,
     SubscriptionTier,
 )
 from dra.permissions import Permission, role_allows
@@ -53,6 +51,7 @@ from tests.support.factories import (
     DEFAULT_PASSWORD,
     UserRef,
     add_member,
+    add_quality_report_and_rule,
     create_project,
     create_user,
     set_tier,
@@ -181,8 +180,6 @@ def ad_source(w: World, _actor: str) -> dict:
 
 def quality_model(w: World, _actor: str) -> dict:
     """A built data model with a (empty) quality report and one cleaning rule."""
-    from dra.quality.profiling import build_report
-
     fresh = w.project()
     with w.system() as s:
         model = DataModel(
@@ -192,18 +189,8 @@ def quality_model(w: World, _actor: str) -> dict:
         )
         s.add(model)
         s.flush()
-        s.add(
-            QualityReport(
-                data_model_id=model.id,
-                score=0,
-                row_count=0,
-                report=build_report([], {"rows": 0}, {}, {}, []),
-            )
-        )
-        rule = QualityRule(data_model_id=model.id, rule={"type": "remove_duplicates"})
-        s.add(rule)
-        s.flush()
-        return {"project_id": fresh.project_id, "model_id": model.id, "rule_id": rule.id}
+        rule_id = add_quality_report_and_rule(s, model.id)
+        return {"project_id": fresh.project_id, "model_id": model.id, "rule_id": rule_id}
 
 
 def throwaway_user(w: World, _actor: str) -> dict:

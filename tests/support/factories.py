@@ -118,3 +118,22 @@ def project_with_roles(session: Session, *, tier: str = "Enterprise") -> Project
         platform_admin=platform_admin,
         **users,
     )
+
+
+def add_quality_report_and_rule(session: Session, model_id: int) -> int:
+    """An (empty) quality report of the model and one cleaning rule; the rule's id."""
+    from dra.models import QualityReport, QualityRule
+    from dra.quality.profiling import build_report
+
+    session.add(
+        QualityReport(
+            data_model_id=model_id,
+            score=0,
+            row_count=0,
+            report=build_report([], {"rows": 0}, {}, {}, []),
+        )
+    )
+    rule = QualityRule(data_model_id=model_id, rule={"type": "remove_duplicates"})
+    session.add(rule)
+    session.flush()
+    return rule.id
