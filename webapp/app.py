@@ -11,6 +11,7 @@ from flask import Flask
 from dra.db import Database
 from dra.settings import Settings, SettingsError, load_settings
 from webapp.request_class import BoundedJSONRequest
+from webapp.urls import IdConverter
 
 
 def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
         )
     app = Flask(__name__)
     app.request_class = BoundedJSONRequest
+    app.url_map.converters["int"] = IdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.upload_max_bytes,

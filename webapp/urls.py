@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from werkzeug.routing import IntegerConverter
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EDGES = "".join(chr(c) for c in range(0x21)) + "\x7f"
 """What browsers strip from both ends of a URL: C0 controls and space."""
@@ -40,3 +42,13 @@ def safe_next(target: str | None) -> str | None:
     if not normalised.startswith("/") or normalised.startswith("//"):
         return None
     return target
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a whole number up to PostgreSQL's ``bigint`` (ids are
+    bigint), so a longer one is a 404 like any id that does not exist, not a database
+    error."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)

@@ -225,3 +225,13 @@ def test_text_and_ids_postgresql_cannot_take_are_refused_naming_the_field(world,
     with database.system_session() as s:
         assert s.scalar(select(func.count()).select_from(Dashboard)) == 0
         assert s.scalar(select(func.count()).select_from(DataSource)) == 0
+
+
+def test_an_id_past_bigint_in_a_path_is_not_found(world, login, database):
+    huge = 2**70
+    problem_ = world["viewer"]("GET", f"/dashboards/{huge}")
+    assert problem_.status_code == 404 and problem_.mimetype == "application/problem+json"
+    assert world["viewer"]("GET", f"/sources/{huge}/status").status_code == 404
+    with database.system_session() as s:
+        user = create_user(s)
+    assert login(user).get(f"/projects/{huge}").status_code == 404  # the pages too
