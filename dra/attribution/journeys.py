@@ -88,7 +88,7 @@ WITH visitors AS (
 ), ends AS (
     SELECT touches, times, conversions_at IS NOT NULL AS converted,
            unnest(coalesce(conversions_at, ARRAY[times[cardinality(times)]])) AS at,
-           unnest(coalesce(conversion_values, '{0}')) AS value
+           unnest(conversion_values) AS value  -- NULL: a non-converting journey's
     FROM visitors
 ), journeys AS (
     SELECT touches[width_bucket(at - make_interval(days => :days)
@@ -99,7 +99,8 @@ WITH visitors AS (
     WHERE converted OR at >= :lo
 )
 SELECT path, count(*) FILTER (WHERE converted) AS conversions,
-       count(*) FILTER (WHERE NOT converted) AS non_conversions, sum(value) AS value
+       count(*) FILTER (WHERE NOT converted) AS non_conversions,
+       coalesce(sum(value), 0) AS value
 FROM journeys
 WHERE cardinality(path) > 0
 GROUP BY path
