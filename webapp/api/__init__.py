@@ -440,9 +440,19 @@ def docs_asset(name: str) -> Response:
 
 
 def areas() -> list[Blueprint]:
-    from webapp.api import advertising, dashboards, models, projects, quality, requests, sources
+    from webapp.api import (
+        account,
+        advertising,
+        dashboards,
+        models,
+        projects,
+        quality,
+        requests,
+        sources,
+    )
 
-    return [m.bp for m in (projects, requests, sources, advertising, models, dashboards, quality)]
+    areas = (projects, requests, sources, advertising, models, dashboards, quality, account)
+    return [m.bp for m in areas]
 
 
 def init_app(app: Flask) -> None:
