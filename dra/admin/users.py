@@ -64,14 +64,15 @@ def list_users(session: Session, query: str = "", page: int = 1) -> UserPage:
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     return UserPage(
-        rows=[_row(u, tier or default_tier or "—") for u, tier in rows],
+        rows=[user_row(u, tier or default_tier or "—") for u, tier in rows],
         total=total,
         page=page,
         pages=pages,
     )
 
 
-def _row(user: User, tier: str) -> UserRow:
+def user_row(user: User, tier: str) -> UserRow:
+    """One line of the users list (the API's user too)."""
     return UserRow(
         id=user.id,
         email=user.email,
