@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dra.accounts.api_tokens import create_api_token
-from dra.models import SubscriptionTier, User
+from dra.models import Backup, PipelineRequest, SubscriptionTier, User
 from tests.support.factories import create_user
 
 
@@ -95,3 +95,41 @@ def test_tiers_list_create_update(admin_api, database):
     assert call("plain", "POST", "/tiers", json={"name": "Mine"}).status_code == 403
     with database.system_session() as s:
         assert s.query(SubscriptionTier).filter_by(name="Mine").count() == 0
+
+
+def test_backups_list_start_poll_and_restore_status(admin_api, database):
+    call, ids = admin_api
+    started = call("admin", "POST", "/backups")
+    assert started.status_code == 202, started.get_data(as_text=True)
+    body = started.get_json()
+    backup_id = body["backup"]["id"]
+    assert started.headers["Location"] == f"/api/v1/admin/backups/{backup_id}"
+    assert body["backup"]["status"] == "queued" and body["backup"]["open"] is True
+    with database.system_session() as s:
+        req = s.get(PipelineRequest, body["request_id"])
+        assert (req.kind, req.target_id) == ("backup", backup_id)
+    polled = call("admin", "GET", f"/backups/{backup_id}")
+    assert polled.status_code == 200 and polled.get_json()["status"] == "queued"
+    listed = call("admin", "GET", "/backups?limit=1").get_json()
+    assert listed["total"] >= 1 and listed["items"][0]["id"] == backup_id
+    assert listed["items"][0]["exists"] is False  # queued: no file yet
+
+    busy = call("admin", "POST", "/backups")  # one operation at a time, as on the page
+    assert busy.status_code == 409 and busy.mimetype == "application/problem+json"
+
+    with database.system_session() as s:
+        done = Backup(file_name="api-restored.zip", status="succeeded")
+        s.add(done)
+        s.flush()
+        restore = PipelineRequest(kind="restore", target_id=done.id, status="succeeded")
+        s.add(restore)
+        s.flush()
+        restore_id = restore.id
+    state = call("admin", "GET", f"/restores/{restore_id}").get_json()
+    assert state["file_name"] == "api-restored.zip" and state["open"] is False
+    assert call("admin", "GET", f"/restores/{body['request_id']}").status_code == 404
+
+    assert call("plain", "GET", "/backups").status_code == 403
+    assert call("plain", "POST", "/backups").status_code == 403
+    with database.system_session() as s:
+        assert s.query(Backup).count() == 2  # the refused calls started nothing

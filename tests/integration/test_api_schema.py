@@ -1,18 +1,20 @@
 """The REST API against its own OpenAPI document, fuzzed by schemathesis.
 
 Every operation of ``/api/v1/openapi.json`` (every area: projects, requests, sources,
-advertising, models, dashboards, quality, attribution, AI modeler, insights, admin) is
-called with generated valid and invalid inputs (schemathesis' positive and negative
-modes) against the real app (in-process WSGI) and database. Path ids are pinned to one
+advertising, models, dashboards, quality, attribution, AI modeler, insights, account,
+admin) is called with generated valid and invalid inputs (schemathesis' positive and
+negative modes) against the real app (in-process WSGI) and database. Path ids are pinned to one
 project and its objects (a source, a built-less model with its quality report and rule,
 a dashboard with a widget, a pipeline request, an attribution report and write key, an
-AI conversation), so the calls reach the views, not only the 404 of an unknown project.
+AI conversation; for the account and admin areas a spare API token and a notification of
+the editor, the viewer as the user to suspend or move, a tier and a backup: never the
+callers' own tokens), so the calls reach the views, not only the 404 of an unknown project.
 
 The app has an AI provider (the fake Gemini server of tests/support/ai.py), so that chat
 answers as configured instead of 503; no generated call reaches it (the project's source
 has no ingested table, so no AI session opens). Who: the editor of that project, with an
 API token, for every operation. An operation the editor may not use (every answer 403:
-deleting, sharing, members, sources, write keys, admin settings) runs once more as the
+deleting, sharing, members, sources, write keys, every admin operation) runs once more as the
 project's owner, who is also a platform admin; in that second pass deletions and the
 admin settings come last, so that the objects the other operations need are still there.
 
@@ -23,7 +25,7 @@ as an expiry in the past or an unknown table: 400/404/409/422, not a fault); and
 a problem details document with its status and a detail.
 
 Budget (about a minute on the shared 2-CPU machine, up to 3 under heavy load):
-``MAX_EXAMPLES`` generated cases per operation and mode (73 operations x 2 modes, plus
+``MAX_EXAMPLES`` generated cases per operation and mode (91 operations x 2 modes, plus
 those refused to the editor, again as the owner); no shrinking phase (a failure is
 reported as found, with its request: shrinking one could take minutes); derandomized
 (the same cases every run). Nothing is skipped. Raise ``MAX_EXAMPLES`` to fuzz harder.
@@ -38,19 +40,24 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dra.accounts.api_tokens import create_api_token
+from dra.accounts.notifications import notify
 from dra.models import (
     AIConversation,
     AttributionReport,
     AttributionTrackingKey,
+    Backup,
     DashboardWidget,
     DataModel,
     DataSource,
+    Notification,
     PipelineRequest,
     ProjectMember,
+    SubscriptionTier,
 )
+from dra.models.billing import TIER_LIMIT_COLUMNS as LIMITS
 from dra.projects.invitations import hash_token
 from tests.support.factories import (
     add_member,
@@ -111,6 +118,14 @@ def fuzz_world(database):
             "editor": create_api_token(s, editor.id, "fuzz").secret,
             "owner": create_api_token(s, owner.id, "fuzz").secret,
         }
+        # the account and admin operations act on these, not on the callers' own tokens
+        spare_token = create_api_token(s, editor.id, "spare").token
+        notify(s, editor.id, type="info", title="fuzz")
+        notification_id = s.scalar(select(func.max(Notification.id)))
+        tier = SubscriptionTier(name="Fuzz tier", sort_order=9, **dict.fromkeys(LIMITS, -1))
+        backup = Backup(file_name="fuzz.zip", status="succeeded")
+        s.add_all([tier, backup])
+        s.flush()
         ids = {
             "project_id": project_id,
             "source_id": source.id,
@@ -122,6 +137,11 @@ def fuzz_world(database):
             "member_id": member_id,
             "report_id": report.id,
             "key_id": key.id,
+            "token_id": spare_token.id,
+            "notification_id": notification_id,
+            "user_id": viewer.id,
+            "tier_id": tier.id,
+            "backup_id": backup.id,
         }
     return {"tokens": tokens, "ids": ids}
 

@@ -616,6 +616,10 @@ MATRIX: dict[str, Entry] = {
     ),
     "dbadmin.restore": Entry(DB_ADMIN, backup, note="no confirmation: refused with 400"),
     "dbadmin.upload": Entry(DB_ADMIN, note="no file: refused with 400"),
+    "api_backups.backup_list": Entry(DB_ADMIN),
+    "api_backups.backup_start": Entry(DB_ADMIN),
+    "api_backups.backup_get": Entry(DB_ADMIN, backup),
+    "api_backups.restore_get": Entry(DB_ADMIN, restore_request),
     "dbadmin.schedule": Entry(DB_ADMIN, None),  # two rules; see _args_for
     "dbadmin.delete_schedule": Entry(DB_ADMIN, schedule),
     "dbadmin.acknowledge": Entry(DB_ADMIN, alert),

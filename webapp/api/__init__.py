@@ -65,6 +65,8 @@ from webapp.extensions import limiter
 PREFIX = "/api/v1"
 USER = "user"
 PLATFORM_ADMIN = "platform:admin"
+DB_ADMIN = "platform:db_admin"
+"""Platform admins and users granted database-admin access (the database pages' rule)."""
 T = TypeVar("T")
 
 
@@ -327,6 +329,10 @@ def operation(
         inner = guard(json_only) if guard else json_only
         if access == PLATFORM_ADMIN:
             guarded = platform_admin_required(inner)
+        elif access == DB_ADMIN:
+            from webapp.dbadmin.access import db_admin_required
+
+            guarded = db_admin_required(inner)
         elif access == USER:
             guarded = login_required(inner)
             guarded.required_permission = USER
@@ -450,9 +456,10 @@ def areas() -> list[Blueprint]:
         requests,
         sources,
     )
+    from webapp.dbadmin import api as backups
 
     areas = (projects, requests, sources, advertising, models, dashboards, quality, account)
-    return [m.bp for m in areas]
+    return [m.bp for m in (*areas, backups)]
 
 
 def init_app(app: Flask) -> None:
