@@ -66,7 +66,9 @@ class Journey:
 # width_bucket(x, times) is how many of the (sorted) times are <= x, and a timestamp
 # counts microseconds, so "before start" is "<= start - 1 microsecond". The events
 # subquery stays a subquery (OFFSET 0), so that is_conversion is computed once per event
-# rather than once per aggregate that filters on it; its order is the index's.
+# rather than once per aggregate that filters on it; its order is the index's. The
+# sequences come out in Python's order of their tuples (UTF-8 bytes compare as code
+# points do, and a prefix comes first).
 JOURNEYS_SQL = """
 WITH visitors AS (
     SELECT array_agg(coalesce(channel, 'direct') ORDER BY occurred_at, id)
@@ -104,6 +106,7 @@ SELECT path, count(*) FILTER (WHERE converted) AS conversions,
 FROM journeys
 WHERE cardinality(path) > 0
 GROUP BY path
+ORDER BY path COLLATE "C"
 """
 # the grouped sequences stay in memory (a few times the default work_mem at 1M events)
 JOURNEYS_WORK_MEM = "64MB"
@@ -140,22 +143,20 @@ def grouped_journeys(
         {"m": JOURNEYS_WORK_MEM},
     ).scalar_one()
     with _collector_paused():
-        rows = session.execute(
-            text(JOURNEYS_SQL),
-            {
-                "project": project_id,
-                "lo": lo,
-                "hi": hi,
-                "days": lookback_days,
-                "types": list(conversion_types),
-            },
-        ).all()
         journeys = [
             Journey(tuple(path), conversions, non_conversions, float(value))
-            for path, conversions, non_conversions, value in rows
+            for path, conversions, non_conversions, value in session.execute(
+                text(JOURNEYS_SQL),
+                {
+                    "project": project_id,
+                    "lo": lo,
+                    "hi": hi,
+                    "days": lookback_days,
+                    "types": list(conversion_types),
+                },
+            )
         ]
     session.execute(text("SELECT set_config('work_mem', :m, true)"), {"m": before})
-    journeys.sort(key=lambda j: j.channels)
     return journeys
 
 
