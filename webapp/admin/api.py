@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user
 from pydantic import Field, StrictBool, StrictInt, StrictStr, create_model
 
@@ -33,6 +33,7 @@ from webapp.api import (
     api_blueprint,
     operation,
     out,
+    page_of,
     paged,
 )
 from webapp.database import db_session
@@ -175,12 +176,8 @@ def user_list():
     """Users matching ``q`` (email or name), newest first, 50 a page (the users page)."""
     query = request.context.query
     result = users.list_users(db_session(), query.q, query.page)
-    return jsonify(
-        items=[UserOut.model_validate(asdict(r)).model_dump(mode="json") for r in result.rows],
-        total=result.total,
-        page=result.page,
-        limit=users.PAGE_SIZE,
-    )
+    rows = [asdict(r) for r in result.rows]
+    return page_of(UserOut, rows, total=result.total, page=result.page, limit=users.PAGE_SIZE)
 
 
 @bp.get("/users/<int:user_id>")

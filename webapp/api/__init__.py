@@ -378,6 +378,12 @@ def paged(model: type[BaseModel], items: Iterable[Any], query: PageQuery):
     return jsonify(body)
 
 
+def page_of(model: type[BaseModel], items: Iterable[Any], *, total: int, page: int, limit: int):
+    """A page the core already cut (in SQL) as ``Page[model]``."""
+    body = [model.model_validate(r).model_dump(mode="json") for r in items]
+    return jsonify(items=body, total=total, page=page, limit=limit)
+
+
 def request_url(req: PipelineRequest) -> str:
     return url_for("api_requests.get", project_id=req.project_id, request_id=req.id)
 

@@ -12,14 +12,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user
 from pydantic import Field
 
 from dra.accounts import api_tokens, notifications
 from dra.accounts.profile import profile
 from dra.accounts.usage import UsageLine, plan_and_usage
-from webapp.api import USER, Model, Page, PageQuery, Strict, api_blueprint, operation, out, paged
+from webapp.api import (
+    USER,
+    Model,
+    Page,
+    PageQuery,
+    Strict,
+    api_blueprint,
+    operation,
+    out,
+    page_of,
+    paged,
+)
 from webapp.database import db_session
 
 bp = api_blueprint("account")
@@ -95,7 +106,9 @@ class NotificationQuery(Strict):
 
 
 class MarkedOut(Model):
-    updated: int = Field(description="notifications marked read by this call")
+    updated: int = Field(
+        description="read-all: the notifications it changed; one notification: 1 (already read too)"
+    )
     unread: int = Field(description="unread notifications left")
 
 
@@ -170,12 +183,8 @@ def notification_list():
     """My notifications, newest first."""
     query = request.context.query
     page = notifications.list_notifications(db_session(), current_user.id, query.page, query.limit)
-    return jsonify(
-        items=[notifications.notification_dict(n) for n in page.items],
-        total=page.total,
-        page=page.page,
-        limit=page.per_page,
-    )
+    items = [notifications.notification_dict(n) for n in page.items]
+    return page_of(NotificationOut, items, total=page.total, page=page.page, limit=page.per_page)
 
 
 @bp.patch("/account/notifications/<int:notification_id>/read")

@@ -23,7 +23,7 @@ from dra.errors import NotFound
 from dra.models import Backup
 from dra.operations.backups import list_backups, request_backup
 from dra.pipeline_requests import current_step, latest_request
-from webapp.api import DB_ADMIN, Model, Page, PageQuery, api_blueprint, operation, out
+from webapp.api import DB_ADMIN, Model, Page, PageQuery, api_blueprint, operation, out, page_of
 from webapp.database import get_database
 from webapp.dbadmin.views import _backup_state, _restore_state
 
@@ -88,8 +88,7 @@ def backup_list():
         rows = list_backups(s, settings, limit=query.page * query.limit)
         items = [_backup(r["backup"], exists=r["exists"]) for r in rows]
     start = (query.page - 1) * query.limit
-    body = [BackupOut.model_validate(i).model_dump(mode="json") for i in items[start:]]
-    return out(Page[BackupOut], {"items": body, "total": total, **query.model_dump()})
+    return page_of(BackupOut, items[start:], total=total, page=query.page, limit=query.limit)
 
 
 @bp.post("/backups")
