@@ -208,6 +208,13 @@ def test_feature_pages_of_a_project_get_a_tab(app, login, team):
     assert f'href="/projects/{team.project_id}/field-notes/">Field Notes</a>' in page
 
 
+def test_a_page_below_a_feature_gets_no_tab_of_its_own(login, team):
+    """The ad accounts' connect page (/sources/connect/) belongs to the Data sources tab."""
+    page = login(team.owner).get(f"/projects/{team.project_id}").get_data(as_text=True)
+    assert f'href="/projects/{team.project_id}/sources/">Data sources</a>' in page
+    assert f'href="/projects/{team.project_id}/sources/connect/"' not in page
+
+
 @pytest.mark.parametrize(
     ("path", "title", "action"),
     [

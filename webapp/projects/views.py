@@ -41,7 +41,9 @@ SECTION_LABELS = {
 
 @bp.app_template_global()
 def project_sections(project_id: int) -> list[tuple[str, str, str]]:
-    """(blueprint, label, url) of each feature's index page under /projects/<id>/, for tabs."""
+    """(blueprint, label, url) of each feature's index page at /projects/<id>/<feature>, for
+    tabs (an index page deeper down, such as sources/connect, belongs to its feature's tab)."""
+    prefix = "/projects/<int:project_id>/"
     sections = []
     # A feature may hide its tab per project: extensions["dra_section_visible"][blueprint].
     visible = current_app.extensions.get("dra_section_visible", {})
@@ -53,7 +55,8 @@ def project_sections(project_id: int) -> list[tuple[str, str, str]]:
             name == "index"
             and blueprint != "projects"
             and "GET" in rule.methods
-            and rule.rule.startswith("/projects/<int:project_id>/")
+            and rule.rule.startswith(prefix)
+            and "/" not in rule.rule[len(prefix) :].strip("/")
             and set(rule.arguments) == {"project_id"}
         ):
             label = SECTION_LABELS.get(blueprint, blueprint.replace("_", " ").title())
