@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request, url_for
-from flask_login import current_user
 from pydantic import Field
 
 from dra.insights import service
@@ -28,8 +27,8 @@ from dra.permissions import Permission
 from webapp.ai import ai_rate_limit
 from webapp.api import Model, Problem, Strict, api_blueprint, operation
 from webapp.authz import ProjectAccess
-from webapp.database import db_session, get_database
-from webapp.insights import provider_or_none, timeout_ms
+from webapp.database import db_session
+from webapp.insights import generate_for_dashboard, generate_for_model
 
 bp = api_blueprint("insights", "/projects/<int:project_id>", endpoint="insights_api")
 TAGS = ["insights"]
@@ -111,15 +110,7 @@ def list_model(project_id: int, model_id: int, access: ProjectAccess):
 @operation(Permission.DATA_MODEL_EDIT, resp={201: CreatedSet, **AI_FAILURES}, tags=TAGS)
 def generate_model(project_id: int, model_id: int, access: ProjectAccess):
     """UC-INS-01: facts in SQL, then the checked narrative (or the facts offline)."""
-    result = service.generate_for_model(
-        db_session(),
-        get_database(),
-        provider_or_none(),
-        user_id=current_user.id,
-        project_id=project_id,
-        model_id=model_id,
-        timeout_ms=timeout_ms(),
-    )
+    result = generate_for_model(project_id, model_id)
     location = url_for("insights_api.list_model", project_id=project_id, model_id=model_id)
     return jsonify(insightSet=result.as_dict(with_facts=True)), 201, {"Location": location}
 
@@ -137,15 +128,7 @@ def list_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
 @operation(Permission.DASHBOARD_EDIT, resp={201: CreatedSets, **AI_FAILURES}, tags=TAGS)
 def generate_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
     """UC-INS-01 on a dashboard: one insight set per model its widgets read."""
-    sets = service.generate_for_dashboard(
-        db_session(),
-        get_database(),
-        provider_or_none(),
-        user_id=current_user.id,
-        project_id=project_id,
-        dashboard_id=dashboard_id,
-        timeout_ms=timeout_ms(),
-    )
+    sets = generate_for_dashboard(project_id, dashboard_id)
     location = url_for(
         "insights_api.list_dashboard", project_id=project_id, dashboard_id=dashboard_id
     )

@@ -11,7 +11,6 @@ globals ``model_insights_count`` and ``dashboard_insights``.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user
 
 from dra.ai.provider import configuration_problem
 from dra.errors import DraError
@@ -19,9 +18,9 @@ from dra.insights import service
 from dra.permissions import Permission, role_allows
 from webapp.ai import ai_rate_limit, settings
 from webapp.authz import ProjectAccess, project_role, project_scoped, requires
-from webapp.database import db_session, get_database
+from webapp.database import db_session
 from webapp.errors import on_error
-from webapp.insights import provider_or_none, timeout_ms
+from webapp.insights import generate_for_dashboard, generate_for_model
 
 bp = project_scoped(Blueprint("insights", __name__, url_prefix="/projects/<int:project_id>"))
 
@@ -47,15 +46,20 @@ def index(project_id: int, access: ProjectAccess):
     )
 
 
-def _model_page(project_id: int, model_id: int, error: DraError | None = None):
-    found = service.list_for_model(db_session(), project_id, model_id)
+def _page(template: str, found, error: DraError | None, **context):
+    """A model's or a dashboard's insights (with a refused generation's message)."""
     return render_template(
-        "insights/model.html",
-        model=found.model,
+        template,
         found=found,
         offline_note=_offline_note(),
         error=error.message if error else None,
+        **context,
     )
+
+
+def _model_page(project_id: int, model_id: int, error: DraError | None = None):
+    found = service.list_for_model(db_session(), project_id, model_id)
+    return _page("insights/model.html", found, error, model=found.model)
 
 
 @bp.get("/models/<int:model_id>/insights")
@@ -71,28 +75,14 @@ def model(project_id: int, model_id: int, access: ProjectAccess):
 def generate_model(project_id: int, model_id: int, access: ProjectAccess):
     """UC-INS-01 from the model's Insights tab."""
     on_error(lambda exc: _model_page(project_id, model_id, exc))
-    result = service.generate_for_model(
-        db_session(),
-        get_database(),
-        provider_or_none(),
-        user_id=current_user.id,
-        project_id=project_id,
-        model_id=model_id,
-        timeout_ms=timeout_ms(),
-    )
+    result = generate_for_model(project_id, model_id)
     flash(f"{len(result.insights)} insight(s) generated.", "success")
     return redirect(url_for("insights.model", project_id=project_id, model_id=model_id), 303)
 
 
 def _dashboard_page(project_id: int, dashboard_id: int, error: DraError | None = None):
     found = service.list_for_dashboard(db_session(), project_id, dashboard_id)
-    return render_template(
-        "insights/dashboard.html",
-        board=found.dashboard,
-        found=found,
-        offline_note=_offline_note(),
-        error=error.message if error else None,
-    )
+    return _page("insights/dashboard.html", found, error, board=found.dashboard)
 
 
 @bp.get("/dashboards/<int:dashboard_id>/insights")
@@ -108,15 +98,7 @@ def dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
 def generate_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
     """UC-INS-01 on a dashboard: one insight set per model its widgets read."""
     on_error(lambda exc: _dashboard_page(project_id, dashboard_id, exc))
-    sets = service.generate_for_dashboard(
-        db_session(),
-        get_database(),
-        provider_or_none(),
-        user_id=current_user.id,
-        project_id=project_id,
-        dashboard_id=dashboard_id,
-        timeout_ms=timeout_ms(),
-    )
+    sets = generate_for_dashboard(project_id, dashboard_id)
     flash(f"Insights generated for {len(sets)} data model(s).", "success")
     return redirect(
         url_for("insights.dashboard", project_id=project_id, dashboard_id=dashboard_id), 303
