@@ -111,6 +111,25 @@ STEP_LABELS = {
 """What a run says it is doing, by the Dagster step it is on (another step: its key)."""
 
 
+def _update(
+    database: Database,
+    request_id: int,
+    values: dict[str, Any],
+    *,
+    run_id: str | None = None,
+    open_only: bool = False,
+) -> None:
+    """Write ``values`` (and ``run_id``, when given) on the request; with ``open_only``
+    only while it is still queued or running (a finished request keeps its outcome)."""
+    if run_id is not None:
+        values["dagster_run_id"] = run_id
+    query = update(PipelineRequest).where(PipelineRequest.id == request_id)
+    if open_only:
+        query = query.where(PipelineRequest.status.in_(OPEN_STATUSES))
+    with database.system_session() as s:
+        s.execute(query.values(**values))
+
+
 def mark_started(database: Database, request_id: int, run_id: str, step: str | None = None) -> None:
     """The request's run is running, on Dagster step ``step`` when given.
 
@@ -126,12 +145,7 @@ def mark_started(database: Database, request_id: int, run_id: str, step: str | N
     }
     if step is not None:
         values["message"] = STEP_LABELS.get(step, step)
-    with database.system_session() as s:
-        s.execute(
-            update(PipelineRequest)
-            .where(PipelineRequest.id == request_id, PipelineRequest.status.in_(OPEN_STATUSES))
-            .values(**values)
-        )
+    _update(database, request_id, values, open_only=True)
 
 
 def latest_request(session: Session, kind: str, target_id: int) -> PipelineRequest | None:
@@ -161,10 +175,7 @@ def report_progress(
     values: dict[str, Any] = {"progress": max(0, min(100, progress))}
     if message is not None:
         values["message"] = message
-    if run_id is not None:
-        values["dagster_run_id"] = run_id
-    with database.system_session() as s:
-        s.execute(update(PipelineRequest).where(PipelineRequest.id == request_id).values(**values))
+    _update(database, request_id, values, run_id=run_id)
 
 
 def mark_finished(
@@ -182,11 +193,4 @@ def mark_finished(
     }
     if ok:
         values["progress"] = 100
-    if run_id is not None:
-        values["dagster_run_id"] = run_id
-    with database.system_session() as s:
-        s.execute(
-            update(PipelineRequest)
-            .where(PipelineRequest.id == request_id, PipelineRequest.status.in_(OPEN_STATUSES))
-            .values(**values)
-        )
+    _update(database, request_id, values, run_id=run_id, open_only=True)
