@@ -16,6 +16,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from dra.attribution.dbt_env import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
+from dra.attribution.ga4 import ga4_sessions
 from dra.attribution.journeys import grouped_journeys
 from dra.attribution.markov import markov_assumption, markov_credits
 from dra.attribution.options import ReportOptions, parse_options
@@ -241,6 +242,15 @@ def compute_result(
         "paths": [{"path": r.path, "conversions": int(r.conversions)} for r in paths],
         # spend of the project's ad sources in the range, per channel and campaign (or None)
         "spend": ad_spend(session, project_id, start, end, models, totals.currency),
+        # GA4 sessions by channel beside the tracked events (or None without GA4 rows)
+        "ga4": ga4_sessions(
+            session,
+            project_id,
+            start,
+            end,
+            events_between=(lo, hi),
+            conversion_types=conversion_types,
+        ),
         "lookback_days": options.lookback_days,
         "conversion_types": conversion_types,
         "markov_order": markov_order,

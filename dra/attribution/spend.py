@@ -46,11 +46,16 @@ def _by_channel(item: tuple[tuple[str, str | None], Any]) -> tuple[str, str]:
     return channel, currency or ""
 
 
-def spend_table_exists(session: Session) -> bool:
-    """Whether the spend mart has been built (a platform before its first dbt build has
-    no such table)."""
-    name = f'"{MARTS_SCHEMA}"."{SPEND_MODEL}"'
+def mart_exists(session: Session, model: str) -> bool:
+    """Whether the dbt mart ``model`` has been built (a platform before its first dbt
+    build has no such table)."""
+    name = f'"{MARTS_SCHEMA}"."{model}"'
     return bool(session.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}))
+
+
+def spend_table_exists(session: Session) -> bool:
+    """Whether the spend mart has been built."""
+    return mart_exists(session, SPEND_MODEL)
 
 
 def _campaigns(session: Session, project_id: int, start: date, end: date) -> list[dict[str, Any]]:

@@ -27,7 +27,13 @@ DOCUMENTED_FOLDERS = ("staging", "intermediate", "marts")
 def test_every_model_column_is_described_as_built(database, tmp_path):
     run_dbt(
         database.url,
-        ["run", "--select", "+fct_attribution_credits", "+fct_ad_spend_daily"],
+        [
+            "run",
+            "--select",
+            "+fct_attribution_credits",
+            "+fct_ad_spend_daily",
+            "+fct_ga4_sessions_daily",
+        ],
         target_path=tmp_path,
     )
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -41,6 +47,7 @@ def test_every_model_column_is_described_as_built(database, tmp_path):
         "int_touchpoints",
         "fct_attribution_credits",
         "fct_ad_spend_daily",
+        "fct_ga4_sessions_daily",
     }
     with database.system_session() as s:
         for unique_id, node in models.items():

@@ -68,6 +68,8 @@ class FakeGa4(RestFake):
     )
     numbers: DailyNumbers = field(default_factory=DailyNumbers)
     script: Script = field(default_factory=Script)
+    traffic: list[tuple[str, str, str, str]] = field(default_factory=lambda: list(TRAFFIC))
+    """The rows' dimension values, as :data:`TRAFFIC`."""
     summaries_page_size: int = 1
     max_page_rows: int = 250_000
     """runReport gives at most this many rows, whatever ``limit`` asks (the API: 250,000)."""
@@ -78,7 +80,7 @@ class FakeGa4(RestFake):
         self, start: date, end: date, dimensions: list[str], metrics: list[str]
     ) -> list[dict[str, str]]:
         """Every row the report has for the date range, as the API would send it."""
-        groups = _groups(dimensions)
+        groups = _groups(dimensions, self.traffic)
         out = []
         for day in days_between(start, end):
             if not self.numbers.active(day):
@@ -196,10 +198,12 @@ class FakeGa4(RestFake):
         return app
 
 
-def _groups(dimensions: list[str]) -> list[tuple[str, ...]]:
-    """The distinct values of the non-date dimensions, in a fixed order."""
+def _groups(
+    dimensions: list[str], traffic: list[tuple[str, str, str, str]]
+) -> list[tuple[str, ...]]:
+    """The distinct values of the non-date dimensions in ``traffic``, in a fixed order."""
     indexes = [TRAFFIC_DIMENSIONS.index(d) for d in dimensions[1:]]
     seen: dict[tuple[str, ...], None] = {}
-    for entry in TRAFFIC:
+    for entry in traffic:
         seen.setdefault(tuple(entry[i] for i in indexes), None)
     return list(seen)

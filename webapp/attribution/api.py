@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from dra.attribution import analysis, keys, reports
 from dra.attribution.options import EVENT_TYPES, MAX_LOOKBACK_DAYS, ReportOptions
@@ -183,8 +183,48 @@ class AttributionReportOut(Model):
     url: str
 
 
+class Ga4RevenueOut(Model):
+    currency: str | None = Field(description="the GA4 property's ISO 4217 currency")
+    amount: float
+
+
+class Ga4FiguresOut(Model):
+    sessions: int
+    users: int = Field(description="GA4 users per day and channel group, added up over the days")
+    key_events: float
+    revenue: list[Ga4RevenueOut] = Field(description="per currency")
+
+
+class Ga4ChannelOut(Ga4FiguresOut):
+    channel: str = Field(description="attribution channel")
+    tracked_events: int = Field(description="the project's tracked touches (not conversions)")
+    visitors: int = Field(description="distinct visitors of those touches")
+
+
+class Ga4ChannelGroupOut(Ga4FiguresOut):
+    channel_group: str = Field(description="GA4 default channel group")
+    channel: str = Field(description="the attribution channel it maps onto")
+
+
+class Ga4SessionsOut(Model):
+    channels: list[Ga4ChannelOut] = Field(description="GA4 beside the tracked events")
+    channel_groups: list[Ga4ChannelGroupOut] = Field(description="most sessions first")
+
+
+class AttributionReportResult(Model):
+    """A succeeded report's result: channels, models, journeys, spend... (kept as stored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ga4: Ga4SessionsOut | None = Field(
+        None,
+        description="the project's GA4 sessions by channel for the report's dates, beside "
+        "the tracked events (none without GA4 rows)",
+    )
+
+
 class AttributionReportDetail(AttributionReportOut):
-    result: dict[str, Any] | None = Field(
+    result: AttributionReportResult | None = Field(
         description="channels, models, journeys... once the report succeeded"
     )
 

@@ -1,7 +1,8 @@
 -- Advertising spend by day, campaign and platform, every project's, from the five
 -- platforms' staging models (their campaign_daily raw tables, macros/ad_spend.sql).
 -- The grain: project, source, account, date, campaign, platform channel (GA4's rows by
--- source / medium are added up to it). Channel mapping in fct_ad_spend_daily.yml.
+-- source / medium are added up to it). Channel mapping in fct_ad_spend_daily.yml (GA4's
+-- default channel groups: macros/ga4_channels.sql, shared with fct_ga4_sessions_daily).
 
 with
 
@@ -50,27 +51,13 @@ mapped as (
                         then 'paid_display'
                     else 'paid_search'
                 end
-            -- GA4's default channel groups
-            when platform_channel in ('Paid Search', 'Paid Shopping') then 'paid_search'
-            when platform_channel = 'Paid Social' then 'paid_social'
-            when platform_channel in ('Display', 'Paid Video', 'Paid Other', 'Cross-network', 'Audio')
-                then 'paid_display'
-            else 'unpaid'
+            -- GA4 by its default channel group (macros/ga4_channels.sql)
+            else {{ ga4_channel('platform_channel', 'ad_channel') }}
         end as ad_channel,
         case
             when platform in ('meta_ads', 'linkedin_ads', 'google_ads') then 'paid'
             when platform = 'google_ad_manager' then 'other'
-            when platform_channel in (
-                'Paid Search', 'Paid Shopping', 'Paid Social', 'Display', 'Paid Video',
-                'Paid Other', 'Cross-network', 'Audio'
-            ) then 'paid'
-            when platform_channel = 'Organic Social' then 'social'
-            when platform_channel in ('Email', 'SMS') then 'email'
-            when platform_channel in ('Organic Search', 'Organic Shopping', 'Organic Video')
-                then 'organic'
-            when platform_channel = 'Referral' then 'referral'
-            when platform_channel = 'Direct' then 'direct'
-            else 'other'
+            else {{ ga4_channel('platform_channel') }}
         end as channel,
         case
             when platform in ('meta_ads', 'linkedin_ads', 'google_ads') then 'cost'

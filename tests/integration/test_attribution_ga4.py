@@ -1,0 +1,223 @@
+"""GA4 sessions in the attribution report: GA4 sources of two projects ingested from the
+fake by the ingestion asset, then the report pipeline (dbt build + report asset). The
+report's section holds its own project's sessions, users, key events and revenue for its
+dates (checked against the fake's rows), each GA4 channel group on its attribution
+channel, beside the tracked events; on the page and in the API too. A project without
+GA4 gets no section."""
+
+# ruff: noqa: F811 - fixtures imported from other test modules are parameters here
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from dra.ads.platforms import AdAccount
+from dra.attribution.dbt_env import dbt_connection_env
+from dra.attribution.ga4 import GA4_MODEL, ga4_sessions
+from dra.attribution.reports import ReportRequest, request_report
+from dra.ingestion.sources.ads import account_today
+from dra.models import AttributionReport, PipelineRequest
+from tests.integration.test_ads_google_ingestion import (  # noqa: F401 - fixtures
+    _ingest,
+    ads_settings,
+    fakes,
+)
+from tests.integration.test_ads_spend_model import _connect
+from tests.support.attribution import produce_report, tracked_event
+from tests.support.factories import create_project
+from tests.support.fake_ga4 import METRIC_TYPES
+from tests.support.google_fakes import google_fakes, oauth  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.slow
+
+# GA4 default channel group -> the attribution channel it sits beside
+MAPPING = {
+    "Paid Search": "paid",
+    "Paid Social": "paid",
+    "Display": "paid",
+    "Organic Search": "organic",
+    "Organic Social": "social",
+    "Email": "email",
+    "Referral": "referral",
+    "Direct": "direct",
+    "Unassigned": "other",
+}
+TRAFFIC = [(group, "src", "medium", "(not set)") for group in MAPPING]
+METRIC_NAMES = ("sessions", "users", "key_events", "revenue")
+PROPERTY = AdAccount(id="123456", name="Coffee shop web", time_zone="Europe/Berlin")
+
+
+def _expected(fake, start, end) -> dict[str, dict]:
+    """Channel group -> sessions, users, key events and revenue (decimals) the fake serves
+    for [start, end]."""
+    totals: dict[str, dict] = defaultdict(lambda: defaultdict(Decimal))
+    for row in fake.expected_rows(
+        start, end, ["date", "sessionDefaultChannelGroup"], [*METRIC_TYPES]
+    ):
+        figures = totals[row["sessionDefaultChannelGroup"]]
+        figures["sessions"] += int(row["sessions"])
+        figures["users"] += int(row["totalUsers"])
+        figures["key_events"] += Decimal(row["keyEvents"])
+        figures["revenue"] += Decimal(row["totalRevenue"])
+    return totals
+
+
+def _as_shown(figures: dict) -> dict:
+    """Expected figures as the report holds them (exact: summed in decimals)."""
+    return {
+        "sessions": int(figures["sessions"]),
+        "users": int(figures["users"]),
+        "key_events": float(figures["key_events"]),
+        "revenue": [{"currency": "EUR", "amount": float(figures["revenue"])}],
+    }
+
+
+def _report(database, settings, project_id: int, owner_id: int, day) -> AttributionReport:
+    with database.system_session() as s:
+        report = request_report(
+            s, project_id, owner_id, ReportRequest("GA4", "linear", day - timedelta(1), day)
+        )
+        request_id = s.scalar(
+            select(PipelineRequest.id).where(PipelineRequest.target_id == report.id)
+        )
+        report_id = report.id
+    produce_report(database, settings, request_id)
+    with database.system_session() as s:
+        report = s.get(AttributionReport, report_id)
+        s.expunge(report)
+    assert report.status == "succeeded", report.error
+    return report
+
+
+def test_report_puts_ga4_sessions_by_channel_beside_tracked_events(
+    database,
+    settings,
+    ads_settings,
+    make_user,
+    login,
+    oauth,
+    google_fakes,
+    materialize,
+    monkeypatch,
+):
+    for name, value in dbt_connection_env(database.url).items():
+        monkeypatch.setenv(name, value)
+    fake = google_fakes["google_analytics"]
+    fake.traffic = TRAFFIC  # every kind of channel group, one row each per day
+    owner = make_user()
+    day = account_today(PROPERTY) - timedelta(days=2)
+    start, noon = day - timedelta(1), datetime.combine(day, time(12), UTC)
+    with database.system_session() as s:
+        project_id, other, bare = (create_project(s, owner) for _ in range(3))
+        for pid in (project_id, bare):
+            s.add_all(
+                [
+                    tracked_event(pid, "a", "page_view", noon, "paid"),
+                    tracked_event(pid, "a", "click", noon + timedelta(minutes=1), "paid"),
+                    tracked_event(pid, "a", "purchase", noon + timedelta(minutes=5), None, 40),
+                    tracked_event(pid, "b", "page_view", noon, "paid"),
+                    tracked_event(pid, "b", "conversion", noon + timedelta(minutes=9)),
+                    tracked_event(pid, "c", "page_view", noon, "email"),
+                    tracked_event(pid, "c", "purchase", noon + timedelta(minutes=1), None, 10),
+                    tracked_event(pid, "d", "page_view", noon, "organic"),
+                    tracked_event(pid, "e", "page_view", noon),  # no channel: direct
+                    # before the report's range: not counted
+                    tracked_event(pid, "d", "page_view", noon - timedelta(days=3), "organic"),
+                ]
+            )
+    ga4_id = _connect(database, ads_settings, owner, oauth, project_id, "google_analytics", "GA4")
+    _ingest(materialize, ga4_id)
+    expected = _expected(fake, start, day)
+    # another project's GA4 source on the same property, loaded once its numbers changed
+    fake.numbers.revise(day, 3.0)
+    other_id = _connect(database, ads_settings, owner, oauth, other, "google_analytics", "GA4")
+    _ingest(materialize, other_id)
+    others = _expected(fake, start, day)
+    assert others["Direct"]["sessions"] != expected["Direct"]["sessions"]
+
+    report = _report(database, settings, project_id, owner.id, day)
+    ga4 = report.result["ga4"]
+
+    # each channel group on its attribution channel, with the fake's numbers for the range
+    groups = {g["channel_group"]: g for g in ga4["channel_groups"]}
+    assert {group: g["channel"] for group, g in groups.items()} == MAPPING
+    for group, g in groups.items():
+        assert {k: v for k, v in g.items() if k not in ("channel_group", "channel")} == (
+            _as_shown(expected[group])
+        ), group
+    sessions = [g["sessions"] for g in ga4["channel_groups"]]
+    assert sessions == sorted(sessions, reverse=True)
+
+    # per attribution channel: GA4's groups added up, beside the tracked touches
+    channels = {c["channel"]: c for c in ga4["channels"]}
+    assert list(channels) == sorted(set(MAPPING.values()))
+    paid = {k: Decimal(0) for k in ("sessions", "users", "key_events", "revenue")}
+    for group in ("Paid Search", "Paid Social", "Display"):
+        for k in paid:
+            paid[k] += expected[group][k]
+    assert {k: v for k, v in channels["paid"].items() if k in METRIC_NAMES} == _as_shown(paid)
+    assert channels["direct"]["sessions"] == expected["Direct"]["sessions"]
+    assert {c: (row["tracked_events"], row["visitors"]) for c, row in channels.items()} == {
+        "paid": (3, 2),
+        "email": (1, 1),
+        "organic": (1, 1),
+        "direct": (1, 1),
+        "social": (0, 0),
+        "referral": (0, 0),
+        "other": (0, 0),
+    }
+
+    # the other project's rows never show here; it has its own
+    with database.system_session() as s:
+        theirs = ga4_sessions(
+            s,
+            other,
+            start,
+            day,
+            events_between=(datetime.combine(start, time(), UTC), noon + timedelta(days=1)),
+            conversion_types=["purchase", "conversion"],
+        )
+    assert {g["channel_group"]: g["sessions"] for g in theirs["channel_groups"]} == {
+        group: int(f["sessions"]) for group, f in others.items()
+    }
+
+    # the page: the section with the figures, formatted
+    client = login(owner)
+    html = client.get(f"/projects/{project_id}/attribution/reports/{report.id}").get_data(True)
+    assert "Google Analytics sessions" in html and "By GA4 default channel group" in html
+    revenue = _as_shown(paid)["revenue"][0]["amount"]
+    assert f"€{revenue:,.2f}" in html
+    assert f'<td class="sessions">{int(paid["sessions"]):,}</td>' in html
+    assert '<tr data-group="Unassigned"><td>Unassigned</td><td class="channel">other</td>' in html
+
+    # the API: the same section, and the document declares it
+    answer = client.get(f"/api/v1/projects/{project_id}/attribution/reports/{report.id}")
+    assert answer.status_code == 200
+    assert answer.get_json()["report"]["result"]["ga4"] == ga4
+    doc = client.get("/api/v1/openapi.json").get_json()
+    result = doc["components"]["schemas"]["AttributionReportResult"]
+    assert "ga4" in result["properties"]
+    assert set(doc["components"]["schemas"]["Ga4ChannelOut"]["properties"]) >= {
+        "channel",
+        "tracked_events",
+        "visitors",
+        *METRIC_NAMES,
+    }
+
+    # the same events without a GA4 source: no section
+    plain = _report(database, settings, bare, owner.id, day)
+    assert plain.result["ga4"] is None
+    html = client.get(f"/projects/{bare}/attribution/reports/{plain.id}").get_data(True)
+    assert "Google Analytics sessions" not in html and "Credits per channel" in html
+
+    # before the mart is built: no section either (dropped in a transaction rolled back)
+    with database.system_engine.connect() as conn:
+        conn.execute(text(f"DROP TABLE marts.{GA4_MODEL}"))
+        kwargs = {"events_between": (noon, noon), "conversion_types": ["purchase"]}
+        assert ga4_sessions(Session(bind=conn), project_id, start, day, **kwargs) is None
+        conn.rollback()
