@@ -15,7 +15,10 @@ from dra.models.columns import (
     CreatedAtMixin,
     IdMixin,
     at_least,
+    by_user,
+    choice,
     foreign_key,
+    integer,
     json_array,
     json_object,
     one_of,
@@ -65,9 +68,7 @@ class AISession(IdMixin, TimestampMixin, Base):
         "data_sources.id", ondelete="CASCADE", nullable=True
     )
     data_source_ids: Mapped[list[int]] = json_array()
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=AISessionStatus.ACTIVE, server_default="active"
-    )
+    status: Mapped[str] = choice(AISessionStatus.ACTIVE)
     schema_context: Mapped[str | None] = mapped_column(Text, doc="schema as Markdown")
     draft: Mapped[dict[str, Any]] = json_object()
     expires_at: Mapped[datetime] = timestamp(nullable=False)
@@ -147,7 +148,7 @@ class AIUsage(Base):
         "users.id", ondelete="CASCADE", primary_key=True, index=False
     )
     month: Mapped[date] = mapped_column(Date, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    count: Mapped[int] = integer(0)
 
 
 class InsightKind(StrEnum):
@@ -183,9 +184,5 @@ class Insight(IdMixin, CreatedAtMixin, Base):
     content: Mapped[dict[str, Any]] = json_object()
     ai_model: Mapped[str | None] = mapped_column(String(100), doc="which LLM wrote it")
     model_version: Mapped[int | None] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=InsightKind.NARRATIVE, server_default="narrative"
-    )
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    kind: Mapped[str] = choice(InsightKind.NARRATIVE)
+    created_by: Mapped[int | None] = by_user()

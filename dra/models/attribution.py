@@ -56,6 +56,8 @@ from dra.models.base import Base, utcnow
 from dra.models.columns import (
     CreatedAtMixin,
     IdMixin,
+    by_user,
+    choice,
     foreign_key,
     json_array,
     json_object,
@@ -120,9 +122,7 @@ class AttributionTrackingKey(IdMixin, CreatedAtMixin, Base):
     allowed_origins: Mapped[list[str]] = json_array()
     last_used_at: Mapped[datetime | None] = timestamp()
     revoked_at: Mapped[datetime | None] = timestamp()
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()
 
 
 class AttributionEvent(Base):
@@ -232,9 +232,7 @@ class AttributionReport(IdMixin, CreatedAtMixin, Base):
     )
 
     project_id: Mapped[int] = foreign_key("projects.id", ondelete="CASCADE", index=False)
-    kind: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=ReportKind.ATTRIBUTION, server_default="attribution"
-    )
+    kind: Mapped[str] = choice(ReportKind.ATTRIBUTION)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     model: Mapped[str | None] = mapped_column(String(32))
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -253,11 +251,7 @@ class AttributionReport(IdMixin, CreatedAtMixin, Base):
         server_default=text(f"'{json.dumps(list(DEFAULT_CONVERSION_TYPES))}'::jsonb"),
     )
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=ReportStatus.QUEUED, server_default="queued"
-    )
+    status: Mapped[str] = choice(ReportStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = timestamp()
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()

@@ -23,6 +23,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Integer,
+    String,
     func,
     text,
 )
@@ -80,6 +82,23 @@ def foreign_key(
         index=index,
         **kwargs,
     )
+
+
+def by_user() -> MappedColumn[Any]:
+    """The user who created or handled the row (``created_by``, ``processed_by``...):
+    nullable and unindexed, set to NULL when that user is deleted."""
+    return foreign_key("users.id", ondelete="SET NULL", nullable=True, index=False)
+
+
+def choice(default: StrEnum) -> MappedColumn[Any]:
+    """A NOT NULL ``varchar(16)`` holding one value of ``default``'s vocabulary, with
+    ``default`` in Python and in the database (its CHECK is :func:`one_of`)."""
+    return mapped_column(String(16), nullable=False, default=default, server_default=default.value)
+
+
+def integer(default: int, sql_type: type[Integer] = Integer) -> MappedColumn[Any]:
+    """A NOT NULL integer with the same default in Python and in the database."""
+    return mapped_column(sql_type, nullable=False, default=default, server_default=str(default))
 
 
 def flag(default: bool) -> MappedColumn[Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dra.models.base import Base, TimestampMixin
-from dra.models.columns import IdMixin, foreign_key, one_of, timestamp
+from dra.models.columns import IdMixin, by_user, choice, foreign_key, one_of, timestamp
 
 if TYPE_CHECKING:
     from dra.models.users import User
@@ -51,12 +51,8 @@ class Article(IdMixin, TimestampMixin, Base):
     summary: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     cover_image_url: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=ArticleStatus.DRAFT, server_default="draft"
-    )
-    author_id: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    status: Mapped[str] = choice(ArticleStatus.DRAFT)
+    author_id: Mapped[int | None] = by_user()
     published_at: Mapped[datetime | None] = timestamp()
 
     category: Mapped[ArticleCategory | None] = relationship(back_populates="articles")

@@ -13,7 +13,9 @@ from dra.models.columns import (
     CreatedAtMixin,
     IdMixin,
     at_least,
+    by_user,
     foreign_key,
+    integer,
     json_object,
     timestamp,
 )
@@ -43,9 +45,7 @@ class Dashboard(IdMixin, TimestampMixin, Base):
     layout: Mapped[dict[str, Any]] = json_object()
     filters: Mapped[dict[str, Any]] = json_object()
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()
 
     project: Mapped[Project] = relationship(back_populates="dashboards")
     widgets: Mapped[list[DashboardWidget]] = relationship(
@@ -82,10 +82,10 @@ class DashboardWidget(IdMixin, TimestampMixin, Base):
     chart_type: Mapped[str] = mapped_column(String(32), nullable=False)
     binding: Mapped[dict[str, Any]] = json_object()
     options: Mapped[dict[str, Any]] = json_object()
-    x: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    y: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    w: Mapped[int] = mapped_column(Integer, nullable=False, default=4, server_default="4")
-    h: Mapped[int] = mapped_column(Integer, nullable=False, default=3, server_default="3")
+    x: Mapped[int] = integer(0)
+    y: Mapped[int] = integer(0)
+    w: Mapped[int] = integer(4)
+    h: Mapped[int] = integer(3)
 
     dashboard: Mapped[Dashboard] = relationship(back_populates="widgets")
     data_model: Mapped[DataModel | None] = relationship()
@@ -108,8 +108,6 @@ class DashboardPublicLink(IdMixin, CreatedAtMixin, Base):
     expires_at: Mapped[datetime | None] = timestamp()
     revoked_at: Mapped[datetime | None] = timestamp()
     last_accessed_at: Mapped[datetime | None] = timestamp()
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()
 
     dashboard: Mapped[Dashboard] = relationship(back_populates="public_links")

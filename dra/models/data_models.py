@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,7 +16,10 @@ from dra.models.columns import (
     CreatedAtMixin,
     IdMixin,
     at_least,
+    by_user,
+    choice,
     foreign_key,
+    integer,
     one_of,
     timestamp,
 )
@@ -60,19 +63,15 @@ class DataModel(IdMixin, TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     query: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     query_json: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=DataModelStatus.DRAFT, server_default="draft"
-    )
+    status: Mapped[str] = choice(DataModelStatus.DRAFT)
     materialized_table: Mapped[str | None] = mapped_column(
         String(SQL_IDENTIFIER_LENGTH), doc="table name in the project's models schema"
     )
     last_materialized_at: Mapped[datetime | None] = timestamp()
     row_count: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    version: Mapped[int] = integer(1)
+    created_by: Mapped[int | None] = by_user()
 
     project: Mapped[Project] = relationship(back_populates="data_models")
     data_source: Mapped[DataSource | None] = relationship()

@@ -11,7 +11,6 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     Index,
-    Integer,
     SmallInteger,
     String,
     Text,
@@ -25,8 +24,11 @@ from dra.models.columns import (
     CreatedAtMixin,
     IdMixin,
     at_least,
+    by_user,
+    choice,
     flag,
     foreign_key,
+    integer,
     json_object,
     one_of,
     sql_list,
@@ -94,19 +96,13 @@ class PipelineRequest(IdMixin, CreatedAtMixin, Base):
     )
     payload: Mapped[dict[str, Any]] = json_object()
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=RequestStatus.QUEUED, server_default="queued"
-    )
+    status: Mapped[str] = choice(RequestStatus.QUEUED)
     dagster_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    progress: Mapped[int] = mapped_column(
-        SmallInteger, nullable=False, default=0, server_default="0"
-    )
+    progress: Mapped[int] = integer(0, SmallInteger)
     message: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
-    requested_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    requested_by: Mapped[int | None] = by_user()
     started_at: Mapped[datetime | None] = timestamp()
     finished_at: Mapped[datetime | None] = timestamp()
 
@@ -141,9 +137,7 @@ class Alert(IdMixin, CreatedAtMixin, Base):
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     details: Mapped[dict[str, Any]] = json_object()
     acknowledged_at: Mapped[datetime | None] = timestamp()
-    acknowledged_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    acknowledged_by: Mapped[int | None] = by_user()
 
 
 class BackupStatus(StrEnum):
@@ -191,16 +185,10 @@ class Backup(IdMixin, TimestampMixin, Base):
     )
 
     file_name: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
-    kind: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=BackupKind.MANUAL, server_default="manual"
-    )
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=BackupStatus.QUEUED, server_default="queued"
-    )
+    kind: Mapped[str] = choice(BackupKind.MANUAL)
+    status: Mapped[str] = choice(BackupStatus.QUEUED)
     phase: Mapped[str | None] = mapped_column(String(64), doc="dumping, compressing, drill...")
-    progress: Mapped[int] = mapped_column(
-        SmallInteger, nullable=False, default=0, server_default="0"
-    )
+    progress: Mapped[int] = integer(0, SmallInteger)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     metadata_: Mapped[dict[str, Any]] = mapped_column(
@@ -214,14 +202,12 @@ class Backup(IdMixin, TimestampMixin, Base):
     drill_status: Mapped[str | None] = mapped_column(String(16))
     drill_seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
-    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    attempt: Mapped[int] = integer(1)
     next_retry_at: Mapped[datetime | None] = timestamp()
     schedule_id: Mapped[int | None] = foreign_key(
         "backup_schedules.id", ondelete="SET NULL", nullable=True, index=False
     )
-    requested_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    requested_by: Mapped[int | None] = by_user()
     started_at: Mapped[datetime | None] = timestamp()
     finished_at: Mapped[datetime | None] = timestamp()
 
@@ -235,12 +221,8 @@ class BackupSchedule(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100), nullable=False, server_default="default")
     cron: Mapped[str] = mapped_column(String(100), nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="UTC")
-    retention_count: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=7, server_default="7"
-    )
+    retention_count: Mapped[int] = integer(7)
     enabled: Mapped[bool] = flag(True)
     last_run_at: Mapped[datetime | None] = timestamp()
     next_run_at: Mapped[datetime | None] = timestamp()
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()

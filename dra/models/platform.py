@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dra.models.base import Base, TimestampMixin
-from dra.models.columns import EMAIL_LENGTH, CreatedAtMixin, IdMixin, foreign_key
+from dra.models.columns import EMAIL_LENGTH, CreatedAtMixin, IdMixin, by_user
 
 DEFAULT_PLATFORM_SETTINGS: dict[str, Any] = {
     "registration_open": True,
@@ -29,9 +29,7 @@ class PlatformSetting(TimestampMixin, Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONB, nullable=False)
-    updated_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    updated_by: Mapped[int | None] = by_user()
 
 
 class BetaAllowlistEntry(IdMixin, CreatedAtMixin, Base):
@@ -44,6 +42,4 @@ class BetaAllowlistEntry(IdMixin, CreatedAtMixin, Base):
 
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
-    added_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    added_by: Mapped[int | None] = by_user()

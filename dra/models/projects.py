@@ -16,7 +16,16 @@ from sqlalchemy import Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dra.models.base import Base, TimestampMixin
-from dra.models.columns import EMAIL_LENGTH, IdMixin, flag, foreign_key, one_of, timestamp
+from dra.models.columns import (
+    EMAIL_LENGTH,
+    IdMixin,
+    by_user,
+    choice,
+    flag,
+    foreign_key,
+    one_of,
+    timestamp,
+)
 from dra.models.users import TOKEN_HASH_LENGTH
 
 if TYPE_CHECKING:
@@ -94,9 +103,7 @@ class ProjectMember(IdMixin, TimestampMixin, Base):
     project_id: Mapped[int] = foreign_key("projects.id", ondelete="CASCADE", index=False)
     user_id: Mapped[int] = foreign_key("users.id", ondelete="CASCADE")
     role: Mapped[str] = mapped_column(String(16), nullable=False)
-    added_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    added_by: Mapped[int | None] = by_user()
 
     project: Mapped[Project] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
@@ -127,13 +134,9 @@ class ProjectInvitation(IdMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LENGTH), nullable=False, unique=True)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=InvitationStatus.PENDING, server_default="pending"
-    )
+    status: Mapped[str] = choice(InvitationStatus.PENDING)
     expires_at: Mapped[datetime] = timestamp(nullable=False)
-    invited_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    invited_by: Mapped[int | None] = by_user()
     responded_at: Mapped[datetime | None] = timestamp()
 
     project: Mapped[Project] = relationship(back_populates="invitations")

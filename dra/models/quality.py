@@ -6,11 +6,21 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, Numeric, String, text
+from sqlalchemy import BigInteger, CheckConstraint, Index, Numeric, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dra.models.base import Base, TimestampMixin
-from dra.models.columns import CreatedAtMixin, IdMixin, flag, foreign_key, json_object, one_of
+from dra.models.columns import (
+    CreatedAtMixin,
+    IdMixin,
+    by_user,
+    choice,
+    flag,
+    foreign_key,
+    integer,
+    json_object,
+    one_of,
+)
 
 
 class QualityRuleKind(StrEnum):
@@ -37,9 +47,7 @@ class QualityReport(IdMixin, CreatedAtMixin, Base):
     score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
     row_count: Mapped[int | None] = mapped_column(BigInteger)
     report: Mapped[dict[str, Any]] = json_object()
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()
 
 
 class QualityRule(IdMixin, TimestampMixin, Base):
@@ -52,12 +60,8 @@ class QualityRule(IdMixin, TimestampMixin, Base):
     )
 
     data_model_id: Mapped[int] = foreign_key("data_models.id", ondelete="CASCADE", index=False)
-    kind: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=QualityRuleKind.CLEANING, server_default="cleaning"
-    )
+    kind: Mapped[str] = choice(QualityRuleKind.CLEANING)
     rule: Mapped[dict[str, Any]] = json_object()
-    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    position: Mapped[int] = integer(0)
     enabled: Mapped[bool] = flag(True)
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()

@@ -15,6 +15,8 @@ from dra.models.columns import (
     SQL_IDENTIFIER_LENGTH,
     IdMixin,
     at_least,
+    by_user,
+    choice,
     foreign_key,
     json_array,
     json_object,
@@ -73,9 +75,7 @@ class DataSource(IdMixin, TimestampMixin, Base):
     project_id: Mapped[int] = foreign_key("projects.id", ondelete="CASCADE")
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     type: Mapped[str] = mapped_column(String(32), nullable=False)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=DataSourceStatus.PENDING, server_default="pending"
-    )
+    status: Mapped[str] = choice(DataSourceStatus.PENDING)
     connection_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     settings: Mapped[dict[str, Any]] = json_object()
     file_path: Mapped[str | None] = mapped_column(Text, doc="uploaded file, relative to data dir")
@@ -91,9 +91,7 @@ class DataSource(IdMixin, TimestampMixin, Base):
     row_count: Mapped[int | None] = mapped_column(BigInteger)
     last_refreshed_at: Mapped[datetime | None] = timestamp()
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    created_by: Mapped[int | None] = by_user()
 
     project: Mapped[Project] = relationship(back_populates="data_sources")
     tables: Mapped[list[DataSourceTable]] = relationship(

@@ -20,6 +20,8 @@ from dra.models.columns import (
     EMAIL_LENGTH,
     CreatedAtMixin,
     IdMixin,
+    by_user,
+    choice,
     flag,
     foreign_key,
     one_of,
@@ -136,12 +138,8 @@ class AccountCancellationRequest(IdMixin, TimestampMixin, Base):
 
     user_id: Mapped[int] = foreign_key("users.id", ondelete="CASCADE")
     reason: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=CancellationStatus.PENDING, server_default="pending"
-    )
-    processed_by: Mapped[int | None] = foreign_key(
-        "users.id", ondelete="SET NULL", nullable=True, index=False
-    )
+    status: Mapped[str] = choice(CancellationStatus.PENDING)
+    processed_by: Mapped[int | None] = by_user()
     processed_at: Mapped[datetime | None] = timestamp()
     admin_note: Mapped[str | None] = mapped_column(Text)
     deletion_scheduled_for: Mapped[datetime | None] = timestamp(
