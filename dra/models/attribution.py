@@ -64,6 +64,7 @@ from dra.models.columns import (
     one_of,
     timestamp,
 )
+from dra.models.operations import RunStatus
 from dra.models.users import TOKEN_HASH_LENGTH
 
 CLIENT_EVENT_ID_LENGTH = 128
@@ -96,13 +97,6 @@ class AttributionModel(StrEnum):
     POSITION_BASED = "position_based"
     MARKOV = "markov"  # the journey models (0011): every report has them all
     SHAPLEY = "shapley"
-
-
-class ReportStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
 
 
 class AttributionTrackingKey(IdMixin, CreatedAtMixin, Base):
@@ -217,7 +211,7 @@ class AttributionReport(IdMixin, CreatedAtMixin, Base):
     __table_args__ = (
         one_of("kind", ReportKind),
         one_of("model", AttributionModel),
-        one_of("status", ReportStatus),
+        one_of("status", RunStatus),
         CheckConstraint("end_date >= start_date", name="date_range"),
         CheckConstraint("kind <> 'attribution' OR model IS NOT NULL", name="model_required"),
         CheckConstraint(
@@ -251,7 +245,7 @@ class AttributionReport(IdMixin, CreatedAtMixin, Base):
         server_default=text(f"'{json.dumps(list(DEFAULT_CONVERSION_TYPES))}'::jsonb"),
     )
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    status: Mapped[str] = choice(ReportStatus.QUEUED)
+    status: Mapped[str] = choice(RunStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = timestamp()
     created_by: Mapped[int | None] = by_user()

@@ -140,7 +140,9 @@ class Alert(IdMixin, CreatedAtMixin, Base):
     acknowledged_by: Mapped[int | None] = by_user()
 
 
-class BackupStatus(StrEnum):
+class RunStatus(StrEnum):
+    """Where a job the pipeline runs for a row stands: a backup, an attribution report."""
+
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -171,7 +173,7 @@ class Backup(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "backups"
     __table_args__ = (
-        one_of("status", BackupStatus),
+        one_of("status", RunStatus),
         one_of("kind", BackupKind),
         one_of("drill_status", DrillStatus),
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
@@ -186,7 +188,7 @@ class Backup(IdMixin, TimestampMixin, Base):
 
     file_name: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     kind: Mapped[str] = choice(BackupKind.MANUAL)
-    status: Mapped[str] = choice(BackupStatus.QUEUED)
+    status: Mapped[str] = choice(RunStatus.QUEUED)
     phase: Mapped[str | None] = mapped_column(String(64), doc="dumping, compressing, drill...")
     progress: Mapped[int] = integer(0, SmallInteger)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
