@@ -18,6 +18,7 @@ from sqlalchemy.sql.expression import ColumnClause, TableClause
 
 from dra.formatting import PLOTLY_NUMBER, PLOTLY_TICKS, format_number
 from dra.modeling.builder import filter_condition
+from dra.modeling.catalog import NUMERIC
 from dra.modeling.errors import ModelingError
 from dra.modeling.executor import jsonable
 
@@ -54,7 +55,6 @@ NEEDS_SERIES = {"heatmap", "sankey"}
 RAW_ROWS = {"scatter", "histogram", "table"}
 DEFAULT_LIMIT = {"table": 100, "scatter": 2000, "histogram": 20000}
 MAX_LIMIT = 50000
-NUMERIC = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def validate_binding(chart_type: str, binding: object, columns: dict[str, str]) 
         agg = "none"
     elif agg not in AGGREGATES:
         raise ModelingError(f"Aggregate must be one of {', '.join(AGGREGATES)}.", field="aggregate")
-    if agg in ("sum", "avg") and clean["y"] and not columns[clean["y"]].startswith(NUMERIC):
+    if agg in ("sum", "avg") and clean["y"] and not columns[clean["y"]].startswith(tuple(NUMERIC)):
         raise ModelingError(
             f"{agg} needs a numeric column; {clean['y']} is {columns[clean['y']]}.", field="y"
         )

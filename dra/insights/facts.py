@@ -48,6 +48,7 @@ from psycopg import sql
 
 from dra.db import Database
 from dra.ingestion.naming import models_schema
+from dra.modeling.catalog import NUMERIC
 from dra.modeling.executor import readonly_cursor
 from dra.models.base import stored_time
 
@@ -77,7 +78,6 @@ STALE_AFTER_PERIODS = 2
 """The latest date is stale when the build came more than this many periods after it."""
 RANK = {"critical": 3, "warning": 2, "info": 1}
 
-NUMERIC_TYPES = frozenset({"smallint", "integer", "bigint", "numeric", "real", "double precision"})
 TEXT_TYPES = frozenset({"text", "character varying", "character", "citext", "boolean"})
 TIME_TYPES = {
     "date": "date",
@@ -309,7 +309,7 @@ def classify(columns: list[tuple[str, str, int | None]]) -> list[ColumnInfo]:
         if name == time_column:
             out.append(ColumnInfo(name, typ, "time", distinct=distinct))
         elif (
-            typ in NUMERIC_TYPES
+            typ in NUMERIC
             and ws
             and ws[-1] not in NOT_MEASURE_WORDS
             and name.lower() != "rows"
