@@ -19,11 +19,13 @@ from google.api_core.future import polling
 
 from dra.ads.google import GooglePlatform
 from dra.ads.platforms import (
+    DATE_COLUMN,
     AdAccount,
     AdColumn,
     AdTable,
     OAuthToken,
     PlatformError,
+    named,
     register_platform,
     spend_table,
 )
@@ -41,11 +43,8 @@ CAMPAIGN_TABLE = spend_table(
 LINE_ITEM_TABLE = AdTable(
     "line_item_daily",
     (
-        AdColumn("date", "date"),
-        AdColumn("order_id", "text"),
-        AdColumn("order_name", "text"),
-        AdColumn("line_item_id", "text"),
-        AdColumn("line_item_name", "text"),
+        DATE_COLUMN,
+        *named("order", "line_item"),
         AdColumn("impressions", "bigint"),
         AdColumn("clicks", "bigint"),
         AdColumn("revenue", "numeric"),

@@ -20,39 +20,24 @@ from typing import Any, ClassVar
 from dra.ads.google import GooglePlatform
 from dra.ads.platforms import (
     AdAccount,
-    AdColumn,
     AdTable,
     OAuthToken,
     PlatformError,
+    breakdown_table,
     register_platform,
     spend_table,
 )
 
 API_VERSION = "v26"
 
-_METRIC_COLUMNS = (
-    AdColumn("spend", "numeric"),
-    AdColumn("impressions", "bigint"),
-    AdColumn("clicks", "bigint"),
-    AdColumn("conversions", "numeric"),
-    AdColumn("conversion_value", "numeric"),
-)
 CAMPAIGN_TABLE = spend_table(
     description="Campaign performance by date: cost (spend), impressions, clicks, "
     "conversions and conversion value; channel = the campaign's advertising channel type.",
 )
-AD_GROUP_TABLE = AdTable(
+AD_GROUP_TABLE = breakdown_table(
     "ad_group_daily",
-    (
-        AdColumn("date", "date"),
-        AdColumn("campaign_id", "text"),
-        AdColumn("campaign_name", "text"),
-        AdColumn("ad_group_id", "text"),
-        AdColumn("ad_group_name", "text"),
-        *_METRIC_COLUMNS,
-    ),
-    key=("date", "ad_group_id"),
-    description="Ad-group performance by date (the same measures as the campaign table).",
+    ("ad_group",),
+    "Ad-group performance by date (the same measures as the campaign table).",
 )
 _METRICS = (
     "metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions, "

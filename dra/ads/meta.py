@@ -28,6 +28,7 @@ from dra.ads.platforms import (
     PlatformError,
     RateLimited,
     TokenRevoked,
+    breakdown_table,
     register_platform,
     scrub,
     spend_table,
@@ -63,25 +64,8 @@ class MetaAds(Platform):
     none_found = "No Meta ad accounts found for this account."
     tables = (
         spend_table(_EXTRA, description="Campaign insights by day (level=campaign)."),
-        AdTable(
-            "ad_daily",
-            (
-                AdColumn("date", "date"),
-                AdColumn("campaign_id", "text"),
-                AdColumn("campaign_name", "text"),
-                AdColumn("adset_id", "text"),
-                AdColumn("adset_name", "text"),
-                AdColumn("ad_id", "text"),
-                AdColumn("ad_name", "text"),
-                AdColumn("spend", "numeric"),
-                AdColumn("impressions", "bigint"),
-                AdColumn("clicks", "bigint"),
-                AdColumn("conversions", "numeric"),
-                AdColumn("conversion_value", "numeric"),
-                *_EXTRA,
-            ),
-            key=("date", "ad_id"),
-            description="Ad insights by day (level=ad).",
+        breakdown_table(
+            "ad_daily", ("adset", "ad"), "Ad insights by day (level=ad).", extra=_EXTRA
         ),
     )
 

@@ -218,17 +218,25 @@ SPEND_TABLE = "campaign_daily"
 """Every platform has a table of this name; the dbt model ``fct_ad_spend_daily`` unions
 them (whatever the platform's other tables are)."""
 
-SPEND_COLUMNS = (
-    AdColumn("date", "date"),
-    AdColumn("campaign_id", "text"),
-    AdColumn("campaign_name", "text"),
-    AdColumn("channel", "text"),
+DATE_COLUMN = AdColumn("date", "date")
+
+METRIC_COLUMNS = (
     AdColumn("spend", "numeric"),
     AdColumn("impressions", "bigint"),
     AdColumn("clicks", "bigint"),
     AdColumn("conversions", "numeric"),
     AdColumn("conversion_value", "numeric"),
 )
+"""The measures of :data:`SPEND_COLUMNS`, also those of the tables below the campaign
+(:func:`breakdown_table`)."""
+
+
+def named(*levels: str) -> tuple[AdColumn, ...]:
+    """The ``<level>_id`` and ``<level>_name`` text columns of each of ``levels``."""
+    return tuple(AdColumn(f"{level}_{part}", "text") for level in levels for part in ("id", "name"))
+
+
+SPEND_COLUMNS = (DATE_COLUMN, *named("campaign"), AdColumn("channel", "text"), *METRIC_COLUMNS)
 """The first columns of every platform's :data:`SPEND_TABLE`, in this order (None where
 the platform has no such figure). ``spend`` and ``conversion_value`` are amounts in the
 account's currency (Google Ads ``cost_micros`` / 1e6). ``conversions`` are the
@@ -251,6 +259,16 @@ def spend_table(
     """A platform's :data:`SPEND_TABLE`: :data:`SPEND_COLUMNS` plus its own ``extra``
     columns (GA4: ``source``, ``medium``, ``sessions``, ``users``...), keyed by ``key``."""
     return AdTable(SPEND_TABLE, SPEND_COLUMNS + tuple(extra), key, description)
+
+
+def breakdown_table(
+    name: str, levels: tuple[str, ...], description: str, extra: Iterable[AdColumn] = ()
+) -> AdTable:
+    """A table by day below the campaign (Google Ads ad groups, Meta ads): the date, the
+    campaign's and each of ``levels``' id and name, :data:`METRIC_COLUMNS`, then ``extra``;
+    keyed by the date and the last level's id."""
+    columns = (DATE_COLUMN, *named("campaign", *levels), *METRIC_COLUMNS, *extra)
+    return AdTable(name, columns, ("date", f"{levels[-1]}_id"), description)
 
 
 # ---------------------------------------------------------------------------------------
