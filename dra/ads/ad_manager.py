@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from google.ads import admanager_v1 as admanager
 from google.api_core.future import polling
@@ -67,12 +67,12 @@ _METRICS = (Metric.IMPRESSIONS, Metric.CLICKS, Metric.REVENUE)
 
 @register_platform
 class AdManager(GooglePlatform):
-    key: ClassVar[str] = "google_ad_manager"
-    label: ClassVar[str] = "Google Ad Manager"
-    scopes: ClassVar[tuple[str, ...]] = ("https://www.googleapis.com/auth/admanager",)
-    account_noun: ClassVar[str] = "Ad Manager network"
-    none_found: ClassVar[str] = "No Google Ad Manager networks found for this account."
-    tables: ClassVar[tuple[AdTable, ...]] = (CAMPAIGN_TABLE, LINE_ITEM_TABLE)
+    key = "google_ad_manager"
+    label = "Google Ad Manager"
+    scopes = ("https://www.googleapis.com/auth/admanager",)
+    account_noun = "Ad Manager network"
+    none_found = "No Google Ad Manager networks found for this account."
+    tables = (CAMPAIGN_TABLE, LINE_ITEM_TABLE)
 
     def _options(self) -> dict[str, str]:
         return {"api_endpoint": self.api_url}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
@@ -26,8 +26,8 @@ REVOKED = "Google no longer accepts this connection's authorisation: connect the
 class GooglePlatform(Platform):
     """A platform reached with a Google OAuth token (offline access: a refresh token)."""
 
-    provider: ClassVar[str] = "google"
-    authorize_params: ClassVar[dict[str, str]] = {
+    provider = "google"
+    authorize_params = {
         "access_type": "offline",
         "prompt": "consent",
         "include_granted_scopes": "true",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from dra.ads.google import GooglePlatform
 from dra.ads.platforms import (
@@ -64,12 +64,12 @@ TEST_ACCOUNTS_ONLY = (
 
 @register_platform
 class GoogleAds(GooglePlatform):
-    key: ClassVar[str] = "google_ads"
-    label: ClassVar[str] = "Google Ads"
-    scopes: ClassVar[tuple[str, ...]] = ("https://www.googleapis.com/auth/adwords",)
-    account_noun: ClassVar[str] = "Google Ads account"
-    none_found: ClassVar[str] = "No Google Ads accounts found."
-    tables: ClassVar[tuple[AdTable, ...]] = (CAMPAIGN_TABLE, AD_GROUP_TABLE)
+    key = "google_ads"
+    label = "Google Ads"
+    scopes = ("https://www.googleapis.com/auth/adwords",)
+    account_noun = "Google Ads account"
+    none_found = "No Google Ads accounts found."
+    tables = (CAMPAIGN_TABLE, AD_GROUP_TABLE)
 
     def client(self, token: OAuthToken, login_customer_id: str | None) -> tuple[Any, Any]:
         """A ``GoogleAdsClient`` acting through ``login_customer_id`` (a manager account),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.analytics.data_v1beta.types import (
@@ -83,12 +83,12 @@ _CHANNEL_COLUMNS = {"keyEvents": "key_events", "totalRevenue": "revenue"}
 
 @register_platform
 class GoogleAnalytics(GooglePlatform):
-    key: ClassVar[str] = "google_analytics"
-    label: ClassVar[str] = "Google Analytics 4"
-    scopes: ClassVar[tuple[str, ...]] = ("https://www.googleapis.com/auth/analytics.readonly",)
-    account_noun: ClassVar[str] = "GA4 property"
-    none_found: ClassVar[str] = "No GA4 properties found for this account."
-    tables: ClassVar[tuple[AdTable, ...]] = (CAMPAIGN_TABLE, CHANNEL_TABLE)
+    key = "google_analytics"
+    label = "Google Analytics 4"
+    scopes = ("https://www.googleapis.com/auth/analytics.readonly",)
+    account_noun = "GA4 property"
+    none_found = "No GA4 properties found for this account."
+    tables = (CAMPAIGN_TABLE, CHANNEL_TABLE)
 
     @property
     def admin_url(self) -> str:
