@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from google.ads import admanager_v1 as admanager
 from google.api_core.future import polling
 
-from dra.ads.google import GooglePlatform
+from dra.ads.google import GooglePlatform, micros
 from dra.ads.platforms import (
     DATE_COLUMN,
     AdAccount,
@@ -173,15 +172,6 @@ def _day(value: Any) -> date:
     return datetime.strptime(text, "%Y-%m-%d" if "-" in text else "%Y%m%d").date()
 
 
-def _money(value: Any) -> Decimal | None:
-    """A MONEY metric: int64 micros (a double is taken as an amount already)."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return Decimal(value).scaleb(-6)
-    return Decimal(str(value))
-
-
 def _row(table: AdTable, row: Any) -> dict[str, Any]:
     dims = [_value(v) for v in row.dimension_values]
     impressions, clicks, revenue = (
@@ -191,13 +181,13 @@ def _row(table: AdTable, row: Any) -> dict[str, Any]:
     )
     out: dict[str, Any] = {"date": _day(dims[0]), "impressions": impressions, "clicks": clicks}
     if table.name == CAMPAIGN_TABLE.name:
-        out.update(campaign_id=str(dims[1]), campaign_name=dims[2], spend=_money(revenue))
+        out.update(campaign_id=str(dims[1]), campaign_name=dims[2], spend=micros(revenue))
         return out
     out.update(
         order_id=str(dims[1]),
         order_name=dims[2],
         line_item_id=str(dims[3]),
         line_item_name=dims[4],
-        revenue=_money(revenue),
+        revenue=micros(revenue),
     )
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from google.api_core import exceptions as api_exceptions
@@ -133,6 +134,16 @@ def is_unauthenticated(exc: BaseException) -> bool:
     if isinstance(exc, api_exceptions.Unauthenticated):
         return True
     return _grpc_status_name(exc) == "UNAUTHENTICATED"
+
+
+def micros(value: Any) -> Decimal | None:
+    """A money value of the Google APIs as an amount: int64 micros / 10^6 (Google Ads
+    ``cost_micros``, Ad Manager MONEY metrics); a double is taken as an amount already."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return Decimal(value).scaleb(-6)
+    return Decimal(str(value))
 
 
 def _message(exc: BaseException) -> Any:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from dra.ads.google import GooglePlatform
+from dra.ads.google import GooglePlatform, micros
 from dra.ads.platforms import (
     AdAccount,
     AdTable,
@@ -161,17 +160,13 @@ class GoogleAds(GooglePlatform):
                 raise self.translate(exc, what) from exc
 
 
-def _money(micros: int) -> Decimal:
-    return Decimal(micros).scaleb(-6)
-
-
 def _measures(row: Any) -> dict[str, Any]:
     m = row.metrics
     return {
         "date": row.segments.date,
         "campaign_id": str(row.campaign.id),
         "campaign_name": row.campaign.name,
-        "spend": _money(m.cost_micros),
+        "spend": micros(m.cost_micros),
         "impressions": m.impressions,
         "clicks": m.clicks,
         "conversions": m.conversions,
