@@ -39,6 +39,21 @@ class ConnectionFailed(Exception):
         super().__init__(f"The data source could not be connected: {reason}")
 
 
+CREDENTIALS_REFUSED = "the user name or password was refused."
+
+
+def no_answer(host: str, port: int, timeout: float) -> str:
+    return f"no answer from {host}:{port} within {timeout:g} seconds."
+
+
+def nothing_listening(host: str, port: int) -> str:
+    return f"nothing is listening at {host}:{port} (connection refused)."
+
+
+def unknown_host(host: str) -> str:
+    return f"the host {host!r} is unknown."
+
+
 class InvalidDetails(DraError, ValueError):
     """Connection details are missing or malformed; ``field`` names the first bad one."""
 

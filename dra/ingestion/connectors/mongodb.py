@@ -16,6 +16,7 @@ import pymongo
 import pymongo.errors
 
 from dra.ingestion.connectors import (
+    CREDENTIALS_REFUSED,
     MONGODB_MESSAGE,
     ConnectionFailed,
     Connector,
@@ -116,7 +117,7 @@ class MongoConnector(Connector):
             yield db
         except pymongo.errors.OperationFailure as exc:
             if exc.code in (18, 8000):
-                raise ConnectionFailed("the user name or password was refused.") from None
+                raise ConnectionFailed(CREDENTIALS_REFUSED) from None
             raise ConnectionFailed(str(exc)) from None
         except pymongo.errors.ServerSelectionTimeoutError:
             raise ConnectionFailed(

@@ -9,13 +9,17 @@ import pymysql
 import pymysql.cursors
 
 from dra.ingestion.connectors import (
+    CREDENTIALS_REFUSED,
     ConnectionFailed,
     Connector,
     ForeignKey,
     SourceColumn,
     SourceTable,
     StreamRequest,
+    no_answer,
+    nothing_listening,
     register_connector,
+    unknown_host,
 )
 
 MYSQL_TYPES = {
@@ -70,15 +74,15 @@ def failure_reason(exc: Exception, host: str, port: int, timeout: float) -> str:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     if code == 1045:
-        return "the user name or password was refused."
+        return CREDENTIALS_REFUSED
     if code == 1049:
         return f"{message}."
     if "timed out" in message.lower():
-        return f"no answer from {host}:{port} within {timeout:g} seconds."
+        return no_answer(host, port, timeout)
     if code == 2003 and "refused" in message.lower():
-        return f"nothing is listening at {host}:{port} (connection refused)."
+        return nothing_listening(host, port)
     if "name or service not known" in message.lower() or "getaddrinfo" in message.lower():
-        return f"the host {host!r} is unknown."
+        return unknown_host(host)
     return message
 
 

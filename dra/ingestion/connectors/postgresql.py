@@ -10,13 +10,17 @@ import psycopg
 from psycopg import sql
 
 from dra.ingestion.connectors import (
+    CREDENTIALS_REFUSED,
     ConnectionFailed,
     Connector,
     ForeignKey,
     SourceColumn,
     SourceTable,
     StreamRequest,
+    no_answer,
+    nothing_listening,
     register_connector,
+    unknown_host,
 )
 
 ITERSIZE = 5000
@@ -79,13 +83,13 @@ def failure_reason(exc: Exception, host: str, port: int, timeout: float) -> str:
     text = str(exc)
     lower = text.lower()
     if "password authentication failed" in lower or "no password supplied" in lower:
-        return "the user name or password was refused."
+        return CREDENTIALS_REFUSED
     if "timeout expired" in lower:
-        return f"no answer from {host}:{port} within {timeout:g} seconds."
+        return no_answer(host, port, timeout)
     if "connection refused" in lower or "no such file or directory" in lower:
-        return f"nothing is listening at {host}:{port} (connection refused)."
+        return nothing_listening(host, port)
     if "could not translate host name" in lower or "name or service not known" in lower:
-        return f"the host {host!r} is unknown."
+        return unknown_host(host)
     if "does not exist" in lower:
         return (
             next(
