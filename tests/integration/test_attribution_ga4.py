@@ -13,22 +13,21 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dra.ads.platforms import AdAccount
 from dra.attribution.dbt_env import dbt_connection_env
 from dra.attribution.ga4 import GA4_MODEL, ga4_sessions
-from dra.attribution.reports import ReportRequest, request_report
 from dra.ingestion.sources.ads import account_today
-from dra.models import AttributionReport, PipelineRequest
 from tests.integration.test_ads_google_ingestion import (  # noqa: F401 - fixtures
     _ingest,
     ads_settings,
     fakes,
 )
 from tests.integration.test_ads_spend_model import _connect
-from tests.support.attribution import produce_report, tracked_event
+from tests.integration.test_attribution_spend import _report
+from tests.support.attribution import tracked_event
 from tests.support.factories import create_project
 from tests.support.fake_ga4 import METRIC_TYPES
 from tests.support.google_fakes import google_fakes, oauth  # noqa: F401 - fixtures
@@ -75,23 +74,6 @@ def _as_shown(figures: dict) -> dict:
         "key_events": float(figures["key_events"]),
         "revenue": [{"currency": "EUR", "amount": float(figures["revenue"])}],
     }
-
-
-def _report(database, settings, project_id: int, owner_id: int, day) -> AttributionReport:
-    with database.system_session() as s:
-        report = request_report(
-            s, project_id, owner_id, ReportRequest("GA4", "linear", day - timedelta(1), day)
-        )
-        request_id = s.scalar(
-            select(PipelineRequest.id).where(PipelineRequest.target_id == report.id)
-        )
-        report_id = report.id
-    produce_report(database, settings, request_id)
-    with database.system_session() as s:
-        report = s.get(AttributionReport, report_id)
-        s.expunge(report)
-    assert report.status == "succeeded", report.error
-    return report
 
 
 def test_report_puts_ga4_sessions_by_channel_beside_tracked_events(
