@@ -28,13 +28,12 @@ from webapp.api import (
     Id,
     Model,
     Page,
-    PageQuery,
     Strict,
     api_blueprint,
+    listing,
     operation,
     out,
     page_of,
-    paged,
 )
 from webapp.database import db_session
 
@@ -206,11 +205,10 @@ def user_tier(user_id: int):
 
 
 @bp.get("/tiers")
-@operation(PLATFORM_ADMIN, resp={200: Page[TierOut]}, query=PageQuery, tags=TAGS)
+@listing(PLATFORM_ADMIN, TierOut, tags=TAGS)
 def tier_list():
     """Every tier with its subscribers, in display order."""
-    rows = [_tier(t, n) for t, n in tiers.list_tiers(db_session())]
-    return paged(TierOut, rows, request.context.query)
+    return [_tier(t, n) for t, n in tiers.list_tiers(db_session())]
 
 
 @bp.post("/tiers")

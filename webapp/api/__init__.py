@@ -35,7 +35,8 @@ dashboards, quality here; attribution, AI, insights and admin in their own packa
    (project routes get ``project_scoped``), add it to ``AREAS`` below.
 3. Write the view as ``@bp.get(...)`` + ``@operation(Permission.X, resp={200: XOut},
    json=XIn, query=...)``; read the body from ``request.context.json``; call the same
-   core function as the page; return ``out(XOut, obj)`` (or ``paged``/``accepted``).
+   core function as the page; return ``out(XOut, obj)`` (or ``paged``/``accepted``). A
+   list is ``@listing(Permission.X, XOut)``, its view returning the items in order.
    A refusal is a core ``DraError``: it becomes problem details by itself.
 4. Add the route's line to the authorization matrix; the schemathesis test
    (tests/integration/test_api_schema.py) then fuzzes it with no more work.
@@ -343,6 +344,20 @@ def operation(
 
             guarded = limiter.limit(rate, key_func=_per_user)(guarded)
         return guarded
+
+    return decorator
+
+
+def listing(access: Permission | str, item: type[BaseModel], **kwargs: Any) -> Callable:
+    """The decorator of a list operation (``operation`` with ``?limit=&page=``): the view
+    returns every item in its stated order, answered one page at a time as ``Page[item]``."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def one_page(*args, **kw):
+            return paged(item, view(*args, **kw), request.context.query)
+
+        return operation(access, query=PageQuery, resp={200: Page[item]}, **kwargs)(one_page)
 
     return decorator
 

@@ -19,18 +19,7 @@ from pydantic import Field
 from dra.accounts import api_tokens, notifications
 from dra.accounts.profile import profile
 from dra.accounts.usage import UsageLine, plan_and_usage
-from webapp.api import (
-    USER,
-    Model,
-    Page,
-    PageQuery,
-    Strict,
-    api_blueprint,
-    operation,
-    out,
-    page_of,
-    paged,
-)
+from webapp.api import USER, Model, Page, Strict, api_blueprint, listing, operation, out, page_of
 from webapp.database import db_session
 
 bp = api_blueprint("account")
@@ -150,11 +139,10 @@ def me():
 
 
 @bp.get("/account/tokens")
-@operation(USER, resp={200: Page[TokenOut]}, query=PageQuery, tags=TAGS)
+@listing(USER, TokenOut, tags=TAGS)
 def token_list():
     """My API tokens, newest first (revoked and expired ones included, with their status)."""
-    tokens = api_tokens.list_api_tokens(db_session(), current_user.id)
-    return paged(TokenOut, [_token(t) for t in tokens], request.context.query)
+    return [_token(t) for t in api_tokens.list_api_tokens(db_session(), current_user.id)]
 
 
 @bp.post("/account/tokens")

@@ -11,14 +11,14 @@ for owners and admins), so it has no API operation.
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 from pydantic import Field
 
 from dra.ads import oauth
 from dra.ads.platforms import is_ad_source, platforms
 from dra.permissions import Permission
 from dra.sources import service
-from webapp.api import Model, Page, PageQuery, api_blueprint, operation, out, paged
+from webapp.api import Model, api_blueprint, listing, operation, out
 from webapp.api.sources import SourceOut
 from webapp.database import db_session
 
@@ -57,8 +57,7 @@ def platform_list(project_id: int, access):
 
 
 @bp.get("/sources")
-@operation(Permission.DATA_SOURCE_VIEW, query=PageQuery, resp={200: Page[SourceOut]}, tags=TAGS)
+@listing(Permission.DATA_SOURCE_VIEW, SourceOut, tags=TAGS)
 def source_list(project_id: int, access):
     """The project's advertising sources by name, with their ingestion state."""
-    rows = [s for s in service.list_sources(db_session(), project_id) if is_ad_source(s.type)]
-    return paged(SourceOut, rows, request.context.query)
+    return [s for s in service.list_sources(db_session(), project_id) if is_ad_source(s.type)]

@@ -19,18 +19,7 @@ from pydantic import Field
 from dra.dashboards import service
 from dra.errors import NotFound
 from dra.permissions import Permission
-from webapp.api import (
-    Deleted,
-    Id,
-    Model,
-    Page,
-    PageQuery,
-    Strict,
-    api_blueprint,
-    operation,
-    out,
-    paged,
-)
+from webapp.api import Deleted, Id, Model, Strict, api_blueprint, listing, operation, out
 from webapp.dashboards.views import _member_widget_data
 from webapp.dashboards.widgets import csv_response
 from webapp.database import db_session, get_database
@@ -152,11 +141,10 @@ def _link(link) -> dict:
 
 
 @bp.get("")
-@operation(Permission.DASHBOARD_VIEW, query=PageQuery, resp={200: Page[DashboardOut]}, tags=TAGS)
+@listing(Permission.DASHBOARD_VIEW, DashboardOut, tags=TAGS)
 def index(project_id: int, access):
     """The project's dashboards by name."""
-    boards = service.list_dashboards(db_session(), project_id)
-    return paged(DashboardOut, boards, request.context.query)
+    return service.list_dashboards(db_session(), project_id)
 
 
 @bp.post("")

@@ -20,15 +20,13 @@ from dra.modeling.materialize import drop_model_table
 from dra.permissions import Permission
 from webapp.api import (
     Model,
-    Page,
-    PageQuery,
     RequestOut,
     Strict,
     accepted,
     api_blueprint,
+    listing,
     operation,
     out,
-    paged,
     request_body,
 )
 from webapp.database import commit, db_session, get_database
@@ -127,10 +125,10 @@ def _save(project_id: int, model_id: int | None):
 
 
 @bp.get("")
-@operation(Permission.DATA_MODEL_VIEW, query=PageQuery, resp={200: Page[ModelOut]}, tags=TAGS)
+@listing(Permission.DATA_MODEL_VIEW, ModelOut, tags=TAGS)
 def index(project_id: int, access):
     """The project's models by name."""
-    return paged(ModelOut, service.list_models(db_session(), project_id), request.context.query)
+    return service.list_models(db_session(), project_id)
 
 
 @bp.post("")

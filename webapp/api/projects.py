@@ -15,17 +15,7 @@ from pydantic import Field
 
 from dra.permissions import Permission
 from dra.projects import invitations, members, projects
-from webapp.api import (
-    USER,
-    Model,
-    Page,
-    PageQuery,
-    Strict,
-    api_blueprint,
-    operation,
-    out,
-    paged,
-)
+from webapp.api import USER, Model, Strict, api_blueprint, listing, operation, out
 from webapp.database import db_session, get_database
 from webapp.projects.views import INVITATION_RATE
 
@@ -97,11 +87,10 @@ def _detail(project_id: int, role: str) -> dict:
 
 
 @bp.get("")
-@operation(USER, query=PageQuery, resp={200: Page[ProjectOut]}, tags=TAGS)
+@listing(USER, ProjectOut, tags=TAGS)
 def index():
     """Your projects (owned or joined), newest first."""
-    rows = projects.list_projects(db_session(), current_user.id)
-    return paged(ProjectOut, rows, request.context.query)
+    return projects.list_projects(db_session(), current_user.id)
 
 
 @bp.post("")
@@ -122,10 +111,10 @@ def get(project_id: int, access):
 
 
 @bp.get("/<int:project_id>/members")
-@operation(Permission.PROJECT_VIEW, query=PageQuery, resp={200: Page[MemberOut]}, tags=TAGS)
+@listing(Permission.PROJECT_VIEW, MemberOut, tags=TAGS)
 def members_list(project_id: int, access):
     """Members with their roles, owners first, then by name."""
-    return paged(MemberOut, members.list_members(db_session(), project_id), request.context.query)
+    return members.list_members(db_session(), project_id)
 
 
 @bp.post("/<int:project_id>/invitations")
