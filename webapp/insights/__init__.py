@@ -11,12 +11,16 @@ own sentences are the insights (nothing is counted).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask_login import current_user
 
 from dra.ai.provider import Provider, configuration_problem
-from dra.insights import service
 from webapp.ai import provider, settings
 from webapp.database import db_session, get_database
+
+T = TypeVar("T")
 
 
 def provider_or_none() -> Provider | None:
@@ -30,27 +34,15 @@ def timeout_ms() -> int:
     return settings().statement_timeout_ms
 
 
-def generate_for_model(project_id: int, model_id: int) -> service.InsightSet:
-    """UC-INS-01 for the signed-in user (the page and the JSON API both call this)."""
-    return service.generate_for_model(
+def generate(action: Callable[..., T], **target: int) -> T:
+    """UC-INS-01 for the signed-in user (``service.generate_for_model`` or
+    ``service.generate_for_dashboard`` on ``target``), with the configured provider (or
+    none: offline) and the statement timeout; the pages and the JSON API both call this."""
+    return action(
         db_session(),
         get_database(),
         provider_or_none(),
         user_id=current_user.id,
-        project_id=project_id,
-        model_id=model_id,
         timeout_ms=timeout_ms(),
-    )
-
-
-def generate_for_dashboard(project_id: int, dashboard_id: int) -> list[service.InsightSet]:
-    """UC-INS-01 on a dashboard for the signed-in user: one set per model its widgets read."""
-    return service.generate_for_dashboard(
-        db_session(),
-        get_database(),
-        provider_or_none(),
-        user_id=current_user.id,
-        project_id=project_id,
-        dashboard_id=dashboard_id,
-        timeout_ms=timeout_ms(),
+        **target,
     )

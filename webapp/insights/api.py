@@ -28,7 +28,7 @@ from webapp.ai import ai_rate_limit
 from webapp.api import Model, Problem, Strict, api_blueprint, operation
 from webapp.authz import ProjectAccess
 from webapp.database import db_session
-from webapp.insights import generate_for_dashboard, generate_for_model
+from webapp.insights import generate
 
 bp = api_blueprint("insights", "/projects/<int:project_id>", endpoint="insights_api")
 TAGS = ["insights"]
@@ -110,7 +110,7 @@ def list_model(project_id: int, model_id: int, access: ProjectAccess):
 @operation(Permission.DATA_MODEL_EDIT, resp={201: CreatedSet, **AI_FAILURES}, tags=TAGS)
 def generate_model(project_id: int, model_id: int, access: ProjectAccess):
     """UC-INS-01: facts in SQL, then the checked narrative (or the facts offline)."""
-    result = generate_for_model(project_id, model_id)
+    result = generate(service.generate_for_model, project_id=project_id, model_id=model_id)
     location = url_for("insights_api.list_model", project_id=project_id, model_id=model_id)
     return jsonify(insightSet=result.as_dict(with_facts=True)), 201, {"Location": location}
 
@@ -128,7 +128,9 @@ def list_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
 @operation(Permission.DASHBOARD_EDIT, resp={201: CreatedSets, **AI_FAILURES}, tags=TAGS)
 def generate_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
     """UC-INS-01 on a dashboard: one insight set per model its widgets read."""
-    sets = generate_for_dashboard(project_id, dashboard_id)
+    sets = generate(
+        service.generate_for_dashboard, project_id=project_id, dashboard_id=dashboard_id
+    )
     location = url_for(
         "insights_api.list_dashboard", project_id=project_id, dashboard_id=dashboard_id
     )

@@ -20,7 +20,7 @@ from webapp.ai import ai_rate_limit, settings
 from webapp.authz import ProjectAccess, project_role, project_scoped, requires
 from webapp.database import db_session
 from webapp.errors import on_error
-from webapp.insights import generate_for_dashboard, generate_for_model
+from webapp.insights import generate
 
 bp = project_scoped(Blueprint("insights", __name__, url_prefix="/projects/<int:project_id>"))
 
@@ -75,7 +75,7 @@ def model(project_id: int, model_id: int, access: ProjectAccess):
 def generate_model(project_id: int, model_id: int, access: ProjectAccess):
     """UC-INS-01 from the model's Insights tab."""
     on_error(lambda exc: _model_page(project_id, model_id, exc))
-    result = generate_for_model(project_id, model_id)
+    result = generate(service.generate_for_model, project_id=project_id, model_id=model_id)
     flash(f"{len(result.insights)} insight(s) generated.", "success")
     return redirect(url_for("insights.model", project_id=project_id, model_id=model_id), 303)
 
@@ -98,7 +98,9 @@ def dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
 def generate_dashboard(project_id: int, dashboard_id: int, access: ProjectAccess):
     """UC-INS-01 on a dashboard: one insight set per model its widgets read."""
     on_error(lambda exc: _dashboard_page(project_id, dashboard_id, exc))
-    sets = generate_for_dashboard(project_id, dashboard_id)
+    sets = generate(
+        service.generate_for_dashboard, project_id=project_id, dashboard_id=dashboard_id
+    )
     flash(f"Insights generated for {len(sets)} data model(s).", "success")
     return redirect(
         url_for("insights.dashboard", project_id=project_id, dashboard_id=dashboard_id), 303
