@@ -21,6 +21,7 @@ from dra.models.columns import (
     integer,
     json_array,
     json_object,
+    key_part,
     one_of,
     timestamp,
 )
@@ -83,9 +84,7 @@ class AISessionMessage(CreatedAtMixin, Base):
     __tablename__ = "ai_session_messages"
     __table_args__ = (one_of("role", MessageRole),)
 
-    session_id: Mapped[int] = foreign_key(
-        "ai_sessions.id", ondelete="CASCADE", primary_key=True, index=False
-    )
+    session_id: Mapped[int] = key_part("ai_sessions.id")
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)
@@ -144,9 +143,7 @@ class AIUsage(Base):
     __tablename__ = "ai_usage"
     __table_args__ = (at_least("count", 0),)
 
-    user_id: Mapped[int] = foreign_key(
-        "users.id", ondelete="CASCADE", primary_key=True, index=False
-    )
+    user_id: Mapped[int] = key_part("users.id")
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     count: Mapped[int] = integer(0)
 

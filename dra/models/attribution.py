@@ -61,6 +61,7 @@ from dra.models.columns import (
     foreign_key,
     json_array,
     json_object,
+    key_part,
     one_of,
     timestamp,
 )
@@ -190,9 +191,7 @@ class AttributionEventId(CreatedAtMixin, Base):
 
     __tablename__ = "attribution_event_ids"
 
-    project_id: Mapped[int] = foreign_key(
-        "projects.id", ondelete="CASCADE", primary_key=True, index=False
-    )
+    project_id: Mapped[int] = key_part("projects.id")
     client_event_id: Mapped[str] = mapped_column(String(CLIENT_EVENT_ID_LENGTH), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 

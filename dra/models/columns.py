@@ -84,6 +84,13 @@ def foreign_key(
     )
 
 
+def key_part(target: str, *, leading: bool = True) -> MappedColumn[Any]:
+    """A part of a composite primary key that references ``target`` and goes with it
+    (ON DELETE CASCADE). The primary key's index serves the leading part; a later part
+    gets an index of its own."""
+    return foreign_key(target, ondelete="CASCADE", primary_key=True, index=not leading)
+
+
 def by_user() -> MappedColumn[Any]:
     """The user who created or handled the row (``created_by``, ``processed_by``...):
     nullable and unindexed, set to NULL when that user is deleted."""

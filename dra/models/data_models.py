@@ -20,6 +20,7 @@ from dra.models.columns import (
     choice,
     foreign_key,
     integer,
+    key_part,
     one_of,
     timestamp,
 )
@@ -94,12 +95,8 @@ class DataModelSource(CreatedAtMixin, Base):
 
     __tablename__ = "data_model_sources"
 
-    data_model_id: Mapped[int] = foreign_key(
-        "data_models.id", ondelete="CASCADE", primary_key=True, index=False
-    )
-    data_source_id: Mapped[int] = foreign_key(
-        "data_sources.id", ondelete="CASCADE", primary_key=True
-    )
+    data_model_id: Mapped[int] = key_part("data_models.id")
+    data_source_id: Mapped[int] = key_part("data_sources.id", leading=False)
 
     data_model: Mapped[DataModel] = relationship(back_populates="source_links")
     data_source: Mapped[DataSource] = relationship()
@@ -110,9 +107,5 @@ class DataModelInput(CreatedAtMixin, Base):
 
     __tablename__ = "data_model_inputs"
 
-    data_model_id: Mapped[int] = foreign_key(
-        "data_models.id", ondelete="CASCADE", primary_key=True, index=False
-    )
-    upstream_model_id: Mapped[int] = foreign_key(
-        "data_models.id", ondelete="CASCADE", primary_key=True
-    )
+    data_model_id: Mapped[int] = key_part("data_models.id")
+    upstream_model_id: Mapped[int] = key_part("data_models.id", leading=False)

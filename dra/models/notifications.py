@@ -8,7 +8,15 @@ from sqlalchemy import Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dra.models.base import Base, TimestampMixin
-from dra.models.columns import EMAIL_LENGTH, CreatedAtMixin, IdMixin, flag, foreign_key, timestamp
+from dra.models.columns import (
+    EMAIL_LENGTH,
+    CreatedAtMixin,
+    IdMixin,
+    flag,
+    foreign_key,
+    key_part,
+    timestamp,
+)
 
 
 class Notification(IdMixin, CreatedAtMixin, Base):
@@ -43,9 +51,7 @@ class EmailPreferences(TimestampMixin, Base):
 
     __tablename__ = "email_preferences"
 
-    user_id: Mapped[int] = foreign_key(
-        "users.id", ondelete="CASCADE", primary_key=True, index=False
-    )
+    user_id: Mapped[int] = key_part("users.id")
     marketing: Mapped[bool] = flag(True)
     product_updates: Mapped[bool] = flag(True)
     notifications: Mapped[bool] = flag(True)
