@@ -7,8 +7,11 @@ client libraries at another server; the defaults are the providers' own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
 
 
 class AdsSettingsError(RuntimeError):
@@ -70,30 +73,32 @@ LOOKBACK_DEFAULTS: dict[str, int] = {
 }
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: N,
+    low: int,
+    high: int,
+    parse: Callable[[str], N] = int,
+    noun: str = "a whole number",
+    unit: str = "",
+) -> N:
+    """``env[name]`` read with ``parse`` and kept within ``low``..``high``; ``default``
+    when it is unset or blank."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
-        raise AdsSettingsError(f"{name} must be a whole number, not {raw!r}") from None
+        raise AdsSettingsError(f"{name} must be {noun}, not {raw!r}") from None
     if not low <= value <= high:
-        raise AdsSettingsError(f"{name} must be from {low} to {high}, not {value}")
+        raise AdsSettingsError(f"{name} must be from {low} to {high}{unit}, not {value}")
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise AdsSettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not 0 <= value <= 600:
-        raise AdsSettingsError(f"{name} must be from 0 to 600 seconds, not {value}")
-    return value
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, 0, 600, float, "a number of seconds", " seconds")
 
 
 @dataclass(frozen=True)
@@ -135,14 +140,14 @@ def load_ads_settings(env: Mapping[str, str]) -> AdsSettings:
     return AdsSettings(
         providers=providers,
         api_urls={k: env.get(var) or default for k, (var, default) in API_URL_DEFAULTS.items()},
-        history_days=_int(env, "DRA_ADS_HISTORY_DAYS", 90, 1, 3660),
+        history_days=_number(env, "DRA_ADS_HISTORY_DAYS", 90, 1, 3660),
         lookback_days={
-            k: _int(env, f"DRA_ADS_LOOKBACK_DAYS_{k.upper()}", d, 0, 400)
+            k: _number(env, f"DRA_ADS_LOOKBACK_DAYS_{k.upper()}", d, 0, 400)
             for k, d in LOOKBACK_DEFAULTS.items()
         },
-        max_retries=_int(env, "DRA_ADS_MAX_RETRIES", 5, 0, 20),
-        retry_seconds=_float(env, "DRA_ADS_RETRY_SECONDS", 2.0),
-        timeout_seconds=_float(env, "DRA_ADS_TIMEOUT_SECONDS", 60.0),
+        max_retries=_number(env, "DRA_ADS_MAX_RETRIES", 5, 0, 20),
+        retry_seconds=_seconds(env, "DRA_ADS_RETRY_SECONDS", 2.0),
+        timeout_seconds=_seconds(env, "DRA_ADS_TIMEOUT_SECONDS", 60.0),
         google_ads_developer_token=env.get("DRA_GOOGLE_ADS_DEVELOPER_TOKEN") or None,
         google_ads_login_customer_id=env.get("DRA_GOOGLE_ADS_LOGIN_CUSTOMER_ID") or None,
     )
