@@ -851,6 +851,7 @@ def _ingest_database(platform: Platform, name: str, url: str) -> tuple[int, int]
     with platform.database.system_session() as s:
         source_id = create_database_source(
             s,
+            platform.database,
             project_id=project_id,
             user_id=owner_id,
             name=name,
@@ -885,7 +886,12 @@ def _ingest_demo_csvs(platform: Platform, folder: Path) -> tuple[int, int]:
             )
             ids.append(
                 create_file_source(
-                    s, project_id=project_id, user_id=owner_id, name=None, upload=stored
+                    s,
+                    platform.database,
+                    project_id=project_id,
+                    user_id=owner_id,
+                    name=None,
+                    upload=stored,
                 ).id
             )
     for source_id in ids:

@@ -43,6 +43,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": ALL - DELETES,
     "editor": VIEWS
     | {
+        P.DATA_SOURCE_CREATE,  # UC-DS-01..14: "Project Owner / Editor" add, connect, refresh
+        P.DATA_SOURCE_EDIT,
         P.DATA_MODEL_CREATE,
         P.DATA_MODEL_EDIT,
         P.DATA_MODEL_EXECUTE,

@@ -3,6 +3,11 @@
 Callers: ``check_limit(session, user_id, Limit.PROJECTS)`` raises ``LimitExceeded``
 (the web layer answers 403 with ``exc.message``). One place for every limit.
 
+What is added to a project (sources, dashboards, models, members) counts against the
+tier of the project's **owner**, whoever of its members adds it: ``check_project_limit``
+reads the owner's tier through a system session, since row-level security shows a
+subscription only to its own user.
+
 Platform admins (active ones) are exempt: tiers are what the platform sells to its users,
 and they must not stop the people who run a self-hosted install (and its demo) from
 adding their own team, projects or data.
@@ -17,7 +22,8 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dra.errors import Forbidden
+from dra.db import Database
+from dra.errors import Forbidden, NotFound
 from dra.models import (
     Dashboard,
     DataModel,
@@ -146,16 +152,37 @@ def exempt_from_limits(session: Session, user_id: int) -> bool:
     )
 
 
+def _judge(limit: Limit, used: int, tier: SubscriptionTier) -> Usage:
+    maximum = getattr(tier, limit.value)
+    if maximum != UNLIMITED and used >= maximum:
+        raise LimitExceeded.of(limit, maximum, tier.name)
+    return Usage(limit, used, maximum)
+
+
 def check_limit(session: Session, user_id: int, limit: Limit, **scope: int | None) -> Usage:
     """Raise LimitExceeded when one more item would exceed the user's tier limit."""
     used = current_count(session, user_id, limit, **scope)
     if exempt_from_limits(session, user_id):
         return Usage(limit, used, UNLIMITED)
-    tier = tier_for(session, user_id)
-    maximum = getattr(tier, limit.value)
-    if maximum != UNLIMITED and used >= maximum:
-        raise LimitExceeded.of(limit, maximum, tier.name)
-    return Usage(limit, used, maximum)
+    return _judge(limit, used, tier_for(session, user_id))
+
+
+def check_project_limit(
+    session: Session, database: Database, project_id: int, limit: Limit, **scope: int | None
+) -> Usage:
+    """``check_limit`` against the tier of the project's owner (NotFound: no such project).
+
+    The project and what it holds are read in the caller's ``session`` (so what it has
+    added and not yet committed counts); only the owner's tier is read through a system
+    session, since row-level security shows a subscription only to its own user."""
+    owner = session.scalar(select(Project.owner_id).where(Project.id == project_id))
+    if owner is None:
+        raise NotFound("The project was not found.")
+    used = current_count(session, owner, limit, project_id=project_id, **scope)
+    if exempt_from_limits(session, owner):
+        return Usage(limit, used, UNLIMITED)
+    with database.system_session() as s:
+        return _judge(limit, used, tier_for(s, owner))
 
 
 def row_limit(session: Session, user_id: int) -> int | None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dra.ads.platforms import AdAccount, OAuthToken, Platform
-from dra.billing.limits import Limit, check_limit
+from dra.billing.limits import Limit, check_project_limit
 from dra.db import Database
 from dra.errors import DraError, one_line_text
 from dra.ingestion.connectors import (
@@ -113,6 +113,7 @@ def _check_name(name: str) -> str:
 
 def create_database_source(
     session: Session,
+    database: Database,
     *,
     project_id: int,
     user_id: int,
@@ -124,8 +125,9 @@ def create_database_source(
     incremental: Mapping[str, str],
     timeout: float = CONNECT_TIMEOUT,
 ) -> DataSource:
-    """UC-DS-02/03: tier limit, live test, encrypted details, ingestion request (caller commits)."""
-    check_limit(session, user_id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
+    """UC-DS-02/03: tier limit (the project owner's), live test, encrypted details,
+    ingestion request (caller commits)."""
+    check_project_limit(session, database, project_id, Limit.SOURCES_PER_PROJECT)
     name = _check_name(name)
     tables = {t.name: t for t in check_connection(source_type, details, settings, timeout)}
     chosen = [t for t in dict.fromkeys(selected_tables) if t]
@@ -162,9 +164,17 @@ def create_database_source(
 
 
 def create_file_source(
-    session: Session, *, project_id: int, user_id: int, name: str | None, upload: StoredUpload
+    session: Session,
+    database: Database,
+    *,
+    project_id: int,
+    user_id: int,
+    name: str | None,
+    upload: StoredUpload,
 ) -> DataSource:
-    """UC-DS-04..06: record an uploaded file and queue its ingestion (caller commits)."""
+    """UC-DS-04..06: tier limit, then record an uploaded file and queue its ingestion
+    (caller commits)."""
+    check_project_limit(session, database, project_id, Limit.SOURCES_PER_PROJECT)
     source = DataSource(
         project_id=project_id,
         name=_check_name(name or Path(upload.original_filename).stem),
@@ -184,6 +194,7 @@ def create_file_source(
 
 def create_ad_source(
     session: Session,
+    database: Database,
     *,
     project_id: int,
     user_id: int,
@@ -195,7 +206,7 @@ def create_ad_source(
 ) -> DataSource:
     """UC-DS-07..11: an advertising source for the chosen account (tier limit, tokens
     encrypted, ingestion request queued; the caller commits)."""
-    check_limit(session, user_id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
+    check_project_limit(session, database, project_id, Limit.SOURCES_PER_PROJECT)
     source = DataSource(
         project_id=project_id,
         name=_check_name(name or f"{platform.label} {account.name}"),

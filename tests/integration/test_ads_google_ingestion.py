@@ -60,6 +60,7 @@ def _connect(database, ads_settings, owner, oauth, key: str, name: str):
         project_id = create_project(s, owner)
         source = create_ad_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name=name,

@@ -57,6 +57,7 @@ def _source(database, li_settings, owner, token: dict) -> tuple[int, int]:
         project_id = create_project(s, owner)
         source = create_ad_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name="LinkedIn",

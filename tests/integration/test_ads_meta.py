@@ -72,6 +72,7 @@ def _source(database, ads_settings, owner, token: str, name="Meta FR") -> tuple[
         project_id = create_project(s, owner)
         source = create_ad_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name=name,

@@ -28,6 +28,7 @@ def _revoked_source(database, settings, project, old_token: str) -> int:
     with database.system_session() as s:
         source = create_ad_source(
             s,
+            database,
             project_id=project["id"],
             user_id=project["owner"].id,
             name="Meta FR",

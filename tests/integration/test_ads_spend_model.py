@@ -30,6 +30,7 @@ def _connect(database, ads_settings, owner, oauth, project_id: int, key: str, na
     with database.system_session() as s:
         source = create_ad_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name=name,

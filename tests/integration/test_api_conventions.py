@@ -139,8 +139,11 @@ def test_long_work_answers_202_with_the_request_to_poll(client, database):
         s.add(source)
         s.flush()
         source_id = source.id
-    # editors may not refresh sources (owners and admins do), as on the page
+    # editors refresh sources (UC-DS-14), as on the page; deleting one stays the owner's
     resp = client.post(f"/api/v1/projects/{pid}/sources/{source_id}/refresh", headers=headers)
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    assert re.fullmatch(rf"/api/v1/projects/{pid}/requests/\d+", resp.headers["Location"])
+    resp = client.delete(f"/api/v1/projects/{pid}/sources/{source_id}", headers=headers)
     assert resp.status_code == 403
     resp = client.post(
         f"/api/v1/projects/{pid}/models",

@@ -66,6 +66,7 @@ def test_report_shows_cost_per_conversion_and_roas_per_model(
         bare = create_project(s, owner)
         source = create_ad_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name="Meta FR",

@@ -533,14 +533,14 @@ MATRIX: dict[str, Entry] = {
     "ads.begin": Entry(
         P.DATA_SOURCE_CREATE,
         ad_platform,
-        expect={"owner": 404, "admin": 404},
+        expect={"owner": 404, "admin": 404, "editor": 404},
         note="no Meta client id/secret in these tests: 404 not configured, once authorized",
     ),
     "ads.pick": Entry(P.DATA_SOURCE_CREATE, ad_platform),
     "ads.reconnect": Entry(
         P.DATA_SOURCE_EDIT,
         ad_source,
-        expect={"owner": 404, "admin": 404},
+        expect={"owner": 404, "admin": 404, "editor": 404},
         note="no Meta client id/secret in these tests: 404 not configured, once authorized",
     ),
     "ads_callback.callback": Entry(USER),

@@ -94,6 +94,7 @@ def test_mariadb_introspect_and_incremental_load(mariadb_table, database, settin
     with database.system_session() as s:
         source_id = create_database_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name="Maria",
@@ -173,6 +174,7 @@ def test_mongodb_collections_load_and_append(mongo, database, settings):
     with database.system_session() as s:
         source = create_database_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name="Mongo",

@@ -154,6 +154,7 @@ def _create(database, settings, details, tables, incremental=None, user=None):
         project_id = create_project(s, owner)
         source = create_database_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name="Shop DB",

@@ -25,7 +25,7 @@ def _file_source(database, settings, name: str, data: bytes) -> tuple[int, int]:
             io.BytesIO(data), name, data_dir=settings.data_dir, project_id=project_id
         )
         source = create_file_source(
-            s, project_id=project_id, user_id=owner.id, name=None, upload=stored
+            s, database, project_id=project_id, user_id=owner.id, name=None, upload=stored
         )
         return source.id, project_id
 

@@ -25,7 +25,7 @@ from dra.sources.service import create_database_source, create_file_source
 from dra.sources.uploads import store_upload
 from tests.integration.test_connectors_mysql_mongo import MARIADB, _mariadb_available
 from tests.integration.test_connectors_postgres import details_for
-from tests.support.factories import create_project, create_user
+from tests.support.factories import create_project, create_user, set_tier
 
 
 def _pairs(result):
@@ -40,7 +40,9 @@ def _csv_project(database, settings, files: dict[str, str]) -> int:
     """A project whose sources are these CSV files, ingested for real."""
     with database.system_session() as s:
         owner = create_user(s)
+        set_tier(s, owner, "Enterprise")  # more files than the Free tier's 5 sources
         project_id = create_project(s, owner)
+    with database.system_session() as s:
         ids = []
         for filename, text in files.items():
             stored = store_upload(
@@ -50,7 +52,7 @@ def _csv_project(database, settings, files: dict[str, str]) -> int:
                 project_id=project_id,
             )
             source = create_file_source(
-                s, project_id=project_id, user_id=owner.id, name=None, upload=stored
+                s, database, project_id=project_id, user_id=owner.id, name=None, upload=stored
             )
             ids.append(source.id)
     for source_id in ids:
@@ -201,6 +203,7 @@ def test_declared_foreign_keys_of_a_postgresql_source(shop_source_db, database, 
         project_id = create_project(s, owner)
         source_id = create_database_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name="Shop DB",
@@ -289,6 +292,7 @@ def test_mariadb_foreign_keys_are_read_and_suggested(mariadb_keys, database, set
         project_id = create_project(s, owner)
         source_id = create_database_source(
             s,
+            database,
             project_id=project_id,
             user_id=owner.id,
             name="Library",

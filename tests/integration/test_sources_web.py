@@ -12,7 +12,7 @@ from sqlalchemy import select, text, update
 from dra.ingestion.service import ingest_source
 from dra.models import DataModel, DataSource, DataSourceTable, PipelineRequest
 from tests.integration.test_connectors_postgres import details_for, source_db  # noqa: F401
-from tests.support.factories import add_member, create_project
+from tests.support.factories import add_member, create_project, set_tier
 from tests.unit.test_ingestion_files import make_xlsx
 
 
@@ -55,7 +55,7 @@ def test_roles_and_strangers(database, owner_project, make_user, login):
     assert login(owner).get(_url(project_id, "/")).status_code == 200
     assert login(viewer).get(_url(project_id, "/")).status_code == 200
     assert login(viewer).get(_url(project_id, "/new/file")).status_code == 403
-    assert login(editor).post(_url(project_id, "/new/database"), data={}).status_code == 403
+    assert login(editor).get(_url(project_id, "/new/database")).status_code == 200
     assert login(stranger).get(_url(project_id, "/")).status_code == 404
     assert login(stranger).get(_url(project_id, "/status.json")).status_code == 404
 
@@ -143,6 +143,41 @@ def test_tier_limit_is_enforced_before_creating(database, settings, owner_projec
         for n in range(5):  # the Free tier allows 5 sources per project
             s.add(DataSource(project_id=project_id, name=f"s{n}", type="csv"))
     resp = _upload(login(owner), project_id, "six.csv", b"a\n1\n")
+    assert resp.status_code == 403
+    assert b"allows 5 data sources in this project" in resp.data
+    assert _count(database, DataSource) == 5 and _uploads(settings, project_id) == []
+
+
+def test_an_editor_adds_a_source_within_the_owners_tier(
+    database, settings, owner_project, make_user, login
+):
+    """UC-DS-04 "Project Owner / Editor": an editor uploads a file; what counts is the
+    project owner's tier, not the editor's own (the editor is on the Free tier's 5)."""
+    owner, project_id = owner_project
+    editor = make_user()
+    with database.system_session() as s:
+        set_tier(s, owner, "Enterprise")
+        add_member(s, project_id, editor, "editor")
+        for n in range(5):
+            s.add(DataSource(project_id=project_id, name=f"s{n}", type="csv"))
+    resp = _upload(login(editor), project_id, "six.csv", b"a\n1\n")
+    assert resp.status_code == 302, resp.data
+    assert _count(database, DataSource) == 6
+    source_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert login(editor).post(_url(project_id, f"/{source_id}/refresh")).status_code == 302
+    assert login(editor).post(_url(project_id, f"/{source_id}/delete")).status_code == 403
+    assert _count(database, DataSource) == 6
+
+
+def test_an_editor_is_held_to_the_owners_tier(database, settings, owner_project, make_user, login):
+    owner, project_id = owner_project
+    editor = make_user()
+    with database.system_session() as s:
+        set_tier(s, editor, "Enterprise")  # the editor's own tier does not count here
+        add_member(s, project_id, editor, "editor")
+        for n in range(5):  # the owner is on the Free tier: 5 sources per project
+            s.add(DataSource(project_id=project_id, name=f"s{n}", type="csv"))
+    resp = _upload(login(editor), project_id, "six.csv", b"a\n1\n")
     assert resp.status_code == 403
     assert b"allows 5 data sources in this project" in resp.data
     assert _count(database, DataSource) == 5 and _uploads(settings, project_id) == []

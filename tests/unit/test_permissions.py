@@ -34,7 +34,9 @@ def test_owner_holds_everything_and_only_owners_delete():
         ("admin", P.PROJECT_MANAGE_MEMBERS, True),
         ("admin", P.DATA_SOURCE_CREATE, True),
         ("editor", P.PROJECT_MANAGE_MEMBERS, False),
-        ("editor", P.DATA_SOURCE_CREATE, False),
+        ("editor", P.DATA_SOURCE_CREATE, True),  # UC-DS-01..14: "Project Owner / Editor"
+        ("editor", P.DATA_SOURCE_EDIT, True),
+        ("editor", P.DATA_SOURCE_DELETE, False),
         ("editor", P.DATA_MODEL_CREATE, True),
         ("editor", P.DASHBOARD_SHARE, True),
         ("viewer", P.DATA_MODEL_EXECUTE, True),

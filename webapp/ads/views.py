@@ -25,7 +25,6 @@ from flask_login import current_user, login_required
 
 from dra.ads import oauth
 from dra.ads.platforms import AdAccount, OAuthToken, Platform, is_ad_source, platform, platforms
-from dra.billing.limits import Limit, check_limit
 from dra.errors import DraError
 from dra.models import DataSource
 from dra.permissions import Permission
@@ -35,8 +34,9 @@ from dra.sources import service
 from dra.sources.service import SourceError
 from webapp.auth.mailing import external_url
 from webapp.authz import ProjectAccess, authorize, project_scoped, requires
-from webapp.database import db_session
+from webapp.database import db_session, get_database
 from webapp.errors import on_error
+from webapp.sources.views import check_source_limit
 
 bp = project_scoped(
     Blueprint("ads", __name__, url_prefix="/projects/<int:project_id>/sources/connect")
@@ -111,7 +111,7 @@ def _to_provider(project_id: int, plat: Platform, source_id: int | None = None):
 @bp.post("/<platform_key>")
 @requires(Permission.DATA_SOURCE_CREATE)
 def begin(project_id: int, platform_key: str, access: ProjectAccess):
-    check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
+    check_source_limit(project_id)
     return _to_provider(project_id, _platform(platform_key))
 
 
@@ -214,6 +214,7 @@ def pick(project_id: int, platform_key: str, access: ProjectAccess):
     )
     source = service.create_ad_source(
         db_session(),
+        get_database(),
         project_id=project_id,
         user_id=current_user.id,
         name=form["name"].strip() or None,

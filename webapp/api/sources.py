@@ -33,7 +33,7 @@ from webapp.api import (
     request_body,
 )
 from webapp.database import commit, db_session, get_database, rollback
-from webapp.sources.views import _check_limit, _source, save_upload
+from webapp.sources.views import _source, check_source_limit, save_upload
 
 bp = api_blueprint("sources", "/projects/<int:project_id>/sources")
 TAGS = ["data sources"]
@@ -199,10 +199,11 @@ def preview(project_id: int, source_id: int, access):
 def create_database(project_id: int, access):
     """A database source: the connection is tested live, then its tables are ingested."""
     body: DatabaseSourceIn = request.context.json
-    _check_limit(project_id)
+    check_source_limit(project_id)
     details = service.connection_details(body.model_dump(by_alias=True))
     source = service.create_database_source(
         db_session(),
+        get_database(),
         project_id=project_id,
         user_id=current_user.id,
         name=body.name,
@@ -220,7 +221,7 @@ def create_database(project_id: int, access):
 @operation(Permission.DATA_SOURCE_CREATE, form=FileSourceIn, resp={202: QueuedSourceOut}, tags=TAGS)
 def upload(project_id: int, access):
     """A CSV, Excel or PDF file (multipart ``file``), checked, stored, then ingested."""
-    _check_limit(project_id)
+    check_source_limit(project_id)
     form = request.context.form
     try:
         source, _stored = save_upload(project_id, request.files.get("file"), form.kind, form.name)

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from dra.billing.limits import Limit, check_limit
+from dra.billing.limits import Limit, check_project_limit
 from dra.ingestion.connectors import database_types
 from dra.permissions import Permission
 from dra.security.crypto import Vault
@@ -60,9 +60,10 @@ def status(project_id: int, access: ProjectAccess):
     return jsonify(sources=[r.as_json() for r in service.list_sources(db_session(), project_id)])
 
 
-def _check_limit(project_id: int) -> None:
-    """LimitExceeded (403, with the upgrade message) when the tier allows no more sources."""
-    check_limit(db_session(), current_user.id, Limit.SOURCES_PER_PROJECT, project_id=project_id)
+def check_source_limit(project_id: int) -> None:
+    """LimitExceeded (403, with the upgrade message) when the project owner's tier allows
+    no more sources: checked before a form is shown, a file stored or a provider asked."""
+    check_project_limit(db_session(), get_database(), project_id, Limit.SOURCES_PER_PROJECT)
 
 
 def _draft_details(project_id: int, source_type: str) -> dict | None:
@@ -87,7 +88,7 @@ def _database_form(*, form: dict, error: SourceError | None = None, tables=None)
 @requires(Permission.DATA_SOURCE_CREATE)
 def new_database(project_id: int, access: ProjectAccess):
     """Step 1 tests the connection and lists tables; step 2 saves (tested live again)."""
-    _check_limit(project_id)
+    check_source_limit(project_id)
     if request.method == "GET":
         session.pop(DRAFT_KEY, None)
         return _database_form(form={"type": "postgresql", "port": "5432"})
@@ -134,6 +135,7 @@ def _save_database(project_id: int, source_type: str, form: dict):
     on_error(refused)
     source = service.create_database_source(
         db_session(),
+        get_database(),
         project_id=project_id,
         user_id=current_user.id,
         name=form.get("name", ""),
@@ -151,7 +153,7 @@ def _save_database(project_id: int, source_type: str, form: dict):
 @bp.route("/new/file", methods=["GET", "POST"])
 @requires(Permission.DATA_SOURCE_CREATE)
 def new_file(project_id: int, access: ProjectAccess):
-    _check_limit(project_id)
+    check_source_limit(project_id)
     if request.method == "GET":
         return _file_form({"kind": "csv"})
     form = FileSourceForm()
@@ -186,6 +188,7 @@ def save_upload(project_id: int, upload, kind: str | None, name: str | None):
         )
         source = service.create_file_source(
             db_session(),
+            get_database(),
             project_id=project_id,
             user_id=current_user.id,
             name=name,
