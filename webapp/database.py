@@ -13,6 +13,11 @@ def get_database() -> Database:
     return current_app.extensions["dra_database"]
 
 
+def statement_timeout_ms() -> int:
+    """How long one query of a page or of the API may run (``DRA_STATEMENT_TIMEOUT_MS``)."""
+    return current_app.config["DRA_SETTINGS"].statement_timeout_ms
+
+
 def db_session() -> Session:
     """The request's session: row-level security applies as the signed-in user."""
     session = g.get("_dra_session")

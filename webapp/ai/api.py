@@ -37,10 +37,10 @@ from dra.errors import NotFound
 from dra.modeling.errors import ModelingError
 from dra.modeling.joins import suggest_joins
 from dra.permissions import Permission
-from webapp.ai import ai_rate_limit, provider, settings, source_ids
+from webapp.ai import ai_rate_limit, provider, source_ids
 from webapp.api import Id, Model, Problem, Strict, api_blueprint, operation
 from webapp.authz import ProjectAccess
-from webapp.database import db_session, get_database
+from webapp.database import db_session, get_database, statement_timeout_ms
 
 bp = api_blueprint("ai", "/projects/<int:project_id>/ai", endpoint="ai_api")
 
@@ -164,10 +164,6 @@ def _who(project_id: int) -> dict:
     return {"user_id": current_user.id, "project_id": project_id}
 
 
-def _timeout() -> int:
-    return settings().statement_timeout_ms
-
-
 @bp.post("/initialize")
 @operation(USE, json=Body, resp={200: SessionOut, 201: SessionOut}, **AI)
 def initialize(project_id: int, access: ProjectAccess):
@@ -195,7 +191,7 @@ def chat(project_id: int, access: ProjectAccess):
         **_who(project_id),
         data_source_ids=body.dataSources,
         message=body.message,
-        timeout_ms=_timeout(),
+        timeout_ms=statement_timeout_ms(),
     )
     return jsonify(result.as_dict())
 
@@ -245,7 +241,7 @@ def save(project_id: int, access: ProjectAccess):
         data_source_ids=body.dataSources,
         title=body.title,
         description=body.description,
-        timeout_ms=_timeout(),
+        timeout_ms=statement_timeout_ms(),
     )
     url = url_for("models.detail", project_id=project_id, model_id=result.data_model_id)
     message = "The data model has been saved. Its table is being built."

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask_login import current_user
 from pydantic import AliasChoices, Field, model_validator
 
@@ -29,7 +29,7 @@ from webapp.api import (
     out,
     request_body,
 )
-from webapp.database import commit, db_session, get_database
+from webapp.database import commit, db_session, get_database, statement_timeout_ms
 
 bp = api_blueprint("models", "/projects/<int:project_id>/models")
 TAGS = ["data models"]
@@ -94,10 +94,6 @@ class DeletedModelOut(Model):
     name: str
 
 
-def _timeout() -> int:
-    return current_app.config["DRA_SETTINGS"].statement_timeout_ms
-
-
 def _model(project_id: int, model_id: int):
     return service.get_model(db_session(), project_id, model_id)
 
@@ -119,7 +115,7 @@ def _save(project_id: int, model_id: int | None):
         sql=body.sql,
         description=body.description,
         model_id=model_id,
-        timeout_ms=_timeout(),
+        timeout_ms=statement_timeout_ms(),
     )
     return _queued(saved.model)
 
@@ -148,7 +144,7 @@ def preview(project_id: int, access):
         project_id,
         query_json=body.query_json,
         sql=body.sql,
-        timeout_ms=_timeout(),
+        timeout_ms=statement_timeout_ms(),
     )
     return jsonify(result.as_dict())
 
@@ -174,7 +170,9 @@ def update(project_id: int, model_id: int, access):
 
 def _run(project_id: int, model_id: int, **limit):
     model = _model(project_id, model_id)
-    result = service.preview_model(get_database(), model, timeout_ms=_timeout(), **limit)
+    result = service.preview_model(
+        get_database(), model, timeout_ms=statement_timeout_ms(), **limit
+    )
     return jsonify(result.as_dict())
 
 

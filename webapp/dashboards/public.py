@@ -15,10 +15,9 @@ from webapp.dashboards.widgets import (
     csv_response,
     filters_arg,
     json_response,
-    timeout,
     widget_payload,
 )
-from webapp.database import get_database
+from webapp.database import get_database, statement_timeout_ms
 from webapp.errors import json_errors
 from webapp.extensions import limiter
 
@@ -85,7 +84,9 @@ def _public_widget_data(token: str, widget_id: int):
         abort(404, description="This widget is not on a shared dashboard.")
     widget, model, defined = found
     filters = service.guest_filters(filters_arg(), defined)
-    return widget, service.widget_data(get_database(), widget, model, filters, timeout_ms=timeout())
+    return widget, service.widget_data(
+        get_database(), widget, model, filters, timeout_ms=statement_timeout_ms()
+    )
 
 
 @public_bp.get("/<token>/widgets/<int:widget_id>/data")

@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, request
 
 from dra.dashboards import service
 from dra.modeling.errors import ModelingError
 from dra.security.csv_export import write_csv
 from dra.security.json_input import JSONInputError, loads_bounded
-
-
-def timeout() -> int:
-    return current_app.config["DRA_SETTINGS"].statement_timeout_ms
 
 
 def filters_arg() -> dict | None:

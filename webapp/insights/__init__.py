@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from dra.ai.provider import Provider, configuration_problem
 from webapp.ai import provider, settings
-from webapp.database import db_session, get_database
+from webapp.database import db_session, get_database, statement_timeout_ms
 
 T = TypeVar("T")
 
@@ -30,10 +30,6 @@ def provider_or_none() -> Provider | None:
     return provider()
 
 
-def timeout_ms() -> int:
-    return settings().statement_timeout_ms
-
-
 def generate(action: Callable[..., T], **target: int) -> T:
     """UC-INS-01 for the signed-in user (``service.generate_for_model`` or
     ``service.generate_for_dashboard`` on ``target``), with the configured provider (or
@@ -43,6 +39,6 @@ def generate(action: Callable[..., T], **target: int) -> T:
         get_database(),
         provider_or_none(),
         user_id=current_user.id,
-        timeout_ms=timeout_ms(),
+        timeout_ms=statement_timeout_ms(),
         **target,
     )

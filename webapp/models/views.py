@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -21,14 +20,10 @@ from dra.modeling.errors import ModelingError
 from dra.modeling.materialize import drop_model_table
 from dra.permissions import Permission
 from webapp.authz import ProjectAccess, project_scoped, requires
-from webapp.database import commit, db_session, get_database
+from webapp.database import commit, db_session, get_database, statement_timeout_ms
 from webapp.errors import json_errors
 
 bp = project_scoped(Blueprint("models", __name__, url_prefix="/projects/<int:project_id>/models"))
-
-
-def _timeout() -> int:
-    return current_app.config["DRA_SETTINGS"].statement_timeout_ms
 
 
 def _body() -> dict:
@@ -112,7 +107,7 @@ def preview(project_id: int, access: ProjectAccess):
         project_id,
         query_json=data.get("query_json"),
         sql=data.get("sql"),
-        timeout_ms=_timeout(),
+        timeout_ms=statement_timeout_ms(),
     )
     return jsonify(result.as_dict())
 
@@ -129,7 +124,7 @@ def _save(project_id: int, model_id: int | None):
         sql=data.get("sql"),
         description=data.get("description"),
         model_id=model_id,
-        timeout_ms=_timeout(),
+        timeout_ms=statement_timeout_ms(),
     )
     model_id = saved.model.id
     message = (
@@ -160,7 +155,9 @@ def detail(project_id: int, model_id: int, access: ProjectAccess):
     preview_result, preview_error = None, None
     if access.can(Permission.DATA_MODEL_EXECUTE):
         try:
-            preview_result = service.preview_model(get_database(), model, timeout_ms=_timeout())
+            preview_result = service.preview_model(
+                get_database(), model, timeout_ms=statement_timeout_ms()
+            )
         except ModelingError as exc:
             preview_error = exc.message
     return render_template(
@@ -195,7 +192,9 @@ def update(project_id: int, model_id: int, access: ProjectAccess):
 def execute(project_id: int, model_id: int, access: ProjectAccess):
     """UC-DM-03: the stored query, up to the tier's row limit."""
     model = _model(project_id, model_id)
-    result = service.preview_model(get_database(), model, limit=None, timeout_ms=_timeout())
+    result = service.preview_model(
+        get_database(), model, limit=None, timeout_ms=statement_timeout_ms()
+    )
     return jsonify(result.as_dict())
 
 
@@ -204,7 +203,7 @@ def execute(project_id: int, model_id: int, access: ProjectAccess):
 @json_errors
 def preview_saved(project_id: int, model_id: int, access: ProjectAccess):
     model = _model(project_id, model_id)
-    result = service.preview_model(get_database(), model, timeout_ms=_timeout())
+    result = service.preview_model(get_database(), model, timeout_ms=statement_timeout_ms())
     return jsonify(result.as_dict())
 
 
