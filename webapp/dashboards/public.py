@@ -16,8 +16,9 @@ from webapp.dashboards.widgets import (
     filters_arg,
     json_response,
     widget_payload,
+    with_data,
 )
-from webapp.database import get_database, statement_timeout_ms
+from webapp.database import get_database
 from webapp.errors import json_errors
 from webapp.extensions import limiter
 
@@ -84,9 +85,7 @@ def _public_widget_data(token: str, widget_id: int):
         abort(404, description="This widget is not on a shared dashboard.")
     widget, model, defined = found
     filters = service.guest_filters(filters_arg(), defined)
-    return widget, service.widget_data(
-        get_database(), widget, model, filters, timeout_ms=statement_timeout_ms()
-    )
+    return with_data(widget, model, filters)
 
 
 @public_bp.get("/<token>/widgets/<int:widget_id>/data")

@@ -22,8 +22,9 @@ from webapp.dashboards.widgets import (
     filters_arg,
     json_response,
     widget_payload,
+    with_data,
 )
-from webapp.database import db_session, get_database, statement_timeout_ms
+from webapp.database import db_session, get_database
 from webapp.errors import json_errors, on_error
 
 bp = project_scoped(
@@ -108,9 +109,7 @@ def _member_widget_data(project_id: int, dashboard_id: int, widget_id: int):
     widget = service.get_widget(db_session(), board, widget_id)
     filters = filters_arg()
     model = db_session().get(DataModel, widget.data_model_id) if widget.data_model_id else None
-    return widget, service.widget_data(
-        get_database(), widget, model, filters, timeout_ms=statement_timeout_ms()
-    )
+    return with_data(widget, model, filters)
 
 
 @bp.get("/<int:dashboard_id>/widgets/<int:widget_id>/data")

@@ -9,6 +9,14 @@ from dra.dashboards import service
 from dra.modeling.errors import ModelingError
 from dra.security.csv_export import write_csv
 from dra.security.json_input import JSONInputError, loads_bounded
+from webapp.database import get_database, statement_timeout_ms
+
+
+def with_data(widget, model, filters: dict | None) -> tuple:
+    """(widget, its data) for a member or a guest, with the app's statement timeout."""
+    return widget, service.widget_data(
+        get_database(), widget, model, filters, timeout_ms=statement_timeout_ms()
+    )
 
 
 def filters_arg() -> dict | None:
