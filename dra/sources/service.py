@@ -111,6 +111,20 @@ def _check_name(name: str) -> str:
     )
 
 
+def _add_and_ingest(session: Session, source: DataSource) -> DataSource:
+    """A new source, inserted, with its first ingestion request queued."""
+    session.add(source)
+    session.flush()
+    enqueue(
+        session,
+        INGEST,
+        target_id=source.id,
+        project_id=source.project_id,
+        requested_by=source.created_by,
+    )
+    return source
+
+
 def create_database_source(
     session: Session,
     database: Database,
@@ -157,10 +171,7 @@ def create_database_source(
         schema_cache={"tables": [tables[t].as_dict() for t in sorted(tables)]},
         schema_cached_at=datetime.now(UTC),
     )
-    session.add(source)
-    session.flush()
-    enqueue(session, INGEST, target_id=source.id, project_id=project_id, requested_by=user_id)
-    return source
+    return _add_and_ingest(session, source)
 
 
 def create_file_source(
@@ -186,10 +197,7 @@ def create_file_source(
         settings={"summary": upload.summary},
         created_by=user_id,
     )
-    session.add(source)
-    session.flush()
-    enqueue(session, INGEST, target_id=source.id, project_id=project_id, requested_by=user_id)
-    return source
+    return _add_and_ingest(session, source)
 
 
 def create_ad_source(
@@ -219,10 +227,7 @@ def create_ad_source(
         selected_tables=[t.name for t in platform.tables],
         created_by=user_id,
     )
-    session.add(source)
-    session.flush()
-    enqueue(session, INGEST, target_id=source.id, project_id=project_id, requested_by=user_id)
-    return source
+    return _add_and_ingest(session, source)
 
 
 def reconnect_ad_source(
