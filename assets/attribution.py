@@ -1,10 +1,11 @@
 """Attribution reports as a Dagster asset, produced for a request the web app recorded.
 
 The job ``attribution_report_job`` builds the dbt models upstream of the report
-(staging events -> touchpoints -> credits, with their tests) for the report's project
-and options only, recomputing the months whose events changed (assets/dbt.py), and then
-this asset reads the marts into the stored report (``dra.attribution.reports``). The
-nightly ``attribution_daily_job`` rebuilds every project in full (``--full-refresh``).
+(staging events -> touchpoints -> credits, with their tests; the ad spend and GA4
+sessions marts read beside them) for the report's project and options only,
+recomputing the months whose events changed (assets/dbt.py), and then this asset reads
+the marts into the stored report (``dra.attribution.reports``). The nightly
+``attribution_daily_job`` rebuilds every project in full (``--full-refresh``).
 """
 
 import dagster as dg
@@ -18,6 +19,10 @@ from orchestration.resources import PlatformResource
 UPSTREAM = [
     dg.AssetKey(["marts", "fct_attribution_credits"]),
     dg.AssetKey(["intermediate", "int_touchpoints"]),
+    # read beside the credits (dra.attribution.spend, dra.attribution.ga4): rebuilt with
+    # them, so a report shows the spend and sessions its sources last ingested
+    dg.AssetKey(["marts", "fct_ad_spend_daily"]),
+    dg.AssetKey(["marts", "fct_ga4_sessions_daily"]),
 ]
 # The marts' Soda contract reads the whole mart (every project and options): the nightly
 # job's, not a report's, whose cost follows its project (its dbt tests read that project).
@@ -90,10 +95,12 @@ def attribution_report(
     )
 
 
+# The report and every dbt model (with its tests) it reads.
+REPORT_SELECTION = dg.AssetSelection.assets(attribution_report).upstream()
+
 attribution_report_job = dg.define_asset_job(
     "attribution_report_job",
-    selection=dg.AssetSelection.assets(attribution_report).upstream()
-    - dg.AssetSelection.checks(MART_CONTRACT),
+    selection=REPORT_SELECTION - dg.AssetSelection.checks(MART_CONTRACT),
     description="Build the dbt attribution models (with their tests) for the report's "
     "project and options, only the months whose events changed, then produce the report.",
     # The run queue allows one dbt build at a time (tag_concurrency_limits, dra/runtime.py):
@@ -105,8 +112,7 @@ attribution_report_job = dg.define_asset_job(
 attribution_daily_job = dg.define_asset_job(
     "attribution_daily_job",
     selection=dg.AssetSelection.assets(attribution_event_partitions)
-    | dg.AssetSelection.assets(attribution_report).upstream()
-    - dg.AssetSelection.assets(attribution_report),
+    | REPORT_SELECTION - dg.AssetSelection.assets(attribution_report),
     description="Nightly: monthly partitions of the events, then dbt build --full-refresh "
     "of the attribution models (every project, default options) and their tests.",
     tags={"dra/dbt": "build"},

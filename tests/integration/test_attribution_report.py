@@ -198,6 +198,8 @@ def test_request_sensor_launches_the_report_job(database, settings, shop):
         "staging/stg_attribution_events",
         "intermediate/int_touchpoints",
         "marts/fct_attribution_credits",
+        "marts/fct_ad_spend_daily",  # read beside the credits: built with them
+        "marts/fct_ga4_sessions_daily",
     }
     sensor = defs.get_sensor_def("pipeline_request_sensor")
     resources = {

@@ -1,5 +1,6 @@
-"""Attribution in tests: a tracked event, and the report pipeline (the dbt assets and
-the report asset) run for one pipeline request against the test database."""
+"""Attribution in tests: a tracked event, and the report pipeline (what the report job
+selects: the dbt assets upstream of the report, then the report) run for one pipeline
+request against the test database."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 
 import dagster as dg
 
-from assets.attribution import attribution_report
+from assets.attribution import REPORT_SELECTION, attribution_report
 from assets.dbt import build_dbt_assets
 from dra.models import AttributionEvent
 from orchestration.requests import REQUEST_TAG
@@ -35,10 +36,12 @@ def tracked_event(
 
 
 def produce_report(database, settings, request_id: int) -> None:
-    """Materialize the dbt models and the report for request ``request_id`` (the run's
-    tag, as the request sensor sets it); the run must succeed."""
+    """Materialize what ``attribution_report_job`` selects (the dbt models upstream of
+    the report, then the report; the marts' Soda contract aside) for request
+    ``request_id`` (the run's tag, as the request sensor sets it); the run must succeed."""
     result = dg.materialize(
         [build_dbt_assets(), attribution_report],
+        selection=REPORT_SELECTION,
         resources={
             "platform": PlatformResource(
                 database_url=database.url, data_dir=str(settings.data_dir)
