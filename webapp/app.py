@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     register_security(app, settings)
     register_extensions(app)
     register_blueprints(app)
+    allow_consent_redirects(app, settings)
     register_errorhandlers(app)
     register_template_helpers(app)
     return app
@@ -98,6 +100,27 @@ def register_security(app: Flask, settings: Settings) -> None:
         x_content_type_options=True,
         referrer_policy="strict-origin-when-cross-origin",
     )
+
+
+# The pages whose forms start an OAuth flow: their answer redirects the browser to the
+# provider's consent screen, which the CSP's form-action must allow (browsers check it on
+# every redirect that follows a form's submission).
+CONSENT_FORM_PAGES = ("ads.connect", "sources.detail")
+
+
+def allow_consent_redirects(app: Flask, settings: Settings) -> None:
+    """form-action on the pages of CONSENT_FORM_PAGES: 'self' and the configured OAuth
+    providers' consent origins (every other page keeps 'self' alone)."""
+    origins = settings.ads.consent_origins()
+    if not origins:
+        return
+    policy = {**CONTENT_SECURITY_POLICY, "form-action": " ".join(["'self'", *origins])}
+    for endpoint in CONSENT_FORM_PAGES:
+        # this app's own wrapper: the view function itself is shared by every app
+        view = app.view_functions[endpoint]
+        page = functools.wraps(view)(lambda *args, _view=view, **kwargs: _view(*args, **kwargs))
+        page.talisman_view_options = {"content_security_policy": policy}  # type: ignore[attr-defined]
+        app.view_functions[endpoint] = page
 
 
 def register_extensions(app: Flask) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 N = TypeVar("N", int, float)
 
@@ -124,6 +125,16 @@ class AdsSettings:
 
     def api_url(self, platform_key: str) -> str:
         return self.api_urls.get(platform_key) or API_URL_DEFAULTS[platform_key][1]
+
+    def consent_origins(self) -> list[str]:
+        """The origins (scheme://host[:port]) of the configured providers' consent
+        screens: where a "Connect with ..." form's answer redirects the browser."""
+        origins = set()
+        for provider in self.providers.values():
+            if provider.configured:
+                url = urlsplit(provider.authorize_url)
+                origins.add(f"{url.scheme}://{url.netloc}")
+        return sorted(origins)
 
 
 def load_ads_settings(env: Mapping[str, str]) -> AdsSettings:

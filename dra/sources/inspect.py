@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from dra.ads.platforms import is_ad_source
 from dra.db import Database
 from dra.ingestion.connectors import PREVIEW_LIMIT, ConnectionFailed, decode_cursor
 from dra.ingestion.naming import raw_schema
@@ -65,7 +66,8 @@ def source_schema(source: DataSource, settings: Settings, timeout: float = 10) -
     ingested = _ingested(source)
     if source.type not in DATABASE_TYPES:
         tables = [{"name": name, **info} for name, info in sorted(ingested.items())]
-        notes = [] if tables else ["The file has not been ingested yet."]
+        what = "account's reports have" if is_ad_source(source.type) else "file has"
+        notes = [] if tables else [f"The {what} not been ingested yet."]
         return SchemaView(tables=tables, live=False, notes=notes)
     details = Vault(settings.encryption_keys).decrypt_json(source.connection_encrypted)
     try:

@@ -113,6 +113,21 @@ def test_connect_and_pick_an_account(app, login, database, project, meta, meta_o
     assert token_call["grant_type"] == "authorization_code" and token_call["code_verifier"]
 
 
+def test_only_the_consent_form_pages_may_send_a_form_to_the_provider(
+    app, login, project, meta_oauth
+):
+    """Browsers apply form-action to the redirect after "Connect with Meta": the connect
+    page (and the source page's Reconnect) allow the provider's origin, no other page."""
+    client = login(project["owner"])
+    pid = project["id"]
+    origin = meta_oauth.base_url
+    connect = client.get(f"/projects/{pid}/sources/connect/meta_ads")
+    csp = connect.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {origin}" in csp and "frame-ancestors 'none'" in csp
+    other = client.get(f"/projects/{pid}/sources").headers["Content-Security-Policy"]
+    assert "form-action 'self';" in other + ";" and origin not in other
+
+
 def test_no_accounts_is_a_400_with_the_message(app, login, database, project, meta):
     client = login(project["owner"])
     resp = client.get(_consent(client, project["id"]))

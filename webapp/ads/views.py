@@ -143,8 +143,7 @@ def callback():
     code = None
     try:
         code = oauth.check_callback(request.args.to_dict(), pending.get("state"))
-    except oauth.ConsentDenied:
-        flash(DENIED, "error")
+    except oauth.ConsentDenied:  # the connect page says so (once: no flash as well)
         return redirect(
             url_for(
                 "ads.connect",
