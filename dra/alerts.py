@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dra.db import Database
-from dra.models import Alert, Notification, PipelineRequest, Project, User
+from dra.models import Alert, Notification, PipelineRequest, User
+from dra.projects.members import project_owner
 
 
 def raise_alert(
@@ -48,7 +49,7 @@ def record_pipeline_failure(
         if request_id is not None:
             request = s.get(PipelineRequest, request_id)
             if request is not None and request.project_id is not None:
-                owner = s.scalar(select(Project.owner_id).where(Project.id == request.project_id))
+                owner = project_owner(s, request.project_id)
                 if owner:
                     owners.add(owner)
         raise_alert(

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dra.db import Database
-from dra.errors import Forbidden, NotFound
+from dra.errors import DraError, Forbidden, NotFound
 from dra.models import (
     Dashboard,
     DataModel,
@@ -35,6 +35,7 @@ from dra.models import (
     UserSubscription,
 )
 from dra.models.billing import UNLIMITED
+from dra.projects.members import project_owner
 
 
 class Limit(StrEnum):
@@ -168,16 +169,21 @@ def check_limit(session: Session, user_id: int, limit: Limit, **scope: int | Non
 
 
 def check_project_limit(
-    session: Session, database: Database, project_id: int, limit: Limit, **scope: int | None
+    session: Session,
+    database: Database,
+    project_id: int,
+    limit: Limit,
+    *,
+    missing: DraError | None = None,
+    **scope: int | None,
 ) -> Usage:
-    """``check_limit`` against the tier of the project's owner (NotFound: no such project).
+    """``check_limit`` against the tier of the project's owner (``missing``, by default
+    NotFound, when there is no such project).
 
     The project and what it holds are read in the caller's ``session`` (so what it has
     added and not yet committed counts); only the owner's tier is read through a system
     session, since row-level security shows a subscription only to its own user."""
-    owner = session.scalar(select(Project.owner_id).where(Project.id == project_id))
-    if owner is None:
-        raise NotFound("The project was not found.")
+    owner = project_owner(session, project_id, missing or NotFound("The project was not found."))
     used = current_count(session, owner, limit, project_id=project_id, **scope)
     if exempt_from_limits(session, owner):
         return Usage(limit, used, UNLIMITED)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from dra.billing.limits import Limit, check_limit
+from dra.billing.limits import Limit, check_project_limit
 from dra.dashboards.cache import WidgetCache, widget_cache
 from dra.dashboards.charts import (
     CHART_TYPES,
@@ -98,9 +98,7 @@ def create_dashboard(
 ) -> Dashboard:
     """UC-DASH-02: tier limit of the project's owner, then insert."""
     name = _name(name)
-    with database.system_session() as s:
-        owner = s.scalar(select(Project.owner_id).where(Project.id == project_id))
-        check_limit(s, owner, Limit.DASHBOARDS, project_id=project_id)
+    check_project_limit(session, database, project_id, Limit.DASHBOARDS)
     board = Dashboard(
         project_id=project_id,
         name=name,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from dra.billing.limits import Limit, check_limit, row_limit
+from dra.billing.limits import Limit, check_project_limit, row_limit
 from dra.db import Database
 from dra.errors import one_line_text, project_row
 from dra.modeling import lineage
@@ -26,10 +26,10 @@ from dra.models import (
     DashboardWidget,
     DataModel,
     DataModelSource,
-    Project,
 )
 from dra.models.data_models import DataModelStatus
 from dra.pipeline_requests import enqueue, open_request
+from dra.projects.members import project_owner
 
 PREVIEW_ROWS = 100
 REFRESH_KIND = "refresh_model"
@@ -41,22 +41,14 @@ def catalog_for(database: Database, project_id: int) -> Catalog:
         return load_catalog(s, project_id)
 
 
-def owner_of(database: Database, project_id: int) -> int:
-    with database.system_session() as s:
-        return _owner(s, project_id)
-
-
-def _owner(session: Session, project_id: int) -> int:
-    owner = session.scalar(select(Project.owner_id).where(Project.id == project_id))
-    if owner is None:
-        raise ModelingError("Invalid project_id.", status=400, field="project_id")
-    return owner
+def _no_project() -> ModelingError:
+    return ModelingError("Invalid project_id.", status=400, field="project_id")
 
 
 def tier_rows(database: Database, project_id: int) -> int | None:
     """Rows a query of the project may return: its owner's tier's (None: unlimited)."""
     with database.system_session() as s:
-        return row_limit(s, _owner(s, project_id))
+        return row_limit(s, project_owner(s, project_id, _no_project()))
 
 
 def list_models(session: Session, project_id: int) -> list[DataModel]:
@@ -137,11 +129,18 @@ def _source_ids(catalog: Catalog, tables: list[str]) -> list[int]:
     return ids
 
 
-def _check_model_limit(database: Database, project_id: int, source_ids: list[int]) -> None:
-    owner = owner_of(database, project_id)
-    with database.system_session() as s:
-        for sid in source_ids:
-            check_limit(s, owner, Limit.MODELS_PER_SOURCE, data_source_id=sid)
+def _check_model_limit(
+    session: Session, database: Database, project_id: int, source_ids: list[int]
+) -> None:
+    for sid in source_ids:
+        check_project_limit(
+            session,
+            database,
+            project_id,
+            Limit.MODELS_PER_SOURCE,
+            missing=_no_project(),
+            data_source_id=sid,
+        )
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def save_model(
     result = execute(database, project_id, prepared, limit=1, timeout_ms=timeout_ms)
     sources = _source_ids(catalog, prepared.tables)
     if model_id is None:
-        _check_model_limit(database, project_id, sources)
+        _check_model_limit(session, database, project_id, sources)
         model = DataModel(project_id=project_id, created_by=user_id, name=name)
         session.add(model)
     else:
@@ -234,7 +233,7 @@ def copy_model(
     except ModelingError:
         raise ModelingError("The data model could not be copied.", status=400) from None
     source_ids = [link.data_source_id for link in source.source_links]
-    _check_model_limit(database, project_id, source_ids)
+    _check_model_limit(session, database, project_id, source_ids)
     copy = DataModel(
         project_id=project_id,
         created_by=user_id,

@@ -23,7 +23,7 @@ from dra.models import Notification, Project, ProjectInvitation, ProjectMember, 
 from dra.models.columns import EMAIL_LENGTH
 from dra.models.projects import InvitableRole, InvitationStatus
 from dra.projects.errors import ProjectError
-from dra.projects.members import clean_role
+from dra.projects.members import clean_role, project_owner
 
 INVITATION_DAYS = 7
 INVITABLE = tuple(role.value for role in reversed(list(InvitableRole)))  # viewer, editor, admin
@@ -56,9 +56,9 @@ def check_member_limit(limit_session: Session, project_id: int) -> None:
     subscription only to its user, so callers acting as a project admin pass a system
     session here (read-only use).
     """
-    owner_id = limit_session.scalar(select(Project.owner_id).where(Project.id == project_id))
-    if owner_id is None:
-        raise ProjectError("Project not found.", status=404)
+    owner_id = project_owner(
+        limit_session, project_id, ProjectError("Project not found.", status=404)
+    )
     try:
         check_limit(limit_session, owner_id, Limit.MEMBERS_PER_PROJECT, project_id=project_id)
     except LimitExceeded as exc:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dra.errors import project_row
+from dra.errors import DraError, project_row
 from dra.models import Project, ProjectMember, User
 from dra.models.projects import ProjectRole
 from dra.permissions import ROLES
@@ -45,14 +45,20 @@ class MemberRow:
         )
 
 
-def _owner_id(session: Session, project_id: int) -> int | None:
-    """The project's owner (``projects.owner_id``): never removed nor demoted."""
-    return session.scalar(select(Project.owner_id).where(Project.id == project_id))
+def project_owner(session: Session, project_id: int, missing: DraError | None = None) -> int | None:
+    """The id of the project's owner (``projects.owner_id``): never removed nor demoted.
+
+    When ``session`` sees no such project, ``missing`` is raised (each caller passes the
+    error it answers with), or None is returned when no error is given."""
+    owner = session.scalar(select(Project.owner_id).where(Project.id == project_id))
+    if owner is None and missing is not None:
+        raise missing
+    return owner
 
 
 def list_members(session: Session, project_id: int) -> list[MemberRow]:
     """Members with their roles, owners first (UC-PROJ-08)."""
-    owner_id = _owner_id(session, project_id)
+    owner_id = project_owner(session, project_id)
     order = {role: i for i, role in enumerate(ROLES)}
     rows = session.execute(
         select(ProjectMember, User)
@@ -91,7 +97,7 @@ def _owner_count(session: Session, project_id: int) -> int:
 
 def _guard_owner_change(session: Session, member: ProjectMember, actor_role: str) -> None:
     """Refuse touching the project owner, or an owner unless the actor is one."""
-    if member.user_id == _owner_id(session, member.project_id):
+    if member.user_id == project_owner(session, member.project_id):
         raise ProjectError("Cannot remove or demote the project owner.", status=400)
     if member.role == ProjectRole.OWNER:
         if actor_role != ProjectRole.OWNER:
@@ -121,7 +127,7 @@ def remove_member(
 ) -> MemberRow:
     """Remove a member (UC-PROJ-09); the project owner cannot be removed."""
     member = _member(session, project_id, member_id)
-    if member.user_id == _owner_id(session, project_id):
+    if member.user_id == project_owner(session, project_id):
         raise ProjectError("Cannot remove the project owner.", status=400)
     _guard_owner_change(session, member, actor_role)
     row = _row(session, member)
@@ -132,4 +138,4 @@ def remove_member(
 
 def _row(session: Session, member: ProjectMember) -> MemberRow:
     user = session.get(User, member.user_id)
-    return MemberRow.of(member, user, _owner_id(session, member.project_id))
+    return MemberRow.of(member, user, project_owner(session, member.project_id))
