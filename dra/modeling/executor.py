@@ -112,7 +112,8 @@ def _timeout(timeout_ms: int) -> sql.Composed:
     return sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
 
 
-def _set_timeout(cur: psycopg.Cursor, timeout_ms: int) -> None:
+def set_timeout(cur: psycopg.Cursor, timeout_ms: int) -> None:
+    """``SET LOCAL statement_timeout`` for the rest of the current transaction."""
     cur.execute(_timeout(timeout_ms))
 
 
@@ -145,7 +146,7 @@ def readonly_cursor(
             with conn.cursor() as cur:
                 # the role is made once, in a transaction of its own (bounded too: it may
                 # wait for the project's first ingestion, which makes it as well)
-                _set_timeout(cur, timeout_ms)
+                set_timeout(cur, timeout_ms)
                 role = ensure_project_role(cur, project_id)
                 conn.commit()
                 narrow(cur, role, timeout_ms)

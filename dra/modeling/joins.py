@@ -74,8 +74,7 @@ from sqlalchemy import select
 from dra.db import Database
 from dra.modeling.catalog import Catalog, load_catalog, source_tables
 from dra.modeling.errors import ModelingError
-from dra.modeling.executor import _set_timeout, narrow
-from dra.project_roles import ensure_project_role
+from dra.modeling.executor import readonly_cursor
 
 NO_CANDIDATES_MESSAGE = "No join candidates detected in schema."
 MIN_CONFIDENCE = 0.5
@@ -523,10 +522,10 @@ class Containment:
 class ContainmentProbe:
     """Measuring queries on a project's tables, as the project's database role.
 
-    One read-only transaction narrowed like the query executor's (``SET LOCAL ROLE``,
-    statement timeout, ``search_path``); each query in a savepoint, so one that times out
-    or may not read a table answers None and the next one runs. Past the time budget
-    every answer is None.
+    One read-only transaction narrowed by the query executor's ``readonly_cursor``
+    (``SET LOCAL ROLE``, statement timeout, ``search_path``); each query in a savepoint,
+    so one that times out or may not read a table answers None and the next one runs.
+    Past the time budget every answer is None.
     """
 
     def __init__(
@@ -549,26 +548,14 @@ class ContainmentProbe:
         self._stats: dict[tuple[str, str, tuple[str, ...], int], ColumnStats | None] = {}
 
     def __enter__(self) -> ContainmentProbe:
-        self._raw = self.database.system_engine.raw_connection()
-        self.conn: psycopg.Connection = self._raw.driver_connection  # type: ignore[assignment]
-        self.conn.rollback()
-        self.cur = self.conn.cursor()
-        try:
-            _set_timeout(self.cur, self.timeout_ms)
-            role = ensure_project_role(self.cur, self.project_id)
-            self.conn.commit()
-            narrow(self.cur, role, self.timeout_ms)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
+        self._cursor = readonly_cursor(self.database, self.project_id, self.timeout_ms)
+        self.cur = self._cursor.__enter__()
+        self.conn = self.cur.connection
         self.started = time.perf_counter()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.conn.rollback()
-        finally:
-            self._raw.close()
+    def __exit__(self, *exc: Any) -> bool | None:
+        return self._cursor.__exit__(*exc)
 
     @property
     def elapsed(self) -> float:

@@ -20,7 +20,7 @@ from dra.ingestion.loader import analyze_table, ensure_schema, swap_in
 from dra.ingestion.naming import model_table, models_schema
 from dra.modeling.catalog import load_catalog
 from dra.modeling.errors import ModelingError
-from dra.modeling.executor import translate_error
+from dra.modeling.executor import set_timeout, translate_error
 from dra.modeling.prepare import prepare_model
 from dra.models import DataModel, Project
 from dra.models.data_models import DataModelStatus
@@ -125,7 +125,7 @@ def _build(
                 )
                 cur.execute(grant)
                 cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-                _set_timeout(cur, _left_ms(deadline))
+                set_timeout(cur, _left_ms(deadline))
                 cur.execute(
                     sql.SQL("insert into {}.{} {}").format(
                         sql.Identifier(schema), sql.Identifier(staging), query
@@ -162,12 +162,6 @@ def _left_ms(deadline: float) -> int:
     return max(1, int((deadline - time.monotonic()) * 1000))
 
 
-def _set_timeout(cur: psycopg.Cursor, timeout_ms: int) -> None:
-    cur.execute(
-        sql.SQL("set local statement_timeout = {}").format(sql.Literal(f"{int(timeout_ms)}ms"))
-    )
-
-
 def _result_columns(
     cur: psycopg.Cursor, role: str, query: sql.Composable, params: dict, timeout_ms: int
 ) -> list[tuple[str, str]]:
@@ -175,7 +169,7 @@ def _result_columns(
     project's role in a savepoint (the session is back to the system role afterwards)."""
     with cur.connection.transaction():
         cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-        _set_timeout(cur, timeout_ms)
+        set_timeout(cur, timeout_ms)
         cur.execute(
             sql.SQL("select * from ({}) as dra_shape limit 0").format(query), params or None
         )
