@@ -1,4 +1,5 @@
-"""One database session per request, opened lazily, acting as the signed-in user."""
+"""One database session per request, opened lazily, acting as the signed-in user; the
+database and the settings the app was built with."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from dra.db import Database, act_as
+from dra.settings import Settings
 
 
 def get_database() -> Database:
     return current_app.extensions["dra_database"]
 
 
+def app_settings() -> Settings:
+    """The settings the app was built with (``create_app``)."""
+    return current_app.config["DRA_SETTINGS"]
+
+
 def statement_timeout_ms() -> int:
     """How long one query of a page or of the API may run (``DRA_STATEMENT_TIMEOUT_MS``)."""
-    return current_app.config["DRA_SETTINGS"].statement_timeout_ms
+    return app_settings().statement_timeout_ms
 
 
 def db_session() -> Session:

@@ -6,7 +6,7 @@ security opens platform tables; the logic lives in ``dra.admin``.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -17,7 +17,7 @@ from dra.models import AccountCancellationRequest, Alert, EmailOutbox, User
 from dra.models.users import CancellationStatus
 from webapp.admin.forms import BetaForm, TierForm
 from webapp.authz import platform_admin_required
-from webapp.database import db_session, get_database
+from webapp.database import app_settings, db_session, get_database
 from webapp.errors import flashed, on_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -120,7 +120,7 @@ def user_delete(user_id: int):
     on_error(answer)
     deleted = deletion.delete_account(
         get_database(),
-        current_app.config["DRA_SETTINGS"].data_dir,
+        app_settings().data_dir,
         user_id,
         actor_id=current_user.id,
         confirmation=request.form.get(deletion.CONFIRM_FIELD, ""),

@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -29,12 +28,11 @@ from dra.errors import DraError
 from dra.models import DataSource
 from dra.permissions import Permission
 from dra.security.crypto import Vault
-from dra.settings import Settings
 from dra.sources import service
 from dra.sources.service import SourceError
 from webapp.auth.mailing import external_url
 from webapp.authz import ProjectAccess, authorize, project_scoped, requires
-from webapp.database import db_session, get_database
+from webapp.database import app_settings, db_session, get_database
 from webapp.errors import on_error
 from webapp.sources.views import check_source_limit
 
@@ -48,13 +46,9 @@ DRAFT_KEY = "ads_draft"
 DENIED = "The connection was cancelled: access was not granted on the consent screen."
 
 
-def _settings() -> Settings:
-    return current_app.config["DRA_SETTINGS"]
-
-
 def _platform(key: str) -> Platform:
     try:
-        return platform(key, _settings().ads)
+        return platform(key, app_settings().ads)
     except LookupError:
         abort(404, description="No such advertising platform.")
 
@@ -66,7 +60,7 @@ def _redirect_uri() -> str:
 @bp.get("/")
 @requires(Permission.DATA_SOURCE_CREATE)
 def index(project_id: int, access: ProjectAccess):
-    ads = _settings().ads
+    ads = app_settings().ads
     choices = [
         {
             "key": cls.key,
@@ -167,7 +161,7 @@ def callback():
             platform=plat,
             token=token,
             accounts=accounts,
-            settings=_settings(),
+            settings=app_settings(),
         )
         flash(f"“{source.name}” has been reconnected; its data is being ingested.", "success")
         return redirect(url_for("sources.detail", project_id=project_id, source_id=source.id))
@@ -176,7 +170,7 @@ def callback():
     session[DRAFT_KEY] = {
         "project_id": project_id,
         "platform": plat.key,
-        "token": Vault(_settings().encryption_keys).encrypt_json(token.as_dict()).decode(),
+        "token": Vault(app_settings().encryption_keys).encrypt_json(token.as_dict()).decode(),
         "accounts": [a.as_dict() for a in accounts],
     }
     return redirect(url_for("ads.pick", project_id=project_id, platform_key=plat.key))
@@ -209,7 +203,7 @@ def pick(project_id: int, platform_key: str, access: ProjectAccess):
     if chosen is None:
         raise SourceError(f"Choose one {plat.account_noun} in the list.", field="account")
     token = OAuthToken.from_dict(
-        Vault(_settings().encryption_keys).decrypt_json(draft["token"].encode())
+        Vault(app_settings().encryption_keys).decrypt_json(draft["token"].encode())
     )
     source = service.create_ad_source(
         db_session(),
@@ -220,7 +214,7 @@ def pick(project_id: int, platform_key: str, access: ProjectAccess):
         platform=plat,
         token=token,
         account=chosen,
-        settings=_settings(),
+        settings=app_settings(),
     )
     session.pop(DRAFT_KEY, None)
     flash(f"“{source.name}” has been connected; its data is being ingested.", "success")

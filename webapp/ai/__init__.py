@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from dra.ai.errors import AIError
 from dra.ai.provider import Provider, build_provider
-from dra.settings import Settings
+from webapp.database import app_settings
 from webapp.extensions import limiter
 
 AI_RATE = "20 per hour"
@@ -37,15 +37,11 @@ def ai_rate_limit():
     )
 
 
-def settings() -> Settings:
-    return current_app.config["DRA_SETTINGS"]
-
-
 def provider() -> Provider:
     """The configured model client, built once per app (503 saying how to enable it)."""
     built = current_app.extensions.get("dra_ai_provider")
     if built is None:
-        built = current_app.extensions["dra_ai_provider"] = build_provider(settings())
+        built = current_app.extensions["dra_ai_provider"] = build_provider(app_settings())
     return built
 
 

@@ -19,9 +19,9 @@ from dra.errors import NotFound
 from dra.models import DataSource
 from dra.permissions import Permission, role_allows
 from dra.sources import service as sources
-from webapp.ai import settings, source_ids
+from webapp.ai import source_ids
 from webapp.authz import ProjectAccess, project_role, project_scoped, requires
-from webapp.database import db_session, get_database
+from webapp.database import app_settings, db_session, get_database
 
 bp = project_scoped(Blueprint("ai", __name__, url_prefix="/projects/<int:project_id>/ai"))
 
@@ -68,7 +68,7 @@ def index(project_id: int, access: ProjectAccess):
         s | {"names": [names.get(i, f"#{i}") for i in s["dataSourceIds"]]}
         for s in sessions.open_sessions(session, user_id=current_user.id, project_id=project_id)
     ]
-    problem = configuration_problem(settings())
+    problem = configuration_problem(app_settings())
     data = {
         "projectId": project_id,
         "sources": [

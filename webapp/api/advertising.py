@@ -11,7 +11,7 @@ for owners and admins), so it has no API operation.
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from pydantic import Field
 
 from dra.ads import oauth
@@ -20,7 +20,7 @@ from dra.permissions import Permission
 from dra.sources import service
 from webapp.api import Model, api_blueprint, listing, operation, out
 from webapp.api.sources import SourceOut
-from webapp.database import db_session
+from webapp.database import app_settings, db_session
 
 bp = api_blueprint("advertising", "/projects/<int:project_id>/advertising")
 TAGS = ["advertising"]
@@ -42,7 +42,7 @@ class PlatformsOut(Model):
 @operation(Permission.DATA_SOURCE_VIEW, resp={200: PlatformsOut}, tags=TAGS)
 def platform_list(project_id: int, access):
     """The platforms an account can be connected from."""
-    ads = current_app.config["DRA_SETTINGS"].ads
+    ads = app_settings().ads
     found = [
         {
             "key": cls.key,

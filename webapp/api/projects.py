@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from pydantic import Field
 
 from dra.permissions import Permission
 from dra.projects import invitations, members, projects
 from webapp.api import USER, Model, Strict, api_blueprint, listing, operation, out
-from webapp.database import db_session, get_database
+from webapp.database import app_settings, db_session, get_database
 from webapp.projects.views import INVITATION_RATE
 
 bp = api_blueprint("projects", "/projects")
@@ -135,7 +135,7 @@ def invite(project_id: int, access):
             body.email,
             body.role,
             inviter_id=current_user.id,
-            base_url=current_app.config["DRA_SETTINGS"].public_base_url,
+            base_url=app_settings().public_base_url,
             limit_session=limits,
         )
     return out(InvitationOut, result, 201)

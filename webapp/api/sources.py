@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 from pydantic import Field
 
@@ -32,7 +32,7 @@ from webapp.api import (
     paged,
     request_body,
 )
-from webapp.database import commit, db_session, get_database, rollback
+from webapp.database import app_settings, commit, db_session, get_database, rollback
 from webapp.sources.views import _source, check_source_limit, save_upload
 
 bp = api_blueprint("sources", "/projects/<int:project_id>/sources")
@@ -120,10 +120,6 @@ class DeletedSourceOut(Model):
     broken_models: list[str]
 
 
-def _settings():
-    return current_app.config["DRA_SETTINGS"]
-
-
 def _status(project_id: int, source_id: int) -> dict:
     found = next(
         (r for r in service.list_sources(db_session(), project_id) if r.id == source_id), None
@@ -152,7 +148,7 @@ def get(project_id: int, source_id: int, access):
     """One source with its tables and columns (live from a database, else cached)."""
     source = _source(project_id, source_id)
     try:
-        schema = inspect.source_schema(source, _settings())
+        schema = inspect.source_schema(source, app_settings())
         commit()  # the refreshed schema cache
         tables, live, stale, error, notes = (
             schema.tables,
@@ -209,7 +205,7 @@ def create_database(project_id: int, access):
         name=body.name,
         source_type=body.type,
         details=details,
-        settings=_settings(),
+        settings=app_settings(),
         selected_tables=body.tables,
         incremental=body.incremental,
     )
@@ -235,7 +231,7 @@ def upload(project_id: int, access):
 def refresh(project_id: int, source_id: int, access):
     """Ingest again (a database is tested first; an open request is reused)."""
     source = _source(project_id, source_id)
-    service.check_reachable(source, _settings())
+    service.check_reachable(source, app_settings())
     service.request_refresh(db_session(), source, current_user.id)
     return _queued(project_id, source_id)
 
@@ -258,5 +254,5 @@ def delete(project_id: int, source_id: int, access):
     """Delete it: models reading it are marked broken, its tables and file removed."""
     deleted = service.delete_source(db_session(), _source(project_id, source_id))
     commit()
-    service.remove_source_data(get_database(), _settings(), deleted)
+    service.remove_source_data(get_database(), app_settings(), deleted)
     return out(DeletedSourceOut, {"deleted": True, **deleted.__dict__})

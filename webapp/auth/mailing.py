@@ -11,20 +11,16 @@ from sqlalchemy.orm import Session
 from dra.accounts.preferences import make_unsubscribe_token
 from dra.mail import MailConfig, send_email
 from dra.models import EmailOutbox, User
-from dra.settings import Settings
-
-
-def settings() -> Settings:
-    return current_app.config["DRA_SETTINGS"]
+from webapp.database import app_settings
 
 
 def mail_config() -> MailConfig:
-    return MailConfig.from_settings(settings())
+    return MailConfig.from_settings(app_settings())
 
 
 def external_url(endpoint: str, **values: Any) -> str:
     """An absolute link for an email, on the configured public address."""
-    return settings().public_base_url.rstrip("/") + url_for(endpoint, **values)
+    return app_settings().public_base_url.rstrip("/") + url_for(endpoint, **values)
 
 
 def unsubscribe_url(user_id: int) -> str:

@@ -4,19 +4,12 @@ images, sitemap under ``/admin``) and the public pages (``public``: ``/blog``,
 
 from __future__ import annotations
 
-from flask import current_app
-
 from dra.content import sitemap
-from dra.settings import Settings
-from webapp.database import commit, db_session
-
-
-def site_settings() -> Settings:
-    return current_app.config["DRA_SETTINGS"]
+from webapp.database import app_settings, commit, db_session
 
 
 def regenerate_sitemap() -> sitemap.SitemapFile:
     """Commit the request's change, then write the sitemap from what is now stored."""
     commit()
-    settings = site_settings()
+    settings = app_settings()
     return sitemap.write_sitemap(db_session(), settings.data_dir, settings.public_base_url)

@@ -14,9 +14,9 @@ from dra.content import articles, categories, images, sitemap
 from dra.content.markdown import render_markdown
 from dra.errors import DraError
 from webapp.authz import platform_admin_required
-from webapp.content import regenerate_sitemap, site_settings
+from webapp.content import regenerate_sitemap
 from webapp.content.forms import ArticleForm, CategoryForm, ImageForm
-from webapp.database import db_session
+from webapp.database import app_settings, db_session
 from webapp.errors import flashed, on_error, wants_json
 
 bp = Blueprint("content_admin", __name__, url_prefix="/admin")
@@ -44,7 +44,7 @@ def _article_form(article, form: dict, error: DraError | None = None, preview: s
         errors=error.errors if error else {},
         preview=preview,
         categories=[row.category for row in categories.list_categories(db_session())],
-        images=images.list_images(site_settings().data_dir),
+        images=images.list_images(app_settings().data_dir),
     )
 
 
@@ -55,7 +55,7 @@ def _save_or_preview(article):
     if request.form.get("action") == "preview":
         return _article_form(article, form, preview=render_markdown(form["body"] or ""))
     on_error(lambda exc: _article_form(article, form, exc))
-    data_dir = site_settings().data_dir
+    data_dir = app_settings().data_dir
     if article is None:
         saved = articles.create_article(db_session(), data_dir, form, author_id=current_user.id)
         message = f"Draft “{saved.title}” created."
@@ -148,12 +148,12 @@ def category_delete(category_id: int):
 
 
 def _images_page(error: DraError | None = None):
-    data_dir = site_settings().data_dir
+    data_dir = app_settings().data_dir
     return render_template(
         "content/images.html",
         images=images.list_images(data_dir),
         error=error,
-        max_mb=site_settings().image_max_bytes / 2**20,
+        max_mb=app_settings().image_max_bytes / 2**20,
     )
 
 
@@ -169,12 +169,12 @@ def image_upload():
     """Multipart ``image``: checked, re-encoded and stored; 201 JSON with its URL for JSON
     clients, else back to the list. 400 not an accepted image (or a bomb), 413 too big."""
     on_error(_images_page)
-    limit = site_settings().image_max_bytes
+    limit = app_settings().image_max_bytes
     upload = ImageForm().image.data
     if upload is None or not upload.filename:
         raise images.ImageRejected("Choose an image to upload.", field=images.FIELD)
     processed = images.process_image(images.read_upload(upload.stream, limit))
-    stored = images.store_image(site_settings().data_dir, processed)
+    stored = images.store_image(app_settings().data_dir, processed)
     if wants_json():
         body = {
             "name": stored.name,
@@ -193,7 +193,7 @@ def image_upload():
 @platform_admin_required
 def image_delete(name: str):
     on_error(flashed(_images_page))
-    images.delete_image(db_session(), site_settings().data_dir, name)
+    images.delete_image(db_session(), app_settings().data_dir, name)
     flash("Image deleted.", "success")
     return redirect(url_for("content_admin.images_list"))
 
@@ -204,7 +204,7 @@ def image_delete(name: str):
 @bp.route("/sitemap", methods=["GET", "POST"])
 @platform_admin_required
 def sitemap_page():
-    settings = site_settings()
+    settings = app_settings()
     if request.method == "POST":
         current = regenerate_sitemap()
         flash(f"Sitemap regenerated: {current.urls} URLs.", "success")

@@ -10,8 +10,7 @@ from flask_login import current_user
 from dra.content import articles, images, sitemap
 from dra.content.markdown import render_markdown
 from dra.models.content import ArticleStatus
-from webapp.content import site_settings
-from webapp.database import db_session
+from webapp.database import app_settings, db_session
 
 bp = Blueprint("blog", __name__)
 
@@ -29,7 +28,7 @@ def _list(category_slug: str | None):
         "content/blog_list.html",
         page=page,
         categories=articles.public_categories(db_session()),
-        base_url=site_settings().public_base_url.rstrip("/"),
+        base_url=app_settings().public_base_url.rstrip("/"),
     )
 
 
@@ -53,14 +52,14 @@ def article(slug: str):
         body=render_markdown(found.body),
         description=articles.description(found),
         published=found.status == ArticleStatus.PUBLISHED,
-        base_url=site_settings().public_base_url.rstrip("/"),
+        base_url=app_settings().public_base_url.rstrip("/"),
     )
 
 
 @bp.get("/images/<name>")
 def image(name: str):
     """A stored image: its own content type, cached for a year (names never change)."""
-    path = images.image_path(site_settings().data_dir, name)
+    path = images.image_path(app_settings().data_dir, name)
     response = send_file(
         path, mimetype=images.CONTENT_TYPES[path.suffix[1:]], conditional=True, max_age=ONE_YEAR
     )
@@ -70,11 +69,11 @@ def image(name: str):
 
 @bp.get("/sitemap.xml")
 def sitemap_xml():
-    settings = site_settings()
+    settings = app_settings()
     current = sitemap.current_sitemap(db_session(), settings.data_dir, settings.public_base_url)
     return Response(current.xml, mimetype="application/xml")
 
 
 @bp.get("/robots.txt")
 def robots():
-    return Response(sitemap.robots_txt(site_settings().public_base_url), mimetype="text/plain")
+    return Response(sitemap.robots_txt(app_settings().public_base_url), mimetype="text/plain")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from dra.models import Backup
 from dra.operations.backups import list_backups, request_backup
 from dra.pipeline_requests import current_step, latest_request
 from webapp.api import DB_ADMIN, Model, Page, PageQuery, api_blueprint, operation, out, page_of
-from webapp.database import get_database
+from webapp.database import app_settings, get_database
 from webapp.dbadmin.views import _backup_state, _restore_state
 
 bp = api_blueprint("backups", "/admin")
@@ -82,7 +82,7 @@ def _backup(b: Backup, **extra) -> dict:
 def backup_list():
     """Backups, newest first, each with whether its file is still on disk."""
     query = request.context.query
-    settings = current_app.config["DRA_SETTINGS"]
+    settings = app_settings()
     with get_database().system_session() as s:
         total = s.scalar(select(func.count()).select_from(Backup)) or 0
         rows = list_backups(s, settings, limit=query.page * query.limit)

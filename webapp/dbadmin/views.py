@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -34,15 +33,11 @@ from dra.operations.restore import request_restore, store_upload
 from dra.operations.schedules import save_schedule
 from dra.pipeline_requests import current_step, latest_request
 from webapp.authz import platform_admin_required
-from webapp.database import get_database
+from webapp.database import app_settings, get_database
 from webapp.dbadmin.access import db_admin_required
 from webapp.errors import on_error, wants_json
 
 bp = Blueprint("dbadmin", __name__, url_prefix="/admin/database")
-
-
-def _settings():
-    return current_app.config["DRA_SETTINGS"]
 
 
 def _page(status: int = 200, **extra):
@@ -51,7 +46,7 @@ def _page(status: int = 200, **extra):
     with database.system_session() as s:
         context = {
             "migration": migrate.status(database.url),
-            "backups": list_backups(s, _settings()),
+            "backups": list_backups(s, app_settings()),
             "operation": operation_in_progress(s),
             "schedules": s.scalars(select(BackupSchedule).order_by(BackupSchedule.id)).all(),
             "alerts": s.scalars(
@@ -248,7 +243,7 @@ def download(backup_id: int):
         b = s.get(Backup, backup_id)
         if b is None or b.status != "succeeded":
             abort(404)
-        path = backup_path(_settings(), b.file_name)
+        path = backup_path(app_settings(), b.file_name)
     if not path.is_file():
         abort(404, description="The file is no longer in the backup folder.")
     return send_file(path, as_attachment=True, download_name=path.name)
@@ -296,7 +291,7 @@ def upload():
             ensure_idle(s)
             backup = store_upload(
                 s,
-                _settings(),
+                app_settings(),
                 file.stream,
                 requested_by=current_user.id,
                 url=get_database().url,

@@ -17,15 +17,15 @@ from typing import TypeVar
 from flask_login import current_user
 
 from dra.ai.provider import Provider, configuration_problem
-from webapp.ai import provider, settings
-from webapp.database import db_session, get_database, statement_timeout_ms
+from webapp.ai import provider
+from webapp.database import app_settings, db_session, get_database, statement_timeout_ms
 
 T = TypeVar("T")
 
 
 def provider_or_none() -> Provider | None:
     """The configured model client, or None (offline insights) when there is none."""
-    if configuration_problem(settings()) is not None:
+    if configuration_problem(app_settings()) is not None:
         return None
     return provider()
 

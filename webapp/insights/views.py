@@ -16,9 +16,9 @@ from dra.ai.provider import configuration_problem
 from dra.errors import DraError
 from dra.insights import service
 from dra.permissions import Permission, role_allows
-from webapp.ai import ai_rate_limit, settings
+from webapp.ai import ai_rate_limit
 from webapp.authz import ProjectAccess, project_role, project_scoped, requires
-from webapp.database import db_session
+from webapp.database import app_settings, db_session
 from webapp.errors import on_error
 from webapp.insights import generate
 
@@ -26,7 +26,7 @@ bp = project_scoped(Blueprint("insights", __name__, url_prefix="/projects/<int:p
 
 
 def _offline_note() -> str | None:
-    problem = configuration_problem(settings())
+    problem = configuration_problem(app_settings())
     if problem is None:
         return None
     return (

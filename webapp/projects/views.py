@@ -17,7 +17,7 @@ from dra.permissions import ROLES, Permission
 from dra.projects import invitations, members, projects
 from dra.projects.errors import ProjectError
 from webapp.authz import ProjectAccess, project_scoped, requires
-from webapp.database import commit, db_session, get_database
+from webapp.database import app_settings, commit, db_session, get_database
 from webapp.errors import on_error
 from webapp.extensions import limiter
 from webapp.projects.forms import DeleteProjectForm, InvitationForm, ProjectForm, RoleForm
@@ -74,7 +74,7 @@ def _per_user() -> str:
 
 
 def _base_url() -> str:
-    return current_app.config["DRA_SETTINGS"].public_base_url
+    return app_settings().public_base_url
 
 
 @bp.get("/")
@@ -117,9 +117,7 @@ def delete(project_id: int, access: ProjectAccess):
             db_session(), project_id, confirm_name, actor_id=current_user.id
         )
         commit()  # the rows go first; then the data schemas and files
-        projects.remove_project_data(
-            get_database(), current_app.config["DRA_SETTINGS"].data_dir, project_id
-        )
+        projects.remove_project_data(get_database(), app_settings().data_dir, project_id)
         flash(f"The project “{name}” has been deleted.", "success")
         return redirect(url_for("projects.index"))
     return render_template("projects/delete.html", error=None)

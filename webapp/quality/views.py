@@ -22,7 +22,7 @@ from dra.permissions import Permission
 from dra.quality import checks, service, soda
 from dra.quality.reports import latest_report, score_history
 from webapp.authz import ProjectAccess, project_scoped, requires
-from webapp.database import db_session
+from webapp.database import app_settings, db_session
 from webapp.errors import on_error
 
 bp = project_scoped(
@@ -50,7 +50,7 @@ def _back(project_id: int, model_id: int, message: str, anchor: str = ""):
 
 
 def _data_dir():
-    return current_app.config["DRA_SETTINGS"].data_dir
+    return app_settings().data_dir
 
 
 def _history_chart(rows) -> dict:

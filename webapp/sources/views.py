@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -20,12 +19,11 @@ from dra.billing.limits import Limit, check_project_limit
 from dra.ingestion.connectors import database_types
 from dra.permissions import Permission
 from dra.security.crypto import Vault
-from dra.settings import Settings
 from dra.sources import inspect, service
 from dra.sources.service import SourceError
 from dra.sources.uploads import UploadRejected, store_upload
 from webapp.authz import ProjectAccess, project_scoped, requires
-from webapp.database import commit, db_session, get_database, rollback
+from webapp.database import app_settings, commit, db_session, get_database, rollback
 from webapp.errors import error_page, on_error
 from webapp.sources.forms import FileSourceForm
 
@@ -33,10 +31,6 @@ bp = project_scoped(Blueprint("sources", __name__, url_prefix="/projects/<int:pr
 
 DRAFT_KEY = "source_draft"
 FILE_KINDS = {"csv": "CSV", "excel": "Excel (.xlsx, .xls)", "pdf": "PDF"}
-
-
-def _settings() -> Settings:
-    return current_app.config["DRA_SETTINGS"]
 
 
 def _source(project_id: int, source_id: int):
@@ -70,7 +64,7 @@ def _draft_details(project_id: int, source_type: str) -> dict | None:
     draft = session.get(DRAFT_KEY)
     if not draft or draft.get("project_id") != project_id or draft.get("type") != source_type:
         return None
-    return Vault(_settings().encryption_keys).decrypt_json(draft["token"].encode())
+    return Vault(app_settings().encryption_keys).decrypt_json(draft["token"].encode())
 
 
 def _database_form(*, form: dict, error: SourceError | None = None, tables=None):
@@ -103,11 +97,11 @@ def new_database(project_id: int, access: ProjectAccess):
         return _database_form(form=form, error=exc), 400
 
     on_error(refused)
-    tables = service.check_connection(source_type, details, _settings())
+    tables = service.check_connection(source_type, details, app_settings())
     session[DRAFT_KEY] = {
         "project_id": project_id,
         "type": source_type,
-        "token": Vault(_settings().encryption_keys).encrypt_json(details).decode(),
+        "token": Vault(app_settings().encryption_keys).encrypt_json(details).decode(),
     }
     flash("The data source has been connected. Choose the tables to ingest.", "success")
     return _database_form(form=form, tables=tables)
@@ -127,7 +121,7 @@ def _save_database(project_id: int, source_type: str, form: dict):
         tables = None
         if exc.field in ("tables", "incremental", "name"):  # let the user choose again
             try:
-                tables = service.check_connection(source_type, details, _settings())
+                tables = service.check_connection(source_type, details, app_settings())
             except SourceError:
                 tables = None
         return _database_form(form=form, error=exc, tables=tables), 400
@@ -141,7 +135,7 @@ def _save_database(project_id: int, source_type: str, form: dict):
         name=form.get("name", ""),
         source_type=source_type,
         details=details,
-        settings=_settings(),
+        settings=app_settings(),
         selected_tables=chosen,
         incremental=incremental,
     )
@@ -175,7 +169,7 @@ def save_upload(project_id: int, upload, kind: str | None, name: str | None):
     (source, stored file). The page and the API both add files through here."""
     if upload is None or not upload.filename:
         raise SourceError("Choose a file to upload.", field="file")
-    settings = _settings()
+    settings = app_settings()
     stored = None
     try:
         stored = store_upload(
@@ -213,7 +207,7 @@ def detail(project_id: int, source_id: int, access: ProjectAccess):
     source = _source(project_id, source_id)
     schema_error = None
     try:
-        schema = inspect.source_schema(source, _settings())
+        schema = inspect.source_schema(source, app_settings())
         commit()  # the refreshed schema cache
     except SourceError as exc:
         rollback()
@@ -244,7 +238,7 @@ def detail(project_id: int, source_id: int, access: ProjectAccess):
 @requires(Permission.DATA_SOURCE_EDIT)
 def refresh(project_id: int, source_id: int, access: ProjectAccess):
     source = _source(project_id, source_id)
-    service.check_reachable(source, _settings())  # ALT-DS14A: nothing queued, last data kept
+    service.check_reachable(source, app_settings())  # ALT-DS14A: nothing queued, last data kept
     request_id, queued = service.request_refresh(db_session(), source, current_user.id)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(request_id=request_id, queued=queued), 202
@@ -267,7 +261,7 @@ def delete(project_id: int, source_id: int, access: ProjectAccess):
         abort(400, description="Confirm the deletion by ticking the box.")
     deleted = service.delete_source(db_session(), source)
     commit()
-    service.remove_source_data(get_database(), _settings(), deleted)
+    service.remove_source_data(get_database(), app_settings(), deleted)
     message = f"“{deleted.name}” has been deleted."
     if deleted.broken_models:
         message += f" Marked broken: {', '.join(deleted.broken_models)}."
