@@ -11,10 +11,11 @@ from sqlalchemy import select, text
 
 from assets.ingestion import all_sources_refreshed, data_sources_partitions, raw_source_tables
 from dra.ads.platforms import AdAccount, OAuthToken, platform
+from dra.ingestion.service import ingest_source
 from dra.ingestion.sources.ads import account_today
 from dra.models import DataSource, Notification
 from dra.settings import load_settings
-from dra.sources.service import create_ad_source
+from dra.sources.service import create_ad_source, delete_source, remove_source_data
 from tests.support.factories import create_project
 from tests.support.fake_meta import FakeMeta
 from tests.support.fake_oauth import FakeOAuthProvider
@@ -207,3 +208,31 @@ def test_revoked_token_marks_source_notifies_owner_and_others_load(
     assert all(r.get("access_token") != "at-no-longer-valid" for r in meta.requests)
     with database.system_session() as s:
         assert len(s.scalars(select(Notification)).all()) == 1
+
+
+def test_a_source_deleted_while_its_run_goes_ends_cleanly(
+    database, ads_settings, owner, meta, meta_oauth
+):
+    """Deleted (UC-DS-15) after its first table is written and before the run records it:
+    the run ends as skipped, what it wrote goes too, nothing is recorded for the source."""
+    today = account_today(ACCOUNT)
+    meta.set_day("111", today, "7", spend="10.00", impressions=100, clicks=4, purchases=1)
+    project_id, source_id = _source(
+        database, ads_settings, owner, meta_oauth.issue()["access_token"]
+    )
+
+    def delete_meanwhile(message: str) -> None:
+        if "campaign_daily" in message and "rows written" in message:
+            with database.system_session() as s:
+                deleted = delete_source(s, s.get(DataSource, source_id))
+            remove_source_data(database, ads_settings, deleted)
+
+    outcome = ingest_source(database, ads_settings, source_id, log=delete_meanwhile)
+    assert outcome.skipped and outcome.error == "deleted"
+    with database.system_session() as s:
+        assert s.get(DataSource, source_id) is None
+        left = s.execute(
+            text("select table_name from information_schema.tables where table_schema = :s"),
+            {"s": f"raw_p{project_id}"},
+        ).all()
+    assert left == []  # neither the table written before the delete nor any after it
