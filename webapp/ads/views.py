@@ -57,11 +57,11 @@ def _redirect_uri() -> str:
     return external_url("ads_callback.callback")
 
 
-@bp.get("/")
-@requires(Permission.DATA_SOURCE_CREATE)
-def index(project_id: int, access: ProjectAccess):
+def platform_choices() -> list[dict]:
+    """The platforms an account can be connected from, each with whether its provider's
+    OAuth client is configured (the page and the API list the same)."""
     ads = app_settings().ads
-    choices = [
+    return [
         {
             "key": cls.key,
             "label": cls.label,
@@ -70,7 +70,12 @@ def index(project_id: int, access: ProjectAccess):
         }
         for cls in platforms()
     ]
-    return render_template("ads/index.html", choices=choices)
+
+
+@bp.get("/")
+@requires(Permission.DATA_SOURCE_CREATE)
+def index(project_id: int, access: ProjectAccess):
+    return render_template("ads/index.html", choices=platform_choices())
 
 
 @bp.get("/<platform_key>")

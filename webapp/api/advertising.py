@@ -14,13 +14,13 @@ from __future__ import annotations
 from flask import url_for
 from pydantic import Field
 
-from dra.ads import oauth
-from dra.ads.platforms import is_ad_source, platforms
+from dra.ads.platforms import is_ad_source
 from dra.permissions import Permission
 from dra.sources import service
+from webapp.ads.views import platform_choices
 from webapp.api import Model, api_blueprint, listing, operation, out
 from webapp.api.sources import SourceOut
-from webapp.database import app_settings, db_session
+from webapp.database import db_session
 
 bp = api_blueprint("advertising", "/projects/<int:project_id>/advertising")
 TAGS = ["advertising"]
@@ -42,16 +42,14 @@ class PlatformsOut(Model):
 @operation(Permission.DATA_SOURCE_VIEW, resp={200: PlatformsOut}, tags=TAGS)
 def platform_list(project_id: int, access):
     """The platforms an account can be connected from."""
-    ads = app_settings().ads
     found = [
         {
-            "key": cls.key,
-            "label": cls.label,
-            "provider": oauth.provider_label(cls.provider),
-            "configured": ads.provider(cls.provider).configured,
-            "connect_url": url_for("ads.connect", project_id=project_id, platform_key=cls.key),
+            **choice,
+            "connect_url": url_for(
+                "ads.connect", project_id=project_id, platform_key=choice["key"]
+            ),
         }
-        for cls in platforms()
+        for choice in platform_choices()
     ]
     return out(PlatformsOut, {"platforms": found})
 
