@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
+from dra.attribution.ad_revenue import ad_revenue
 from dra.attribution.dbt_env import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
 from dra.attribution.ga4 import ga4_sessions
 from dra.attribution.journeys import grouped_journeys
@@ -251,6 +252,8 @@ def compute_result(
             events_between=(lo, hi),
             conversion_types=conversion_types,
         ),
+        # Ad Manager revenue per order beside them (or None without Ad Manager rows)
+        "ad_revenue": ad_revenue(session, project_id, start, end),
         "lookback_days": options.lookback_days,
         "conversion_types": conversion_types,
         "markov_order": markov_order,

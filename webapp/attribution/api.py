@@ -211,6 +211,23 @@ class Ga4SessionsOut(Model):
     channel_groups: list[Ga4ChannelGroupOut] = Field(description="most sessions first")
 
 
+class AdRevenueFiguresOut(Model):
+    currency: str | None = Field(description="the Ad Manager network's ISO 4217 currency")
+    impressions: int
+    clicks: int
+    revenue: float = Field(description="billed to advertisers, in the currency")
+
+
+class AdRevenueOrderOut(AdRevenueFiguresOut):
+    order_id: str = Field(description="Ad Manager order")
+    order_name: str
+
+
+class AdRevenueOut(Model):
+    orders: list[AdRevenueOrderOut] = Field(description="most revenue first")
+    totals: list[AdRevenueFiguresOut] = Field(description="the orders added up, per currency")
+
+
 class AttributionReportResult(Model):
     """A succeeded report's result: channels, models, journeys, spend... (kept as stored)."""
 
@@ -220,6 +237,11 @@ class AttributionReportResult(Model):
         None,
         description="the project's GA4 sessions by channel for the report's dates, beside "
         "the tracked events (none without GA4 rows)",
+    )
+    ad_revenue: AdRevenueOut | None = Field(
+        None,
+        description="the project's Google Ad Manager revenue per order for the report's "
+        "dates (none without Ad Manager rows)",
     )
 
 
