@@ -44,6 +44,7 @@ dashboards, quality here; attribution, AI, insights and admin in their own packa
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -425,8 +426,16 @@ def document(app: Flask) -> dict[str, Any]:
     cached = app.extensions.get("dra_openapi")
     if cached is not None:
         return cached
-    with app.app_context():
-        doc = spec._generate_spec()  # spectree caches per instance; we cache per app
+    # spectree lifts the nested models' $defs out of its registry while it generates
+    # (in place): generate from a copy, or another app's document (a second app in
+    # one process) would lack every nested model
+    models = spec.models
+    spec.models = copy.deepcopy(models)
+    try:
+        with app.app_context():
+            doc = spec._generate_spec()  # spectree caches per instance; we cache per app
+    finally:
+        spec.models = models
     doc["paths"] = {p: ops for p, ops in doc["paths"].items() if p.startswith(PREFIX + "/")}
     doc["servers"] = [{"url": "/"}]
     for ops in doc["paths"].values():
