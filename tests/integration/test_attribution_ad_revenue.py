@@ -9,7 +9,6 @@ without Ad Manager gets no section."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,18 +17,10 @@ from sqlalchemy.orm import Session
 
 from dra.ads.platforms import AdAccount
 from dra.attribution.ad_revenue import ad_revenue
-from dra.attribution.dbt_env import dbt_connection_env
 from dra.attribution.spend import SPEND_MODEL
-from dra.ingestion.sources.ads import account_today
-from tests.integration.test_ads_google_ingestion import (  # noqa: F401 - fixtures
-    _ingest,
-    ads_settings,
-    fakes,
-)
-from tests.integration.test_ads_spend_model import _connect
+from tests.integration.test_ads_google_ingestion import ads_settings, fakes  # noqa: F401
+from tests.integration.test_attribution_ga4 import source_in_two_projects  # noqa: F401
 from tests.integration.test_attribution_spend import _report
-from tests.support.attribution import tracked_event
-from tests.support.factories import create_project
 from tests.support.google_fakes import google_fakes, oauth  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
@@ -79,40 +70,13 @@ def _expected(fake, start, end) -> dict:
 
 
 def test_report_shows_ad_manager_revenue_per_order(
-    database,
-    settings,
-    ads_settings,
-    make_user,
-    login,
-    oauth,
-    google_fakes,
-    materialize,
-    monkeypatch,
+    database, settings, login, google_fakes, source_in_two_projects
 ):
-    for name, value in dbt_connection_env(database.url).items():
-        monkeypatch.setenv(name, value)
     fake = google_fakes["google_ad_manager"]
-    owner = make_user()
-    day = account_today(NETWORK) - timedelta(days=2)
-    start, noon = day - timedelta(1), datetime.combine(day, time(12), UTC)
-    with database.system_session() as s:
-        project_id, other, bare = (create_project(s, owner) for _ in range(3))
-        for pid in (project_id, bare):
-            s.add_all(
-                [
-                    tracked_event(pid, "a", "page_view", noon, "paid"),
-                    tracked_event(pid, "a", "purchase", noon + timedelta(minutes=5), None, 40),
-                    tracked_event(pid, "b", "page_view", noon, "email"),
-                ]
-            )
-    gam_id = _connect(database, ads_settings, owner, oauth, project_id, "google_ad_manager", "GAM")
-    _ingest(materialize, gam_id)  # the history: days before and after the range too
-    expected = _expected(fake, start, day)
-    # another project's source on the same network, loaded once its numbers changed
-    fake.numbers.revise(day, 3.0)
-    other_id = _connect(database, ads_settings, owner, oauth, other, "google_ad_manager", "GAM")
-    _ingest(materialize, other_id)
-    others = _expected(fake, start, day)
+    loaded = source_in_two_projects("google_ad_manager", "GAM", NETWORK, fake, _expected)
+    owner, start, day = loaded.owner, loaded.start, loaded.day
+    project_id, other, bare = loaded.mine, loaded.other, loaded.bare
+    expected, others = loaded.expected, loaded.others
     assert others["totals"] != expected["totals"]
 
     report = _report(database, settings, project_id, owner.id, day)

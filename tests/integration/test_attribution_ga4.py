@@ -9,8 +9,10 @@ GA4 gets no section."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -76,50 +78,75 @@ def _as_shown(figures: dict) -> dict:
     }
 
 
+@dataclass
+class Loaded:
+    """Three projects of one owner and the report's days (the last one two days before
+    the account's today): ``mine`` and ``bare`` hold the same tracked events, ``mine``
+    and ``other`` a source of the platform on the same account; ``expected`` and
+    ``others`` the fake's figures for the report's days when each was loaded."""
+
+    owner: Any
+    start: date
+    day: date
+    noon: datetime
+    mine: int
+    other: int
+    bare: int
+    expected: Any
+    others: Any
+
+
+@pytest.fixture
+def source_in_two_projects(database, ads_settings, make_user, oauth, materialize, monkeypatch):
+    """``load(key, name, account, fake, expected)`` -> :class:`Loaded`: a ``key`` source
+    of ``mine`` ingested from ``fake`` (its history: days before and after the report's
+    too), then one of ``other`` loaded once the report's last day's numbers changed;
+    ``expected(fake, start, end)`` gives the figures. dbt reaches the test database."""
+    for env, value in dbt_connection_env(database.url).items():
+        monkeypatch.setenv(env, value)
+
+    def load(key: str, name: str, account: AdAccount, fake, expected) -> Loaded:
+        owner = make_user()
+        day = account_today(account) - timedelta(days=2)
+        start, noon = day - timedelta(1), datetime.combine(day, time(12), UTC)
+        with database.system_session() as s:
+            project_id, other, bare = (create_project(s, owner) for _ in range(3))
+            for pid in (project_id, bare):
+                s.add_all(
+                    [
+                        tracked_event(pid, "a", "page_view", noon, "paid"),
+                        tracked_event(pid, "a", "click", noon + timedelta(minutes=1), "paid"),
+                        tracked_event(pid, "a", "purchase", noon + timedelta(minutes=5), None, 40),
+                        tracked_event(pid, "b", "page_view", noon, "paid"),
+                        tracked_event(pid, "b", "conversion", noon + timedelta(minutes=9)),
+                        tracked_event(pid, "c", "page_view", noon, "email"),
+                        tracked_event(pid, "c", "purchase", noon + timedelta(minutes=1), None, 10),
+                        tracked_event(pid, "d", "page_view", noon, "organic"),
+                        tracked_event(pid, "e", "page_view", noon),  # no channel: direct
+                        # before the report's range: not counted
+                        tracked_event(pid, "d", "page_view", noon - timedelta(days=3), "organic"),
+                    ]
+                )
+        _ingest(materialize, _connect(database, ads_settings, owner, oauth, project_id, key, name))
+        figures = expected(fake, start, day)
+        # another project's source on the same account, loaded once its numbers changed
+        fake.numbers.revise(day, 3.0)
+        _ingest(materialize, _connect(database, ads_settings, owner, oauth, other, key, name))
+        others = expected(fake, start, day)
+        return Loaded(owner, start, day, noon, project_id, other, bare, figures, others)
+
+    return load
+
+
 def test_report_puts_ga4_sessions_by_channel_beside_tracked_events(
-    database,
-    settings,
-    ads_settings,
-    make_user,
-    login,
-    oauth,
-    google_fakes,
-    materialize,
-    monkeypatch,
+    database, settings, login, google_fakes, source_in_two_projects
 ):
-    for name, value in dbt_connection_env(database.url).items():
-        monkeypatch.setenv(name, value)
     fake = google_fakes["google_analytics"]
     fake.traffic = TRAFFIC  # every kind of channel group, one row each per day
-    owner = make_user()
-    day = account_today(PROPERTY) - timedelta(days=2)
-    start, noon = day - timedelta(1), datetime.combine(day, time(12), UTC)
-    with database.system_session() as s:
-        project_id, other, bare = (create_project(s, owner) for _ in range(3))
-        for pid in (project_id, bare):
-            s.add_all(
-                [
-                    tracked_event(pid, "a", "page_view", noon, "paid"),
-                    tracked_event(pid, "a", "click", noon + timedelta(minutes=1), "paid"),
-                    tracked_event(pid, "a", "purchase", noon + timedelta(minutes=5), None, 40),
-                    tracked_event(pid, "b", "page_view", noon, "paid"),
-                    tracked_event(pid, "b", "conversion", noon + timedelta(minutes=9)),
-                    tracked_event(pid, "c", "page_view", noon, "email"),
-                    tracked_event(pid, "c", "purchase", noon + timedelta(minutes=1), None, 10),
-                    tracked_event(pid, "d", "page_view", noon, "organic"),
-                    tracked_event(pid, "e", "page_view", noon),  # no channel: direct
-                    # before the report's range: not counted
-                    tracked_event(pid, "d", "page_view", noon - timedelta(days=3), "organic"),
-                ]
-            )
-    ga4_id = _connect(database, ads_settings, owner, oauth, project_id, "google_analytics", "GA4")
-    _ingest(materialize, ga4_id)
-    expected = _expected(fake, start, day)
-    # another project's GA4 source on the same property, loaded once its numbers changed
-    fake.numbers.revise(day, 3.0)
-    other_id = _connect(database, ads_settings, owner, oauth, other, "google_analytics", "GA4")
-    _ingest(materialize, other_id)
-    others = _expected(fake, start, day)
+    loaded = source_in_two_projects("google_analytics", "GA4", PROPERTY, fake, _expected)
+    owner, start, day, noon = loaded.owner, loaded.start, loaded.day, loaded.noon
+    project_id, other, bare = loaded.mine, loaded.other, loaded.bare
+    expected, others = loaded.expected, loaded.others
     assert others["Direct"]["sessions"] != expected["Direct"]["sessions"]
 
     report = _report(database, settings, project_id, owner.id, day)
