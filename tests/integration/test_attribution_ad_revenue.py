@@ -19,11 +19,16 @@ from dra.ads.platforms import AdAccount
 from dra.attribution.ad_revenue import ad_revenue
 from dra.attribution.spend import SPEND_MODEL
 from tests.integration.test_ads_google_ingestion import ads_settings, fakes  # noqa: F401
-from tests.integration.test_attribution_ga4 import source_in_two_projects  # noqa: F401
+from tests.integration.test_attribution_ga4 import (  # noqa: F401 - a fixture
+    api_section,
+    assert_no_section,
+    source_in_two_projects,
+)
 from tests.integration.test_attribution_spend import _report
 from tests.support.google_fakes import google_fakes, oauth  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
+TITLE = "Ad revenue (Google Ad Manager)"
 
 NETWORK = AdAccount(
     id="21700001", name="Coffee shop network", currency="USD", time_zone="America/New_York"
@@ -93,7 +98,7 @@ def test_report_shows_ad_manager_revenue_per_order(
     # the page: the section with the figures, formatted
     client = login(owner)
     html = client.get(f"/projects/{project_id}/attribution/reports/{report.id}").get_data(True)
-    assert "Ad revenue (Google Ad Manager)" in html and "Advertising spend" not in html
+    assert TITLE in html and "Advertising spend" not in html
     for o in expected["orders"]:
         assert (
             f'<tr data-order="{o["order_id"]}"><td>{o["order_name"]}</td>'
@@ -106,12 +111,8 @@ def test_report_shows_ad_manager_revenue_per_order(
     assert f'<td class="revenue">${total["revenue"]:,.2f}</td>' in html
 
     # the API: the same section, and the document declares it
-    answer = client.get(f"/api/v1/projects/{project_id}/attribution/reports/{report.id}")
-    assert answer.status_code == 200
-    assert answer.get_json()["report"]["result"]["ad_revenue"] == section
-    doc = client.get("/api/v1/openapi.json").get_json()
-    schemas = doc["components"]["schemas"]
-    assert "ad_revenue" in schemas["AttributionReportResult"]["properties"]
+    answered, schemas = api_section(client, project_id, report.id, "ad_revenue")
+    assert answered == section
     assert set(schemas["AdRevenueOut"]["properties"]) == {"orders", "totals"}
     assert set(schemas["AdRevenueOrderOut"]["properties"]) == {
         "order_id",
@@ -123,10 +124,7 @@ def test_report_shows_ad_manager_revenue_per_order(
     }
 
     # the same events without an Ad Manager source: no section
-    plain = _report(database, settings, bare, owner.id, day)
-    assert plain.result["ad_revenue"] is None
-    html = client.get(f"/projects/{bare}/attribution/reports/{plain.id}").get_data(True)
-    assert "Ad revenue (Google Ad Manager)" not in html and "Credits per channel" in html
+    assert_no_section(database, settings, client, loaded, "ad_revenue", TITLE)
 
     with database.system_engine.connect() as conn:  # each change rolled back
         # amounts added up in decimals, per currency; cost rows are not revenue

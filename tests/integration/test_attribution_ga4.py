@@ -138,6 +138,25 @@ def source_in_two_projects(database, ads_settings, make_user, oauth, materialize
     return load
 
 
+def api_section(client, project_id: int, report_id: int, key: str) -> tuple[Any, dict]:
+    """The report's ``key`` section as the API answers it, and the OpenAPI document's
+    schemas (whose report result declares ``key``)."""
+    answer = client.get(f"/api/v1/projects/{project_id}/attribution/reports/{report_id}")
+    assert answer.status_code == 200
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert key in schemas["AttributionReportResult"]["properties"]
+    return answer.get_json()["report"]["result"][key], schemas
+
+
+def assert_no_section(database, settings, client, loaded: Loaded, key: str, title: str):
+    """The same events without the platform's source (project ``bare``): the report's
+    ``key`` is None and its page has no section ``title``."""
+    plain = _report(database, settings, loaded.bare, loaded.owner.id, loaded.day)
+    assert plain.result[key] is None
+    html = client.get(f"/projects/{loaded.bare}/attribution/reports/{plain.id}").get_data(True)
+    assert title not in html and "Credits per channel" in html
+
+
 def test_report_puts_ga4_sessions_by_channel_beside_tracked_events(
     database, settings, login, google_fakes, source_in_two_projects
 ):
@@ -145,7 +164,7 @@ def test_report_puts_ga4_sessions_by_channel_beside_tracked_events(
     fake.traffic = TRAFFIC  # every kind of channel group, one row each per day
     loaded = source_in_two_projects("google_analytics", "GA4", PROPERTY, fake, _expected)
     owner, start, day, noon = loaded.owner, loaded.start, loaded.day, loaded.noon
-    project_id, other, bare = loaded.mine, loaded.other, loaded.bare
+    project_id, other = loaded.mine, loaded.other
     expected, others = loaded.expected, loaded.others
     assert others["Direct"]["sessions"] != expected["Direct"]["sessions"]
 
@@ -205,13 +224,9 @@ def test_report_puts_ga4_sessions_by_channel_beside_tracked_events(
     assert '<tr data-group="Unassigned"><td>Unassigned</td><td class="channel">other</td>' in html
 
     # the API: the same section, and the document declares it
-    answer = client.get(f"/api/v1/projects/{project_id}/attribution/reports/{report.id}")
-    assert answer.status_code == 200
-    assert answer.get_json()["report"]["result"]["ga4"] == ga4
-    doc = client.get("/api/v1/openapi.json").get_json()
-    result = doc["components"]["schemas"]["AttributionReportResult"]
-    assert "ga4" in result["properties"]
-    assert set(doc["components"]["schemas"]["Ga4ChannelOut"]["properties"]) >= {
+    answered, schemas = api_section(client, project_id, report.id, "ga4")
+    assert answered == ga4
+    assert set(schemas["Ga4ChannelOut"]["properties"]) >= {
         "channel",
         "tracked_events",
         "visitors",
@@ -219,10 +234,7 @@ def test_report_puts_ga4_sessions_by_channel_beside_tracked_events(
     }
 
     # the same events without a GA4 source: no section
-    plain = _report(database, settings, bare, owner.id, day)
-    assert plain.result["ga4"] is None
-    html = client.get(f"/projects/{bare}/attribution/reports/{plain.id}").get_data(True)
-    assert "Google Analytics sessions" not in html and "Credits per channel" in html
+    assert_no_section(database, settings, client, loaded, "ga4", "Google Analytics sessions")
 
     # before the mart is built: no section either (dropped in a transaction rolled back)
     with database.system_engine.connect() as conn:
