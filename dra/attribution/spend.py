@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -115,13 +116,14 @@ def ad_spend(
     campaigns = _campaigns(session, project_id, start, end)
     if not campaigns:
         return None
-    totals: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for c in campaigns:
-        row = totals.setdefault(
-            (c["channel"], c["currency"]),
-            {"channel": c["channel"], "currency": c["currency"], "spend": 0.0},
-        )
-        row["spend"] += c["spend"]
+    sums: dict[tuple[str, str | None], Decimal] = {}
+    for c in campaigns:  # in decimals: 0.1 + 0.2 spent is 0.3
+        key = (c["channel"], c["currency"])
+        sums[key] = sums.get(key, Decimal(0)) + Decimal(str(c["spend"]))
+    totals = {
+        key: {"channel": key[0], "currency": key[1], "spend": float(amount)}
+        for key, amount in sums.items()
+    }
     channels = []
     for (channel, currency), row in sorted(totals.items(), key=_by_channel):
         same_money = conversions_currency is None or currency in (None, conversions_currency)

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from dra.ads.platforms import OAuthToken, platform
 from dra.attribution.dbt_env import dbt_connection_env
 from dra.attribution.reports import ReportRequest, request_report
-from dra.attribution.spend import ad_spend, ratio
+from dra.attribution.spend import SPEND_MODEL, ad_spend, ratio
 from dra.ingestion.sources.ads import account_today
 from dra.models import AttributionReport, PipelineRequest
 from dra.sources.service import create_ad_source
@@ -117,6 +118,22 @@ def test_report_shows_cost_per_conversion_and_roas_per_model(
         "cost_per_conversion": None,
         "roas": None,
     }
+
+    with database.system_engine.connect() as conn:  # rolled back: 0.2 and 0.1 more spent
+        for campaign, amount in [("9", "0.2"), ("10", "0.1")]:
+            conn.execute(
+                text(
+                    f"INSERT INTO marts.{SPEND_MODEL} (project_id, source_id, platform, date,"
+                    " account_id, campaign_id, platform_channel, ad_channel, channel,"
+                    " spend_kind, currency, spend, impressions, clicks)"
+                    " VALUES (:p, 0, 'meta_ads', :d, '111', :c, '', 'paid_social', 'paid',"
+                    " 'cost', 'EUR', :amount, 1, 0)"
+                ),
+                {"p": project_id, "d": day, "c": campaign, "amount": amount},
+            )
+        more = ad_spend(Session(bind=conn), project_id, day - timedelta(1), day, {}, "EUR")
+        assert more["channels"][0]["spend"] == 12.8  # added in decimals, not 12.7999...
+        conn.rollback()
 
     page = login(owner).get(f"/projects/{project_id}/attribution/reports/{report.id}")
     html = page.get_data(as_text=True)
