@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +30,47 @@ class EmbeddedPostgres:
         base = self._server.get_uri(database)  # postgresql://postgres:@/db?host=...
         return base.replace("postgresql://", "postgresql+psycopg://", 1)
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown), whatever handles are still open."""
+    def stop(self, wait_seconds: float = 30) -> None:
+        """Stop the server (fast shutdown), whatever handles are still open, and wait for
+        its postmaster to be gone: pg_ctl returns once the pid file is removed, which the
+        postmaster does just before it exits (a moment that a loaded machine stretches)."""
+        pid = postmaster_pid(self.pgdata)
         bin_dir = pg_bin_dir()
         cmd = [str(bin_dir / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]
         user = getattr(self._server, "system_user", None)
         if user:
             cmd = ["su", "-s", "/bin/sh", user, "-c", " ".join(cmd)]
         subprocess.run(cmd, check=False, capture_output=True, timeout=60)
+        deadline = time.monotonic() + wait_seconds
+        while pid is not None and process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def postmaster_pid(pgdata: Path) -> int | None:
+    """The running postmaster's process id from ``postmaster.pid`` (None: not running)."""
+    try:
+        first = (pgdata / "postmaster.pid").read_text().split("\n", 1)[0]
+        return int(first)
+    except (OSError, ValueError):
+        return None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (an exited one not yet reaped by
+    its parent, a zombie, counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def pg_bin_dir() -> Path:
