@@ -4,34 +4,18 @@ fake OAuth server and Graph API) and back, picks one of two ad accounts and land
 new source, queued for ingestion; then declines consent and is back on the connect page
 with the specification's message (ALT-DS11A). Screenshots in test-artifacts/browser/ads/."""
 
+# ruff: noqa: F811 - fixtures imported from tests/integration/test_ads_connect.py are parameters
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
 from dra.models import DataSource, PipelineRequest
-from tests.support.browser import watch
-from tests.support.factories import DEFAULT_PASSWORD, add_member, create_project, create_user
-from tests.support.fake_meta import FakeMeta
-from tests.support.fake_oauth import FakeOAuthProvider
+from tests.integration.test_ads_connect import meta, meta_oauth  # noqa: F401 - fixtures
+from tests.support.browser import signed_in_page
+from tests.support.factories import add_member, create_project, create_user
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def meta_oauth():
-    provider = FakeOAuthProvider(issue_refresh_tokens=False).start()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def meta(meta_oauth):
-    fake = FakeMeta(meta_oauth).start()
-    fake.add_account("111", "Shop FR")
-    fake.add_account("222", "Shop DE")
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -40,7 +24,7 @@ def live_server_env(meta_oauth, meta):
 
 
 def test_an_editor_connects_a_meta_ads_account(
-    live_server, chromium, database, meta_oauth, artifacts_dir
+    live_server, chromium, database, meta, meta_oauth, artifacts_dir
 ):
     folder = artifacts_dir / "browser" / "ads"
     folder.mkdir(parents=True, exist_ok=True)
@@ -49,14 +33,10 @@ def test_an_editor_connects_a_meta_ads_account(
         editor = create_user(s, email="editor@example.com")
         project_id = create_project(s, owner, name="Shop")
         add_member(s, project_id, editor, "editor")
+    meta.add_account("111", "Shop FR")
+    meta.add_account("222", "Shop DE")
     problems: list[str] = []
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    watch(page, problems)
-    page.goto(f"{live_server.url}/auth/login")
-    page.fill("input[name=email]", editor.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = signed_in_page(chromium, live_server.url, editor, problems, width=1280)
 
     page.goto(f"{live_server.url}/projects/{project_id}/sources")
     page.click("text=Connect an ad account")
